@@ -1,0 +1,108 @@
+/**
+ * The app factory: middleware, the error handler and every router. Tests and the Worker entry
+ * build the same app.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./env";
+import { ApiError, type ErrorCode } from "./errors";
+import { authenticate, requireRole } from "./middleware/auth";
+import { requestLog } from "./middleware/request-log";
+import { adminRoutes } from "./routes/admin";
+import { catalogRoutes } from "./routes/catalog";
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(requestId());
+  app.use(requestLog());
+  app.use("/api/*", async (c, next) => {
+    const maxSize = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxSize} bytes`, { maxBytes: maxSize });
+      },
+    })(c, next);
+  });
+  app.use("/api/*", authenticate());
+  // Belt and braces: nothing under /admin is ever public, whatever a single route declares.
+  app.use("/api/v1/admin/*", requireRole("staff", "admin"));
+
+  app.route("/api/v1", catalogRoutes);
+  app.route("/api/v1/admin", adminRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "HS256 token with claims sub, role (customer | staff | admin) and email. Locally: `npm run token -- --role admin`.",
+  });
+  app.doc31("/api/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Class booking API",
+      version: "1.0.0",
+      description:
+        "Booking backend for studios, workshops and training providers. Every error has the shape " +
+        '`{"error":{"code","message","details","requestId"}}`; the codes are listed in the Error schema.',
+    },
+    servers: [{ url: "/" }],
+  });
+  app.get("/docs", Scalar({ url: "/api/v1/openapi.json", pageTitle: "Class booking API" }));
+  app.get("/", (c) => c.json({ name: "class-booking", docs: "/docs", openapi: "/api/v1/openapi.json" }));
+  app.get("/health", (c) => c.json({ ok: true }));
+
+  app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => errorResponse(c, toApiError(err, c.req.method)));
+  return app;
+}
+
+/** Maps anything thrown to an ApiError; unknown failures are logged and hidden behind INTERNAL_ERROR. */
+function toApiError(err: unknown, method: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) return fromHttpException(err);
+  const constraint = constraintFailure(err);
+  if (constraint === "UNIQUE") return new ApiError("ALREADY_EXISTS", "A record with the same unique value already exists");
+  if (constraint === "FOREIGN KEY") {
+    return method === "DELETE"
+      ? new ApiError("IN_USE", "This record is still referenced by other records")
+      : new ApiError("INVALID_REFERENCE", "A referenced record does not exist");
+  }
+  console.error(JSON.stringify({ level: "error", msg: "unhandled error", error: String(err), stack: (err as Error)?.stack }));
+  return new ApiError("INTERNAL_ERROR", "Something went wrong on our side");
+}
+
+function fromHttpException(err: HTTPException): ApiError {
+  const byStatus: Partial<Record<number, ErrorCode>> = {
+    400: /json/i.test(err.message) ? "INVALID_JSON" : "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+  };
+  const code = byStatus[err.status] ?? "BAD_REQUEST";
+  return new ApiError(code, code === "INVALID_JSON" ? "The request body is not valid JSON" : err.message || code);
+}
+
+/** SQLite constraint failures reach us wrapped (drizzle → D1); look through the cause chain. */
+function constraintFailure(err: unknown): "UNIQUE" | "FOREIGN KEY" | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/UNIQUE constraint failed/i.test(e.message)) return "UNIQUE";
+    if (/FOREIGN KEY constraint failed/i.test(e.message)) return "FOREIGN KEY";
+  }
+  return undefined;
+}
+
+function errorResponse(c: Context<AppEnv>, err: ApiError) {
+  const requestId = c.get("requestId");
+  return c.json({ error: { code: err.code, message: err.message, details: err.details, requestId } }, err.status);
+}

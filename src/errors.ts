@@ -1,0 +1,48 @@
+/**
+ * The one error shape of the API: `{"error": {"code", "message", "details", "requestId"}}`.
+ * Codes are a closed, documented set; each maps to exactly one HTTP status.
+ */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_TOKEN: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  ALREADY_EXISTS: 409,
+  IN_USE: 409,
+  STAFF_DOUBLE_BOOKED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  STAFF_NOT_QUALIFIED: 422,
+  INVALID_REFERENCE: 422,
+  INVALID_SCHEDULE: 422,
+  OCCURRENCE_LIMIT_EXCEEDED: 422,
+  INTERNAL_ERROR: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** A failure the client can act on; thrown anywhere, turned into the error shape by `onError`. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+/** Shorthand for the common 404. */
+export function notFound(what: string, id: string): ApiError {
+  return new ApiError("NOT_FOUND", `${what} ${id} was not found`, { resource: what, id });
+}

@@ -1,0 +1,12 @@
+/**
+ * Worker entry: the table of contents. HTTP goes to the Hono app; later layers add queue and
+ * scheduled handlers and the session Durable Object here.
+ */
+import { createApp } from "./app";
+import type { Env } from "./env";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

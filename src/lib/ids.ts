@@ -1,0 +1,17 @@
+/** Prefixed random ids (`cls_…`), so an id says what it names in logs and URLs. */
+export const ID_PREFIX = {
+  city: "cty",
+  studio: "stu",
+  teachingRole: "rol",
+  staff: "stf",
+  class: "cls",
+  resource: "res",
+  pattern: "pat",
+  session: "ses",
+  customer: "cus",
+  booking: "bkg",
+} as const;
+
+export function newId(kind: keyof typeof ID_PREFIX): string {
+  return `${ID_PREFIX[kind]}_${crypto.randomUUID().replaceAll("-", "")}`;
+}

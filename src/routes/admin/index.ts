@@ -1,0 +1,22 @@
+/** Everything under /api/v1/admin. Each route also declares its own roles. */
+import { createRouter } from "../../lib/openapi";
+import { cityRoutes } from "./cities";
+import { classRoutes } from "./classes";
+import { qualifiedStaffRoutes } from "./qualified-staff";
+import { resourceRoutes } from "./resources";
+import { schedulePatternRoutes } from "./schedule-patterns";
+import { sessionAdminRoutes } from "./sessions";
+import { staffRoutes } from "./staff";
+import { studioRoutes } from "./studios";
+import { teachingRoleRoutes } from "./teaching-roles";
+
+export const adminRoutes = createRouter()
+  .route("/cities", cityRoutes)
+  .route("/studios", studioRoutes)
+  .route("/teaching-roles", teachingRoleRoutes)
+  .route("/staff", staffRoutes)
+  .route("/classes", classRoutes)
+  .route("/classes", qualifiedStaffRoutes)
+  .route("/resources", resourceRoutes)
+  .route("/schedule-patterns", schedulePatternRoutes)
+  .route("/sessions", sessionAdminRoutes);

@@ -1,0 +1,4 @@
+/** TODO(owner): routes under /api/v1/admin for this resource. */
+import { createRouter } from "../../lib/openapi";
+
+export const studioRoutes = createRouter();

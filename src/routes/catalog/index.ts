@@ -1,0 +1,6 @@
+/** Public catalog under /api/v1: what is on, for anyone. */
+import { createRouter } from "../../lib/openapi";
+import { publicClassRoutes } from "./classes";
+import { publicSessionRoutes } from "./sessions";
+
+export const catalogRoutes = createRouter().route("/classes", publicClassRoutes).route("/sessions", publicSessionRoutes);

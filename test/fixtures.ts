@@ -1,0 +1,105 @@
+/**
+ * Direct D1 fixtures for tests that need catalog rows without going through the admin routes.
+ * Every call makes fresh rows with unique ids and names, so tests never share data.
+ */
+import { env } from "cloudflare:workers";
+import { getDb } from "../src/db/client";
+import * as t from "../src/db/schema";
+
+const db = () => getDb(env.DB);
+const suffix = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+
+export async function makeCity(overrides: Partial<typeof t.cities.$inferInsert> = {}) {
+  const [row] = await db()
+    .insert(t.cities)
+    .values({ id: `cty_${suffix()}`, name: `City ${suffix()}`, countryCode: "GB", ...overrides })
+    .returning();
+  return row!;
+}
+
+export async function makeStudio(overrides: Partial<typeof t.studios.$inferInsert> = {}) {
+  const cityId = overrides.cityId ?? (await makeCity()).id;
+  const [row] = await db()
+    .insert(t.studios)
+    .values({ id: `stu_${suffix()}`, name: `Studio ${suffix()}`, timeZone: "Europe/London", currency: "GBP", ...overrides, cityId })
+    .returning();
+  return row!;
+}
+
+export async function makeRole(overrides: Partial<typeof t.teachingRoles.$inferInsert> = {}) {
+  const [row] = await db()
+    .insert(t.teachingRoles)
+    .values({ id: `rol_${suffix()}`, name: `Role ${suffix()}`, ...overrides })
+    .returning();
+  return row!;
+}
+
+/** A staff member holding the given teaching roles. */
+export async function makeStaff(roleIds: string[] = [], overrides: Partial<typeof t.staff.$inferInsert> = {}) {
+  const id = overrides.id ?? `stf_${suffix()}`;
+  const [row] = await db()
+    .insert(t.staff)
+    .values({ id, email: `${id}@example.test`, firstName: "Sam", lastName: `Teacher ${suffix()}`, ...overrides })
+    .returning();
+  for (const roleId of roleIds) await db().insert(t.staffTeachingRoles).values({ staffId: id, roleId });
+  return row!;
+}
+
+/** A class with its own studio and teaching role unless given. */
+export async function makeClass(overrides: Partial<typeof t.classes.$inferInsert> = {}) {
+  const studioId = overrides.studioId ?? (await makeStudio()).id;
+  const requiredRoleId = overrides.requiredRoleId ?? (await makeRole()).id;
+  const [row] = await db()
+    .insert(t.classes)
+    .values({
+      id: `cls_${suffix()}`,
+      name: `Class ${suffix()}`,
+      description: "A test class",
+      pricePence: 2500,
+      fullSchedulePricePence: null,
+      durationMinutes: 60,
+      defaultCapacity: 12,
+      bookingKinds: ["SINGLE_SESSION", "DROP_IN", "FULL_SCHEDULE"],
+      ...overrides,
+      studioId,
+      requiredRoleId,
+    })
+    .returning();
+  return row!;
+}
+
+export async function makeResource(studioId: string, overrides: Partial<typeof t.resources.$inferInsert> = {}) {
+  const [row] = await db()
+    .insert(t.resources)
+    .values({ id: `res_${suffix()}`, name: `Wheel ${suffix()}`, quantity: 8, ...overrides, studioId })
+    .returning();
+  return row!;
+}
+
+export async function makeSession(classId: string, overrides: Partial<typeof t.classSessions.$inferInsert> = {}) {
+  const startsAt = overrides.startsAt ?? new Date(Date.now() + 7 * 24 * 3600_000);
+  const [row] = await db()
+    .insert(t.classSessions)
+    .values({
+      id: `ses_${suffix()}`,
+      capacity: 12,
+      endsAt: new Date(startsAt.getTime() + 3600_000),
+      ...overrides,
+      startsAt,
+      classId,
+    })
+    .returning();
+  return row!;
+}
+
+/** A confirmed booking of `seats` on a session (the booking engine will own this later). */
+export async function makeBooking(sessionId: string, seats = 1) {
+  const customerId = `cus_${suffix()}`;
+  await db().insert(t.customers).values({ id: customerId, email: `${customerId}@example.test`, firstName: "Ada", lastName: "Guest" });
+  const bookingId = `bkg_${suffix()}`;
+  await db()
+    .insert(t.bookings)
+    .values({ id: bookingId, customerId, registrationType: "SINGLE_SESSION", status: "confirmed", guestCount: seats, totalAmountPence: 2500 * seats });
+  await db().insert(t.bookingSessions).values({ bookingId, sessionId, seats, status: "confirmed" });
+  return bookingId;
+}

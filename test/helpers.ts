@@ -1,0 +1,34 @@
+/** Shared test helpers: tokens for each role and a JSON client for the Worker under test. */
+import { env, exports } from "cloudflare:workers";
+import { sign } from "hono/jwt";
+import type { Role } from "../src/env";
+
+export async function tokenFor(role: Role, email = `${role}-${crypto.randomUUID()}@example.test`): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return sign({ sub: `${role}:${email}`, role, email, iat: now, exp: now + 3600 }, env.JWT_SECRET, "HS256");
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Raw body, sent as is (for malformed-input tests). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** Calls the Worker's own fetch handler and parses JSON when there is any. */
+export async function call(method: string, path: string, options: CallOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !headers["Content-Type"]) headers["Content-Type"] = "application/json";
+  const response = await exports.default.fetch(new Request(`http://localhost${path}`, { method, headers, body }));
+  const text = await response.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const json: any = text && response.headers.get("Content-Type")?.includes("json") ? JSON.parse(text) : undefined;
+  return { status: response.status, json, headers: response.headers, text };
+}
+
+/** A short unique suffix so tests never collide on unique names. */
+export const unique = () => crypto.randomUUID().slice(0, 8);

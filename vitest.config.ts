@@ -1,0 +1,24 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** Tests run inside workerd with the bindings from wrangler.toml and a real local D1. */
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          // Test-only values; the real secret lives in .dev.vars / `wrangler secret`.
+          bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: "test-only-secret-not-used-anywhere-else" },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      setupFiles: ["./test/setup.ts"],
+      // The per-request JSON log lines are for operators; keep test output readable.
+      onConsoleLog: (log: string) => !log.includes('"msg":"request"'),
+    },
+  };
+});
