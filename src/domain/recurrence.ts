@@ -40,7 +40,10 @@ export interface Occurrence {
   localEnd: string;
 }
 
-export type Expansion = { ok: true; occurrences: Occurrence[] } | { ok: false; reason: "TOO_MANY_OCCURRENCES"; limit: number };
+export type Expansion =
+  | { ok: true; occurrences: Occurrence[] }
+  | { ok: false; reason: "TOO_MANY_OCCURRENCES"; limit: number; unbounded: boolean }
+  | { ok: false; reason: "INVALID_TIME_ZONE"; timeZone: string };
 
 const FREQUENCY: Record<RecurrenceFrequency, Frequency> = {
   DAILY: Frequency.DAILY,
@@ -76,6 +79,9 @@ export function toRRuleString(spec: Pick<RecurrenceSpec, "frequency" | "interval
  * (an unbounded rule, with neither count nor until, is always refused).
  */
 export function expandOccurrences(spec: RecurrenceSpec, limit: number): Expansion {
+  if (!isValidTimeZone(spec.timeZone)) return { ok: false, reason: "INVALID_TIME_ZONE", timeZone: spec.timeZone };
+  const unbounded = !spec.count && !spec.untilDate;
+  if (unbounded) return { ok: false, reason: "TOO_MANY_OCCURRENCES", limit, unbounded };
   const [year, month, day] = spec.startDate.split("-").map(Number) as [number, number, number];
   const [hour, minute] = spec.startTime.split(":").map(Number) as [number, number];
   const rule = new RRule({
@@ -99,13 +105,17 @@ export function expandOccurrences(spec: RecurrenceSpec, limit: number): Expansio
     floating.push(date);
     return true;
   });
-  if (exceeded) return { ok: false, reason: "TOO_MANY_OCCURRENCES", limit };
+  if (exceeded) return { ok: false, reason: "TOO_MANY_OCCURRENCES", limit, unbounded };
   return { ok: true, occurrences: floating.map((date) => placeInZone(date, spec.durationMinutes, spec.timeZone)) };
 }
 
-/** Interprets a floating date's UTC fields as wall-clock time in `zone`. */
+/**
+ * Interprets a floating date's UTC fields as wall-clock time in `zone`, as RFC 5545 does: a time
+ * skipped by a spring-forward change is read with the offset before the gap (01:30 becomes 02:30
+ * summer time), and a time that happens twice at a fall-back change means the first of the two.
+ */
 function placeInZone(floating: Date, durationMinutes: number, zone: string): Occurrence {
-  const start = DateTime.fromObject(
+  const wallClock = DateTime.fromObject(
     {
       year: floating.getUTCFullYear(),
       month: floating.getUTCMonth() + 1,
@@ -115,6 +125,7 @@ function placeInZone(floating: Date, durationMinutes: number, zone: string): Occ
     },
     { zone },
   );
+  const start = wallClock.getPossibleOffsets().reduce((first, candidate) => (candidate.toMillis() < first.toMillis() ? candidate : first));
   const end = start.plus({ minutes: durationMinutes });
   return {
     startsAt: start.toUTC().toJSDate(),
