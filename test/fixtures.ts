@@ -56,7 +56,7 @@ export async function makeClass(overrides: Partial<typeof t.classes.$inferInsert
       name: `Class ${suffix()}`,
       description: "A test class",
       pricePence: 2500,
-      fullSchedulePricePence: null,
+      fullSchedulePricePence: 12000,
       durationMinutes: 60,
       defaultCapacity: 12,
       bookingKinds: ["SINGLE_SESSION", "DROP_IN", "FULL_SCHEDULE"],
@@ -102,4 +102,26 @@ export async function makeBooking(sessionId: string, seats = 1) {
     .values({ id: bookingId, customerId, registrationType: "SINGLE_SESSION", status: "confirmed", guestCount: seats, totalAmountPence: 2500 * seats });
   await db().insert(t.bookingSessions).values({ bookingId, sessionId, seats, status: "confirmed" });
   return bookingId;
+}
+
+/** Adds a staff member as an assistant on a session. */
+export async function addAssistant(sessionId: string, staffId: string) {
+  await db().insert(t.sessionAssistants).values({ sessionId, staffId });
+}
+
+/** A booking of `seats` on a session that was cancelled (its seats no longer count). */
+export async function makeCancelledBooking(sessionId: string, seats = 1) {
+  const customerId = `cus_${suffix()}`;
+  await db().insert(t.customers).values({ id: customerId, email: `${customerId}@example.test`, firstName: "Ada", lastName: "Gone" });
+  const bookingId = `bkg_${suffix()}`;
+  await db()
+    .insert(t.bookings)
+    .values({ id: bookingId, customerId, registrationType: "SINGLE_SESSION", status: "cancelled", guestCount: seats, totalAmountPence: 2500 * seats });
+  await db().insert(t.bookingSessions).values({ bookingId, sessionId, seats, status: "cancelled" });
+  return bookingId;
+}
+
+/** Gives a class a resource requirement. */
+export async function requireResource(classId: string, resourceId: string, quantityPerStudent = 1) {
+  await db().insert(t.classResourceRequirements).values({ classId, resourceId, quantityPerStudent });
 }

@@ -1,0 +1,14 @@
+// Makes sure .dev.vars (git-ignored, read by `wrangler dev`) has a JWT_SECRET for local use.
+// A fresh random secret per clone: no secret is ever committed.
+import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+
+const file = new URL("../.dev.vars", import.meta.url);
+const current = existsSync(file) ? readFileSync(file, "utf8") : "";
+if (/^JWT_SECRET=\S+/m.test(current)) {
+  console.log(".dev.vars: JWT_SECRET present");
+} else {
+  const separator = current && !current.endsWith("\n") ? "\n" : "";
+  appendFileSync(file, `${separator}JWT_SECRET=${randomBytes(32).toString("hex")}\n`);
+  console.log(".dev.vars: generated a local JWT_SECRET");
+}
