@@ -7,7 +7,12 @@
  * drift it by an hour.
  */
 import { DateTime, IANAZone } from "luxon";
-import { Frequency, RRule, type Weekday as RRuleWeekday } from "rrule";
+import * as rruleModule from "rrule";
+import type { Frequency as RRuleFrequency, Weekday as RRuleWeekday } from "rrule";
+
+// rrule ships ESM (used by workerd and bundlers) and a UMD build (what Node loads for the seed
+// script, where the named exports sit under `default`): take them from whichever loaded.
+const { Frequency, RRule } = ("RRule" in rruleModule ? rruleModule : (rruleModule as unknown as { default: typeof rruleModule }).default);
 
 export type RecurrenceFrequency = "DAILY" | "WEEKLY" | "MONTHLY";
 export type WeekdayCode = "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU";
@@ -45,7 +50,7 @@ export type Expansion =
   | { ok: false; reason: "TOO_MANY_OCCURRENCES"; limit: number; unbounded: boolean }
   | { ok: false; reason: "INVALID_TIME_ZONE"; timeZone: string };
 
-const FREQUENCY: Record<RecurrenceFrequency, Frequency> = {
+const FREQUENCY: Record<RecurrenceFrequency, RRuleFrequency> = {
   DAILY: Frequency.DAILY,
   WEEKLY: Frequency.WEEKLY,
   MONTHLY: Frequency.MONTHLY,
