@@ -1,8 +1,61 @@
+CREATE TABLE `alerts` (
+	`id` text PRIMARY KEY NOT NULL,
+	`type` text NOT NULL,
+	`severity` text NOT NULL,
+	`status` text DEFAULT 'open' NOT NULL,
+	`subject_key` text NOT NULL,
+	`title` text NOT NULL,
+	`details` text,
+	`occurrences` integer DEFAULT 1 NOT NULL,
+	`acknowledged_at` integer,
+	`acknowledged_by` text,
+	`resolved_at` integer,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `alerts_unresolved_subject_uq` ON `alerts` (`type`,`subject_key`) WHERE status <> 'resolved';--> statement-breakpoint
+CREATE INDEX `alerts_status_idx` ON `alerts` (`status`,`severity`,`created_at`);--> statement-breakpoint
+CREATE TABLE `booking_attempts` (
+	`id` text PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`outcome` text NOT NULL,
+	`error_code` text,
+	`booking_id` text,
+	`registration_type` text,
+	`session_ids` text NOT NULL,
+	`email` text,
+	`guest_count` integer,
+	`amount_pence` integer,
+	`expected_amount_pence` integer,
+	`currency` text,
+	`promo_code` text,
+	`source` text,
+	`actor_role` text,
+	`client_key` text,
+	`idempotency_key` text,
+	`request_id` text,
+	`duration_ms` integer NOT NULL,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `booking_attempts_created_idx` ON `booking_attempts` (`created_at`);--> statement-breakpoint
+CREATE INDEX `booking_attempts_outcome_idx` ON `booking_attempts` (`outcome`,`error_code`,`created_at`);--> statement-breakpoint
+CREATE INDEX `booking_attempts_email_idx` ON `booking_attempts` (`email`,`created_at`);--> statement-breakpoint
+CREATE TABLE `booking_decisions` (
+	`reservation_id` text PRIMARY KEY NOT NULL,
+	`decision` text NOT NULL,
+	`booking_id` text,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `booking_sessions` (
 	`booking_id` text NOT NULL,
 	`session_id` text NOT NULL,
 	`seats` integer NOT NULL,
 	`status` text NOT NULL,
+	`price_pence` integer DEFAULT 0 NOT NULL,
+	`version` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`booking_id`, `session_id`),
 	FOREIGN KEY (`booking_id`) REFERENCES `bookings`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`session_id`) REFERENCES `class_sessions`(`id`) ON UPDATE no action ON DELETE no action
@@ -15,14 +68,31 @@ CREATE TABLE `bookings` (
 	`registration_type` text NOT NULL,
 	`status` text NOT NULL,
 	`guest_count` integer NOT NULL,
+	`class_id` text NOT NULL,
+	`pattern_id` text,
+	`subtotal_pence` integer NOT NULL,
+	`discount_pence` integer NOT NULL,
 	`total_amount_pence` integer NOT NULL,
 	`currency` text DEFAULT 'GBP' NOT NULL,
+	`promo_code_id` text,
+	`source` text,
+	`referral_source` text,
+	`notes` text,
+	`manage_token_hash` text NOT NULL,
+	`booked_by` text,
+	`duplicate_override` integer DEFAULT false NOT NULL,
+	`hold_id` text,
+	`version` integer NOT NULL,
+	`confirmed_at` integer NOT NULL,
+	`cancelled_at` integer,
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	FOREIGN KEY (`customer_id`) REFERENCES `customers`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
 CREATE INDEX `bookings_customer_idx` ON `bookings` (`customer_id`);--> statement-breakpoint
+CREATE INDEX `bookings_class_idx` ON `bookings` (`class_id`,`confirmed_at`);--> statement-breakpoint
+CREATE INDEX `bookings_confirmed_at_idx` ON `bookings` (`confirmed_at`);--> statement-breakpoint
 CREATE TABLE `cities` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -91,6 +161,61 @@ CREATE TABLE `customers` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `customers_email_unique` ON `customers` (`email`);--> statement-breakpoint
+CREATE TABLE `demand_signals` (
+	`id` text PRIMARY KEY NOT NULL,
+	`course_id` text NOT NULL,
+	`user_id` text,
+	`city_id` text,
+	`signal_type` text NOT NULL,
+	`reason` text,
+	`metadata` text,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `demand_signals_course_idx` ON `demand_signals` (`course_id`);--> statement-breakpoint
+CREATE INDEX `demand_signals_city_idx` ON `demand_signals` (`city_id`);--> statement-breakpoint
+CREATE INDEX `demand_signals_type_idx` ON `demand_signals` (`signal_type`);--> statement-breakpoint
+CREATE INDEX `demand_signals_created_idx` ON `demand_signals` (`created_at`);--> statement-breakpoint
+CREATE INDEX `demand_signals_analytics_idx` ON `demand_signals` (`course_id`,`city_id`,`signal_type`,`created_at`);--> statement-breakpoint
+CREATE TABLE `idempotency_keys` (
+	`scope` text NOT NULL,
+	`key` text NOT NULL,
+	`request_hash` text NOT NULL,
+	`status` text NOT NULL,
+	`response_status` integer,
+	`response_body` text,
+	`lease_until` integer NOT NULL,
+	`expires_at` integer NOT NULL,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	PRIMARY KEY(`scope`, `key`)
+);
+--> statement-breakpoint
+CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
+CREATE TABLE `promo_codes` (
+	`id` text PRIMARY KEY NOT NULL,
+	`code` text NOT NULL,
+	`kind` text NOT NULL,
+	`value` integer NOT NULL,
+	`valid_from` integer,
+	`valid_until` integer,
+	`max_uses` integer,
+	`max_uses_per_email` integer,
+	`active` integer DEFAULT true NOT NULL,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `promo_codes_code_unique` ON `promo_codes` (`code`);--> statement-breakpoint
+CREATE TABLE `promo_redemptions` (
+	`booking_id` text PRIMARY KEY NOT NULL,
+	`promo_code_id` text NOT NULL,
+	`email` text NOT NULL,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	FOREIGN KEY (`promo_code_id`) REFERENCES `promo_codes`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `promo_redemptions_promo_email_idx` ON `promo_redemptions` (`promo_code_id`,`email`);--> statement-breakpoint
 CREATE TABLE `resources` (
 	`id` text PRIMARY KEY NOT NULL,
 	`studio_id` text NOT NULL,

@@ -92,16 +92,40 @@ export async function makeSession(classId: string, overrides: Partial<typeof t.c
   return row!;
 }
 
-/** A confirmed booking of `seats` on a session (the booking engine will own this later). */
-export async function makeBooking(sessionId: string, seats = 1) {
+/**
+ * A booking row as the booking engine's projection would leave it in D1, written directly: for
+ * catalog tests that only need "this session has bookings". Booking-engine tests book for real.
+ */
+async function projectedBooking(sessionId: string, seats: number, status: "confirmed" | "cancelled") {
   const customerId = `cus_${suffix()}`;
   await db().insert(t.customers).values({ id: customerId, email: `${customerId}@example.test`, firstName: "Ada", lastName: "Guest" });
+  const session = await db().query.classSessions.findFirst({ where: (s, { eq }) => eq(s.id, sessionId) });
   const bookingId = `bkg_${suffix()}`;
+  const now = new Date();
   await db()
     .insert(t.bookings)
-    .values({ id: bookingId, customerId, registrationType: "SINGLE_SESSION", status: "confirmed", guestCount: seats, totalAmountPence: 2500 * seats });
-  await db().insert(t.bookingSessions).values({ bookingId, sessionId, seats, status: "confirmed" });
+    .values({
+      id: bookingId,
+      customerId,
+      classId: session!.classId,
+      registrationType: "SINGLE_SESSION",
+      status,
+      guestCount: seats,
+      subtotalPence: 2500 * seats,
+      discountPence: 0,
+      totalAmountPence: 2500 * seats,
+      manageTokenHash: "fixture",
+      version: now.getTime(),
+      confirmedAt: now,
+      cancelledAt: status === "cancelled" ? now : null,
+    });
+  await db().insert(t.bookingSessions).values({ bookingId, sessionId, seats, status, pricePence: 2500 * seats, version: now.getTime() });
   return bookingId;
+}
+
+/** A confirmed booking of `seats` on a session, as projected into D1. */
+export function makeBooking(sessionId: string, seats = 1) {
+  return projectedBooking(sessionId, seats, "confirmed");
 }
 
 /** Adds a staff member as an assistant on a session. */
@@ -110,15 +134,8 @@ export async function addAssistant(sessionId: string, staffId: string) {
 }
 
 /** A booking of `seats` on a session that was cancelled (its seats no longer count). */
-export async function makeCancelledBooking(sessionId: string, seats = 1) {
-  const customerId = `cus_${suffix()}`;
-  await db().insert(t.customers).values({ id: customerId, email: `${customerId}@example.test`, firstName: "Ada", lastName: "Gone" });
-  const bookingId = `bkg_${suffix()}`;
-  await db()
-    .insert(t.bookings)
-    .values({ id: bookingId, customerId, registrationType: "SINGLE_SESSION", status: "cancelled", guestCount: seats, totalAmountPence: 2500 * seats });
-  await db().insert(t.bookingSessions).values({ bookingId, sessionId, seats, status: "cancelled" });
-  return bookingId;
+export function makeCancelledBooking(sessionId: string, seats = 1) {
+  return projectedBooking(sessionId, seats, "cancelled");
 }
 
 /** Gives a class a resource requirement. */
