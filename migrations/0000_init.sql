@@ -46,6 +46,7 @@ CREATE TABLE `booking_decisions` (
 	`reservation_id` text PRIMARY KEY NOT NULL,
 	`decision` text NOT NULL,
 	`booking_id` text,
+	`booking` text,
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
 );
 --> statement-breakpoint

@@ -11,9 +11,12 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode } from "./errors";
 import { authenticate, requireRole } from "./middleware/auth";
+import { idempotency } from "./middleware/idempotency";
 import { requestLog } from "./middleware/request-log";
 import { adminRoutes } from "./routes/admin";
+import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
+import { holdRoutes } from "./routes/holds";
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -32,10 +35,14 @@ export function createApp() {
     })(c, next);
   });
   app.use("/api/*", authenticate());
+  // Every POST that creates something accepts Idempotency-Key (DESIGN invariant 4).
+  app.use("/api/v1/*", idempotency());
   // Belt and braces: nothing under /admin is ever public, whatever a single route declares.
   app.use("/api/v1/admin/*", requireRole("staff", "admin"));
 
   app.route("/api/v1", catalogRoutes);
+  app.route("/api/v1/holds", holdRoutes);
+  app.route("/api/v1/bookings", bookingRoutes);
   app.route("/api/v1/admin", adminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

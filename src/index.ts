@@ -5,6 +5,8 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
 
+export { SessionDO } from "./durable-objects/session";
+
 const app = createApp();
 
 export default {

@@ -142,3 +142,51 @@ export function makeCancelledBooking(sessionId: string, seats = 1) {
 export async function requireResource(classId: string, resourceId: string, quantityPerStudent = 1) {
   await db().insert(t.classResourceRequirements).values({ classId, resourceId, quantityPerStudent });
 }
+
+/** A promo code (10 % off, active, no limits unless given) with a unique upper-case code. */
+export async function makePromo(overrides: Partial<typeof t.promoCodes.$inferInsert> = {}) {
+  const [row] = await db()
+    .insert(t.promoCodes)
+    .values({ id: `prm_${suffix()}`, code: `PROMO${suffix().toUpperCase()}`, kind: "percent", value: 10, ...overrides })
+    .returning();
+  return row!;
+}
+
+/** An alert row written directly (open, warning, unique subject unless given). */
+export async function makeAlert(overrides: Partial<typeof t.alerts.$inferInsert> = {}) {
+  const [row] = await db()
+    .insert(t.alerts)
+    .values({ id: `alr_${suffix()}`, type: "TEST", severity: "warning", subjectKey: `subject:${suffix()}`, title: "Test alert", ...overrides })
+    .returning();
+  return row!;
+}
+
+/**
+ * A future session that can be booked: its class, a qualified instructor on it, and the given
+ * capacity. Options add a resource requirement or a pattern.
+ */
+export async function makeBookableSession(
+  options: { capacity?: number; pricePence?: number; startsInHours?: number; resource?: { quantity: number; perStudent: number }; classId?: string; patternId?: string } = {},
+) {
+  const role = await makeRole();
+  const instructor = await makeStaff([role.id]);
+  const klass = options.classId
+    ? (await db().query.classes.findFirst({ where: (c, { eq }) => eq(c.id, options.classId!) }))!
+    : await makeClass({ requiredRoleId: role.id, pricePence: options.pricePence ?? 2500 });
+  if (options.classId) {
+    await db().insert(t.staffTeachingRoles).values({ staffId: instructor.id, roleId: klass.requiredRoleId });
+  }
+  let resource;
+  if (options.resource) {
+    resource = await makeResource(klass.studioId, { quantity: options.resource.quantity });
+    await db().insert(t.classResourceRequirements).values({ classId: klass.id, resourceId: resource.id, quantityPerStudent: options.resource.perStudent });
+  }
+  const startsAt = new Date(Date.now() + (options.startsInHours ?? 24 * 7) * 3600_000 + Math.floor(Math.random() * 3600_000));
+  const session = await makeSession(klass.id, {
+    capacity: options.capacity ?? 12,
+    instructorId: instructor.id,
+    startsAt,
+    patternId: options.patternId ?? null,
+  });
+  return { session, klass, instructor, resource };
+}

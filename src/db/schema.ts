@@ -294,6 +294,8 @@ export const bookingDecisions = sqliteTable("booking_decisions", {
   reservationId: text("reservation_id").primaryKey(),
   decision: text("decision", { enum: ["commit", "abort"] }).notNull(),
   bookingId: text("booking_id"),
+  /** The booking being committed (JSON), so a session's DO can confirm its hold without the coordinator. */
+  booking: text("booking"),
   createdAt: createdAt(),
 });
 

@@ -10,6 +10,11 @@ export const ID_PREFIX = {
   session: "ses",
   customer: "cus",
   booking: "bkg",
+  hold: "hld",
+  attempt: "att",
+  signal: "sig",
+  alert: "alr",
+  promo: "prm",
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

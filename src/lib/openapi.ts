@@ -44,9 +44,11 @@ const errorDescriptions = {
   401: "Missing or invalid bearer token (UNAUTHENTICATED, INVALID_TOKEN)",
   403: "The caller's role may not use this route (FORBIDDEN)",
   404: "An id in the path does not exist (NOT_FOUND)",
-  409: "Conflicts with existing data (ALREADY_EXISTS, IN_USE, STAFF_DOUBLE_BOOKED)",
+  409: "Conflicts with the current state (ALREADY_EXISTS, IN_USE, STAFF_DOUBLE_BOOKED, SESSION_FULL, INSUFFICIENT_CAPACITY, RESOURCE_UNAVAILABLE, SESSION_NOT_BOOKABLE, NO_TRAINER, DUPLICATE_BOOKING, HOLD_EXPIRED, SEAT_LIMIT_EXCEEDED, PROMO_EXHAUSTED, IDEMPOTENCY_IN_PROGRESS)",
   413: "Body larger than allowed (PAYLOAD_TOO_LARGE)",
-  422: "Well-formed but breaks a business rule (STAFF_NOT_QUALIFIED, INVALID_REFERENCE, INVALID_SCHEDULE, OCCURRENCE_LIMIT_EXCEEDED)",
+  422: "Well-formed but breaks a business rule (STAFF_NOT_QUALIFIED, INVALID_REFERENCE, INVALID_SCHEDULE, OCCURRENCE_LIMIT_EXCEEDED, BOOKING_KIND_NOT_ALLOWED, AMOUNT_MISMATCH, INVALID_AMOUNT, CURRENCY_NOT_SUPPORTED, PROMO_INVALID, PROMO_EXPIRED, IDEMPOTENCY_KEY_REUSED)",
+  429: "Too many attempts from this client or email in the time window (RATE_LIMITED)",
+  503: "A dependency is unavailable; safe to retry with the same Idempotency-Key (SERVICE_UNAVAILABLE)",
 } as const;
 
 type ErrorStatus = keyof typeof errorDescriptions;

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
 import { getPublicSession } from "../../db/catalog-queries";
 import { notFound } from "../../errors";
+import { sessionAvailability } from "../../services/availability";
 import { createRouter, errorResponses, IdParam, jsonResponse } from "../../lib/openapi";
 import {
   classOfferFields,
@@ -39,7 +40,35 @@ const PublicSessionSchema = z
   })
   .openapi("PublicSession");
 
-export const publicSessionRoutes = createRouter().openapi(
+const AvailabilitySchema = z
+  .object({
+    sessionId: z.string(),
+    capacity: z.number().int(),
+    booked: z.number().int(),
+    held: z.number().int().openapi({ description: "Seats in checkout holds and pending offers" }),
+    availableSpots: z.number().int(),
+    status: z.enum(["open", "full", "cancelled"]),
+    isFull: z.boolean(),
+    pricePence: z.number().int(),
+    currency: z.literal("GBP"),
+    resources: z.array(z.object({ resourceId: z.string(), name: z.string(), perStudent: z.number().int(), available: z.number().int() })),
+    version: z.number().int().openapi({ description: "Increases with every change to the session's seats" }),
+  })
+  .openapi("SessionAvailability");
+
+export const publicSessionRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/availability",
+      tags,
+      summary: "Live seats and resources left, answered by the session's Durable Object",
+      request: { params: Params },
+      responses: { 200: jsonResponse(AvailabilitySchema, "Availability"), ...errorResponses(404) },
+    }),
+    async (c) => c.json(await sessionAvailability(c.env, getDb(c.env.DB), c.req.valid("param").id), 200),
+  )
+  .openapi(
   createRoute({
     method: "get",
     path: "/{id}",

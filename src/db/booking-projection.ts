@@ -1,0 +1,103 @@
+/**
+ * Writes what session Durable Objects deliver from their outboxes into D1. Every write is an
+ * upsert keyed by id and guarded by `version`, so redelivery and out-of-order delivery are
+ * harmless: a row only ever moves to a newer state.
+ */
+import { sql } from "drizzle-orm";
+import type { BookingProjection } from "../durable-objects/session-contract";
+import type { Db } from "./client";
+import { bookingDecisions, bookings, bookingSessions } from "./schema";
+
+/** One change to one session's line of a booking (and the booking's header with it). */
+export interface LineChange {
+  booking: BookingProjection;
+  sessionId: string;
+  seats: number;
+  status: "confirmed" | "cancelled";
+  /** Epoch ms of the change; orders deliveries. */
+  version: number;
+}
+
+/** Applies changes in one D1 batch (one transaction). */
+export async function projectLineChanges(db: Db, changes: LineChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const statements = changes.flatMap((change) => {
+    const { booking, version } = change;
+    const cancelledAt = change.status === "cancelled" ? new Date(version) : null;
+    return [
+      db
+        .insert(bookings)
+        .values({
+          id: booking.id,
+          customerId: booking.customerId,
+          classId: booking.classId,
+          patternId: booking.patternId,
+          registrationType: booking.registrationType,
+          status: change.status,
+          guestCount: booking.guestCount,
+          subtotalPence: booking.subtotalPence,
+          discountPence: booking.discountPence,
+          totalAmountPence: booking.totalAmountPence,
+          currency: booking.currency,
+          promoCodeId: booking.promoCodeId,
+          source: booking.source,
+          referralSource: booking.referralSource,
+          notes: booking.notes,
+          manageTokenHash: booking.manageTokenHash,
+          bookedBy: booking.bookedBy,
+          duplicateOverride: booking.duplicateOverride,
+          holdId: booking.holdId,
+          version,
+          confirmedAt: new Date(booking.confirmedAt),
+          cancelledAt,
+          createdAt: new Date(booking.confirmedAt),
+          updatedAt: new Date(version),
+        })
+        .onConflictDoUpdate({
+          target: bookings.id,
+          set: { status: change.status, version, cancelledAt, updatedAt: new Date(version) },
+          setWhere: sql`${bookings.version} < ${version}`,
+        }),
+      db
+        .insert(bookingSessions)
+        .values({
+          bookingId: booking.id,
+          sessionId: change.sessionId,
+          seats: change.seats,
+          status: change.status,
+          pricePence: booking.linePricePence,
+          version,
+        })
+        .onConflictDoUpdate({
+          target: [bookingSessions.bookingId, bookingSessions.sessionId],
+          set: { status: change.status, seats: change.seats, version },
+          setWhere: sql`${bookingSessions.version} < ${version}`,
+        }),
+    ];
+  });
+  const [first, ...rest] = statements;
+  await db.batch([first!, ...rest]);
+}
+
+export type Decision = { decision: "commit"; booking: BookingProjection } | { decision: "abort" };
+
+/**
+ * Records `proposed` for a reservation unless a decision exists, and returns the decision that
+ * stands. One INSERT ... ON CONFLICT DO NOTHING is atomic in D1, so commit (the coordinator)
+ * and abort (an expiring hold) can race and exactly one wins.
+ */
+export async function decideReservation(db: Db, reservationId: string, proposed: Decision): Promise<Decision> {
+  await db
+    .insert(bookingDecisions)
+    .values({
+      reservationId,
+      decision: proposed.decision,
+      bookingId: proposed.decision === "commit" ? proposed.booking.id : null,
+      booking: proposed.decision === "commit" ? JSON.stringify(proposed.booking) : null,
+    })
+    .onConflictDoNothing();
+  const row = await db.query.bookingDecisions.findFirst({ where: (d, { eq }) => eq(d.reservationId, reservationId) });
+  if (!row) throw new Error(`decision for ${reservationId} vanished`);
+  if (row.decision === "abort") return { decision: "abort" };
+  return { decision: "commit", booking: JSON.parse(row.booking ?? "null") as BookingProjection };
+}

@@ -1,0 +1,444 @@
+/**
+ * SessionDO: one per class session, the only writer of that session's seats, holds and resource
+ * allocations (DESIGN invariant 1).
+ *
+ * Every decision runs as one synchronous SQLite transaction in the object's own storage, so no
+ * interleaving of requests can oversell. Each change that D1 must know about is written to an
+ * outbox in the same transaction (invariant 2) and delivered to D1 right away; the alarm retries
+ * what failed and lets expired holds go, asking the commit log first so that a multi-session
+ * booking whose coordinator died is completed rather than torn (invariant 3).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { getDb } from "../db/client";
+import { decideReservation, type LineChange, projectLineChanges } from "../db/booking-projection";
+import { availabilityOf, refuseOverLimit, refuseSeats, type Availability, type SeatLedger } from "../domain/seating";
+import type { Env } from "../env";
+import {
+  type BookingProjection,
+  type CancelResult,
+  type ConfirmResult,
+  type Reservation,
+  ReserveInput,
+  type ReserveResult,
+  SessionSnapshot,
+} from "./session-contract";
+
+const OUTBOX_BATCH = 50;
+const MAX_RETRY_DELAY_MS = 60_000;
+/** How soon to ask D1 again about an expired hold when it could not be reached. */
+const DECISION_RETRY_MS = 5_000;
+
+type ReservationRow = {
+  id: string;
+  booking_id: string | null;
+  status: Reservation["status"];
+  seats: number;
+  email: string;
+  client_key: string;
+  expires_at: number | null;
+  booking: string | null;
+};
+
+export class SessionDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private delivery: Promise<void> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => this.migrate());
+  }
+
+  private migrate(): void {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS config (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      session_id TEXT NOT NULL, capacity INTEGER NOT NULL, starts_at INTEGER NOT NULL,
+      cancelled INTEGER NOT NULL, config_version INTEGER NOT NULL, resources TEXT NOT NULL,
+      version INTEGER NOT NULL DEFAULT 0)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (
+      id TEXT PRIMARY KEY, booking_id TEXT, status TEXT NOT NULL, seats INTEGER NOT NULL,
+      email TEXT NOT NULL, client_key TEXT NOT NULL, expires_at INTEGER, booking TEXT,
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_status ON reservations (status, expires_at)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_booking ON reservations (booking_id)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_email ON reservations (email, status)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
+  }
+
+  // ---- RPC ---------------------------------------------------------------------------------
+
+  /** Holds seats (with an expiry) or books them outright, or says why not. */
+  async reserve(rawInput: ReserveInput): Promise<ReserveResult> {
+    const input = ReserveInput.parse(rawInput);
+    if (input.mode === "book" && !input.booking) throw new Error("reserve: a booking is required to book");
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): ReserveResult => {
+      this.adopt(input.snapshot);
+      const existing = this.reservation(input.reservationId);
+      if (existing) return this.replayReserve(existing, input);
+
+      const ledger = this.ledger();
+      const refusal =
+        refuseSeats(ledger, input.seats, now) ??
+        (input.overrideDuplicate ? null : this.duplicateOf(input.email)) ??
+        (input.exempt ? null : refuseOverLimit(this.heldBy(input.email, input.clientKey), input.seats, input.limits));
+      if (refusal) return { ok: false, ...refusal };
+
+      const expiresAt = input.mode === "hold" ? now + input.holdTtlMs : null;
+      this.sql.exec(
+        `INSERT INTO reservations (id, booking_id, status, seats, email, client_key, expires_at, booking, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        input.reservationId,
+        input.booking?.id ?? null,
+        input.mode === "hold" ? "held" : "confirmed",
+        input.seats,
+        input.email,
+        input.clientKey,
+        expiresAt,
+        input.booking ? JSON.stringify(input.booking) : null,
+        now,
+        now,
+      );
+      if (input.booking) this.enqueue({ booking: input.booking, sessionId: input.snapshot.sessionId, seats: input.seats, status: "confirmed", version: now });
+      this.bumpVersion();
+      const reservation = this.reservation(input.reservationId)!;
+      return { ok: true, reservation: toReservation(reservation), availability: this.availabilityNow() };
+    });
+    if (result.ok) await this.afterChange();
+    return result;
+  }
+
+  /** Turns a hold into a confirmed booking line. Idempotent for the same booking. */
+  async confirm(reservationId: string, booking: BookingProjection, expected: { seats: number; email: string }): Promise<ConfirmResult> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): ConfirmResult => {
+      const row = this.reservation(reservationId);
+      if (!row || row.status === "released" || row.status === "cancelled") {
+        return { ok: false, code: "HOLD_EXPIRED", message: "The hold has expired or was released", details: { holdId: reservationId } };
+      }
+      if (row.seats !== expected.seats || row.email !== expected.email) {
+        return {
+          ok: false,
+          code: "HOLD_EXPIRED",
+          message: "The hold does not match this booking (seats or email differ)",
+          details: { holdId: reservationId, heldSeats: row.seats, reason: "mismatch" },
+        };
+      }
+      if (row.status === "confirmed") return { ok: true, reservation: toReservation(row) };
+      this.confirmRow(row, booking, now);
+      return { ok: true, reservation: toReservation(this.reservation(reservationId)!) };
+    });
+    if (result.ok) await this.afterChange();
+    return result;
+  }
+
+  /** Lets a hold go (a failed multi-session booking, an abandoned checkout). Idempotent. */
+  async release(reservationId: string): Promise<void> {
+    const released = this.ctx.storage.transactionSync(() => {
+      const row = this.reservation(reservationId);
+      if (row?.status !== "held") return false;
+      this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, Date.now(), reservationId);
+      this.bumpVersion();
+      return true;
+    });
+    if (released) await this.afterChange();
+  }
+
+  /** Cancels a booking's line in this session, freeing its seats at once. Idempotent. */
+  async cancel(bookingId: string): Promise<CancelResult> {
+    const now = Date.now();
+    const row = this.ctx.storage.transactionSync(() => {
+      const found = this.sql
+        .exec<ReservationRow>(`SELECT * FROM reservations WHERE booking_id = ? AND status IN ('confirmed', 'cancelled')`, bookingId)
+        .toArray()[0];
+      if (found?.status !== "confirmed") return found ?? null;
+      this.sql.exec(`UPDATE reservations SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, found.id);
+      const booking = JSON.parse(found.booking!) as BookingProjection;
+      this.enqueue({ booking, sessionId: this.config()!.session_id, seats: found.seats, status: "cancelled", version: now });
+      this.bumpVersion();
+      return this.reservation(found.id)!;
+    });
+    await this.afterChange();
+    return { ok: true, reservation: row ? toReservation(row) : null, availability: this.availabilityNow() };
+  }
+
+  /** Seats and resources left; adopts the snapshot first when it is newer than what the DO has. */
+  async availability(snapshot?: SessionSnapshot): Promise<Availability & { version: number }> {
+    if (snapshot) {
+      const parsed = SessionSnapshot.parse(snapshot);
+      this.ctx.storage.transactionSync(() => this.adopt(parsed));
+    }
+    return { ...this.availabilityNow(), version: this.config()?.version ?? 0 };
+  }
+
+  /**
+   * Applies an admin change of capacity or cancellation, refusing a capacity below the seats
+   * already booked or held. Returns the refusal or the new availability.
+   */
+  async reconfigure(snapshot: SessionSnapshot): Promise<{ ok: true; availability: Availability } | { ok: false; booked: number; held: number }> {
+    const parsed = SessionSnapshot.parse(snapshot);
+    const result = this.ctx.storage.transactionSync(() => {
+      const ledger = this.config() ? this.ledger() : null;
+      if (ledger && parsed.capacity < ledger.bookedSeats + ledger.heldSeats) {
+        return { ok: false as const, booked: ledger.bookedSeats, held: ledger.heldSeats };
+      }
+      this.adopt(parsed, { force: true });
+      this.bumpVersion();
+      return { ok: true as const, availability: this.availabilityNow() };
+    });
+    if (result.ok) await this.afterChange();
+    return result;
+  }
+
+  /** The confirmed lines this DO holds, for reconciliation with D1. */
+  async ledgerEntries(): Promise<{ bookingId: string; seats: number; status: string }[]> {
+    return this.sql
+      .exec<{ booking_id: string; seats: number; status: string }>(
+        `SELECT booking_id, seats, status FROM reservations WHERE booking_id IS NOT NULL AND status IN ('confirmed', 'cancelled') ORDER BY created_at`,
+      )
+      .toArray()
+      .map((row) => ({ bookingId: row.booking_id, seats: row.seats, status: row.status }));
+  }
+
+  /** Outbox entries not yet acknowledged by D1 (for tests and reconciliation). */
+  async pendingOutbox(): Promise<number> {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM outbox`).one().n;
+  }
+
+  // ---- alarm ---------------------------------------------------------------------------------
+
+  /** Settles expired holds and retries outbox delivery. Safe to run twice. */
+  override async alarm(): Promise<void> {
+    await this.settleExpiredHolds();
+    await this.deliverOutbox();
+    await this.scheduleAlarm();
+  }
+
+  private async settleExpiredHolds(): Promise<void> {
+    const now = Date.now();
+    const expired = this.sql
+      .exec<ReservationRow>(`SELECT * FROM reservations WHERE status = 'held' AND expires_at <= ?`, now)
+      .toArray();
+    if (expired.length === 0) return;
+    const db = getDb(this.env.DB);
+    let changed = false;
+    for (const hold of expired) {
+      let decision;
+      try {
+        decision = await decideReservation(db, hold.id, { decision: "abort" });
+      } catch (error) {
+        // D1 is unreachable: keep the seats held (never oversell) and ask again soon.
+        this.log("warn", "hold decision unavailable", { holdId: hold.id, error: String(error) });
+        this.sql.exec(`UPDATE reservations SET expires_at = ? WHERE id = ? AND status = 'held'`, now + DECISION_RETRY_MS, hold.id);
+        continue;
+      }
+      this.ctx.storage.transactionSync(() => {
+        const row = this.reservation(hold.id);
+        if (row?.status !== "held") return;
+        if (decision.decision === "commit") {
+          this.confirmRow(row, decision.booking, Date.now());
+        } else {
+          this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, Date.now(), hold.id);
+          this.bumpVersion();
+        }
+        changed = true;
+      });
+    }
+    if (changed) this.log("info", "expired holds settled", { count: expired.length });
+  }
+
+  // ---- outbox ------------------------------------------------------------------------------
+
+  /** Delivers what is due now; concurrent callers share one delivery loop. Never throws. */
+  private deliverOutbox(): Promise<void> {
+    if (!this.delivery) {
+      this.delivery = this.deliveryLoop().finally(() => {
+        this.delivery = null;
+      });
+    }
+    return this.delivery;
+  }
+
+  private async deliveryLoop(): Promise<void> {
+    const db = getDb(this.env.DB);
+    for (;;) {
+      const rows = this.sql
+        .exec<{ seq: number; change: string; attempts: number }>(
+          `SELECT seq, change, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+          Date.now(),
+          OUTBOX_BATCH,
+        )
+        .toArray();
+      if (rows.length === 0) return;
+      try {
+        await projectLineChanges(
+          db,
+          rows.map((row) => JSON.parse(row.change) as LineChange),
+        );
+      } catch (error) {
+        const now = Date.now();
+        for (const row of rows) {
+          const delay = Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** row.attempts);
+          this.sql.exec(
+            `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?`,
+            now + delay,
+            String(error).slice(0, 500),
+            row.seq,
+          );
+        }
+        this.log("warn", "outbox delivery failed; the alarm will retry", { entries: rows.length, error: String(error) });
+        return;
+      }
+      this.sql.exec(`DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(rows.map((row) => row.seq)));
+    }
+  }
+
+  /** After a committed change: deliver to D1 now, and make sure the alarm covers what is left. */
+  private async afterChange(): Promise<void> {
+    await this.deliverOutbox();
+    await this.scheduleAlarm();
+  }
+
+  /** The alarm goes off at the next hold expiry or outbox retry, whichever is first. */
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.sql
+      .exec<{ at: number | null }>(
+        `SELECT min(at) AS at FROM (
+           SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
+           UNION ALL SELECT min(next_attempt_at) FROM outbox)`,
+      )
+      .one().at;
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  // ---- ledger helpers (synchronous; call inside transactionSync) ------------------------------
+
+  private config() {
+    return this.sql
+      .exec<{ session_id: string; capacity: number; starts_at: number; cancelled: number; config_version: number; resources: string; version: number }>(
+        `SELECT * FROM config WHERE id = 1`,
+      )
+      .toArray()[0];
+  }
+
+  /** Takes the caller's catalog snapshot when it is newer than ours (or we have none). */
+  private adopt(snapshot: SessionSnapshot, options: { force: boolean } = { force: false }): void {
+    const current = this.config();
+    if (current && !options.force && current.config_version >= snapshot.configVersion) return;
+    this.sql.exec(
+      `INSERT INTO config (id, session_id, capacity, starts_at, cancelled, config_version, resources, version)
+       VALUES (1, ?, ?, ?, ?, ?, ?, 0)
+       ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, starts_at = excluded.starts_at,
+         cancelled = excluded.cancelled, config_version = max(config.config_version, excluded.config_version),
+         resources = excluded.resources`,
+      snapshot.sessionId,
+      snapshot.capacity,
+      snapshot.startsAt,
+      snapshot.cancelled ? 1 : 0,
+      snapshot.configVersion,
+      JSON.stringify(snapshot.resources),
+    );
+  }
+
+  private ledger(): SeatLedger {
+    const config = this.config();
+    if (!config) throw new Error("SessionDO has no configuration yet");
+    const seats = this.sql
+      .exec<{ booked: number; held: number }>(
+        `SELECT coalesce(sum(CASE WHEN status = 'confirmed' THEN seats END), 0) AS booked,
+                coalesce(sum(CASE WHEN status = 'held' THEN seats END), 0) AS held
+         FROM reservations WHERE status IN ('confirmed', 'held')`,
+      )
+      .one();
+    return {
+      capacity: config.capacity,
+      bookedSeats: seats.booked,
+      heldSeats: seats.held,
+      cancelled: config.cancelled === 1,
+      startsAt: config.starts_at,
+      resources: JSON.parse(config.resources),
+    };
+  }
+
+  private availabilityNow(): Availability {
+    return this.config() ? availabilityOf(this.ledger()) : availabilityOf({ capacity: 0, bookedSeats: 0, heldSeats: 0, cancelled: false, startsAt: 0, resources: [] });
+  }
+
+  private reservation(id: string): ReservationRow | undefined {
+    return this.sql.exec<ReservationRow>(`SELECT * FROM reservations WHERE id = ?`, id).toArray()[0];
+  }
+
+  /** A retry of a reservation that exists: the same answer as the first time, if it still stands. */
+  private replayReserve(row: ReservationRow, input: { seats: number; email: string }): ReserveResult {
+    if (row.seats !== input.seats || row.email !== input.email) {
+      return {
+        ok: false,
+        code: "HOLD_EXPIRED",
+        message: "The hold does not match this request (seats or email differ)",
+        details: { holdId: row.id, heldSeats: row.seats, reason: "mismatch" },
+      };
+    }
+    if (row.status === "held" || row.status === "confirmed") {
+      return { ok: true, reservation: toReservation(row), availability: this.availabilityNow() };
+    }
+    return { ok: false, code: "HOLD_EXPIRED", message: "This reservation was released or cancelled", details: { holdId: row.id, status: row.status } };
+  }
+
+  /** An active booking by the same email, the soft duplicate block. */
+  private duplicateOf(email: string) {
+    const row = this.sql
+      .exec<{ booking_id: string }>(`SELECT booking_id FROM reservations WHERE email = ? AND status = 'confirmed' LIMIT 1`, email)
+      .toArray()[0];
+    if (!row) return null;
+    return {
+      code: "DUPLICATE_BOOKING" as const,
+      message: "This email already has a booking for this session",
+      details: { existingBookingId: row.booking_id },
+    };
+  }
+
+  private heldBy(email: string, clientKey: string) {
+    return this.sql
+      .exec<{ byEmail: number; byClient: number }>(
+        `SELECT coalesce(sum(CASE WHEN email = ? THEN seats END), 0) AS byEmail,
+                coalesce(sum(CASE WHEN client_key = ? THEN seats END), 0) AS byClient
+         FROM reservations WHERE status IN ('held', 'confirmed')`,
+        email,
+        clientKey,
+      )
+      .one();
+  }
+
+  private confirmRow(row: ReservationRow, booking: BookingProjection, now: number): void {
+    this.sql.exec(
+      `UPDATE reservations SET status = 'confirmed', booking_id = ?, booking = ?, expires_at = NULL, updated_at = ? WHERE id = ?`,
+      booking.id,
+      JSON.stringify(booking),
+      now,
+      row.id,
+    );
+    this.enqueue({ booking, sessionId: this.config()!.session_id, seats: row.seats, status: "confirmed", version: now });
+    this.bumpVersion();
+  }
+
+  private enqueue(change: LineChange): void {
+    this.sql.exec(`INSERT INTO outbox (change, next_attempt_at) VALUES (?, ?)`, JSON.stringify(change), Date.now());
+  }
+
+  /** The session's change counter: live subscribers see it as `version`. */
+  private bumpVersion(): void {
+    this.sql.exec(`UPDATE config SET version = version + 1 WHERE id = 1`);
+  }
+
+  private log(level: "info" | "warn", msg: string, fields: Record<string, unknown>): void {
+    console.log(JSON.stringify({ level, msg, sessionId: this.config()?.session_id, ...fields }));
+  }
+}
+
+function toReservation(row: ReservationRow): Reservation {
+  return { id: row.id, bookingId: row.booking_id, status: row.status, seats: row.seats, email: row.email, expiresAt: row.expires_at };
+}

@@ -1,0 +1,127 @@
+/** Bookings: create (guest or signed in, idempotent), read and cancel with a manage token or a bearer token. */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { getDb } from "../db/client";
+import type { AppEnv } from "../env";
+import { ApiError, notFound } from "../errors";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
+import { tokenMatchesHash } from "../lib/tokens";
+import { type BookingView, type Caller, cancelBooking, createBooking, getBooking } from "../services/bookings";
+import { BookingSchema, checkSelection, SelectionFields, toBookingResponse, toSelection } from "./booking-schemas";
+
+const tags = ["Bookings"];
+
+const NewBookingBody = z
+  .object({
+    ...SelectionFields,
+    totalAmountPence: z.number().int().openapi({ description: "The total the client expects to pay, in pence; must equal the server's price" }),
+    currency: z.string().trim().min(3).max(3).openapi({ example: "GBP" }),
+    promoCode: z.string().trim().min(1).max(40).optional(),
+    holdId: z.string().min(1).max(64).optional().openapi({ description: "A hold from POST /holds to confirm" }),
+    source: z.string().trim().max(50).optional().openapi({ example: "web" }),
+    referralSource: z.string().trim().max(100).optional(),
+    notes: z.string().trim().max(2000).optional(),
+    overrideDuplicate: z.boolean().optional().openapi({ description: "Staff and admins only: book despite an existing booking by this email" }),
+  })
+  .superRefine(checkSelection)
+  .openapi("NewBooking");
+
+const BookingCreated = z.object({
+  booking: BookingSchema,
+  manageToken: z.string().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header)" }),
+});
+
+const ManageQuery = z.object({
+  token: z.string().max(200).optional().openapi({ description: "The booking's manage token (or send it as X-Manage-Token)" }),
+});
+
+const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().max(255).optional().openapi({ description: "Makes retries safe: the same key and body replay the first response" }),
+});
+
+/** What every booking operation needs to know about the request. */
+export function callerOf(c: Context<AppEnv>): Caller {
+  return {
+    env: c.env,
+    db: getDb(c.env.DB),
+    principal: c.get("principal"),
+    clientKey: c.req.header("CF-Connecting-IP") ?? "unknown",
+    idempotency: c.get("idempotency"),
+    requestId: c.get("requestId"),
+  };
+}
+
+/**
+ * Who may see or cancel a booking: staff and admins, the customer it belongs to (bearer token
+ * with that email), or whoever holds its manage token. 401 with no credential, 403 with a wrong one.
+ */
+async function authorizeBookingAccess(c: Context<AppEnv>, booking: BookingView, queryToken: string | undefined) {
+  const principal = c.get("principal");
+  if (principal?.role === "staff" || principal?.role === "admin") return;
+  if (principal?.role === "customer" && principal.email === booking.customer.email) return;
+  const token = c.req.header("X-Manage-Token") ?? queryToken;
+  if (token && (await tokenMatchesHash(token, booking.manageTokenHash))) return;
+  if (!principal && !token) throw new ApiError("UNAUTHENTICATED", "Send the booking's manage token or a bearer token");
+  throw new ApiError("FORBIDDEN", "These credentials do not give access to this booking");
+}
+
+async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken: string | undefined) {
+  const booking = await getBooking(getDb(c.env.DB), id);
+  if (!booking) throw notFound("Booking", id);
+  await authorizeBookingAccess(c, booking, queryToken);
+  return booking;
+}
+
+const Params = IdParam("Booking", "bkg_0123");
+
+export const bookingRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags,
+      summary: "Book one session, a whole schedule or a set of drop-ins (guest checkout allowed)",
+      description:
+        "Send an Idempotency-Key header to make retries safe. The server computes the price; a totalAmountPence that differs is refused. " +
+        "Staff and admins may book on behalf of a customer and override the duplicate check.",
+      request: { headers: IdempotencyHeader, body: jsonBody(NewBookingBody) },
+      responses: {
+        201: jsonResponse(BookingCreated, "The booking and its manage token"),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const result = await createBooking(callerOf(c), { ...body, selection: toSelection(body) });
+      return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags,
+      summary: "Get a booking (manage token, the owning customer's token, or staff)",
+      request: { params: Params, query: ManageQuery },
+      responses: { 200: jsonResponse(BookingSchema, "The booking"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const booking = await loadAuthorized(c, c.req.valid("param").id, c.req.valid("query").token);
+      return c.json(toBookingResponse(booking), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/cancel",
+      tags,
+      summary: "Cancel a booking: its seats and resources are free at once (idempotent)",
+      request: { params: Params, query: ManageQuery },
+      responses: { 200: jsonResponse(BookingSchema, "The cancelled booking"), ...errorResponses(401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const booking = await loadAuthorized(c, c.req.valid("param").id, c.req.valid("query").token);
+      const cancelled = await cancelBooking(callerOf(c), booking);
+      return c.json(toBookingResponse(cancelled), 200);
+    },
+  );

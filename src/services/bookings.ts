@@ -1,0 +1,385 @@
+/**
+ * The booking flow (DESIGN "Flow of a booking"): load the sessions, check each has a qualified
+ * instructor, price the booking, redeem the promo, take the seats in every session's Durable
+ * Object all or nothing, and answer with the booking and its manage token. Every attempt,
+ * accepted or refused, is written to the audit trail.
+ */
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
+import type { BookingProjection } from "../durable-objects/session-contract";
+import { checkPayment, quoteBooking, splitPence } from "../domain/pricing";
+import type { Env, Principal } from "../env";
+import { ApiError, type ErrorCode } from "../errors";
+import { newId } from "../lib/ids";
+import { manageTokenFor, sha256Hex } from "../lib/tokens";
+import { deterministicId } from "../middleware/idempotency";
+import { raiseAlert } from "./alerts";
+import { recordAttempt } from "./audit";
+import { type BookingContext, loadBookingContext, type SessionSelection } from "./booking-context";
+import { recordDemandSignal } from "./demand";
+import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
+import { bookSeats, cancelAll, type SeatRequest } from "./seat-coordinator";
+
+/** Who is asking and from where: the request's side of every booking operation. */
+export interface Caller {
+  env: Env;
+  db: Db;
+  principal: Principal | undefined;
+  /** The client's address (CF-Connecting-IP), for per-client limits. */
+  clientKey: string;
+  idempotency: { scope: string; key: string } | undefined;
+  requestId: string;
+}
+
+export interface Contact {
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone?: string | undefined;
+}
+
+export interface NewBooking {
+  selection: SessionSelection;
+  guestCount: number;
+  contact: Contact;
+  totalAmountPence: number;
+  currency: string;
+  promoCode?: string | undefined;
+  holdId?: string | undefined;
+  source?: string | undefined;
+  referralSource?: string | undefined;
+  notes?: string | undefined;
+  overrideDuplicate?: boolean | undefined;
+}
+
+const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
+
+/** Books, or throws the ApiError that says why not; either way the attempt is audited. */
+export async function createBooking(caller: Caller, input: NewBooking) {
+  const started = Date.now();
+  const email = input.contact.email.toLowerCase();
+  let outcome: { code?: ErrorCode; bookingId?: string; expected?: number } = {};
+  try {
+    const result = await book(caller, { ...input, contact: { ...input.contact, email } }, (expected) => {
+      outcome.expected = expected;
+    });
+    outcome = { ...outcome, bookingId: result.booking.id };
+    return result;
+  } catch (error) {
+    outcome.code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
+    throw error;
+  } finally {
+    await recordAttempt(caller.db, {
+      kind: "booking",
+      outcome: outcome.code ? "rejected" : "accepted",
+      errorCode: outcome.code ?? null,
+      bookingId: outcome.bookingId ?? null,
+      registrationType: input.selection.registrationType,
+      sessionIds: selectionIds(input.selection),
+      email,
+      guestCount: input.guestCount,
+      amountPence: input.totalAmountPence,
+      expectedAmountPence: outcome.expected ?? null,
+      currency: input.currency,
+      promoCode: input.promoCode ?? null,
+      source: input.source ?? null,
+      actorRole: caller.principal?.role ?? "guest",
+      clientKey: caller.clientKey,
+      idempotencyKey: caller.idempotency?.key ?? null,
+      requestId: caller.requestId,
+      durationMs: Date.now() - started,
+    });
+  }
+}
+
+async function book(caller: Caller, input: NewBooking, noteExpected: (pence: number) => void) {
+  const { env, db, principal } = caller;
+  const now = new Date();
+  const email = input.contact.email;
+  assertMayBookFor(principal, email, input.overrideDuplicate === true);
+  await enforceRateLimit(caller, email);
+
+  const context = await loadBookingContext(db, input.selection);
+  assertBookable(context, now);
+  const customerId = await upsertCustomer(db, input.contact);
+  await refuseWithoutTrainer(db, context, { customerId, email, registrationType: input.selection.registrationType });
+
+  let promo: PromoCode | undefined;
+  if (input.promoCode) {
+    promo = await findPromo(db, input.promoCode);
+    const problem = checkPromo(promo, now);
+    if (problem) throw problem;
+  }
+  const quote = quoteBooking({
+    registrationType: context.registrationType,
+    classPricePence: context.class.pricePence,
+    fullSchedulePricePence: context.class.fullSchedulePricePence,
+    sessionCount: context.sessions.length,
+    seats: input.guestCount,
+    promo: promo ? { kind: promo.kind, value: promo.value } : undefined,
+  });
+  noteExpected(quote.totalPence);
+  const paymentProblem = checkPayment({ quote, totalAmountPence: input.totalAmountPence, currency: input.currency, promoApplied: promo !== undefined });
+  if (paymentProblem) throw paymentProblem;
+
+  const bookingId = caller.idempotency
+    ? await deterministicId("bkg", caller.idempotency.scope, caller.idempotency.key)
+    : newId("booking");
+  const manageToken = await manageTokenFor(env.JWT_SECRET, bookingId);
+  const linePrices = splitPence(quote.totalPence, context.sessions.length);
+  const header: Omit<BookingProjection, "linePricePence"> = {
+    id: bookingId,
+    customerId,
+    classId: context.class.id,
+    patternId: context.patternId,
+    registrationType: context.registrationType,
+    guestCount: input.guestCount,
+    subtotalPence: quote.subtotalPence,
+    discountPence: quote.discountPence,
+    totalAmountPence: quote.totalPence,
+    currency: "GBP",
+    promoCodeId: promo?.id ?? null,
+    source: input.source ?? null,
+    referralSource: input.referralSource ?? null,
+    notes: input.notes ?? null,
+    manageTokenHash: await sha256Hex(manageToken),
+    bookedBy: isStaff(principal) ? principal!.subject : null,
+    duplicateOverride: input.overrideDuplicate === true,
+    holdId: input.holdId ?? null,
+    confirmedAt: now.getTime(),
+  };
+  const lineBooking = (sessionId: string): BookingProjection => ({
+    ...header,
+    linePricePence: linePrices[context.sessions.findIndex((session) => session.id === sessionId)] ?? 0,
+  });
+
+  if (promo) await redeemPromo(db, { promo, bookingId, email, now });
+  let outcome;
+  try {
+    outcome = await bookSeats(env, db, context.sessions, seatRequest(caller, input, input.holdId ?? bookingId), lineBooking, input.holdId !== undefined);
+  } catch (error) {
+    if (promo) await releaseRedemption(db, bookingId);
+    throw error;
+  }
+  if (!outcome.ok) {
+    if (promo) await releaseRedemption(db, bookingId);
+    if (outcome.refusal.code === "DUPLICATE_BOOKING") {
+      await raiseAlert(db, {
+        type: "DUPLICATE_BOOKING",
+        severity: "warning",
+        subjectKey: `${email}|${outcome.sessionId}`,
+        title: `Repeated booking attempt by ${email}`,
+        details: { email, sessionId: outcome.sessionId, ...outcome.refusal.details },
+      });
+    }
+    throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
+  }
+
+  const booking = await getBooking(db, bookingId);
+  if (!booking) throw new Error(`booking ${bookingId} was confirmed but is not readable`);
+  return { booking, manageToken };
+}
+
+/** The seats, limits and identity every session DO sees for this request. */
+export function seatRequest(caller: Caller, input: { guestCount: number; contact: Contact; overrideDuplicate?: boolean | undefined }, reservationId: string): SeatRequest {
+  const { env, principal } = caller;
+  return {
+    reservationId,
+    seats: input.guestCount,
+    email: input.contact.email.toLowerCase(),
+    clientKey: caller.clientKey,
+    exempt: isStaff(principal),
+    overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
+    limits: {
+      perEmail: Number(env.MAX_SEATS_PER_EMAIL_PER_SESSION) || 8,
+      perClient: Number(env.MAX_SEATS_PER_CLIENT_PER_SESSION) || 16,
+    },
+    holdTtlMs: (Number(env.HOLD_TTL_SECONDS) || 600) * 1000,
+  };
+}
+
+/** A customer books for themselves; only staff book on behalf of others or override duplicates. */
+export function assertMayBookFor(principal: Principal | undefined, email: string, overrideDuplicate: boolean): void {
+  if (principal?.role === "customer" && principal.email !== email) {
+    throw new ApiError("FORBIDDEN", "A customer token may only book for its own email", { email });
+  }
+  if (overrideDuplicate && !isStaff(principal)) {
+    throw new ApiError("FORBIDDEN", "Only staff or admins may override the duplicate check");
+  }
+}
+
+/** Attempts per client address and per email per minute (Cloudflare's rate limiter); staff are exempt. */
+export async function enforceRateLimit(caller: Caller, email: string): Promise<void> {
+  if (isStaff(caller.principal)) return;
+  const limiter = caller.env.BOOKING_RATE_LIMITER;
+  const [byClient, byEmail] = await Promise.all([
+    limiter.limit({ key: `client:${caller.clientKey}` }),
+    limiter.limit({ key: `email:${email}` }),
+  ]);
+  if (!byClient.success || !byEmail.success) {
+    throw new ApiError("RATE_LIMITED", "Too many booking attempts; try again in a minute", {
+      scope: byClient.success ? "email" : "client",
+      retryAfterSeconds: 60,
+    });
+  }
+}
+
+/** Cancelled or started sessions take no bookings. */
+export function assertBookable(context: BookingContext, now: Date): void {
+  const cancelled = context.sessions.filter((session) => session.cancelled).map((session) => session.id);
+  if (cancelled.length > 0) {
+    throw new ApiError("SESSION_NOT_BOOKABLE", "The session has been cancelled", { reason: "cancelled", sessionIds: cancelled });
+  }
+  const started = context.sessions.filter((session) => session.startsAt.getTime() <= now.getTime()).map((session) => session.id);
+  if (started.length > 0) {
+    throw new ApiError("SESSION_NOT_BOOKABLE", "The session has already started", { reason: "started", sessionIds: started });
+  }
+}
+
+/**
+ * HARD rule: no session without a qualified instructor is sold. The attempt is recorded as a
+ * PURCHASE_BLOCKED demand signal (course, city, customer) so studios see where to hire.
+ */
+export async function refuseWithoutTrainer(
+  db: Db,
+  context: BookingContext,
+  who: { customerId: string; email: string; registrationType: string },
+): Promise<void> {
+  const untaught = context.sessions.filter((session) => !session.hasQualifiedInstructor).map((session) => session.id);
+  if (untaught.length === 0) return;
+  await recordDemandSignal(db, {
+    courseId: context.class.id,
+    cityId: context.cityId,
+    userId: who.customerId,
+    signalType: "PURCHASE_BLOCKED",
+    reason: "NO_TRAINER",
+    metadata: { sessionIds: untaught, email: who.email, registrationType: who.registrationType },
+  });
+  throw new ApiError("NO_TRAINER", "No qualified instructor is assigned yet, so this cannot be booked; you can ask to be notified", {
+    sessionIds: untaught,
+    courseId: context.class.id,
+    cityId: context.cityId,
+    canRegisterInterest: true,
+  });
+}
+
+/** Creates the customer profile for an email, or returns the existing one (emails are lower-cased). */
+export async function upsertCustomer(db: Db, contact: Contact): Promise<string> {
+  const [row] = await db
+    .insert(customers)
+    .values({
+      id: newId("customer"),
+      email: contact.email.toLowerCase(),
+      firstName: contact.firstName,
+      lastName: contact.lastName,
+      phone: contact.phone ?? null,
+    })
+    .onConflictDoUpdate({ target: customers.email, set: { updatedAt: new Date() } })
+    .returning({ id: customers.id });
+  return row!.id;
+}
+
+/** A booking from the D1 projection, with its customer and lines; undefined when unknown. */
+export async function getBooking(db: Db, bookingId: string) {
+  const [row] = await db
+    .select({ booking: bookings, customer: customers })
+    .from(bookings)
+    .innerJoin(customers, eq(customers.id, bookings.customerId))
+    .where(eq(bookings.id, bookingId));
+  if (!row) return undefined;
+  const lines = await db
+    .select({ line: bookingSessions, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
+    .from(bookingSessions)
+    .innerJoin(classSessions, eq(classSessions.id, bookingSessions.sessionId))
+    .where(eq(bookingSessions.bookingId, bookingId))
+    .orderBy(asc(classSessions.startsAt));
+  const { booking, customer } = row;
+  return {
+    id: booking.id,
+    status: booking.status,
+    registrationType: booking.registrationType,
+    classId: booking.classId,
+    patternId: booking.patternId,
+    guestCount: booking.guestCount,
+    customer: { id: customer.id, email: customer.email, firstName: customer.firstName, lastName: customer.lastName },
+    lines: lines.map(({ line, startsAt, endsAt }) => ({
+      sessionId: line.sessionId,
+      startsAt: startsAt.toISOString(),
+      endsAt: endsAt.toISOString(),
+      seats: line.seats,
+      pricePence: line.pricePence,
+      status: line.status,
+    })),
+    subtotalPence: booking.subtotalPence,
+    discountPence: booking.discountPence,
+    totalAmountPence: booking.totalAmountPence,
+    currency: booking.currency,
+    promoCodeId: booking.promoCodeId,
+    source: booking.source,
+    referralSource: booking.referralSource,
+    notes: booking.notes,
+    holdId: booking.holdId,
+    bookedBy: booking.bookedBy,
+    duplicateOverride: booking.duplicateOverride,
+    confirmedAt: booking.confirmedAt.toISOString(),
+    cancelledAt: booking.cancelledAt?.toISOString() ?? null,
+    manageTokenHash: booking.manageTokenHash,
+  };
+}
+
+export type BookingView = NonNullable<Awaited<ReturnType<typeof getBooking>>>;
+
+/**
+ * Cancels every line of a booking, freeing the seats at once. Customers (and manage tokens) may
+ * cancel until the first session starts; staff at any time. Idempotent.
+ */
+export async function cancelBooking(caller: Caller, booking: BookingView) {
+  const started = Date.now();
+  let code: ErrorCode | undefined;
+  try {
+    if (booking.status === "cancelled") return booking;
+    const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
+    if (!isStaff(caller.principal) && firstStart <= Date.now()) {
+      throw new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
+    }
+    await cancelAll(caller.env, booking.lines.map((line) => ({ id: line.sessionId })), booking.id);
+    const after = await getBooking(caller.db, booking.id);
+    return after ?? booking;
+  } catch (error) {
+    code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
+    throw error;
+  } finally {
+    await recordAttempt(caller.db, {
+      kind: "cancellation",
+      outcome: code ? "rejected" : "accepted",
+      errorCode: code ?? null,
+      bookingId: booking.id,
+      registrationType: booking.registrationType,
+      sessionIds: booking.lines.map((line) => line.sessionId),
+      email: booking.customer.email,
+      guestCount: booking.guestCount,
+      amountPence: booking.totalAmountPence,
+      expectedAmountPence: null,
+      currency: booking.currency,
+      promoCode: null,
+      source: booking.source,
+      actorRole: caller.principal?.role ?? "manage-token",
+      clientKey: caller.clientKey,
+      idempotencyKey: null,
+      requestId: caller.requestId,
+      durationMs: Date.now() - started,
+    });
+  }
+}
+
+export function selectionIds(selection: SessionSelection): string[] {
+  switch (selection.registrationType) {
+    case "SINGLE_SESSION":
+      return [selection.sessionId];
+    case "DROP_IN":
+      return selection.sessionIds;
+    case "FULL_SCHEDULE":
+      return [];
+  }
+}
