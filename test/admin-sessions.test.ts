@@ -4,7 +4,8 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import * as t from "../src/db/schema";
-import { makeBooking, makeCancelledBooking, makeClass, makeRole, makeSession, makeStaff, makeStudio } from "./fixtures";
+import { availability, postBooking, singleBookingBody } from "./booking-helpers";
+import { makeBookableSession, makeBooking, makeCancelledBooking, makeClass, makeRole, makeSession, makeStaff, makeStudio } from "./fixtures";
 import { call, tokenFor } from "./helpers";
 
 const BASE = "/api/v1/admin/sessions";
@@ -195,21 +196,24 @@ describe("POST /admin/sessions", () => {
 });
 
 describe("PATCH /admin/sessions/{id}", () => {
-  it("changes capacity and location, but not capacity below the seats booked", async () => {
-    const { klass } = await qualifiedClass();
-    const session = await makeSession(klass.id, { capacity: 10 });
-    await makeBooking(session.id, 3);
-    await makeCancelledBooking(session.id, 5);
+  it("changes capacity and location, but not capacity below the seats booked or held (asked of the session's DO)", async () => {
+    const { session } = await makeBookableSession({ capacity: 10, pricePence: 1000 });
+    const booked = await postBooking(singleBookingBody(session.id, 1000, { guestCount: 3 }));
+    expect(booked.status).toBe(201);
+    const cancelled = await postBooking(singleBookingBody(session.id, 1000, { guestCount: 5 }));
+    await call("POST", `/api/v1/bookings/${cancelled.json.booking.id}/cancel?token=${cancelled.json.manageToken}`);
 
     const ok = await call("PATCH", `${BASE}/${session.id}`, { token: admin, body: { capacity: 3, location: "Annex" } });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ capacity: 3, location: "Annex", seatsBooked: 3 });
+    expect(await availability(session.id)).toMatchObject({ capacity: 3, status: "full" });
 
     const tooSmall = await call("PATCH", `${BASE}/${session.id}`, { token: admin, body: { capacity: 2 } });
     expect(tooSmall.status).toBe(409);
-    expect(tooSmall.json.error).toMatchObject({ code: "IN_USE", details: { capacity: 2, seatsBooked: 3 } });
+    expect(tooSmall.json.error).toMatchObject({ code: "IN_USE", details: { capacity: 2, seatsBooked: 3, seatsHeld: 0 } });
     const [row] = await db().select().from(t.classSessions).where(eq(t.classSessions.id, session.id));
     expect(row!.capacity).toBe(3);
+    expect(await availability(session.id)).toMatchObject({ capacity: 3 });
 
     const cleared = await call("PATCH", `${BASE}/${session.id}`, { token: admin, body: { location: null } });
     expect(cleared.json.location).toBeNull();

@@ -29,3 +29,22 @@ export async function sessionAvailability(env: Env, db: Db, sessionId: string) {
     version: live.version,
   };
 }
+
+/**
+ * Changes a session's capacity through its DO, the only place that knows the seats taken
+ * (confirmed and held): refused with 409 IN_USE below them. D1 follows with the same version, so
+ * a booking still carrying the old snapshot cannot undo the change in the DO.
+ */
+export async function changeCapacity(env: Env, db: Db, sessionId: string, capacity: number, at: Date): Promise<void> {
+  const [session] = await db.select().from(classSessions).where(eq(classSessions.id, sessionId));
+  if (!session) throw new ApiError("NOT_FOUND", `Session ${sessionId} was not found`, { resource: "Session", id: sessionId });
+  const requirements = await classRequirements(db, session.classId);
+  const result = await env.SESSION.getByName(sessionId).reconfigure(sessionSnapshot({ ...session, capacity, updatedAt: at }, requirements));
+  if (!result.ok) {
+    throw new ApiError("IN_USE", `Capacity ${capacity} is below the ${result.booked + result.held} seats booked or held on this session`, {
+      capacity,
+      seatsBooked: result.booked,
+      seatsHeld: result.held,
+    });
+  }
+}

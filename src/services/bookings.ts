@@ -4,7 +4,7 @@
  * Object all or nothing, and answer with the booking and its manage token. Every attempt,
  * accepted or refused, is written to the audit trail.
  */
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
 import type { BookingProjection } from "../durable-objects/session-contract";
@@ -176,8 +176,24 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
     throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
   }
 
-  const booking = await getBooking(db, bookingId);
-  if (!booking) throw new Error(`booking ${bookingId} was confirmed but is not readable`);
+  // Built from what was committed, not read back from D1: the DOs have acknowledged the seats,
+  // and their outboxes deliver the projection even if D1 is briefly unavailable right now.
+  const { customerId: _customerId, confirmedAt: _confirmedAt, ...fields } = header;
+  const booking: BookingView = {
+    ...fields,
+    status: "confirmed",
+    customer: { id: customerId, email, firstName: input.contact.firstName, lastName: input.contact.lastName },
+    lines: context.sessions.map((session, index) => ({
+      sessionId: session.id,
+      startsAt: session.startsAt.toISOString(),
+      endsAt: session.endsAt.toISOString(),
+      seats: input.guestCount,
+      pricePence: linePrices[index] ?? 0,
+      status: "confirmed" as const,
+    })),
+    confirmedAt: now.toISOString(),
+    cancelledAt: null,
+  };
   return { booking, manageToken };
 }
 
@@ -288,13 +304,24 @@ export async function getBooking(db: Db, bookingId: string) {
     .innerJoin(customers, eq(customers.id, bookings.customerId))
     .where(eq(bookings.id, bookingId));
   if (!row) return undefined;
-  const lines = await db
+  return toBookingView(row.booking, row.customer, await bookingLines(db, [bookingId]));
+}
+
+/** The session lines of some bookings, in session order. */
+export function bookingLines(db: Db, bookingIds: string[]) {
+  if (bookingIds.length === 0) return Promise.resolve([]);
+  return db
     .select({ line: bookingSessions, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
     .from(bookingSessions)
     .innerJoin(classSessions, eq(classSessions.id, bookingSessions.sessionId))
-    .where(eq(bookingSessions.bookingId, bookingId))
+    .where(inArray(bookingSessions.bookingId, bookingIds))
     .orderBy(asc(classSessions.startsAt));
-  const { booking, customer } = row;
+}
+
+type LineRow = Awaited<ReturnType<typeof bookingLines>>[number];
+
+/** A booking row, its customer and (any superset of) its lines, as the API shows it. */
+export function toBookingView(booking: typeof bookings.$inferSelect, customer: typeof customers.$inferSelect, lines: LineRow[]) {
   return {
     id: booking.id,
     status: booking.status,
@@ -303,14 +330,16 @@ export async function getBooking(db: Db, bookingId: string) {
     patternId: booking.patternId,
     guestCount: booking.guestCount,
     customer: { id: customer.id, email: customer.email, firstName: customer.firstName, lastName: customer.lastName },
-    lines: lines.map(({ line, startsAt, endsAt }) => ({
-      sessionId: line.sessionId,
-      startsAt: startsAt.toISOString(),
-      endsAt: endsAt.toISOString(),
-      seats: line.seats,
-      pricePence: line.pricePence,
-      status: line.status,
-    })),
+    lines: lines
+      .filter(({ line }) => line.bookingId === booking.id)
+      .map(({ line, startsAt, endsAt }) => ({
+        sessionId: line.sessionId,
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        seats: line.seats,
+        pricePence: line.pricePence,
+        status: line.status,
+      })),
     subtotalPence: booking.subtotalPence,
     discountPence: booking.discountPence,
     totalAmountPence: booking.totalAmountPence,
@@ -328,7 +357,7 @@ export async function getBooking(db: Db, bookingId: string) {
   };
 }
 
-export type BookingView = NonNullable<Awaited<ReturnType<typeof getBooking>>>;
+export type BookingView = ReturnType<typeof toBookingView>;
 
 /**
  * Cancels every line of a booking, freeing the seats at once. Customers (and manage tokens) may

@@ -14,6 +14,7 @@ import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonRespon
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { invalidReference } from "../../lib/references";
 import { requireRole } from "../../middleware/auth";
+import { changeCapacity } from "../../services/availability";
 import { assignStaff, insertSessionWithStaff, staffOfSessions } from "../../services/staff-assignment";
 
 const PersonRef = z.object({ id: z.string(), firstName: z.string(), lastName: z.string() }).openapi("StaffRef");
@@ -236,7 +237,7 @@ export const sessionAdminRoutes = createRouter()
       method: "patch",
       path: "/{id}",
       tags,
-      summary: "Change a session's capacity or location (capacity below the seats booked: 409 IN_USE)",
+      summary: "Change a session's capacity or location (capacity below the seats booked or held: 409 IN_USE)",
       security: bearerAuth,
       middleware: [admin] as const,
       request: { params: Params, body: jsonBody(SessionPatch) },
@@ -246,20 +247,16 @@ export const sessionAdminRoutes = createRouter()
       const { id } = c.req.valid("param");
       const { capacity, location } = c.req.valid("json");
       const db = getDb(c.env.DB);
-      // The capacity check is part of the UPDATE, so a booking landing meanwhile is still counted.
+      const now = new Date();
+      // Seats are the session DO's to count (DESIGN invariant 1): it accepts or refuses the new
+      // capacity first, and D1 records it with the same version.
+      if (capacity !== undefined) await changeCapacity(c.env, db, id, capacity, now);
       const updated = await db
         .update(classSessions)
-        .set({ ...(capacity !== undefined && { capacity }), ...(location !== undefined && { location }), updatedAt: new Date() })
-        .where(and(eq(classSessions.id, id), capacity !== undefined ? sql`${capacity} >= ${seatsBooked}` : undefined))
+        .set({ ...(capacity !== undefined && { capacity }), ...(location !== undefined && { location }), updatedAt: now })
+        .where(eq(classSessions.id, id))
         .returning({ id: classSessions.id });
-      if (updated.length === 0) {
-        await sessionView(db, id);
-        const booked = await bookedSeats(db, id);
-        throw new ApiError("IN_USE", `Capacity ${capacity} is below the ${booked} seats already booked on this session`, {
-          capacity,
-          seatsBooked: booked,
-        });
-      }
+      if (updated.length === 0) await sessionView(db, id);
       return c.json(await sessionView(db, id), 200);
     },
   )
