@@ -72,8 +72,8 @@ export function availabilityOf(ledger: SeatLedger): Availability {
   };
 }
 
-/** Why `seats` more seats cannot be taken now, or null when they can. */
-export function refuseSeats(ledger: SeatLedger, seats: number, now: number): Refusal | null {
+/** Why the session takes no bookings at all now (cancelled or started), or null. */
+export function refuseClosed(ledger: SeatLedger, now: number): Refusal | null {
   if (ledger.cancelled) {
     return { code: "SESSION_NOT_BOOKABLE", message: "This session has been cancelled", details: { reason: "cancelled" } };
   }
@@ -84,6 +84,11 @@ export function refuseSeats(ledger: SeatLedger, seats: number, now: number): Ref
       details: { reason: "started", startsAt: new Date(ledger.startsAt).toISOString() },
     };
   }
+  return null;
+}
+
+/** Why `seats` more seats do not fit (seats, then each resource), or null when they do. */
+export function refuseSeats(ledger: SeatLedger, seats: number): Refusal | null {
   const { availableSpots, resources } = availabilityOf(ledger);
   if (availableSpots === 0) {
     return { code: "SESSION_FULL", message: "This session is full", details: { availableSpots: 0, requested: seats } };

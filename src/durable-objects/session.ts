@@ -11,7 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { decideReservation, type LineChange, projectLineChanges } from "../db/booking-projection";
-import { availabilityOf, refuseOverLimit, refuseSeats, type Availability, type SeatLedger } from "../domain/seating";
+import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type Availability, type SeatLedger } from "../domain/seating";
 import type { Env } from "../env";
 import {
   type BookingProjection,
@@ -81,9 +81,10 @@ export class SessionDO extends DurableObject<Env> {
 
       const ledger = this.ledger();
       const refusal =
-        refuseSeats(ledger, input.seats, now) ??
+        refuseClosed(ledger, now) ??
         (input.overrideDuplicate ? null : this.duplicateOf(input.email)) ??
-        (input.exempt ? null : refuseOverLimit(this.heldBy(input.email, input.clientKey), input.seats, input.limits));
+        (input.exempt ? null : refuseOverLimit(this.heldBy(input.email, input.clientKey), input.seats, input.limits)) ??
+        refuseSeats(ledger, input.seats);
       if (refusal) return { ok: false, ...refusal };
 
       const expiresAt = input.mode === "hold" ? now + input.holdTtlMs : null;

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type SeatLedger } from "../src/domain/seating";
+
+const now = Date.UTC(2026, 10, 22, 12);
+const ledger = (overrides: Partial<SeatLedger> = {}): SeatLedger => ({
+  capacity: 10,
+  bookedSeats: 0,
+  heldSeats: 0,
+  cancelled: false,
+  startsAt: now + 3600_000,
+  resources: [],
+  ...overrides,
+});
+
+describe("availabilityOf", () => {
+  it("counts booked and held seats alike and follows the seats from open to full", () => {
+    expect(availabilityOf(ledger({ bookedSeats: 6, heldSeats: 3 }))).toMatchObject({ availableSpots: 1, status: "open", isFull: false, booked: 6, held: 3 });
+    expect(availabilityOf(ledger({ bookedSeats: 7, heldSeats: 3 }))).toMatchObject({ availableSpots: 0, status: "full", isFull: true });
+    expect(availabilityOf(ledger({ cancelled: true }))).toMatchObject({ status: "cancelled" });
+  });
+
+  it("never reports negative spots when capacity was lowered below what is taken", () => {
+    expect(availabilityOf(ledger({ capacity: 2, bookedSeats: 3 })).availableSpots).toBe(0);
+  });
+
+  it("derives each resource's units left from seats × units per student", () => {
+    const result = availabilityOf(ledger({ bookedSeats: 2, heldSeats: 1, resources: [{ resourceId: "r", name: "Wheel", quantity: 8, perStudent: 2 }] }));
+    expect(result.resources).toEqual([{ resourceId: "r", name: "Wheel", perStudent: 2, quantity: 8, available: 2 }]);
+  });
+});
+
+describe("refusals", () => {
+  it("refuses cancelled and started sessions", () => {
+    expect(refuseClosed(ledger({ cancelled: true }), now)?.details).toMatchObject({ reason: "cancelled" });
+    expect(refuseClosed(ledger({ startsAt: now }), now)?.details).toMatchObject({ reason: "started" });
+    expect(refuseClosed(ledger(), now)).toBeNull();
+  });
+
+  it("says SESSION_FULL when nothing is left and INSUFFICIENT_CAPACITY when too little is", () => {
+    expect(refuseSeats(ledger({ bookedSeats: 10 }), 1)).toMatchObject({ code: "SESSION_FULL", details: { availableSpots: 0 } });
+    expect(refuseSeats(ledger({ bookedSeats: 8 }), 3)).toMatchObject({ code: "INSUFFICIENT_CAPACITY", details: { availableSpots: 2, requested: 3 } });
+    expect(refuseSeats(ledger({ bookedSeats: 8 }), 2)).toBeNull();
+  });
+
+  it("names the resource that does not fit", () => {
+    const wheels = { resourceId: "r", name: "Wheel", quantity: 5, perStudent: 2 };
+    expect(refuseSeats(ledger({ bookedSeats: 2, resources: [wheels] }), 1)).toMatchObject({
+      code: "RESOURCE_UNAVAILABLE",
+      details: { resourceId: "r", needed: 2, available: 1 },
+    });
+  });
+
+  it("caps seats per email, then per client", () => {
+    const limits = { perEmail: 4, perClient: 6 };
+    expect(refuseOverLimit({ byEmail: 3, byClient: 3 }, 2, limits)).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "email" } });
+    expect(refuseOverLimit({ byEmail: 0, byClient: 5 }, 2, limits)).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "client" } });
+    expect(refuseOverLimit({ byEmail: 2, byClient: 4 }, 2, limits)).toBeNull();
+  });
+});
