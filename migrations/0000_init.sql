@@ -10,6 +10,7 @@ CREATE TABLE `alerts` (
 	`acknowledged_at` integer,
 	`acknowledged_by` text,
 	`resolved_at` integer,
+	`resolved_by` text,
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
 );

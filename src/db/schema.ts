@@ -424,6 +424,8 @@ export const alerts = sqliteTable(
     acknowledgedAt: integer("acknowledged_at", { mode: "timestamp_ms" }),
     acknowledgedBy: text("acknowledged_by"),
     resolvedAt: integer("resolved_at", { mode: "timestamp_ms" }),
+    /** Who resolved it: an admin's token subject, or "system" when its condition cleared. */
+    resolvedBy: text("resolved_by"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

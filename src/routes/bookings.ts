@@ -6,6 +6,7 @@ import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
 import { tokenMatchesHash } from "../lib/tokens";
+import { IdempotencyKeyHeader } from "../middleware/idempotency";
 import { type BookingView, type Caller, cancelBooking, createBooking, getBooking } from "../services/bookings";
 import { BookingSchema, checkSelection, SelectionFields, toBookingResponse, toSelection } from "./booking-schemas";
 
@@ -33,10 +34,6 @@ const BookingCreated = z.object({
 
 const ManageQuery = z.object({
   token: z.string().max(200).optional().openapi({ description: "The booking's manage token (or send it as X-Manage-Token)" }),
-});
-
-const IdempotencyHeader = z.object({
-  "idempotency-key": z.string().max(255).optional().openapi({ description: "Makes retries safe: the same key and body replay the first response" }),
 });
 
 /** What every booking operation needs to know about the request. */
@@ -84,7 +81,7 @@ export const bookingRoutes = createRouter()
       description:
         "Send an Idempotency-Key header to make retries safe. The server computes the price; a totalAmountPence that differs is refused. " +
         "Staff and admins may book on behalf of a customer and override the duplicate check.",
-      request: { headers: IdempotencyHeader, body: jsonBody(NewBookingBody) },
+      request: { headers: IdempotencyKeyHeader, body: jsonBody(NewBookingBody) },
       responses: {
         201: jsonResponse(BookingCreated, "The booking and its manage token"),
         ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429),

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BOOKING_KINDS } from "../db/schema";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
+import { IdempotencyKeyHeader } from "../middleware/idempotency";
 import { createHold } from "../services/holds";
 import { checkSelection, SelectionFields, toSelection } from "./booking-schemas";
 import { callerOf } from "./bookings";
@@ -26,7 +27,7 @@ export const holdRoutes = createRouter().openapi(
     tags: ["Bookings"],
     summary: "Start checkout: hold seats in one or more sessions, all or nothing",
     description: "Confirm with POST /bookings and holdId before expiresAt. Accepts Idempotency-Key.",
-    request: { body: jsonBody(NewHoldBody) },
+    request: { headers: IdempotencyKeyHeader, body: jsonBody(NewHoldBody) },
     responses: { 201: jsonResponse(HoldSchema, "The hold"), ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429) },
   }),
   async (c) => {

@@ -1,7 +1,10 @@
 /** Everything under /api/v1/admin. Each route also declares its own roles. */
 import { createRouter } from "../../lib/openapi";
+import { alertRoutes } from "./alerts";
+import { adminBookingRoutes } from "./bookings";
 import { cityRoutes } from "./cities";
 import { classRoutes } from "./classes";
+import { promoCodeRoutes } from "./promo-codes";
 import { qualifiedStaffRoutes } from "./qualified-staff";
 import { resourceRoutes } from "./resources";
 import { schedulePatternRoutes } from "./schedule-patterns";
@@ -19,4 +22,7 @@ export const adminRoutes = createRouter()
   .route("/classes", qualifiedStaffRoutes)
   .route("/resources", resourceRoutes)
   .route("/schedule-patterns", schedulePatternRoutes)
-  .route("/sessions", sessionAdminRoutes);
+  .route("/sessions", sessionAdminRoutes)
+  .route("/promo-codes", promoCodeRoutes)
+  .route("/alerts", alertRoutes)
+  .route("/bookings", adminBookingRoutes);

@@ -1,0 +1,219 @@
+/**
+ * Idempotency-Key for POST requests (IETF httpapi Idempotency-Key draft, as Stripe runs it),
+ * backed by the D1 table idempotency_keys.
+ *
+ * The first request with a (caller, key) pair claims it with one conditional INSERT, so of two
+ * concurrent requests only one executes; the other gets 409 IDEMPOTENCY_IN_PROGRESS, and once the
+ * first has finished, the same request gets its stored response replayed (`Idempotent-Replayed:
+ * true`). A different request under the same key is 422 IDEMPOTENCY_KEY_REUSED. 2xx and 4xx
+ * responses are stored; a 5xx or a thrown error frees the key, so a retry executes again.
+ *
+ * A claim carries a lease. A request that dies mid-flight leaves its claim behind; once the lease
+ * runs out, a retry takes it over with a conditional UPDATE. The lease's end (`lease_until`) is
+ * the owner's fencing token: a request finishes its record only while its own lease is the one
+ * stored, so a slow original cannot overwrite the record of the request that took over. Handlers
+ * that create rows should derive their ids with `deterministicId`, so a taken-over request writes
+ * the same rows, not new ones.
+ */
+import { z } from "@hono/zod-openapi";
+import { and, eq, lt, lte } from "drizzle-orm";
+import type { Context, MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { StatusCode } from "hono/utils/http-status";
+import { type Db, getDb } from "../db/client";
+import { idempotencyKeys } from "../db/schema";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+export const REPLAYED_HEADER = "Idempotent-Replayed";
+
+const DEFAULT_LEASE_MS = 60_000;
+/** Keys are kept 48 h: comfortably over the 24 h clients are told they may retry for. */
+const DEFAULT_RETENTION_MS = 48 * 3600_000;
+/** 1–255 visible ASCII characters (no spaces or control characters). */
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Documents the header on a route (`request: { headers: IdempotencyKeyHeader }`). The middleware
+ * does the checking; Hono hands validators lower-cased header names, so this schema never sees
+ * the value and only describes it.
+ */
+export const IdempotencyKeyHeader = z.object({
+  [IDEMPOTENCY_HEADER]: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "1–255 visible ASCII characters, unique per request you mean (a UUID). Repeating a request with the same key and body " +
+        "replays the first response (header Idempotent-Replayed: true) for at least 24 h; the same key with a different body is " +
+        "422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_IN_PROGRESS with Retry-After.",
+      example: "5f0c3c1e-8a4b-4e59-9d0e-2b7f6a1c9e42",
+    }),
+});
+
+export interface IdempotencyOptions {
+  /** How long a claim is protected before another request may take it over. */
+  leaseMs?: number;
+  /** How long a key and its response are kept. */
+  retentionMs?: number;
+}
+
+type KeyRow = typeof idempotencyKeys.$inferSelect;
+type Claim = { lease: number } | { response: Response };
+
+/**
+ * Makes POST requests with an Idempotency-Key header execute at most once per caller and key, and
+ * replays the first response to repeats. Register it after `authenticate()` (the key is scoped by
+ * the caller) and the body limit. Sets `c.var.idempotency` to `{ scope, key }` when a key is given.
+ */
+export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler<AppEnv> {
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  if (!(leaseMs > 0) || !(retentionMs > leaseMs)) throw new Error("idempotency: need 0 < leaseMs < retentionMs");
+
+  return createMiddleware<AppEnv>(async function idempotency(c, next) {
+    c.set("idempotency", undefined);
+    const key = c.req.method === "POST" ? c.req.header(IDEMPOTENCY_HEADER) : undefined;
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) throw invalidKey();
+
+    const principal = c.get("principal");
+    const scope = principal ? `sub:${principal.subject}` : "guest";
+    // Hono caches the text, so the validators downstream parse the same body again.
+    const body = await c.req.text();
+    const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`);
+    const db = getDb(c.env.DB);
+
+    const claim = await claimKey(c, db, { scope, key, requestHash, leaseMs, retentionMs });
+    if ("response" in claim) return claim.response;
+
+    c.set("idempotency", { scope, key });
+    const mine = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, "in_progress"), eq(idempotencyKeys.leaseUntil, new Date(claim.lease)));
+    try {
+      await next();
+    } catch (err) {
+      await db.delete(idempotencyKeys).where(mine).catch(logFailure("release after error"));
+      throw err;
+    }
+
+    const status = c.res.status;
+    if (!isStorable(status)) {
+      await db.delete(idempotencyKeys).where(mine).catch(logFailure("release"));
+      return;
+    }
+    const text = await c.res.text();
+    // Same status and headers (X-Request-Id among them), body from the text just read.
+    c.res = new Response(text === "" ? null : text, { status, headers: c.res.headers });
+    if (status === 409 && errorCodeOf(text) === "IDEMPOTENCY_IN_PROGRESS") {
+      await db.delete(idempotencyKeys).where(mine).catch(logFailure("release"));
+      return;
+    }
+    await db
+      .update(idempotencyKeys)
+      .set({ status: "completed", responseStatus: status, responseBody: text })
+      .where(mine)
+      .catch(logFailure("store response"));
+  });
+}
+
+/** Claims the key for this request, or answers for it: a replay, 409 in progress or 422 reused. */
+async function claimKey(
+  c: Context<AppEnv>,
+  db: Db,
+  request: { scope: string; key: string; requestHash: string; leaseMs: number; retentionMs: number },
+): Promise<Claim> {
+  const { scope, key, requestHash, leaseMs, retentionMs } = request;
+  const thisKey = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
+  // Each pass either decides or sees a row change under it (freed, expired, taken over); a few
+  // passes settle any realistic interleaving.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const now = Date.now();
+    const lease = now + leaseMs;
+    const inserted = await db
+      .insert(idempotencyKeys)
+      .values({ scope, key, requestHash, status: "in_progress", leaseUntil: new Date(lease), expiresAt: new Date(now + retentionMs) })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    if (inserted.length > 0) return { lease };
+
+    const row = await db.query.idempotencyKeys.findFirst({ where: thisKey });
+    if (!row) continue; // freed after a 5xx in the meantime: claim again
+    if (row.expiresAt.getTime() <= now) {
+      await db.delete(idempotencyKeys).where(and(thisKey, lte(idempotencyKeys.expiresAt, new Date(now))));
+      continue;
+    }
+    if (row.requestHash !== requestHash) {
+      throw new ApiError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request", { idempotencyKey: key });
+    }
+    if (row.status === "completed") return { response: replay(c, row) };
+    if (row.leaseUntil.getTime() > now) throw inProgress(c, row.leaseUntil.getTime() - now);
+
+    // The request holding the key died without finishing: take its claim over.
+    const takenOver = await db
+      .update(idempotencyKeys)
+      .set({ leaseUntil: new Date(lease) })
+      .where(and(thisKey, eq(idempotencyKeys.status, "in_progress"), eq(idempotencyKeys.requestHash, requestHash), lt(idempotencyKeys.leaseUntil, new Date(now))))
+      .returning({ key: idempotencyKeys.key });
+    if (takenOver.length > 0) return { lease };
+  }
+  throw inProgress(c, leaseMs);
+}
+
+/** The stored response, marked as a replay. */
+function replay(c: Context<AppEnv>, row: KeyRow): Response {
+  const status = (row.responseStatus ?? 200) as StatusCode;
+  return c.newResponse(row.responseBody || null, status, { "Content-Type": "application/json", [REPLAYED_HEADER]: "true" });
+}
+
+function inProgress(c: Context<AppEnv>, remainingMs: number): ApiError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
+  c.header("Retry-After", String(retryAfterSeconds));
+  return new ApiError("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry later", {
+    retryAfterSeconds,
+  });
+}
+
+function invalidKey(): ApiError {
+  const message = "must be 1–255 visible ASCII characters";
+  return new ApiError("VALIDATION_FAILED", `Invalid header. ${IDEMPOTENCY_HEADER}: ${message}`, {
+    location: "header",
+    issues: [{ path: IDEMPOTENCY_HEADER, message, code: "custom" }],
+  });
+}
+
+/** 2xx and 4xx outcomes are final and replayed; 5xx, 429 and anything odd are not kept. */
+function isStorable(status: number): boolean {
+  return (status >= 200 && status < 300) || (status >= 400 && status < 500 && status !== 429);
+}
+
+function errorCodeOf(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { error?: { code?: string } })?.error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+function logFailure(what: string) {
+  return (err: unknown) => console.error(JSON.stringify({ level: "error", msg: `idempotency: ${what} failed`, error: String(err) }));
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A stable id for what a keyed request creates, `${prefix}_${32 hex}` from the caller's scope and
+ * key: a retried or taken-over request creates the same id, so the write is an upsert, not a twin.
+ */
+export async function deterministicId(prefix: string, scope: string, key: string): Promise<string> {
+  return `${prefix}_${(await sha256Hex(`${scope}\n${key}`)).slice(0, 32)}`;
+}
+
+/** Deletes keys past their retention; for a scheduled job. Returns how many went. */
+export async function purgeExpiredIdempotencyKeys(db: Db, now = new Date()): Promise<number> {
+  const deleted = await db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now)).returning({ key: idempotencyKeys.key });
+  return deleted.length;
+}
