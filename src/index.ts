@@ -1,9 +1,10 @@
 /**
- * Worker entry: the table of contents. HTTP goes to the Hono app; later layers add queue and
- * scheduled handlers and the session Durable Object here.
+ * Worker entry: the table of contents. HTTP goes to the Hono app, Cron Triggers to the jobs, and
+ * each class session's seats to its SessionDO.
  */
 import { createApp } from "./app";
 import type { Env } from "./env";
+import { runScheduled } from "./jobs/scheduled";
 
 export { SessionDO } from "./durable-objects/session";
 
@@ -11,4 +12,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  scheduled: (controller, env) => runScheduled(controller, env),
 } satisfies ExportedHandler<Env>;

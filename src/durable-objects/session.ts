@@ -24,6 +24,8 @@ import {
 } from "./session-contract";
 
 const OUTBOX_BATCH = 50;
+/** An outbox entry D1 has not acknowledged after this long is reported as drift. */
+const OUTBOX_DEADLINE_MS = 5 * 60_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 /** How soon to ask D1 again about an expired hold when it could not be reached. */
 const DECISION_RETRY_MS = 5_000;
@@ -206,6 +208,13 @@ export class SessionDO extends DurableObject<Env> {
   /** Outbox entries not yet acknowledged by D1 (for tests and reconciliation). */
   async pendingOutbox(): Promise<number> {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM outbox`).one().n;
+  }
+
+  /** Outbox entries that D1 has not acknowledged for longer than OUTBOX_DEADLINE_MS. */
+  async staleOutboxEntries(now: number): Promise<number> {
+    return this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE attempts > 0 AND json_extract(change, '$.version') < ?`, now - OUTBOX_DEADLINE_MS)
+      .one().n;
   }
 
   // ---- alarm ---------------------------------------------------------------------------------
