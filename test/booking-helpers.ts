@@ -1,5 +1,8 @@
 /** Helpers for booking-engine tests: request bodies, distinct client addresses, DO inspection. */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { getDb } from "../src/db/client";
+import { classRequirements, sessionSnapshot } from "../src/services/booking-context";
 import { call, type CallOptions } from "./helpers";
 
 let ipCounter = 0;
@@ -56,4 +59,93 @@ export async function d1BookedSeats(sessionId: string): Promise<number> {
 /** The session DO's own ledger. */
 export function sessionStub(sessionId: string) {
   return env.SESSION.getByName(sessionId);
+}
+
+// ---- helpers for the race, hold, idempotency and fault tests ---------------------------------
+
+/** A hold body (POST /api/v1/holds) for one session, or for several as DROP_IN. */
+export function holdBody(sessionIds: string | string[], guestCount: number, email = uniqueEmail("hold")) {
+  const selection = typeof sessionIds === "string" ? { registrationType: "SINGLE_SESSION", sessionId: sessionIds } : { registrationType: "DROP_IN", sessionIds };
+  return { ...selection, guestCount, contact: { email, firstName: "Hol", lastName: "Der" } };
+}
+
+/** A DROP_IN booking body over `sessionIds` at `pricePence` a seat per session. */
+export function dropInBookingBody(sessionIds: string[], pricePence: number, overrides: Record<string, unknown> = {}) {
+  const guestCount = (overrides.guestCount as number | undefined) ?? 1;
+  return {
+    registrationType: "DROP_IN",
+    sessionIds,
+    guestCount,
+    contact: { email: uniqueEmail("dropin"), firstName: "Drop", lastName: "In" },
+    totalAmountPence: pricePence * sessionIds.length * guestCount,
+    currency: "GBP",
+    ...overrides,
+  };
+}
+
+/** A FULL_SCHEDULE booking body for a pattern at `schedulePricePence` a seat. */
+export function fullScheduleBookingBody(patternId: string, schedulePricePence: number, overrides: Record<string, unknown> = {}) {
+  const guestCount = (overrides.guestCount as number | undefined) ?? 1;
+  return {
+    registrationType: "FULL_SCHEDULE",
+    patternId,
+    guestCount,
+    contact: { email: uniqueEmail("course"), firstName: "Full", lastName: "Schedule" },
+    totalAmountPence: schedulePricePence * guestCount,
+    currency: "GBP",
+    ...overrides,
+  };
+}
+
+/** D1's booking_sessions rows for a session (confirmed and cancelled), sorted by booking id. */
+export async function d1Lines(sessionId: string) {
+  const { results } = await env.DB.prepare(
+    `SELECT booking_id AS bookingId, seats, status FROM booking_sessions WHERE session_id = ? ORDER BY booking_id`,
+  )
+    .bind(sessionId)
+    .all<{ bookingId: string; seats: number; status: string }>();
+  return results;
+}
+
+/** The session DO's ledger (confirmed and cancelled lines), sorted by booking id like d1Lines. */
+export async function doLedger(sessionId: string) {
+  const entries = await sessionStub(sessionId).ledgerEntries();
+  return [...entries].sort((a, b) => (a.bookingId < b.bookingId ? -1 : a.bookingId > b.bookingId ? 1 : 0));
+}
+
+/** The snapshot a session's DO is configured from, read from D1 the way the booking flow does. */
+export async function snapshotOf(sessionId: string) {
+  const db = getDb(env.DB);
+  const row = await db.query.classSessions.findFirst({ where: (s, { eq }) => eq(s.id, sessionId) });
+  if (!row) throw new Error(`no session ${sessionId}`);
+  return sessionSnapshot(row, await classRequirements(db, row.classId));
+}
+
+/**
+ * Makes every hold in a session's DO due now, as if its TTL had run out. The alarm is left as the
+ * DO scheduled it: `runDurableObjectAlarm` runs it early, and returns false if the DO never set one.
+ */
+export async function expireHolds(sessionId: string): Promise<number> {
+  return runInDurableObject(sessionStub(sessionId), (_instance, state) => {
+    return state.storage.sql.exec(`UPDATE reservations SET expires_at = ? WHERE status = 'held'`, Date.now() - 1).rowsWritten;
+  });
+}
+
+/** Makes every outbox entry of a session's DO due now (skipping the retry backoff); the alarm is left as is. */
+export async function makeOutboxDue(sessionId: string): Promise<void> {
+  await runInDurableObject(sessionStub(sessionId), (_instance, state) => {
+    state.storage.sql.exec(`UPDATE outbox SET next_attempt_at = 0`);
+  });
+}
+
+/** The alarm time a session's DO has scheduled, or null. */
+export async function scheduledAlarm(sessionId: string): Promise<number | null> {
+  return runInDurableObject(sessionStub(sessionId), (_instance, state) => state.storage.getAlarm());
+}
+
+/** The decision recorded in D1's commit log for a reservation, or null. */
+export async function decisionFor(reservationId: string) {
+  return env.DB.prepare(`SELECT decision, booking_id AS bookingId, booking FROM booking_decisions WHERE reservation_id = ?`)
+    .bind(reservationId)
+    .first<{ decision: "commit" | "abort"; bookingId: string | null; booking: string | null }>();
 }

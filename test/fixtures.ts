@@ -190,3 +190,65 @@ export async function makeBookableSession(
   });
   return { session, klass, instructor, resource };
 }
+
+/** A customer row (for projections written directly in tests). */
+export async function makeCustomer(email = `cus-${suffix()}@example.test`) {
+  const [row] = await db()
+    .insert(t.customers)
+    .values({ id: `cus_${suffix()}`, email: email.toLowerCase(), firstName: "Ada", lastName: "Customer" })
+    .returning();
+  return row!;
+}
+
+/**
+ * A class offered as FULL_SCHEDULE and DROP_IN with a weekly schedule pattern and `sessions`
+ * future sessions of that pattern, each with a qualified instructor and the given capacity.
+ * Sessions are returned in start order (the order a booking lists them).
+ */
+export async function makeSchedule(
+  options: { sessions?: number; capacity?: number; pricePence?: number; fullSchedulePricePence?: number; resource?: { quantity: number; perStudent: number } } = {},
+) {
+  const role = await makeRole();
+  const klass = await makeClass({
+    requiredRoleId: role.id,
+    pricePence: options.pricePence ?? 2500,
+    fullSchedulePricePence: options.fullSchedulePricePence ?? 8000,
+    bookingKinds: ["SINGLE_SESSION", "DROP_IN", "FULL_SCHEDULE"],
+  });
+  let resource;
+  if (options.resource) {
+    resource = await makeResource(klass.studioId, { quantity: options.resource.quantity });
+    await requireResource(klass.id, resource.id, options.resource.perStudent);
+  }
+  const [pattern] = await db()
+    .insert(t.schedulePatterns)
+    .values({
+      id: `pat_${suffix()}`,
+      classId: klass.id,
+      frequency: "WEEKLY",
+      interval: 1,
+      byWeekday: ["MO"],
+      count: options.sessions ?? 4,
+      startDate: "2030-01-07",
+      startTime: "18:00",
+      durationMinutes: 60,
+      maxStudents: options.capacity ?? 5,
+      exceptionDates: [],
+      defaultAssistantIds: [],
+    })
+    .returning();
+  const base = Date.now() + 7 * 24 * 3600_000 + Math.floor(Math.random() * 3600_000);
+  const sessions = [];
+  for (let i = 0; i < (options.sessions ?? 4); i++) {
+    const instructor = await makeStaff([role.id]);
+    sessions.push(
+      await makeSession(klass.id, {
+        capacity: options.capacity ?? 5,
+        instructorId: instructor.id,
+        patternId: pattern!.id,
+        startsAt: new Date(base + i * 7 * 24 * 3600_000),
+      }),
+    );
+  }
+  return { klass, pattern: pattern!, sessions, resource };
+}

@@ -79,7 +79,11 @@ export async function projectLineChanges(db: Db, changes: LineChange[]): Promise
   await db.batch([first!, ...rest]);
 }
 
-export type Decision = { decision: "commit"; booking: BookingProjection } | { decision: "abort" };
+/**
+ * A commit names exactly the sessions it covers and each one's line price: a hold in any other
+ * session (a booking that confirmed only part of a hold) is let go, never sold on its behalf.
+ */
+export type Decision = { decision: "commit"; booking: BookingProjection; linePrices: Record<string, number> } | { decision: "abort" };
 
 /**
  * Records `proposed` for a reservation unless a decision exists, and returns the decision that
@@ -93,11 +97,12 @@ export async function decideReservation(db: Db, reservationId: string, proposed:
       reservationId,
       decision: proposed.decision,
       bookingId: proposed.decision === "commit" ? proposed.booking.id : null,
-      booking: proposed.decision === "commit" ? JSON.stringify(proposed.booking) : null,
+      booking: proposed.decision === "commit" ? JSON.stringify({ booking: proposed.booking, linePrices: proposed.linePrices }) : null,
     })
     .onConflictDoNothing();
   const row = await db.query.bookingDecisions.findFirst({ where: (d, { eq }) => eq(d.reservationId, reservationId) });
   if (!row) throw new Error(`decision for ${reservationId} vanished`);
   if (row.decision === "abort") return { decision: "abort" };
-  return { decision: "commit", booking: JSON.parse(row.booking ?? "null") as BookingProjection };
+  const { booking, linePrices } = JSON.parse(row.booking ?? "null") as { booking: BookingProjection; linePrices: Record<string, number> };
+  return { decision: "commit", booking, linePrices };
 }

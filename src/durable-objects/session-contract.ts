@@ -77,7 +77,8 @@ export interface Reservation {
   expiresAt: number | null;
 }
 
-export type ReserveResult = { ok: true; reservation: Reservation; availability: Availability } | ({ ok: false } & Refusal);
+/** `created` is false when the reservation existed already (a retry, or a hold being confirmed). */
+export type ReserveResult = { ok: true; created: boolean; reservation: Reservation; availability: Availability } | ({ ok: false } & Refusal);
 
 export type ConfirmResult = { ok: true; reservation: Reservation } | ({ ok: false } & Refusal);
 

@@ -24,6 +24,8 @@ import {
 } from "./session-contract";
 
 const OUTBOX_BATCH = 50;
+/** How long the alarm leaves a new outbox entry to the inline delivery before retrying it. */
+const OUTBOX_GRACE_MS = 10_000;
 /** An outbox entry D1 has not acknowledged after this long is reported as drift. */
 const OUTBOX_DEADLINE_MS = 5 * 60_000;
 const MAX_RETRY_DELAY_MS = 60_000;
@@ -48,7 +50,10 @@ export class SessionDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => this.migrate());
+    ctx.blockConcurrencyWhile(async () => {
+      this.migrate();
+      await this.scheduleAlarm();
+    });
   }
 
   private migrate(): void {
@@ -107,7 +112,7 @@ export class SessionDO extends DurableObject<Env> {
       if (input.booking) this.enqueue({ booking: input.booking, sessionId: input.snapshot.sessionId, seats: input.seats, status: "confirmed", version: now });
       this.bumpVersion();
       const reservation = this.reservation(input.reservationId)!;
-      return { ok: true, reservation: toReservation(reservation), availability: this.availabilityNow() };
+      return { ok: true, created: true, reservation: toReservation(reservation), availability: this.availabilityNow() };
     });
     if (result.ok) await this.afterChange();
     return result;
@@ -129,7 +134,15 @@ export class SessionDO extends DurableObject<Env> {
           details: { holdId: reservationId, heldSeats: row.seats, reason: "mismatch" },
         };
       }
-      if (row.status === "confirmed") return { ok: true, reservation: toReservation(row) };
+      if (row.status === "confirmed") {
+        if (row.booking_id === booking.id) return { ok: true, reservation: toReservation(row) };
+        return {
+          ok: false,
+          code: "HOLD_EXPIRED",
+          message: "This hold has already been used by another booking",
+          details: { holdId: reservationId, reason: "already_booked", existingBookingId: row.booking_id },
+        };
+      }
       this.confirmRow(row, booking, now);
       return { ok: true, reservation: toReservation(this.reservation(reservationId)!) };
     });
@@ -213,7 +226,7 @@ export class SessionDO extends DurableObject<Env> {
   /** Outbox entries that D1 has not acknowledged for longer than OUTBOX_DEADLINE_MS. */
   async staleOutboxEntries(now: number): Promise<number> {
     return this.sql
-      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE attempts > 0 AND json_extract(change, '$.version') < ?`, now - OUTBOX_DEADLINE_MS)
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE json_extract(change, '$.version') < ?`, now - OUTBOX_DEADLINE_MS)
       .one().n;
   }
 
@@ -247,8 +260,9 @@ export class SessionDO extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         const row = this.reservation(hold.id);
         if (row?.status !== "held") return;
-        if (decision.decision === "commit") {
-          this.confirmRow(row, decision.booking, Date.now());
+        const sessionId = this.config()!.session_id;
+        if (decision.decision === "commit" && sessionId in decision.linePrices) {
+          this.confirmRow(row, { ...decision.booking, linePricePence: decision.linePrices[sessionId]! }, Date.now());
         } else {
           this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, Date.now(), hold.id);
           this.bumpVersion();
@@ -276,7 +290,7 @@ export class SessionDO extends DurableObject<Env> {
     for (;;) {
       const rows = this.sql
         .exec<{ seq: number; change: string; attempts: number }>(
-          `SELECT seq, change, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+          `SELECT seq, change, attempts FROM outbox WHERE attempts = 0 OR next_attempt_at <= ? ORDER BY seq LIMIT ?`,
           Date.now(),
           OUTBOX_BATCH,
         )
@@ -305,13 +319,21 @@ export class SessionDO extends DurableObject<Env> {
     }
   }
 
-  /** After a committed change: deliver to D1 now, and make sure the alarm covers what is left. */
+  /**
+   * After a committed change: set the alarm first, with no await in between, so it is written
+   * together with the change (a DO that dies while delivering still retries); then deliver to D1
+   * now, and move the alarm to whatever is left.
+   */
   private async afterChange(): Promise<void> {
+    await this.scheduleAlarm();
     await this.deliverOutbox();
     await this.scheduleAlarm();
   }
 
-  /** The alarm goes off at the next hold expiry or outbox retry, whichever is first. */
+  /**
+   * The alarm goes off at the next hold expiry or outbox retry, whichever is first. Both live in
+   * SQL, so that minimum is always the right time: no need to read the current alarm.
+   */
   private async scheduleAlarm(): Promise<void> {
     const next = this.sql
       .exec<{ at: number | null }>(
@@ -320,9 +342,7 @@ export class SessionDO extends DurableObject<Env> {
            UNION ALL SELECT min(next_attempt_at) FROM outbox)`,
       )
       .one().at;
-    if (next === null) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
   // ---- ledger helpers (synchronous; call inside transactionSync) ------------------------------
@@ -393,7 +413,7 @@ export class SessionDO extends DurableObject<Env> {
       };
     }
     if (row.status === "held" || row.status === "confirmed") {
-      return { ok: true, reservation: toReservation(row), availability: this.availabilityNow() };
+      return { ok: true, created: false, reservation: toReservation(row), availability: this.availabilityNow() };
     }
     return { ok: false, code: "HOLD_EXPIRED", message: "This reservation was released or cancelled", details: { holdId: row.id, status: row.status } };
   }
@@ -435,8 +455,9 @@ export class SessionDO extends DurableObject<Env> {
     this.bumpVersion();
   }
 
+  /** Queues a change for D1. Delivered at once by the caller; the alarm retries it after the grace. */
   private enqueue(change: LineChange): void {
-    this.sql.exec(`INSERT INTO outbox (change, next_attempt_at) VALUES (?, ?)`, JSON.stringify(change), Date.now());
+    this.sql.exec(`INSERT INTO outbox (change, next_attempt_at) VALUES (?, ?)`, JSON.stringify(change), Date.now() + OUTBOX_GRACE_MS);
   }
 
   /** The session's change counter: live subscribers see it as `version`. */

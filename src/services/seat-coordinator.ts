@@ -36,7 +36,11 @@ function sessionStub(env: Env, sessionId: string) {
   return env.SESSION.getByName(sessionId);
 }
 
-/** Holds seats in every session, or none: on any refusal the holds already taken are released. */
+/**
+ * Holds seats in every session, or none: on any refusal the holds this call took are released.
+ * Holds that existed before (a client's earlier hold being confirmed) are left alone, so a
+ * request that does not match someone's hold cannot make them lose it.
+ */
 export async function holdAll(env: Env, sessions: BookableSession[], request: SeatRequest): Promise<SeatOutcome> {
   const results = await Promise.allSettled(
     sessions.map((session) =>
@@ -46,10 +50,17 @@ export async function holdAll(env: Env, sessions: BookableSession[], request: Se
   const failureIndex = results.findIndex((result) => result.status === "rejected" || !result.value.ok);
   if (failureIndex === -1) return { ok: true };
 
-  await releaseAll(env, sessions, request.reservationId);
   const failed = results[failureIndex]!;
-  if (failed.status === "rejected") throw failed.reason;
-  return { ok: false, sessionId: sessions[failureIndex]!.id, refusal: refusalOf(failed.value) };
+  const refusal = failed.status === "fulfilled" ? refusalOf(failed.value) : undefined;
+  // A hold released or expired in one session means its whole group is dead: let it all go.
+  const groupDead = refusal?.code === "HOLD_EXPIRED" && refusal.details.reason !== "mismatch";
+  const taken = sessions.filter((_, index) => {
+    const result = results[index]!;
+    return result.status === "fulfilled" && result.value.ok && (result.value.created || groupDead);
+  });
+  await releaseAll(env, taken, request.reservationId);
+  if (!refusal) throw (failed as PromiseRejectedResult).reason;
+  return { ok: false, sessionId: sessions[failureIndex]!.id, refusal };
 }
 
 /** Releases a reservation in every session; safe for sessions that never held it. */
@@ -87,13 +98,27 @@ export async function bookSeats(
   const held = await holdAll(env, sessions, request);
   if (!held.ok) return held;
 
-  const decision = await decideReservation(db, request.reservationId, { decision: "commit", booking: lineBooking(sessions[0]!.id) });
+  const booking = lineBooking(sessions[0]!.id);
+  const linePrices = Object.fromEntries(sessions.map((session) => [session.id, lineBooking(session.id).linePricePence]));
+  const decision = await decideReservation(db, request.reservationId, { decision: "commit", booking, linePrices });
   if (decision.decision === "abort") {
     await releaseAll(env, sessions, request.reservationId);
     return {
       ok: false,
       sessionId: sessions[0]!.id,
       refusal: { code: "HOLD_EXPIRED", message: "The hold expired before the booking was confirmed", details: { holdId: request.reservationId } },
+    };
+  }
+  if (decision.booking.id !== booking.id) {
+    // The hold was committed to another booking already: this one gets nothing.
+    return {
+      ok: false,
+      sessionId: sessions[0]!.id,
+      refusal: {
+        code: "HOLD_EXPIRED",
+        message: "This hold has already been used by another booking",
+        details: { holdId: request.reservationId, reason: "already_booked", existingBookingId: decision.booking.id },
+      },
     };
   }
 
