@@ -4,7 +4,7 @@
  * capacity is never exceeded, nothing acknowledged is lost (DESIGN invariant 2), nothing
  * unacknowledged appears in D1, and a booking across sessions ends whole or not at all.
  */
-import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../src/db/client";

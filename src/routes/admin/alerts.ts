@@ -4,9 +4,9 @@ import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { ALERT_SEVERITIES, ALERT_STATUSES, alerts } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 import { acknowledgeAlert, type Alert, resolveAlert } from "../../services/alerts";
 
 export const AlertSchema = z
@@ -35,8 +35,6 @@ const AlertQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: alerts"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Alert", "alr_0123");
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -65,8 +63,7 @@ export const alertRoutes = createRouter()
       path: "/",
       tags,
       summary: "List alerts, newest first",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: AlertQuery },
       responses: { 200: jsonResponse(page(AlertSchema), "A page of alerts"), ...errorResponses(400, 401, 403) },
     }),
@@ -99,8 +96,7 @@ export const alertRoutes = createRouter()
       path: "/{id}/acknowledge",
       tags,
       summary: "Acknowledge an alert (idempotent: acknowledging again changes nothing)",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(AlertSchema, "The alert"), ...errorResponses(401, 403, 404) },
     }),
@@ -117,8 +113,7 @@ export const alertRoutes = createRouter()
       path: "/{id}/resolve",
       tags,
       summary: "Resolve an alert (idempotent); the next occurrence of the problem opens a new alert",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 200: jsonResponse(AlertSchema, "The resolved alert"), ...errorResponses(401, 403, 404) },
     }),

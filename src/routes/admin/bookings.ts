@@ -3,9 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { BOOKING_STATUSES, bookings, customers } from "../../db/schema";
-import { bearerAuth, createRouter, errorResponses, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
+import { createRouter, errorResponses, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
-import { requireRole } from "../../middleware/auth";
+import { staffOrAdmin } from "./access";
 import { bookingLines, toBookingView } from "../../services/bookings";
 import { BookingSchema, toBookingResponse } from "../booking-schemas";
 
@@ -24,8 +24,7 @@ export const adminBookingRoutes = createRouter().openapi(
     path: "/",
     tags: ["Admin: bookings"],
     summary: "List bookings, newest first",
-    security: bearerAuth,
-    middleware: [requireRole("staff", "admin")] as const,
+    ...staffOrAdmin,
     request: { query: ListQuery },
     responses: { 200: jsonResponse(page(BookingSchema), "A page of bookings"), ...errorResponses(400, 401, 403) },
   }),

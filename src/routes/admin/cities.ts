@@ -5,9 +5,9 @@ import { getDb } from "../../db/client";
 import { cities } from "../../db/schema";
 import { notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 
 export const CitySchema = z
   .object({
@@ -27,8 +27,6 @@ const CityInput = z
   .openapi("CityInput");
 
 const tags = ["Admin: cities"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("City", "cty_london");
 
 type CityRow = typeof cities.$inferSelect;
@@ -41,8 +39,7 @@ export const cityRoutes = createRouter()
       path: "/",
       tags,
       summary: "List cities",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: PaginationQuery },
       responses: { 200: jsonResponse(page(CitySchema), "A page of cities"), ...errorResponses(400, 401, 403) },
     }),
@@ -65,8 +62,7 @@ export const cityRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a city",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(CityInput) },
       responses: { 201: jsonResponse(CitySchema, "The new city"), ...errorResponses(400, 401, 403, 409, 413) },
     }),
@@ -85,8 +81,7 @@ export const cityRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a city",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(CitySchema, "The city"), ...errorResponses(401, 403, 404) },
     }),
@@ -103,8 +98,7 @@ export const cityRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a city",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(CityInput.partial()) },
       responses: { 200: jsonResponse(CitySchema, "The updated city"), ...errorResponses(400, 401, 403, 404, 409, 413) },
     }),
@@ -125,8 +119,7 @@ export const cityRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a city (refused with 409 IN_USE while studios are in it)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),

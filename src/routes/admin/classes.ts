@@ -6,7 +6,6 @@ import { BOOKING_KINDS, classes, classResourceRequirements, resources, studios, 
 import { notFound } from "../../errors";
 import { newId } from "../../lib/ids";
 import {
-  bearerAuth,
   createRouter,
   errorResponses,
   IdParam,
@@ -18,7 +17,7 @@ import {
 } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { assertReferencesExist, hasNoDuplicates, inIdList, invalidReference } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 
 const MAX_PENCE = 100_000_000; // £1m: far above any class, far below integer trouble
 
@@ -100,8 +99,6 @@ const ListQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: classes"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Class", "cls_wheel_throwing");
 
 type ClassRow = typeof classes.$inferSelect;
@@ -179,8 +176,7 @@ export const classRoutes = createRouter()
       path: "/",
       tags,
       summary: "List classes",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: ListQuery },
       responses: { 200: jsonResponse(page(ClassSchema), "A page of classes"), ...errorResponses(400, 401, 403) },
     }),
@@ -205,8 +201,7 @@ export const classRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a class",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(ClassInput) },
       responses: { 201: jsonResponse(ClassSchema, "The new class"), ...errorResponses(400, 401, 403, 413, 422) },
     }),
@@ -229,8 +224,7 @@ export const classRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a class",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(ClassSchema, "The class"), ...errorResponses(401, 403, 404) },
     }),
@@ -248,8 +242,7 @@ export const classRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a class (resourceRequirements, when given, replaces the set; the merged class must be valid)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(ClassFields.partial()) },
       responses: { 200: jsonResponse(ClassSchema, "The updated class"), ...errorResponses(400, 401, 403, 404, 413, 422) },
     }),
@@ -284,8 +277,7 @@ export const classRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a class (refused with 409 IN_USE while it has schedule patterns or sessions)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),

@@ -4,9 +4,9 @@ import { eq, getTableColumns, gt, sql } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { PROMO_KINDS, promoCodes, promoRedemptions } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 import { normalizePromoCode } from "../../services/promos";
 
 /** Fixed discounts above £100,000 are certainly a typo. */
@@ -73,8 +73,6 @@ const PromoCodePatch = z
   .openapi("PromoCodePatch");
 
 const tags = ["Admin: promo codes"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Promo code", "prm_spring");
 
 /** Redemptions of the row's promo, as a correlated subquery. */
@@ -106,8 +104,7 @@ export const promoCodeRoutes = createRouter()
       path: "/",
       tags,
       summary: "List promo codes by code",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: PaginationQuery },
       responses: { 200: jsonResponse(page(PromoCodeSchema), "A page of promo codes"), ...errorResponses(400, 401, 403) },
     }),
@@ -130,8 +127,7 @@ export const promoCodeRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a promo code (409 ALREADY_EXISTS when the code is taken, in any case)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(PromoCodeInput) },
       responses: { 201: jsonResponse(PromoCodeSchema, "The new promo code"), ...errorResponses(400, 401, 403, 409, 413) },
     }),
@@ -160,8 +156,7 @@ export const promoCodeRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a promo code with its number of uses",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(PromoCodeSchema, "The promo code"), ...errorResponses(401, 403, 404) },
     }),
@@ -178,8 +173,7 @@ export const promoCodeRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a promo code: active, validUntil, maxUses (never below the current uses)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(PromoCodePatch) },
       responses: { 200: jsonResponse(PromoCodeSchema, "The updated promo code"), ...errorResponses(400, 401, 403, 404, 413) },
     }),

@@ -4,9 +4,9 @@ import { eq } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { classes, classSessions, teachingRoles } from "../../db/schema";
 import { notFound } from "../../errors";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonResponse } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonResponse } from "../../lib/openapi";
 import { invalidReference } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { staffOrAdmin } from "./access";
 import { availableAmong, qualifiedStaffFor } from "../../services/staff-assignment";
 
 const QualifiedPerson = z
@@ -42,8 +42,7 @@ export const qualifiedStaffRoutes = createRouter().openapi(
     path: "/{id}/qualified-staff",
     tags: ["Admin: classes"],
     summary: "List active staff holding the class's required teaching role (with ?sessionId=, who is available for that session)",
-    security: bearerAuth,
-    middleware: [requireRole("staff", "admin")] as const,
+    ...staffOrAdmin,
     request: { params: IdParam("Class", "cls_yoga"), query: Query },
     responses: { 200: jsonResponse(QualifiedStaffSchema, "Qualified staff, by last name"), ...errorResponses(400, 401, 403, 404, 422) },
   }),

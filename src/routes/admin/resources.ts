@@ -5,10 +5,10 @@ import { type Db, getDb } from "../../db/client";
 import { classResourceRequirements, resources, studios } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { assertReferencesExist } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 
 export const ResourceSchema = z
   .object({
@@ -39,8 +39,6 @@ const ListQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: resources"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Resource", "res_wheel");
 
 type ResourceRow = typeof resources.$inferSelect;
@@ -65,8 +63,7 @@ export const resourceRoutes = createRouter()
       path: "/",
       tags,
       summary: "List resources",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: ListQuery },
       responses: { 200: jsonResponse(page(ResourceSchema), "A page of resources"), ...errorResponses(400, 401, 403) },
     }),
@@ -89,8 +86,7 @@ export const resourceRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a resource",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(ResourceInput) },
       responses: { 201: jsonResponse(ResourceSchema, "The new resource"), ...errorResponses(400, 401, 403, 409, 413, 422) },
     }),
@@ -111,8 +107,7 @@ export const resourceRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a resource",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(ResourceSchema, "The resource"), ...errorResponses(401, 403, 404) },
     }),
@@ -129,8 +124,7 @@ export const resourceRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a resource (moving it to another studio is refused with 409 IN_USE while a class requires it)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(ResourceInput.partial()) },
       responses: { 200: jsonResponse(ResourceSchema, "The updated resource"), ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
     }),
@@ -160,8 +154,7 @@ export const resourceRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a resource (refused with 409 IN_USE while a class requires it)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),

@@ -12,10 +12,10 @@ import { assignmentProblem } from "../../domain/staffing";
 import type { Env } from "../../env";
 import { ApiError, notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { hasNoDuplicates, invalidReference } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 import { assertExpanded, generateSessionsForPattern, loadPattern, patternSpec } from "../../services/session-generation";
 import { assertQualified, batchSql } from "../../services/staff-assignment";
 
@@ -226,8 +226,6 @@ const ListQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: schedule patterns"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Schedule pattern", "pat_yoga_mondays");
 
 type PatternRow = typeof schedulePatterns.$inferSelect;
@@ -277,8 +275,7 @@ export const schedulePatternRoutes = createRouter()
       path: "/",
       tags,
       summary: "List schedule patterns",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: ListQuery },
       responses: { 200: jsonResponse(page(SchedulePatternSchema), "A page of schedule patterns"), ...errorResponses(400, 401, 403) },
     }),
@@ -306,8 +303,7 @@ export const schedulePatternRoutes = createRouter()
       description:
         "Give count or untilDate, not both; a pattern with neither repeats forever and is refused. durationMinutes and maxStudents " +
         "default to the class's duration and default capacity. Sessions are created by POST /{id}/generate-sessions.",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(PatternInput) },
       responses: { 201: jsonResponse(SchedulePatternSchema, "The new schedule pattern"), ...errorResponses(400, 401, 403, 413, 422) },
     }),
@@ -346,8 +342,7 @@ export const schedulePatternRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a schedule pattern",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(SchedulePatternSchema, "The schedule pattern"), ...errorResponses(401, 403, 404) },
     }),
@@ -363,8 +358,7 @@ export const schedulePatternRoutes = createRouter()
       tags,
       summary: "Update a schedule pattern (its sessions follow when generate-sessions runs again)",
       description: "Giving count clears untilDate and giving untilDate clears count. The changed pattern is checked like a new one.",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(PatternPatch) },
       responses: { 200: jsonResponse(SchedulePatternSchema, "The updated schedule pattern"), ...errorResponses(400, 401, 403, 404, 413, 422) },
     }),
@@ -413,8 +407,7 @@ export const schedulePatternRoutes = createRouter()
       description:
         "Future sessions without bookings are deleted; future sessions with only cancelled bookings are set to cancelled; " +
         "past sessions are kept. Sessions that remain are no longer linked to the pattern.",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 200: jsonResponse(DeleteReportSchema, "What happened to the pattern's sessions"), ...errorResponses(401, 403, 404, 409) },
     }),
@@ -452,8 +445,7 @@ export const schedulePatternRoutes = createRouter()
       path: "/{id}/preview",
       tags,
       summary: "Preview a pattern's occurrences (writes nothing)",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(PreviewSchema, "Every occurrence, in UTC and studio-local time"), ...errorResponses(401, 403, 404, 422) },
     }),
@@ -476,8 +468,7 @@ export const schedulePatternRoutes = createRouter()
         "Creates a session for each future occurrence with the default instructor and assistants. After the pattern changed, " +
         "unbooked future sessions are updated in place or removed; sessions with confirmed bookings are left alone and reported. " +
         "A default staff member who already teaches an overlapping session is left off that session and reported.",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 200: jsonResponse(GenerationReportSchema, "What the run did"), ...errorResponses(401, 403, 404, 422) },
     }),

@@ -10,10 +10,10 @@ import { toLocalIso } from "../../domain/recurrence";
 import { assignmentProblem } from "../../domain/staffing";
 import { ApiError, notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { invalidReference } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 import { changeCapacity } from "../../services/availability";
 import { assignStaff, insertSessionWithStaff, staffOfSessions } from "../../services/staff-assignment";
 
@@ -90,8 +90,6 @@ const ListQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: sessions"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Session", "ses_yoga_0302");
 
 const seatsBooked = sql<number>`(SELECT COALESCE(SUM(b.seats), 0) FROM booking_sessions b
@@ -154,8 +152,7 @@ export const sessionAdminRoutes = createRouter()
       path: "/",
       tags,
       summary: "List sessions, in start order",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: ListQuery },
       responses: { 200: jsonResponse(page(AdminSessionSchema), "A page of sessions"), ...errorResponses(400, 401, 403) },
     }),
@@ -191,8 +188,7 @@ export const sessionAdminRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a one-off session (not from a pattern), optionally with staff",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(SessionInput) },
       responses: { 201: jsonResponse(AdminSessionSchema, "The new session"), ...errorResponses(400, 401, 403, 409, 413, 422) },
     }),
@@ -225,8 +221,7 @@ export const sessionAdminRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a session with its staff and booked seats",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(AdminSessionSchema, "The session"), ...errorResponses(401, 403, 404) },
     }),
@@ -238,8 +233,7 @@ export const sessionAdminRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Change a session's capacity or location (capacity below the seats booked or held: 409 IN_USE)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(SessionPatch) },
       responses: { 200: jsonResponse(AdminSessionSchema, "The updated session"), ...errorResponses(400, 401, 403, 404, 409, 413) },
     }),
@@ -266,8 +260,7 @@ export const sessionAdminRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a session (refused with 409 IN_USE while it has bookings, even cancelled ones)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),
@@ -297,8 +290,7 @@ export const sessionAdminRoutes = createRouter()
       description:
         "Replaces the whole assignment. 422 STAFF_NOT_QUALIFIED lists anyone unknown, inactive or without the class's required " +
         "teaching role; 409 STAFF_DOUBLE_BOOKED names the overlapping session. Safe under concurrent requests.",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(StaffAssignmentInput) },
       responses: { 200: jsonResponse(AdminSessionSchema, "The session with its new staff"), ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
     }),

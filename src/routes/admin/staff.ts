@@ -5,10 +5,10 @@ import { type Db, getDb } from "../../db/client";
 import { schedulePatterns, staff, staffTeachingRoles, teachingRoles } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { assertReferencesExist, hasNoDuplicates, inIdList } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 
 const RoleRef = z.object({ id: z.string(), name: z.string() }).openapi("TeachingRoleRef");
 
@@ -49,8 +49,6 @@ const ListQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: staff"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Staff member", "stf_sam");
 
 type StaffRow = typeof staff.$inferSelect;
@@ -108,8 +106,7 @@ export const staffRoutes = createRouter()
       path: "/",
       tags,
       summary: "List staff",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: ListQuery },
       responses: { 200: jsonResponse(page(StaffSchema), "A page of staff"), ...errorResponses(400, 401, 403) },
     }),
@@ -142,8 +139,7 @@ export const staffRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a staff member",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(StaffInput) },
       responses: { 201: jsonResponse(StaffSchema, "The new staff member"), ...errorResponses(400, 401, 403, 409, 413, 422) },
     }),
@@ -162,8 +158,7 @@ export const staffRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a staff member",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(StaffSchema, "The staff member"), ...errorResponses(401, 403, 404) },
     }),
@@ -181,8 +176,7 @@ export const staffRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a staff member (roleIds, when given, replaces the set of roles)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(StaffInput.partial()) },
       responses: { 200: jsonResponse(StaffSchema, "The updated staff member"), ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
     }),
@@ -209,8 +203,7 @@ export const staffRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a staff member (409 IN_USE while sessions or schedule patterns name them; deactivate instead)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),

@@ -6,10 +6,10 @@ import { cities, studios } from "../../db/schema";
 import { isValidTimeZone } from "../../domain/recurrence";
 import { notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { assertReferencesExist } from "../../lib/references";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 
 export const StudioSchema = z
   .object({
@@ -45,8 +45,6 @@ const ListQuery = PaginationQuery.extend({
 });
 
 const tags = ["Admin: studios"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Studio", "stu_shoreditch");
 
 type StudioRow = typeof studios.$inferSelect;
@@ -64,8 +62,7 @@ export const studioRoutes = createRouter()
       path: "/",
       tags,
       summary: "List studios",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: ListQuery },
       responses: { 200: jsonResponse(page(StudioSchema), "A page of studios"), ...errorResponses(400, 401, 403) },
     }),
@@ -88,8 +85,7 @@ export const studioRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a studio",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(StudioInput) },
       responses: { 201: jsonResponse(StudioSchema, "The new studio"), ...errorResponses(400, 401, 403, 413, 422) },
     }),
@@ -110,8 +106,7 @@ export const studioRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a studio",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(StudioSchema, "The studio"), ...errorResponses(401, 403, 404) },
     }),
@@ -128,8 +123,7 @@ export const studioRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a studio",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(StudioInput.partial()) },
       responses: { 200: jsonResponse(StudioSchema, "The updated studio"), ...errorResponses(400, 401, 403, 404, 413, 422) },
     }),
@@ -153,8 +147,7 @@ export const studioRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a studio (refused with 409 IN_USE while it has classes or resources)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),

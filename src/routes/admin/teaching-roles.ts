@@ -5,9 +5,9 @@ import { getDb } from "../../db/client";
 import { teachingRoles } from "../../db/schema";
 import { notFound } from "../../errors";
 import { newId } from "../../lib/ids";
-import { bearerAuth, createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
-import { requireRole } from "../../middleware/auth";
+import { adminOnly, staffOrAdmin } from "./access";
 
 export const TeachingRoleSchema = z
   .object({
@@ -27,8 +27,6 @@ const TeachingRoleInput = z
   .openapi("TeachingRoleInput");
 
 const tags = ["Admin: teaching roles"];
-const admin = requireRole("admin");
-const staffOrAdmin = requireRole("staff", "admin");
 const Params = IdParam("Teaching role", "rol_instructor");
 
 type TeachingRoleRow = typeof teachingRoles.$inferSelect;
@@ -45,8 +43,7 @@ export const teachingRoleRoutes = createRouter()
       path: "/",
       tags,
       summary: "List teaching roles",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { query: PaginationQuery },
       responses: { 200: jsonResponse(page(TeachingRoleSchema), "A page of teaching roles"), ...errorResponses(400, 401, 403) },
     }),
@@ -69,8 +66,7 @@ export const teachingRoleRoutes = createRouter()
       path: "/",
       tags,
       summary: "Create a teaching role",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { body: jsonBody(TeachingRoleInput) },
       responses: { 201: jsonResponse(TeachingRoleSchema, "The new teaching role"), ...errorResponses(400, 401, 403, 409, 413) },
     }),
@@ -89,8 +85,7 @@ export const teachingRoleRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Get a teaching role",
-      security: bearerAuth,
-      middleware: [staffOrAdmin] as const,
+      ...staffOrAdmin,
       request: { params: Params },
       responses: { 200: jsonResponse(TeachingRoleSchema, "The teaching role"), ...errorResponses(401, 403, 404) },
     }),
@@ -107,8 +102,7 @@ export const teachingRoleRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Update a teaching role",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params, body: jsonBody(TeachingRoleInput.partial()) },
       responses: { 200: jsonResponse(TeachingRoleSchema, "The updated teaching role"), ...errorResponses(400, 401, 403, 404, 409, 413) },
     }),
@@ -129,8 +123,7 @@ export const teachingRoleRoutes = createRouter()
       path: "/{id}",
       tags,
       summary: "Delete a teaching role (409 IN_USE while a class requires it; staff simply lose it)",
-      security: bearerAuth,
-      middleware: [admin] as const,
+      ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
     }),
