@@ -1,19 +1,28 @@
 /**
- * Everything a hold or a booking needs to know from the catalog, read from D1 in one round trip:
- * which sessions, their class, studio and city, whether each has a qualified instructor, and the
- * resources each student uses. Also the snapshot each session's DO is configured from.
+ * Everything a hold or a booking needs to know from the catalog, read from D1 in one batch (one
+ * round trip): which sessions, their class and city, whether each has a qualified instructor, the
+ * resources each student uses, and the customer profile for the contact's email (created or
+ * matched). Also the snapshot each session's DO is configured from.
  */
-import { and, asc, eq, inArray, ne } from "drizzle-orm";
+import { and, asc, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { classes, classResourceRequirements, classSessions, resources, staff, staffTeachingRoles, studios, type BookingKind } from "../db/schema";
+import { type BookingKind, classes, classResourceRequirements, classSessions, customers, resources, schedulePatterns, studios } from "../db/schema";
 import type { SessionSnapshot } from "../durable-objects/session-contract";
 import { ApiError } from "../errors";
+import { newId } from "../lib/ids";
 
 /** Which sessions a request names: one session, a set of drop-ins, or a whole schedule. */
 export type SessionSelection =
   | { registrationType: "SINGLE_SESSION"; sessionId: string }
   | { registrationType: "DROP_IN"; sessionIds: string[] }
   | { registrationType: "FULL_SCHEDULE"; patternId: string };
+
+export interface Contact {
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone?: string | undefined;
+}
 
 export interface BookableSession {
   id: string;
@@ -24,67 +33,139 @@ export interface BookableSession {
   snapshot: SessionSnapshot;
 }
 
+export interface BookableClass {
+  id: string;
+  name: string;
+  pricePence: number;
+  fullSchedulePricePence: number | null;
+  bookingKinds: BookingKind[];
+}
+
 export interface BookingContext {
   registrationType: BookingKind;
   patternId: string | null;
-  class: typeof classes.$inferSelect;
+  class: BookableClass;
   cityId: string;
   sessions: BookableSession[];
+  customerId: string;
 }
 
-/** Loads the sessions a selection names, or throws SESSION_NOT_FOUND / BOOKING_KIND_NOT_ALLOWED. */
-export async function loadBookingContext(db: Db, selection: SessionSelection): Promise<BookingContext> {
-  const sessionRows = await selectSessions(db, selection);
+/**
+ * Loads the sessions a selection names and matches the customer, or throws SESSION_NOT_FOUND /
+ * BOOKING_KIND_NOT_ALLOWED. Columns are picked one by one with distinct names: a D1 batch hands
+ * rows back keyed by column name.
+ */
+export async function loadBookingContext(db: Db, selection: SessionSelection, contact: Contact): Promise<BookingContext> {
+  const [sessionRows, requirements, customer] = await db.batch([
+    db
+      .select({
+        id: classSessions.id,
+        classId: classSessions.classId,
+        startsAt: classSessions.startsAt,
+        endsAt: classSessions.endsAt,
+        capacity: classSessions.capacity,
+        status: classSessions.status,
+        updatedAt: classSessions.updatedAt,
+        className: sql<string>`${classes.name}`.as("class_name"),
+        pricePence: classes.pricePence,
+        fullSchedulePricePence: classes.fullSchedulePricePence,
+        bookingKinds: classes.bookingKinds,
+        cityId: studios.cityId,
+        hasQualifiedInstructor: sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
+          WHERE s.id = ${classSessions.instructorId} AND s.active = 1 AND r.role_id = ${classes.requiredRoleId})`.as("has_qualified_instructor"),
+      })
+      .from(classSessions)
+      .innerJoin(classes, eq(classes.id, classSessions.classId))
+      .innerJoin(studios, eq(studios.id, classes.studioId))
+      .where(sessionsOf(selection))
+      .orderBy(asc(classSessions.startsAt)),
+    db
+      .select({
+        resourceId: resources.id,
+        name: resources.name,
+        quantity: resources.quantity,
+        perStudent: classResourceRequirements.quantityPerStudent,
+      })
+      .from(classResourceRequirements)
+      .innerJoin(resources, eq(resources.id, classResourceRequirements.resourceId))
+      .where(eq(classResourceRequirements.classId, classOf(selection))),
+    db
+      .insert(customers)
+      .values({ id: newId("customer"), email: contact.email.toLowerCase(), firstName: contact.firstName, lastName: contact.lastName, phone: contact.phone ?? null })
+      .onConflictDoUpdate({ target: customers.email, set: { updatedAt: new Date() } })
+      .returning({ id: customers.id }),
+  ]);
+
   const first = sessionRows[0];
+  if (selection.registrationType !== "FULL_SCHEDULE") {
+    const wanted = selection.registrationType === "SINGLE_SESSION" ? [selection.sessionId] : selection.sessionIds;
+    const missing = wanted.filter((id) => !sessionRows.some((row) => row.id === id));
+    if (missing.length > 0) throw new ApiError("SESSION_NOT_FOUND", `No such session: ${missing.join(", ")}`, { sessionIds: missing });
+  }
   if (!first) {
-    throw new ApiError("SESSION_NOT_FOUND", "The schedule has no upcoming sessions to book", { patternId: "patternId" in selection ? selection.patternId : undefined });
+    throw new ApiError("SESSION_NOT_FOUND", "The schedule has no sessions to book", {
+      patternId: selection.registrationType === "FULL_SCHEDULE" ? selection.patternId : undefined,
+    });
   }
   const classIds = new Set(sessionRows.map((row) => row.classId));
   if (classIds.size > 1) {
     throw new ApiError("BOOKING_KIND_NOT_ALLOWED", "Drop-in sessions booked together must be of the same class", { classIds: [...classIds] });
   }
-
-  const [classRow] = await db
-    .select({ class: classes, cityId: studios.cityId })
-    .from(classes)
-    .innerJoin(studios, eq(studios.id, classes.studioId))
-    .where(eq(classes.id, first.classId));
-  if (!classRow) throw new ApiError("SESSION_NOT_FOUND", `Class ${first.classId} of the session no longer exists`);
-  const klass = classRow.class;
-  if (!klass.bookingKinds.includes(selection.registrationType)) {
-    throw new ApiError("BOOKING_KIND_NOT_ALLOWED", `${klass.name} cannot be booked as ${selection.registrationType}`, {
+  if (!first.bookingKinds.includes(selection.registrationType)) {
+    throw new ApiError("BOOKING_KIND_NOT_ALLOWED", `${first.className} cannot be booked as ${selection.registrationType}`, {
       registrationType: selection.registrationType,
-      allowed: klass.bookingKinds,
+      allowed: first.bookingKinds,
     });
   }
-
-  const instructorIds = [...new Set(sessionRows.flatMap((row) => (row.instructorId ? [row.instructorId] : [])))];
-  const [qualified, requirements] = await Promise.all([
-    instructorIds.length === 0
-      ? Promise.resolve([])
-      : db
-          .select({ id: staff.id })
-          .from(staff)
-          .innerJoin(staffTeachingRoles, and(eq(staffTeachingRoles.staffId, staff.id), eq(staffTeachingRoles.roleId, klass.requiredRoleId)))
-          .where(and(inArray(staff.id, instructorIds), eq(staff.active, true))),
-    classRequirements(db, klass.id),
-  ]);
-  const qualifiedIds = new Set(qualified.map((row) => row.id));
 
   return {
     registrationType: selection.registrationType,
     patternId: selection.registrationType === "FULL_SCHEDULE" ? selection.patternId : null,
-    class: klass,
-    cityId: classRow.cityId,
+    class: {
+      id: first.classId,
+      name: first.className,
+      pricePence: first.pricePence,
+      fullSchedulePricePence: first.fullSchedulePricePence,
+      bookingKinds: first.bookingKinds,
+    },
+    cityId: first.cityId,
+    customerId: customer[0]!.id,
     sessions: sessionRows.map((row) => ({
       id: row.id,
       startsAt: row.startsAt,
       endsAt: row.endsAt,
       cancelled: row.status === "cancelled",
-      hasQualifiedInstructor: row.instructorId !== null && qualifiedIds.has(row.instructorId),
+      hasQualifiedInstructor: Boolean(row.hasQualifiedInstructor),
       snapshot: sessionSnapshot(row, requirements),
     })),
   };
+}
+
+/**
+ * The sessions a selection covers. A full schedule is every session of the pattern not cancelled,
+ * past ones included, so a course that has begun is refused rather than sold short.
+ */
+function sessionsOf(selection: SessionSelection): SQL | undefined {
+  switch (selection.registrationType) {
+    case "FULL_SCHEDULE":
+      return and(eq(classSessions.patternId, selection.patternId), ne(classSessions.status, "cancelled"));
+    case "SINGLE_SESSION":
+      return eq(classSessions.id, selection.sessionId);
+    case "DROP_IN":
+      return inArray(classSessions.id, selection.sessionIds);
+  }
+}
+
+/** The class a selection is of, as a subquery (so requirements load in the same batch). */
+function classOf(selection: SessionSelection): SQL {
+  switch (selection.registrationType) {
+    case "FULL_SCHEDULE":
+      return sql`(SELECT ${schedulePatterns.classId} FROM ${schedulePatterns} WHERE ${schedulePatterns.id} = ${selection.patternId})`;
+    case "SINGLE_SESSION":
+      return sql`(SELECT ${classSessions.classId} FROM ${classSessions} WHERE ${classSessions.id} = ${selection.sessionId})`;
+    case "DROP_IN":
+      return sql`(SELECT ${classSessions.classId} FROM ${classSessions} WHERE ${classSessions.id} = ${selection.sessionIds[0]!})`;
+  }
 }
 
 /** What a session's DO is configured from; `configVersion` is the row's last update. */
@@ -109,23 +190,4 @@ export async function classRequirements(db: Db, classId: string): Promise<Sessio
     .from(classResourceRequirements)
     .innerJoin(resources, eq(resources.id, classResourceRequirements.resourceId))
     .where(eq(classResourceRequirements.classId, classId));
-}
-
-async function selectSessions(db: Db, selection: SessionSelection) {
-  if (selection.registrationType === "FULL_SCHEDULE") {
-    // The whole course: every session of the pattern that has not been cancelled, past ones
-    // included, so a course that has begun is refused rather than sold short.
-    return db
-      .select()
-      .from(classSessions)
-      .where(and(eq(classSessions.patternId, selection.patternId), ne(classSessions.status, "cancelled")))
-      .orderBy(asc(classSessions.startsAt));
-  }
-  const ids = selection.registrationType === "SINGLE_SESSION" ? [selection.sessionId] : selection.sessionIds;
-  const rows = await db.select().from(classSessions).where(inArray(classSessions.id, ids)).orderBy(asc(classSessions.startsAt));
-  const missing = ids.filter((id) => !rows.some((row) => row.id === id));
-  if (missing.length > 0) {
-    throw new ApiError("SESSION_NOT_FOUND", `No such session: ${missing.join(", ")}`, { sessionIds: missing });
-  }
-  return rows;
 }

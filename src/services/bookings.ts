@@ -16,7 +16,7 @@ import { manageTokenFor, sha256Hex } from "../lib/tokens";
 import { deterministicId } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
 import { recordAttempt } from "./audit";
-import { type BookingContext, loadBookingContext, type SessionSelection } from "./booking-context";
+import { type BookingContext, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { recordDemandSignal } from "./demand";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
 import { bookSeats, cancelAll, type SeatRequest } from "./seat-coordinator";
@@ -30,13 +30,6 @@ export interface Caller {
   clientKey: string;
   idempotency: { scope: string; key: string } | undefined;
   requestId: string;
-}
-
-export interface Contact {
-  email: string;
-  firstName: string;
-  lastName: string;
-  phone?: string | undefined;
 }
 
 export interface NewBooking {
@@ -100,9 +93,9 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
   assertMayBookFor(principal, email, input.overrideDuplicate === true);
   await enforceRateLimit(caller, email);
 
-  const context = await loadBookingContext(db, input.selection);
+  const context = await loadBookingContext(db, input.selection, input.contact);
+  const { customerId } = context;
   assertBookable(context, now);
-  const customerId = await upsertCustomer(db, input.contact);
   await refuseWithoutTrainer(db, context, { customerId, email, registrationType: input.selection.registrationType });
 
   let promo: PromoCode | undefined;
@@ -278,22 +271,6 @@ export async function refuseWithoutTrainer(
     cityId: context.cityId,
     canRegisterInterest: true,
   });
-}
-
-/** Creates the customer profile for an email, or returns the existing one (emails are lower-cased). */
-export async function upsertCustomer(db: Db, contact: Contact): Promise<string> {
-  const [row] = await db
-    .insert(customers)
-    .values({
-      id: newId("customer"),
-      email: contact.email.toLowerCase(),
-      firstName: contact.firstName,
-      lastName: contact.lastName,
-      phone: contact.phone ?? null,
-    })
-    .onConflictDoUpdate({ target: customers.email, set: { updatedAt: new Date() } })
-    .returning({ id: customers.id });
-  return row!.id;
 }
 
 /** A booking from the D1 projection, with its customer and lines; undefined when unknown. */

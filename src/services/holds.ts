@@ -7,8 +7,8 @@ import { ApiError, type ErrorCode } from "../errors";
 import { newId } from "../lib/ids";
 import { deterministicId } from "../middleware/idempotency";
 import { recordAttempt } from "./audit";
-import { loadBookingContext, type SessionSelection } from "./booking-context";
-import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest, upsertCustomer, type Contact } from "./bookings";
+import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
+import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest } from "./bookings";
 import { recordDemandSignal } from "./demand";
 import { holdAll } from "./seat-coordinator";
 
@@ -59,9 +59,9 @@ async function hold(caller: Caller, input: NewHold) {
   const now = new Date();
   assertMayBookFor(caller.principal, input.contact.email, false);
   await enforceRateLimit(caller, input.contact.email);
-  const context = await loadBookingContext(db, input.selection);
+  const context = await loadBookingContext(db, input.selection, input.contact);
+  const { customerId } = context;
   assertBookable(context, now);
-  const customerId = await upsertCustomer(db, input.contact);
   await refuseWithoutTrainer(db, context, { customerId, email: input.contact.email, registrationType: input.selection.registrationType });
 
   const holdId = caller.idempotency ? await deterministicId("hld", caller.idempotency.scope, caller.idempotency.key) : newId("hold");
