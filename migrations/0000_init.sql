@@ -184,6 +184,7 @@ CREATE TABLE `idempotency_keys` (
 	`scope` text NOT NULL,
 	`key` text NOT NULL,
 	`request_hash` text NOT NULL,
+	`seed` text NOT NULL,
 	`status` text NOT NULL,
 	`response_status` integer,
 	`response_body` text,

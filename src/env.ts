@@ -32,6 +32,6 @@ export interface AppEnv {
     requestId: string;
     principal: Principal | undefined;
     /** Set by the idempotency middleware when the request carries an Idempotency-Key. */
-    idempotency: { scope: string; key: string } | undefined;
+    idempotency: { scope: string; key: string; seed: string } | undefined;
   };
 }

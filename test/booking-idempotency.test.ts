@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, d1BookedSeats, d1Lines, doLedger, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
-import { tokenFor } from "./helpers";
+import { call, tokenFor } from "./helpers";
 
 const newKey = () => `key-${crypto.randomUUID()}`;
 
@@ -117,5 +117,36 @@ describe("Idempotency-Key on POST /api/v1/bookings", () => {
       .first<{ status: string; response_status: number; expires_at: number }>();
     expect(row).toMatchObject({ status: "completed", response_status: 201 });
     expect(row!.expires_at).toBeGreaterThanOrEqual(before + 24 * 3600_000);
+  });
+});
+
+describe("Idempotency-Key cannot be used to reach someone else's booking", () => {
+  it("a key used again after it was purged books anew, never returning the first guest's booking", async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const other = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const key = `order-${crypto.randomUUID()}`;
+    const first = await postBooking(singleBookingBody(session.id, 1000), { idempotencyKey: key });
+    expect(first.status).toBe(201);
+    await env.DB.prepare(`DELETE FROM idempotency_keys WHERE key = ?`).bind(key).run();
+
+    const second = await postBooking(singleBookingBody(other.session.id, 1000), { idempotencyKey: key });
+    expect(second.status).toBe(201);
+    expect(second.json.booking.id).not.toBe(first.json.booking.id);
+    expect(second.json.manageToken).not.toBe(first.json.manageToken);
+    expect(await d1Lines(session.id)).toHaveLength(1);
+    expect(await d1Lines(other.session.id)).toHaveLength(1);
+  });
+
+  it("a replayed cancellation does not go to a request without the manage token", async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const booked = await postBooking(singleBookingBody(session.id, 1000));
+    const key = `cancel-${crypto.randomUUID()}`;
+    const path = `/api/v1/bookings/${booked.json.booking.id}/cancel`;
+    const withToken = await call("POST", `${path}?token=${booked.json.manageToken}`, { headers: { "Idempotency-Key": key } });
+    expect(withToken.status).toBe(200);
+    const withoutToken = await call("POST", path, { headers: { "Idempotency-Key": key } });
+    expect(withoutToken.status).toBe(422);
+    expect(withoutToken.json.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(JSON.stringify(withoutToken.json)).not.toContain(booked.json.booking.customer.email);
   });
 });

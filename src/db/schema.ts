@@ -338,6 +338,8 @@ export const idempotencyKeys = sqliteTable(
     scope: text("scope").notNull(),
     key: text("key").notNull(),
     requestHash: text("request_hash").notNull(),
+    /** Random, per claim: ids of what the request creates derive from it (kept on takeover). */
+    seed: text("seed").notNull(),
     status: text("status", { enum: ["in_progress", "completed"] }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),

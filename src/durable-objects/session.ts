@@ -69,6 +69,7 @@ export class SessionDO extends DurableObject<Env> {
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_status ON reservations (status, expires_at)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_booking ON reservations (booking_id)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_email ON reservations (email, status)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_client ON reservations (client_key, status)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
@@ -112,7 +113,8 @@ export class SessionDO extends DurableObject<Env> {
       if (input.booking) this.enqueue({ booking: input.booking, sessionId: input.snapshot.sessionId, seats: input.seats, status: "confirmed", version: now });
       this.bumpVersion();
       const reservation = this.reservation(input.reservationId)!;
-      return { ok: true, created: true, reservation: toReservation(reservation), availability: this.availabilityNow() };
+      const after = input.mode === "hold" ? { ...ledger, heldSeats: ledger.heldSeats + input.seats } : { ...ledger, bookedSeats: ledger.bookedSeats + input.seats };
+      return { ok: true, created: true, reservation: toReservation(reservation), availability: availabilityOf(after) };
     });
     if (result.ok) await this.afterChange();
     return result;
@@ -431,16 +433,15 @@ export class SessionDO extends DurableObject<Env> {
     };
   }
 
+  /** Seats one email and one client address hold or have booked here (each an index lookup). */
   private heldBy(email: string, clientKey: string) {
-    return this.sql
-      .exec<{ byEmail: number; byClient: number }>(
-        `SELECT coalesce(sum(CASE WHEN email = ? THEN seats END), 0) AS byEmail,
-                coalesce(sum(CASE WHEN client_key = ? THEN seats END), 0) AS byClient
-         FROM reservations WHERE status IN ('held', 'confirmed')`,
-        email,
-        clientKey,
-      )
-      .one();
+    const byEmail = this.sql
+      .exec<{ seats: number }>(`SELECT coalesce(sum(seats), 0) AS seats FROM reservations WHERE email = ? AND status IN ('held', 'confirmed')`, email)
+      .one().seats;
+    const byClient = this.sql
+      .exec<{ seats: number }>(`SELECT coalesce(sum(seats), 0) AS seats FROM reservations WHERE client_key = ? AND status IN ('held', 'confirmed')`, clientKey)
+      .one().seats;
+    return { byEmail, byClient };
   }
 
   private confirmRow(row: ReservationRow, booking: BookingProjection, now: number): void {

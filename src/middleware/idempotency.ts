@@ -12,7 +12,7 @@
  * runs out, a retry takes it over with a conditional UPDATE. The lease's end (`lease_until`) is
  * the owner's fencing token: a request finishes its record only while its own lease is the one
  * stored, so a slow original cannot overwrite the record of the request that took over. Handlers
- * that create rows should derive their ids with `deterministicId`, so a taken-over request writes
+ * that create rows should derive their ids with `idFromSeed` (a random seed kept with the key), so a taken-over request writes
  * the same rows, not new ones.
  */
 import { z } from "@hono/zod-openapi";
@@ -60,7 +60,7 @@ export interface IdempotencyOptions {
 }
 
 type KeyRow = typeof idempotencyKeys.$inferSelect;
-type Claim = { lease: number } | { response: Response };
+type Claim = { lease: number; seed: string } | { response: Response };
 
 /**
  * Makes POST requests with an Idempotency-Key header execute at most once per caller and key, and
@@ -80,15 +80,18 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 
     const principal = c.get("principal");
     const scope = principal ? `sub:${principal.subject}` : "guest";
-    // Hono caches the text, so the validators downstream parse the same body again.
+    // Hono caches the text, so the validators downstream parse the same body again. The query
+    // string and a manage token are part of the request: a replay never goes to a request that
+    // lacks the credential the first one carried.
     const body = await c.req.text();
-    const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`);
+    const url = new URL(c.req.url);
+    const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${c.req.header("X-Manage-Token") ?? ""}\n${body}`);
     const db = getDb(c.env.DB);
 
     const claim = await claimKey(c, db, { scope, key, requestHash, leaseMs, retentionMs });
     if ("response" in claim) return claim.response;
 
-    c.set("idempotency", { scope, key });
+    c.set("idempotency", { scope, key, seed: claim.seed });
     const mine = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, "in_progress"), eq(idempotencyKeys.leaseUntil, new Date(claim.lease)));
     try {
       await next();
@@ -130,12 +133,13 @@ async function claimKey(
   for (let attempt = 0; attempt < 4; attempt++) {
     const now = Date.now();
     const lease = now + leaseMs;
+    const seed = crypto.randomUUID().replaceAll("-", "");
     const inserted = await db
       .insert(idempotencyKeys)
-      .values({ scope, key, requestHash, status: "in_progress", leaseUntil: new Date(lease), expiresAt: new Date(now + retentionMs) })
+      .values({ scope, key, requestHash, seed, status: "in_progress", leaseUntil: new Date(lease), expiresAt: new Date(now + retentionMs) })
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key });
-    if (inserted.length > 0) return { lease };
+    if (inserted.length > 0) return { lease, seed };
 
     const row = await db.query.idempotencyKeys.findFirst({ where: thisKey });
     if (!row) continue; // freed after a 5xx in the meantime: claim again
@@ -155,7 +159,7 @@ async function claimKey(
       .set({ leaseUntil: new Date(lease) })
       .where(and(thisKey, eq(idempotencyKeys.status, "in_progress"), eq(idempotencyKeys.requestHash, requestHash), lt(idempotencyKeys.leaseUntil, new Date(now))))
       .returning({ key: idempotencyKeys.key });
-    if (takenOver.length > 0) return { lease };
+    if (takenOver.length > 0) return { lease, seed: row.seed };
   }
   throw inProgress(c, leaseMs);
 }
@@ -182,9 +186,12 @@ function invalidKey(): ApiError {
   });
 }
 
-/** 2xx and 4xx outcomes are final and replayed; 5xx, 429 and anything odd are not kept. */
+/**
+ * 2xx and business 4xx outcomes are final and replayed. Not kept: 5xx, 429, and what the client
+ * can correct and retry with the same key (400 bad input, 401/403 credentials), as Stripe does.
+ */
 function isStorable(status: number): boolean {
-  return (status >= 200 && status < 300) || (status >= 400 && status < 500 && status !== 429);
+  return (status >= 200 && status < 300) || (status >= 400 && status < 500 && ![400, 401, 403, 429].includes(status));
 }
 
 function errorCodeOf(text: string): string | undefined {
@@ -205,11 +212,12 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 /**
- * A stable id for what a keyed request creates, `${prefix}_${32 hex}` from the caller's scope and
- * key: a retried or taken-over request creates the same id, so the write is an upsert, not a twin.
+ * The id of what a keyed request creates, from the random seed stored with its key: a request
+ * that takes over a dead one creates the same id (an upsert, not a twin), while the same key used
+ * again after it was purged gets a new seed and can never reach the old record.
  */
-export async function deterministicId(prefix: string, scope: string, key: string): Promise<string> {
-  return `${prefix}_${(await sha256Hex(`${scope}\n${key}`)).slice(0, 32)}`;
+export function idFromSeed(prefix: string, seed: string): string {
+  return `${prefix}_${seed}`;
 }
 
 /** Deletes keys past their retention; for a scheduled job. Returns how many went. */

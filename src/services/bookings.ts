@@ -13,7 +13,7 @@ import type { Env, Principal } from "../env";
 import { ApiError, type ErrorCode } from "../errors";
 import { newId } from "../lib/ids";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
-import { deterministicId } from "../middleware/idempotency";
+import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
 import { recordAttempt } from "./audit";
 import { type BookingContext, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
@@ -28,7 +28,7 @@ export interface Caller {
   principal: Principal | undefined;
   /** The client's address (CF-Connecting-IP), for per-client limits. */
   clientKey: string;
-  idempotency: { scope: string; key: string } | undefined;
+  idempotency: { scope: string; key: string; seed: string } | undefined;
   requestId: string;
 }
 
@@ -117,7 +117,7 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
   if (paymentProblem) throw paymentProblem;
 
   const bookingId = caller.idempotency
-    ? await deterministicId("bkg", caller.idempotency.scope, caller.idempotency.key)
+    ? idFromSeed("bkg", caller.idempotency.seed)
     : newId("booking");
   const manageToken = await manageTokenFor(env.JWT_SECRET, bookingId);
   const linePrices = splitPence(quote.totalPence, context.sessions.length);

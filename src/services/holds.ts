@@ -5,7 +5,7 @@
  */
 import { ApiError, type ErrorCode } from "../errors";
 import { newId } from "../lib/ids";
-import { deterministicId } from "../middleware/idempotency";
+import { idFromSeed } from "../middleware/idempotency";
 import { recordAttempt } from "./audit";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest } from "./bookings";
@@ -64,7 +64,7 @@ async function hold(caller: Caller, input: NewHold) {
   assertBookable(context, now);
   await refuseWithoutTrainer(db, context, { customerId, email: input.contact.email, registrationType: input.selection.registrationType });
 
-  const holdId = caller.idempotency ? await deterministicId("hld", caller.idempotency.scope, caller.idempotency.key) : newId("hold");
+  const holdId = caller.idempotency ? idFromSeed("hld", caller.idempotency.seed) : newId("hold");
   const request = seatRequest(caller, input, holdId);
   const outcome = await holdAll(caller.env, context.sessions, request);
   if (!outcome.ok) {
