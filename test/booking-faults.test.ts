@@ -278,7 +278,7 @@ describe("a coordinator that dies between commit and the last confirm", () => {
 
 describe("the projection takes redelivered and out-of-order changes", () => {
   async function change(status: LineChange["status"], version: number, fields: { booking: BookingProjection; sessionId: string }): Promise<LineChange> {
-    return { booking: fields.booking, sessionId: fields.sessionId, seats: fields.booking.guestCount, status, version };
+    return { booking: fields.booking, sessionId: fields.sessionId, seats: fields.booking.guestCount, status, version, at: version };
   }
 
   async function aBooking() {

@@ -267,13 +267,9 @@ describe("Idempotency-Key: which outcomes are kept", () => {
   });
 
   it.each([
-    ["a returned 500", "500"],
-    ["a thrown error", "throw"],
     ["429", "429"],
     ["a 409 IDEMPOTENCY_IN_PROGRESS from downstream", "in-progress"],
   ])("keeps nothing after %s, so a retry executes again", async (_, mode) => {
-    // The app logs unhandled errors; expected here.
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
     const key = newKey();
     const label = unique();
     const first = await send(`/outcome?label=${label}&mode=${mode}`, { key, token });
@@ -283,6 +279,26 @@ describe("Idempotency-Key: which outcomes are kept", () => {
     expect(second.replayed).toBe(false);
     expect(second.status).toBe(first.status);
     expect(executions.get(label)).toBe(2);
+  });
+
+  it.each([
+    ["a returned 500", "500"],
+    ["a thrown error", "throw"],
+  ])("after %s keeps the key and its seed but lets the lease go, so a retry executes again under the same ids", async (_, mode) => {
+    // The app logs unhandled errors; expected here.
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const key = newKey();
+    const label = unique();
+    const first = await send(`/outcome?label=${label}&mode=${mode}`, { key, token });
+    expect(first.replayed).toBe(false);
+    const kept = await keyRow(scope, key);
+    expect(kept).toMatchObject({ status: "in_progress" });
+    expect(kept!.leaseUntil.getTime()).toBeLessThanOrEqual(Date.now());
+    const second = await send(`/outcome?label=${label}&mode=${mode}`, { key, token });
+    expect(second.replayed).toBe(false);
+    expect(second.status).toBe(first.status);
+    expect(executions.get(label)).toBe(2);
+    expect((await keyRow(scope, key))?.seed).toBe(kept!.seed);
   });
 });
 

@@ -58,7 +58,7 @@ describe("reconciliation of session DOs with D1", () => {
     await env.DB.prepare(`DELETE FROM booking_sessions WHERE booking_id = ?`).bind(booked.json.booking.id).run();
     const key = `expired-${crypto.randomUUID()}`;
     await env.DB.prepare(
-      `INSERT INTO idempotency_keys (scope, key, request_hash, status, lease_until, expires_at) VALUES ('guest', ?, 'h', 'completed', 0, ?)`,
+      `INSERT INTO idempotency_keys (scope, key, request_hash, seed, status, lease_until, expires_at) VALUES ('guest', ?, 'h', 's', 'completed', 0, ?)`,
     )
       .bind(key, Date.now() - 1000)
       .run();

@@ -3,7 +3,7 @@
  * upsert keyed by id and guarded by `version`, so redelivery and out-of-order delivery are
  * harmless: a row only ever moves to a newer state.
  */
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { BookingProjection } from "../durable-objects/session-contract";
 import type { Db } from "./client";
 import { bookingDecisions, bookings, bookingSessions } from "./schema";
@@ -14,16 +14,24 @@ export interface LineChange {
   sessionId: string;
   seats: number;
   status: "confirmed" | "cancelled";
-  /** Epoch ms of the change; orders deliveries. */
+  /** The session DO's change counter: orders the changes of this line. */
   version: number;
+  /** Epoch ms of the change. */
+  at: number;
 }
 
-/** Applies changes in one D1 batch (one transaction). */
+const anyLineConfirmed = (bookingId: string) =>
+  sql`EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ${bookingId} AND status = 'confirmed')`;
+
+/**
+ * Applies changes in one D1 batch (one transaction). Lines move only to a newer version; the
+ * header's status is derived from its lines (confirmed while any line is), so deliveries from
+ * several sessions' DOs, in any order, settle on the same answer.
+ */
 export async function projectLineChanges(db: Db, changes: LineChange[]): Promise<void> {
   if (changes.length === 0) return;
   const statements = changes.flatMap((change) => {
-    const { booking, version } = change;
-    const cancelledAt = change.status === "cancelled" ? new Date(version) : null;
+    const { booking, version, at } = change;
     return [
       db
         .insert(bookings)
@@ -49,15 +57,11 @@ export async function projectLineChanges(db: Db, changes: LineChange[]): Promise
           holdId: booking.holdId,
           version,
           confirmedAt: new Date(booking.confirmedAt),
-          cancelledAt,
+          cancelledAt: change.status === "cancelled" ? new Date(at) : null,
           createdAt: new Date(booking.confirmedAt),
-          updatedAt: new Date(version),
+          updatedAt: new Date(at),
         })
-        .onConflictDoUpdate({
-          target: bookings.id,
-          set: { status: change.status, version, cancelledAt, updatedAt: new Date(version) },
-          setWhere: sql`${bookings.version} < ${version}`,
-        }),
+        .onConflictDoNothing(),
       db
         .insert(bookingSessions)
         .values({
@@ -73,6 +77,14 @@ export async function projectLineChanges(db: Db, changes: LineChange[]): Promise
           set: { status: change.status, seats: change.seats, version },
           setWhere: sql`${bookingSessions.version} < ${version}`,
         }),
+      db
+        .update(bookings)
+        .set({
+          status: sql`CASE WHEN ${anyLineConfirmed(booking.id)} THEN 'confirmed' ELSE 'cancelled' END`,
+          cancelledAt: sql`CASE WHEN ${anyLineConfirmed(booking.id)} THEN NULL ELSE coalesce(${bookings.cancelledAt}, ${at}) END`,
+          updatedAt: sql`max(${bookings.updatedAt}, ${at})`,
+        })
+        .where(eq(bookings.id, booking.id)),
     ];
   });
   const [first, ...rest] = statements;

@@ -110,8 +110,8 @@ export class SessionDO extends DurableObject<Env> {
         now,
         now,
       );
-      if (input.booking) this.enqueue({ booking: input.booking, sessionId: input.snapshot.sessionId, seats: input.seats, status: "confirmed", version: now });
-      this.bumpVersion();
+      if (input.booking) this.enqueue(input.booking, input.seats, "confirmed", now);
+      else this.bumpVersion();
       const reservation = this.reservation(input.reservationId)!;
       const after = input.mode === "hold" ? { ...ledger, heldSeats: ledger.heldSeats + input.seats } : { ...ledger, bookedSeats: ledger.bookedSeats + input.seats };
       return { ok: true, created: true, reservation: toReservation(reservation), availability: availabilityOf(after) };
@@ -174,8 +174,7 @@ export class SessionDO extends DurableObject<Env> {
       if (found?.status !== "confirmed") return found ?? null;
       this.sql.exec(`UPDATE reservations SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, found.id);
       const booking = JSON.parse(found.booking!) as BookingProjection;
-      this.enqueue({ booking, sessionId: this.config()!.session_id, seats: found.seats, status: "cancelled", version: now });
-      this.bumpVersion();
+      this.enqueue(booking, found.seats, "cancelled", now);
       return this.reservation(found.id)!;
     });
     await this.afterChange();
@@ -228,7 +227,7 @@ export class SessionDO extends DurableObject<Env> {
   /** Outbox entries that D1 has not acknowledged for longer than OUTBOX_DEADLINE_MS. */
   async staleOutboxEntries(now: number): Promise<number> {
     return this.sql
-      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE json_extract(change, '$.version') < ?`, now - OUTBOX_DEADLINE_MS)
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE json_extract(change, '$.at') < ?`, now - OUTBOX_DEADLINE_MS)
       .one().n;
   }
 
@@ -298,27 +297,50 @@ export class SessionDO extends DurableObject<Env> {
         )
         .toArray();
       if (rows.length === 0) return;
-      try {
-        await projectLineChanges(
-          db,
-          rows.map((row) => JSON.parse(row.change) as LineChange),
-        );
-      } catch (error) {
-        const now = Date.now();
-        for (const row of rows) {
-          const delay = Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** row.attempts);
-          this.sql.exec(
-            `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?`,
-            now + delay,
-            String(error).slice(0, 500),
-            row.seq,
-          );
-        }
-        this.log("warn", "outbox delivery failed; the alarm will retry", { entries: rows.length, error: String(error) });
-        return;
+      const delivered = await this.deliver(db, rows);
+      if (delivered.length > 0) {
+        this.sql.exec(`DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(delivered));
       }
-      this.sql.exec(`DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(rows.map((row) => row.seq)));
+      if (delivered.length < rows.length) return;
     }
+  }
+
+  /**
+   * Delivers a batch in one D1 transaction; if that fails, entry by entry, so one entry D1 keeps
+   * refusing cannot hold back the rest. Failed entries back off exponentially. Returns what landed.
+   */
+  private async deliver(db: ReturnType<typeof getDb>, rows: { seq: number; change: string; attempts: number }[]): Promise<number[]> {
+    const changes = rows.map((row) => JSON.parse(row.change) as LineChange);
+    try {
+      await projectLineChanges(db, changes);
+      return rows.map((row) => row.seq);
+    } catch (error) {
+      if (rows.length === 1) {
+        this.backOff(rows[0]!, error);
+        return [];
+      }
+    }
+    const delivered: number[] = [];
+    for (const row of rows) {
+      try {
+        await projectLineChanges(db, [JSON.parse(row.change) as LineChange]);
+        delivered.push(row.seq);
+      } catch (error) {
+        this.backOff(row, error);
+      }
+    }
+    return delivered;
+  }
+
+  private backOff(row: { seq: number; attempts: number }, error: unknown): void {
+    const delay = Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** row.attempts);
+    this.sql.exec(
+      `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?`,
+      Date.now() + delay,
+      String(error).slice(0, 500),
+      row.seq,
+    );
+    this.log("warn", "outbox delivery failed; the alarm will retry", { seq: row.seq, attempts: row.attempts + 1, error: String(error) });
   }
 
   /**
@@ -452,18 +474,23 @@ export class SessionDO extends DurableObject<Env> {
       now,
       row.id,
     );
-    this.enqueue({ booking, sessionId: this.config()!.session_id, seats: row.seats, status: "confirmed", version: now });
-    this.bumpVersion();
+    this.enqueue(booking, row.seats, "confirmed", now);
   }
 
-  /** Queues a change for D1. Delivered at once by the caller; the alarm retries it after the grace. */
-  private enqueue(change: LineChange): void {
+  /**
+   * Records a change to this session's line of a booking and queues it for D1. Its version is
+   * the session's change counter, so D1 orders one line's changes without trusting clocks.
+   * Delivered at once by the caller; the alarm retries it after the grace.
+   */
+  private enqueue(booking: BookingProjection, seats: number, status: LineChange["status"], at: number): void {
+    const version = this.bumpVersion();
+    const change: LineChange = { booking, sessionId: this.config()!.session_id, seats, status, version, at };
     this.sql.exec(`INSERT INTO outbox (change, next_attempt_at) VALUES (?, ?)`, JSON.stringify(change), Date.now() + OUTBOX_GRACE_MS);
   }
 
-  /** The session's change counter: live subscribers see it as `version`. */
-  private bumpVersion(): void {
-    this.sql.exec(`UPDATE config SET version = version + 1 WHERE id = 1`);
+  /** The session's change counter: live subscribers see it as `version`. Returns the new value. */
+  private bumpVersion(): number {
+    return this.sql.exec<{ version: number }>(`UPDATE config SET version = version + 1 WHERE id = 1 RETURNING version`).one().version;
   }
 
   private log(level: "info" | "warn", msg: string, fields: Record<string, unknown>): void {

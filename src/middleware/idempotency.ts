@@ -5,15 +5,16 @@
  * The first request with a (caller, key) pair claims it with one conditional INSERT, so of two
  * concurrent requests only one executes; the other gets 409 IDEMPOTENCY_IN_PROGRESS, and once the
  * first has finished, the same request gets its stored response replayed (`Idempotent-Replayed:
- * true`). A different request under the same key is 422 IDEMPOTENCY_KEY_REUSED. 2xx and 4xx
- * responses are stored; a 5xx or a thrown error frees the key, so a retry executes again.
+ * true`). A different request under the same key is 422 IDEMPOTENCY_KEY_REUSED. 2xx and business 4xx
+ * responses are stored (not 400, 401, 403, 429); after a 5xx or a thrown error the key keeps its
+ * seed but its lease is let go, so a retry takes it over and executes again under the same ids.
  *
  * A claim carries a lease. A request that dies mid-flight leaves its claim behind; once the lease
  * runs out, a retry takes it over with a conditional UPDATE. The lease's end (`lease_until`) is
  * the owner's fencing token: a request finishes its record only while its own lease is the one
  * stored, so a slow original cannot overwrite the record of the request that took over. Handlers
- * that create rows should derive their ids with `idFromSeed` (a random seed kept with the key), so a taken-over request writes
- * the same rows, not new ones.
+ * that create rows derive their ids with `idFromSeed` (from a random seed kept with the key), so a
+ * taken-over request writes the same rows, not new ones.
  */
 import { z } from "@hono/zod-openapi";
 import { and, eq, lt, lte } from "drizzle-orm";
@@ -93,14 +94,21 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 
     c.set("idempotency", { scope, key, seed: claim.seed });
     const mine = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, "in_progress"), eq(idempotencyKeys.leaseUntil, new Date(claim.lease)));
+    // A failure on our side may have done part of the work: keep the key and its seed but let
+    // the lease go, so a retry takes it over and finishes the same operation under the same ids.
+    const releaseLease = () => db.update(idempotencyKeys).set({ leaseUntil: new Date(0) }).where(mine).catch(logFailure("release lease"));
     try {
       await next();
     } catch (err) {
-      await db.delete(idempotencyKeys).where(mine).catch(logFailure("release after error"));
+      await releaseLease();
       throw err;
     }
 
     const status = c.res.status;
+    if (status >= 500) {
+      await releaseLease();
+      return;
+    }
     if (!isStorable(status)) {
       await db.delete(idempotencyKeys).where(mine).catch(logFailure("release"));
       return;
@@ -142,7 +150,7 @@ async function claimKey(
     if (inserted.length > 0) return { lease, seed };
 
     const row = await db.query.idempotencyKeys.findFirst({ where: thisKey });
-    if (!row) continue; // freed after a 5xx in the meantime: claim again
+    if (!row) continue; // freed (a 4xx that is not kept) in the meantime: claim again
     if (row.expiresAt.getTime() <= now) {
       await db.delete(idempotencyKeys).where(and(thisKey, lte(idempotencyKeys.expiresAt, new Date(now))));
       continue;
