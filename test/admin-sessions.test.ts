@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import * as t from "../src/db/schema";
-import { availability, postBooking, singleBookingBody } from "./booking-helpers";
+import { availability, postBooking, postHold, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeBooking, makeCancelledBooking, makeClass, makeRole, makeSession, makeStaff, makeStudio } from "./fixtures";
 import { call, tokenFor } from "./helpers";
 
@@ -251,6 +251,41 @@ describe("DELETE /admin/sessions/{id}", () => {
     const cancelledOnly = await makeSession(klass.id);
     await makeCancelledBooking(cancelledOnly.id);
     expect((await call("DELETE", `${BASE}/${cancelledOnly.id}`, { token: admin })).status).toBe(409);
+  });
+
+  it("refuses while the session's DO holds seats that D1 does not know about, and a deleted session takes no holds", async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const hold = await postHold({ registrationType: "SINGLE_SESSION", sessionId: session.id, guestCount: 1, contact: { email: uniqueEmail(), firstName: "H", lastName: "D" } });
+    expect(hold.status).toBe(201);
+    const refused = await call("DELETE", `${BASE}/${session.id}`, { token: admin });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatchObject({ code: "IN_USE", details: { reservations: 1 } });
+
+    const { session: empty } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    expect((await availability(empty.id)).availableSpots).toBe(5);
+    expect((await call("DELETE", `${BASE}/${empty.id}`, { token: admin })).status).toBe(204);
+    const late = await sessionStub(empty.id).reserve({
+      reservationId: "hld_late",
+      mode: "hold",
+      seats: 1,
+      email: "late@example.test",
+      clientKey: "x",
+      exempt: false,
+      overrideDuplicate: false,
+      holdTtlMs: 60_000,
+      limits: { perEmail: 8, perClient: 16 },
+      snapshot: { sessionId: empty.id, capacity: 5, startsAt: Date.now() + 3600_000, cancelled: false, configVersion: Date.now(), resources: [] },
+    });
+    expect(late).toMatchObject({ ok: false, code: "SESSION_NOT_BOOKABLE" });
+  });
+
+  it("ignores a capacity change older than the one the session's DO has", async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const stub = sessionStub(session.id);
+    const base = { sessionId: session.id, startsAt: session.startsAt.getTime(), cancelled: false, resources: [] };
+    expect(await stub.reconfigure({ ...base, capacity: 9, configVersion: Date.now() + 1000 })).toMatchObject({ ok: true });
+    expect(await stub.reconfigure({ ...base, capacity: 3, configVersion: Date.now() })).toMatchObject({ ok: true });
+    expect((await availability(session.id)).capacity).toBe(9);
   });
 });
 

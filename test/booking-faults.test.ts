@@ -30,6 +30,7 @@ import {
   uniqueEmail,
 } from "./booking-helpers";
 import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
+import { call, tokenFor } from "./helpers";
 
 /** Takes a D1 table away (renamed) while `during` runs, and always puts it back. */
 async function withTableOffline<T>(table: "booking_sessions" | "booking_decisions", during: () => Promise<T>): Promise<T> {
@@ -273,6 +274,30 @@ describe("a coordinator that dies between commit and the last confirm", () => {
       expect(await availability(id)).toMatchObject({ held: 0, booked: 1 });
       expect(await d1Lines(id)).toEqual([{ bookingId: retried.json.booking.id, seats: 1, status: "confirmed" }]);
     }
+  });
+  it("cancelling such a booking cancels in the session still holding too: its alarm cannot bring the line back", async () => {
+    const { sessions } = await makeSchedule({ sessions: 2, capacity: 3, pricePence: 1000 });
+    const ids = sessions.map((session) => session.id);
+    const body = dropInBookingBody(ids, 1000);
+    const spy = failConfirmIn(ids[1]!);
+    let crashed;
+    try {
+      crashed = await postBooking(body);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(crashed.status).toBe(500);
+    const [booking] = (await bookingsOfEmail(body.contact.email)) as { id: string }[];
+
+    const cancelled = await call("POST", `/api/v1/bookings/${booking!.id}/cancel`, { token: await tokenFor("staff") });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.status).toBe("cancelled");
+
+    await expireHolds(ids[1]!);
+    await runDurableObjectAlarm(sessionStub(ids[1]!));
+    for (const id of ids) expect(await availability(id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await bookingRow(booking!.id)).toMatchObject({ status: "cancelled" });
+    expect(await d1BookedSeats(ids[1]!)).toBe(0);
   });
 });
 

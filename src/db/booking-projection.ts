@@ -118,3 +118,10 @@ export async function decideReservation(db: Db, reservationId: string, proposed:
   const { booking, linePrices } = JSON.parse(row.booking ?? "null") as { booking: BookingProjection; linePrices: Record<string, number> };
   return { decision: "commit", booking, linePrices };
 }
+
+/** The sessions a reservation was committed to for `bookingId`, from the commit log (none if not committed). */
+export async function committedSessionIds(db: Db, reservationId: string, bookingId: string): Promise<string[]> {
+  const row = await db.query.bookingDecisions.findFirst({ where: (d, { eq }) => eq(d.reservationId, reservationId) });
+  if (row?.decision !== "commit" || row.bookingId !== bookingId || !row.booking) return [];
+  return Object.keys((JSON.parse(row.booking) as { linePrices: Record<string, number> }).linePrices);
+}

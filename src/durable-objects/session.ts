@@ -164,14 +164,25 @@ export class SessionDO extends DurableObject<Env> {
     if (released) await this.afterChange();
   }
 
-  /** Cancels a booking's line in this session, freeing its seats at once. Idempotent. */
-  async cancel(bookingId: string): Promise<CancelResult> {
+  /**
+   * Cancels a booking's line in this session, freeing its seats at once. Idempotent. A hold that
+   * was committed to this booking but not confirmed here yet (its coordinator died) is cancelled
+   * too, so the alarm cannot confirm it after the booking was cancelled.
+   */
+  async cancel(bookingId: string, reservationId: string = bookingId): Promise<CancelResult> {
     const now = Date.now();
     const row = this.ctx.storage.transactionSync(() => {
       const found = this.sql
         .exec<ReservationRow>(`SELECT * FROM reservations WHERE booking_id = ? AND status IN ('confirmed', 'cancelled')`, bookingId)
         .toArray()[0];
-      if (found?.status !== "confirmed") return found ?? null;
+      if (!found) {
+        const held = this.reservation(reservationId);
+        if (held?.status !== "held") return null;
+        this.sql.exec(`UPDATE reservations SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, held.id);
+        this.bumpVersion();
+        return this.reservation(held.id)!;
+      }
+      if (found.status !== "confirmed") return found;
       this.sql.exec(`UPDATE reservations SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, found.id);
       const booking = JSON.parse(found.booking!) as BookingProjection;
       this.enqueue(booking, found.seats, "cancelled", now);
@@ -197,7 +208,10 @@ export class SessionDO extends DurableObject<Env> {
   async reconfigure(snapshot: SessionSnapshot): Promise<{ ok: true; availability: Availability } | { ok: false; booked: number; held: number }> {
     const parsed = SessionSnapshot.parse(snapshot);
     const result = this.ctx.storage.transactionSync(() => {
-      const ledger = this.config() ? this.ledger() : null;
+      const current = this.config();
+      // An older change arriving late must not undo a newer one.
+      if (current && current.config_version > parsed.configVersion) return { ok: true as const, availability: this.availabilityNow() };
+      const ledger = current ? this.ledger() : null;
       if (ledger && parsed.capacity < ledger.bookedSeats + ledger.heldSeats) {
         return { ok: false as const, booked: ledger.bookedSeats, held: ledger.heldSeats };
       }
@@ -207,6 +221,22 @@ export class SessionDO extends DurableObject<Env> {
     });
     if (result.ok) await this.afterChange();
     return result;
+  }
+
+  /**
+   * Closes the session for good before it is deleted, in one transaction: refused while it holds,
+   * has ever booked, or still has D1 deliveries queued; otherwise it takes no reservation again.
+   */
+  async retire(): Promise<{ ok: true } | { ok: false; reservations: number; pendingOutbox: number }> {
+    return this.ctx.storage.transactionSync(() => {
+      const reservations = this.sql
+        .exec<{ n: number }>(`SELECT count(*) AS n FROM reservations WHERE status IN ('held', 'confirmed', 'cancelled')`)
+        .one().n;
+      const pendingOutbox = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM outbox`).one().n;
+      if (reservations > 0 || pendingOutbox > 0) return { ok: false as const, reservations, pendingOutbox };
+      this.sql.exec(`UPDATE config SET cancelled = 1, config_version = ? WHERE id = 1`, Number.MAX_SAFE_INTEGER);
+      return { ok: true as const };
+    });
   }
 
   /** The confirmed lines this DO holds, for reconciliation with D1. */

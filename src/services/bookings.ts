@@ -7,6 +7,7 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
+import { committedSessionIds } from "../db/booking-projection";
 import type { BookingProjection } from "../durable-objects/session-contract";
 import { checkPayment, quoteBooking, splitPence } from "../domain/pricing";
 import type { Env, Principal } from "../env";
@@ -148,13 +149,9 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
   });
 
   if (promo) await redeemPromo(db, { promo, bookingId, email, now });
-  let outcome;
-  try {
-    outcome = await bookSeats(env, db, context.sessions, seatRequest(caller, input, input.holdId ?? bookingId), lineBooking, input.holdId !== undefined);
-  } catch (error) {
-    if (promo) await releaseRedemption(db, bookingId);
-    throw error;
-  }
+  // If this throws, the seats may or may not have been committed: the promo use is kept (the
+  // limit is never exceeded; a retry with the same Idempotency-Key reuses it as a replay).
+  const outcome = await bookSeats(env, db, context.sessions, seatRequest(caller, input, input.holdId ?? bookingId), lineBooking, input.holdId !== undefined);
   if (!outcome.ok) {
     if (promo) await releaseRedemption(db, bookingId);
     if (outcome.refusal.code === "DUPLICATE_BOOKING") {
@@ -201,11 +198,17 @@ export function seatRequest(caller: Caller, input: { guestCount: number; contact
     exempt: isStaff(principal),
     overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
     limits: {
-      perEmail: Number(env.MAX_SEATS_PER_EMAIL_PER_SESSION) || 8,
-      perClient: Number(env.MAX_SEATS_PER_CLIENT_PER_SESSION) || 16,
+      perEmail: positiveSetting(env.MAX_SEATS_PER_EMAIL_PER_SESSION, 8),
+      perClient: positiveSetting(env.MAX_SEATS_PER_CLIENT_PER_SESSION, 16),
     },
-    holdTtlMs: (Number(env.HOLD_TTL_SECONDS) || 600) * 1000,
+    holdTtlMs: positiveSetting(env.HOLD_TTL_SECONDS, 600) * 1000,
   };
+}
+
+/** A whole, positive setting from wrangler vars; a missing or malformed one falls back to the default. */
+function positiveSetting(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return Number.isSafeInteger(parsed) && parsed > 0 ? parsed : fallback;
 }
 
 /** A customer books for themselves; only staff book on behalf of others or override duplicates. */
@@ -349,7 +352,11 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     if (!isStaff(caller.principal) && firstStart <= Date.now()) {
       throw new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
     }
-    await cancelAll(caller.env, booking.lines.map((line) => ({ id: line.sessionId })), booking.id);
+    // D1 may not have every line yet (a session still confirming from the commit log, or an
+    // outbox still delivering): cancel in every session the commit covered as well.
+    const reservationId = booking.holdId ?? booking.id;
+    const sessionIds = new Set([...booking.lines.map((line) => line.sessionId), ...(await committedSessionIds(caller.db, reservationId, booking.id))]);
+    await cancelAll(caller.env, [...sessionIds].map((id) => ({ id })), booking.id, reservationId);
     const after = await getBooking(caller.db, booking.id);
     return after ?? booking;
   } catch (error) {

@@ -151,7 +151,7 @@ function refusalOf(result: object): Refusal {
   return { code, message, details };
 }
 
-/** Cancels a booking's lines in every session; idempotent. */
-export async function cancelAll(env: Env, sessions: { id: string }[], bookingId: string) {
-  return Promise.all(sessions.map((session) => sessionStub(env, session.id).cancel(bookingId)));
+/** Cancels a booking's lines (and holds committed to it) in every session; idempotent. */
+export async function cancelAll(env: Env, sessions: { id: string }[], bookingId: string, reservationId: string = bookingId) {
+  return Promise.all(sessions.map((session) => sessionStub(env, session.id).cancel(bookingId, reservationId)));
 }

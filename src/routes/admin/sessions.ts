@@ -259,7 +259,7 @@ export const sessionAdminRoutes = createRouter()
       method: "delete",
       path: "/{id}",
       tags,
-      summary: "Delete a session (refused with 409 IN_USE while it has bookings, even cancelled ones)",
+      summary: "Delete a session (refused with 409 IN_USE while it has holds or bookings, even cancelled ones)",
       ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
@@ -267,6 +267,16 @@ export const sessionAdminRoutes = createRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const db = getDb(c.env.DB);
+      await sessionView(db, id);
+      // The session's DO knows about holds and bookings D1 may not have yet: it closes first.
+      const retired = await c.env.SESSION.getByName(id).retire();
+      if (!retired.ok) {
+        throw new ApiError("IN_USE", "This session has holds or bookings; cancel the session instead of deleting it", {
+          sessionId: id,
+          reservations: retired.reservations,
+          pendingDeliveries: retired.pendingOutbox,
+        });
+      }
       const deleted = await db
         .delete(classSessions)
         .where(and(eq(classSessions.id, id), sql`NOT EXISTS (SELECT 1 FROM booking_sessions b WHERE b.session_id = ${id})`))
