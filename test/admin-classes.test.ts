@@ -275,3 +275,13 @@ describe("admin classes", () => {
     expect((await call("GET", `/api/v1/admin/classes/${cls.id}`, { token: admin })).json.name).toBe(cls.name);
   });
 });
+
+describe("class prices", () => {
+  it("must be at least 1p, since a total of zero is only accepted through a 100% promo code", async () => {
+    const admin = await tokenFor("admin");
+    const response = await call("POST", "/api/v1/admin/classes", { token: admin, body: { pricePence: 0, fullSchedulePricePence: 0 } });
+    expect(response.status).toBe(400);
+    const paths = response.json.error.details.issues.map((issue: { path: string }) => issue.path);
+    expect(paths).toEqual(expect.arrayContaining(["pricePence", "fullSchedulePricePence"]));
+  });
+});

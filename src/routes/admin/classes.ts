@@ -58,11 +58,12 @@ const ClassFields = z.object({
   studioId: z.string().min(1).max(64).openapi({ description: "An existing studio (422 INVALID_REFERENCE otherwise)" }),
   name: z.string().trim().min(1).max(200),
   description: z.string().trim().max(5000).optional().openapi({ description: "Empty when omitted" }),
-  pricePence: z.number().int().min(0).max(MAX_PENCE).openapi({ description: "Price of one session, in pence", example: 2500 }),
+  // At least 1p: the booking rules accept a total of zero only through a valid 100% promo code.
+  pricePence: z.number().int().min(1).max(MAX_PENCE).openapi({ description: "Price of one session, in pence (at least 1)", example: 2500 }),
   fullSchedulePricePence: z
     .number()
     .int()
-    .min(0)
+    .min(1)
     .max(MAX_PENCE)
     .nullable()
     .optional()
