@@ -11,12 +11,12 @@ import { committedSessionIds } from "../db/booking-projection";
 import type { BookingProjection } from "../durable-objects/session-contract";
 import { checkPayment, quoteBooking, splitPence } from "../domain/pricing";
 import type { Env, Principal } from "../env";
-import { ApiError, type ErrorCode } from "../errors";
+import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
 import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
-import { recordAttempt } from "./audit";
+import { type AttemptFields, audited } from "./audit";
 import { type BookingContext, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { recordDemandSignal } from "./demand";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
@@ -47,44 +47,40 @@ export interface NewBooking {
   overrideDuplicate?: boolean | undefined;
 }
 
+/** The audit fields that say who made an attempt, from where, under which key and request. */
+export function whoAttempts(caller: Caller, anonymousRole: string): Pick<AttemptFields, "actorRole" | "clientKey" | "idempotencyKey" | "requestId"> {
+  return {
+    actorRole: caller.principal?.role ?? anonymousRole,
+    clientKey: caller.clientKey,
+    idempotencyKey: caller.idempotency?.key ?? null,
+    requestId: caller.requestId,
+  };
+}
+
 const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
 
 /** Books, or throws the ApiError that says why not; either way the attempt is audited. */
 export async function createBooking(caller: Caller, input: NewBooking) {
-  const started = Date.now();
   const email = input.contact.email.toLowerCase();
-  let outcome: { code?: ErrorCode; bookingId?: string; expected?: number } = {};
-  try {
-    const result = await book(caller, { ...input, contact: { ...input.contact, email } }, (expected) => {
-      outcome.expected = expected;
-    });
-    outcome = { ...outcome, bookingId: result.booking.id };
+  const fields: AttemptFields = {
+    kind: "booking",
+    bookingId: null,
+    registrationType: input.selection.registrationType,
+    sessionIds: selectionIds(input.selection),
+    email,
+    guestCount: input.guestCount,
+    amountPence: input.totalAmountPence,
+    expectedAmountPence: null,
+    currency: input.currency,
+    promoCode: input.promoCode ?? null,
+    source: input.source ?? null,
+    ...whoAttempts(caller, "guest"),
+  };
+  return audited(caller.db, fields, async (note) => {
+    const result = await book(caller, { ...input, contact: { ...input.contact, email } }, (expected) => note({ expectedAmountPence: expected }));
+    note({ bookingId: result.booking.id });
     return result;
-  } catch (error) {
-    outcome.code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
-    throw error;
-  } finally {
-    await recordAttempt(caller.db, {
-      kind: "booking",
-      outcome: outcome.code ? "rejected" : "accepted",
-      errorCode: outcome.code ?? null,
-      bookingId: outcome.bookingId ?? null,
-      registrationType: input.selection.registrationType,
-      sessionIds: selectionIds(input.selection),
-      email,
-      guestCount: input.guestCount,
-      amountPence: input.totalAmountPence,
-      expectedAmountPence: outcome.expected ?? null,
-      currency: input.currency,
-      promoCode: input.promoCode ?? null,
-      source: input.source ?? null,
-      actorRole: caller.principal?.role ?? "guest",
-      clientKey: caller.clientKey,
-      idempotencyKey: caller.idempotency?.key ?? null,
-      requestId: caller.requestId,
-      durationMs: Date.now() - started,
-    });
-  }
+  });
 }
 
 async function book(caller: Caller, input: NewBooking, noteExpected: (pence: number) => void) {
@@ -344,9 +340,21 @@ export type BookingView = ReturnType<typeof toBookingView>;
  * cancel until the first session starts; staff at any time. Idempotent.
  */
 export async function cancelBooking(caller: Caller, booking: BookingView) {
-  const started = Date.now();
-  let code: ErrorCode | undefined;
-  try {
+  const fields: AttemptFields = {
+    kind: "cancellation",
+    bookingId: booking.id,
+    registrationType: booking.registrationType,
+    sessionIds: booking.lines.map((line) => line.sessionId),
+    email: booking.customer.email,
+    guestCount: booking.guestCount,
+    amountPence: booking.totalAmountPence,
+    expectedAmountPence: null,
+    currency: booking.currency,
+    promoCode: null,
+    source: booking.source,
+    ...whoAttempts(caller, "manage-token"),
+  };
+  return audited(caller.db, fields, async () => {
     if (booking.status === "cancelled") return booking;
     const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
     if (!isStaff(caller.principal) && firstStart <= Date.now()) {
@@ -357,33 +365,8 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     const reservationId = booking.holdId ?? booking.id;
     const sessionIds = new Set([...booking.lines.map((line) => line.sessionId), ...(await committedSessionIds(caller.db, reservationId, booking.id))]);
     await cancelAll(caller.env, [...sessionIds].map((id) => ({ id })), booking.id, reservationId);
-    const after = await getBooking(caller.db, booking.id);
-    return after ?? booking;
-  } catch (error) {
-    code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
-    throw error;
-  } finally {
-    await recordAttempt(caller.db, {
-      kind: "cancellation",
-      outcome: code ? "rejected" : "accepted",
-      errorCode: code ?? null,
-      bookingId: booking.id,
-      registrationType: booking.registrationType,
-      sessionIds: booking.lines.map((line) => line.sessionId),
-      email: booking.customer.email,
-      guestCount: booking.guestCount,
-      amountPence: booking.totalAmountPence,
-      expectedAmountPence: null,
-      currency: booking.currency,
-      promoCode: null,
-      source: booking.source,
-      actorRole: caller.principal?.role ?? "manage-token",
-      clientKey: caller.clientKey,
-      idempotencyKey: null,
-      requestId: caller.requestId,
-      durationMs: Date.now() - started,
-    });
-  }
+    return (await getBooking(caller.db, booking.id)) ?? booking;
+  });
 }
 
 export function selectionIds(selection: SessionSelection): string[] {

@@ -3,12 +3,12 @@
  * nothing, confirmed later by a booking that names the hold. A hold that is never booked expires
  * by the sessions' alarms.
  */
-import { ApiError, type ErrorCode } from "../errors";
+import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { idFromSeed } from "../middleware/idempotency";
-import { recordAttempt } from "./audit";
+import { type AttemptFields, audited } from "./audit";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
-import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest } from "./bookings";
+import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest, whoAttempts } from "./bookings";
 import { recordDemandSignal } from "./demand";
 import { holdAll } from "./seat-coordinator";
 
@@ -19,39 +19,26 @@ export interface NewHold {
 }
 
 export async function createHold(caller: Caller, input: NewHold) {
-  const started = Date.now();
   const email = input.contact.email.toLowerCase();
-  let code: ErrorCode | undefined;
-  let holdId: string | undefined;
-  try {
+  const fields: AttemptFields = {
+    kind: "hold",
+    bookingId: null,
+    registrationType: input.selection.registrationType,
+    sessionIds: selectionIds(input.selection),
+    email,
+    guestCount: input.guestCount,
+    amountPence: null,
+    expectedAmountPence: null,
+    currency: null,
+    promoCode: null,
+    source: null,
+    ...whoAttempts(caller, "guest"),
+  };
+  return audited(caller.db, fields, async (note) => {
     const result = await hold(caller, { ...input, contact: { ...input.contact, email } });
-    holdId = result.holdId;
+    note({ bookingId: result.holdId });
     return result;
-  } catch (error) {
-    code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
-    throw error;
-  } finally {
-    await recordAttempt(caller.db, {
-      kind: "hold",
-      outcome: code ? "rejected" : "accepted",
-      errorCode: code ?? null,
-      bookingId: holdId ?? null,
-      registrationType: input.selection.registrationType,
-      sessionIds: selectionIds(input.selection),
-      email,
-      guestCount: input.guestCount,
-      amountPence: null,
-      expectedAmountPence: null,
-      currency: null,
-      promoCode: null,
-      source: null,
-      actorRole: caller.principal?.role ?? "guest",
-      clientKey: caller.clientKey,
-      idempotencyKey: caller.idempotency?.key ?? null,
-      requestId: caller.requestId,
-      durationMs: Date.now() - started,
-    });
-  }
+  });
 }
 
 async function hold(caller: Caller, input: NewHold) {
