@@ -58,27 +58,12 @@ describe("concurrent single-session bookings", () => {
   });
 
   it("CONTROL: the same demand against a naive read-then-insert check oversells", async () => {
-    await env.DB.prepare(
-      `CREATE TABLE IF NOT EXISTS race_control_seats (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, seats INTEGER NOT NULL)`,
-    ).run();
+    const naive = await naiveLedger();
     const sessionId = `control_${crypto.randomUUID()}`;
-    const soldSeats = async () =>
-      (await env.DB.prepare(`SELECT coalesce(sum(seats), 0) AS seats FROM race_control_seats WHERE session_id = ?`).bind(sessionId).first<{ seats: number }>())!.seats;
-
-    /** What the booking engine would be without a single writer: check, yield, then write. */
-    const naiveBook = async (seats: number) => {
-      const sold = await soldSeats();
-      if (sold + seats > CAPACITY) return false;
-      await tick();
-      await env.DB.prepare(`INSERT INTO race_control_seats (session_id, seats) VALUES (?, ?)`).bind(sessionId, seats).run();
-      return true;
-    };
-
-    const outcomes = await Promise.all(guestCounts.map((seats) => naiveBook(seats)));
-    const total = await soldSeats();
+    const outcomes = await Promise.all(guestCounts.map((seats) => naive.book([sessionId], seats, CAPACITY)));
     expect(outcomes.filter(Boolean).length).toBeGreaterThan(0);
     // The race is visible: far more than CAPACITY seats were "sold".
-    expect(total).toBeGreaterThan(CAPACITY);
+    expect(await naive.sold(sessionId)).toBeGreaterThan(CAPACITY);
   });
 
   it("resource limits hold under concurrency: 7 units at 2 a student admit 3 students of 30", async () => {
@@ -97,6 +82,14 @@ describe("concurrent single-session bookings", () => {
     expect(live.resources).toEqual([expect.objectContaining({ resourceId: resource!.id, available: 1 })]);
     expect(await d1BookedSeats(session.id)).toBe(3);
     expect(await d1Lines(session.id)).toEqual(await doLedger(session.id));
+  });
+
+  it("CONTROL: the same 30 students against a naive check of units used overrun the 7 units", async () => {
+    const naive = await naiveLedger();
+    const sessionId = `control_${crypto.randomUUID()}`;
+    // 2 units a student, 7 units: the naive check admits while used + 2 <= 7.
+    await Promise.all(Array.from({ length: 30 }, () => naive.book([sessionId], 2, 7)));
+    expect(await naive.sold(sessionId)).toBeGreaterThan(7);
   });
 });
 
@@ -163,4 +156,52 @@ describe("concurrent FULL_SCHEDULE and DROP_IN bookings over the same sessions",
       expect(row.status).toBe("confirmed");
     }
   });
+
+  it("CONTROL: the same demand booked session by session with a naive check oversells or leaves partial bookings", async () => {
+    const naive = await naiveLedger();
+    const ids = Array.from({ length: 4 }, () => `control_${crypto.randomUUID()}`);
+    const subsets = [[ids[0]!], [ids[3]!], [ids[0]!, ids[1]!], [ids[1]!, ids[2]!], [ids[2]!, ids[3]!], [ids[0]!, ids[2]!, ids[3]!], [ids[1]!, ids[3]!], ids];
+    const demand = Array.from({ length: 60 }, (_, i) => ({ sessionIds: i % 3 === 0 ? ids : subsets[i % subsets.length]!, seats: (i % 4) + 1 <= 3 ? 1 : 2 }));
+    await Promise.all(demand.map(({ sessionIds, seats }) => naive.book(sessionIds, seats, 5)));
+    const oversold = (await Promise.all(ids.map((id) => naive.sold(id)))).some((sold) => sold > 5);
+    expect(oversold || (await naive.partialBookings()) > 0).toBe(true);
+  });
 });
+
+/**
+ * What the booking engine would be without one writer per session: for each session, read what is
+ * sold, yield, then write. Used by the controls, which must see the race the real engine prevents.
+ */
+async function naiveLedger() {
+  await env.DB.prepare(
+    `CREATE TABLE IF NOT EXISTS race_control_lines (run_id TEXT NOT NULL, booking_id TEXT NOT NULL, session_id TEXT NOT NULL, seats INTEGER NOT NULL, wanted INTEGER NOT NULL)`,
+  ).run();
+  const runId = crypto.randomUUID();
+  const sold = async (sessionId: string) =>
+    (await env.DB.prepare(`SELECT coalesce(sum(seats), 0) AS seats FROM race_control_lines WHERE run_id = ? AND session_id = ?`).bind(runId, sessionId).first<{ seats: number }>())!
+      .seats;
+  return {
+    sold,
+    /** Books `seats` in each session in turn; stops at the first that looks full (no undo). */
+    async book(sessionIds: string[], seats: number, capacity: number): Promise<boolean> {
+      const bookingId = crypto.randomUUID();
+      for (const sessionId of sessionIds) {
+        if ((await sold(sessionId)) + seats > capacity) return false;
+        await tick();
+        await env.DB.prepare(`INSERT INTO race_control_lines (run_id, booking_id, session_id, seats, wanted) VALUES (?, ?, ?, ?, ?)`)
+          .bind(runId, bookingId, sessionId, seats, sessionIds.length)
+          .run();
+      }
+      return true;
+    },
+    /** Bookings that got some of their sessions but not all. */
+    async partialBookings(): Promise<number> {
+      const row = await env.DB.prepare(
+        `SELECT count(*) AS n FROM (SELECT booking_id FROM race_control_lines WHERE run_id = ? GROUP BY booking_id HAVING count(*) < max(wanted))`,
+      )
+        .bind(runId)
+        .first<{ n: number }>();
+      return row!.n;
+    },
+  };
+}
