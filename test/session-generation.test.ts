@@ -10,6 +10,7 @@ import * as t from "../src/db/schema";
 import { type DesiredSession, type ExistingSession, planSessions } from "../src/domain/session-plan";
 import { generateSessionsForPattern } from "../src/services/session-generation";
 import { addAssistant, makeBooking, makeCancelledBooking, makeClass, makeRole, makeSession, makeStaff } from "./fixtures";
+import { availability, postHold, uniqueEmail } from "./booking-helpers";
 import { call, tokenFor } from "./helpers";
 
 const db = () => getDb(env.DB);
@@ -325,6 +326,26 @@ describe("generateSessionsForPattern", () => {
 });
 
 describe("POST /api/v1/admin/schedule-patterns/{id}/generate-sessions", () => {
+  it("leaves alone sessions whose Durable Object holds seats in checkout, rather than removing them or shrinking them below the hold", async () => {
+    const { patternId } = await setup({ startDate: "2099-03-02", count: 3 });
+    const path = `/api/v1/admin/schedule-patterns/${patternId}/generate-sessions`;
+    expect((await call("POST", path, { token: admin })).status).toBe(200);
+    const [first, , last] = await sessionsOf(patternId);
+    const hold = (sessionId: string, guestCount: number) =>
+      postHold({ registrationType: "SINGLE_SESSION", sessionId, guestCount, contact: { email: uniqueEmail(), firstName: "H", lastName: "C" } });
+    expect((await hold(last!.id, 1)).status).toBe(201);
+    expect((await hold(first!.id, 5)).status).toBe(201);
+
+    // Two occurrences now (the third goes), with room for 4 (below the 5 held in the first).
+    await db().update(t.schedulePatterns).set({ count: 2, maxStudents: 4 }).where(eq(t.schedulePatterns.id, patternId));
+    const report = await call("POST", path, { token: admin });
+    expect(report.status).toBe(200);
+    expect(report.json.heldLeftAlone.sort()).toEqual([first!.id, last!.id].sort());
+    expect(report.json.removed).toBe(0);
+    expect((await sessionsOf(patternId)).map((row) => row.id)).toContain(last!.id);
+    expect(await availability(first!.id)).toMatchObject({ capacity: 12, held: 5 });
+  });
+
   it("generates through the API and is idempotent", async () => {
     const { patternId } = await setup({ startDate: "2099-01-05", count: 3 });
     const first = await call("POST", `/api/v1/admin/schedule-patterns/${patternId}/generate-sessions`, { token: admin });

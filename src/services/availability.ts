@@ -5,6 +5,7 @@ import { classes, classSessions } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { classRequirements, sessionSnapshot } from "./booking-context";
+import type { SeatGuard } from "./session-generation";
 
 export async function sessionAvailability(env: Env, db: Db, sessionId: string) {
   const [row] = await db
@@ -47,4 +48,20 @@ export async function changeCapacity(env: Env, db: Db, sessionId: string, capaci
       seatsHeld: result.held,
     });
   }
+}
+
+/** The guard session generation consults: each session's DO accepts or refuses the change. */
+export function sessionSeatGuard(env: Env, db: Db): SeatGuard {
+  return {
+    async retire(sessionId) {
+      return (await env.SESSION.getByName(sessionId).retire()).ok;
+    },
+    async reconfigure(sessionId, change, version) {
+      const [session] = await db.select().from(classSessions).where(eq(classSessions.id, sessionId));
+      if (!session) return true;
+      const requirements = await classRequirements(db, session.classId);
+      const snapshot = sessionSnapshot({ ...session, capacity: change.capacity, startsAt: change.startsAt, updatedAt: version }, requirements);
+      return (await env.SESSION.getByName(sessionId).reconfigure(snapshot)).ok;
+    },
+  };
 }

@@ -24,6 +24,19 @@ export interface GenerationOptions {
   now: Date;
   /** The most occurrences a pattern may expand to (env MAX_OCCURRENCES_PER_PATTERN). */
   maxOccurrences: number;
+  /**
+   * The session DOs' say over the sessions the plan would remove or change: they know about holds
+   * D1 does not. Without it (seeding a fresh database) D1's bookings are all that is checked.
+   */
+  seats?: SeatGuard;
+}
+
+/** Asks sessions' Durable Objects before their sessions are removed or changed. */
+export interface SeatGuard {
+  /** Closes a session for good when nothing is held or booked in it; false when something is. */
+  retire(sessionId: string): Promise<boolean>;
+  /** Gives a session new capacity and times as of `version`; false when its held and booked seats exceed the capacity. */
+  reconfigure(sessionId: string, change: { capacity: number; startsAt: Date }, version: Date): Promise<boolean>;
 }
 
 export interface StaffConflict {
@@ -67,6 +80,8 @@ export interface GenerationReport {
   bookedLeftAlone: { id: string; startsAt: string; reason: "NOT_IN_PATTERN" | "DIFFERS_FROM_PATTERN"; seatsBooked: number }[];
   /** Cancelled sessions at a start the pattern wants: not revived, not duplicated. */
   cancelledLeftAlone: { id: string; startsAt: string }[];
+  /** Sessions the pattern would remove or change whose Durable Object holds seats (checkouts in progress): not touched. */
+  heldLeftAlone: string[];
   /** Default staff left off a session rather than double-booked or assigned unqualified. */
   staffConflicts: StaffConflict[];
   /** The pattern's future sessions after the run, in start order. */
@@ -138,6 +153,8 @@ export async function generateSessionsForPattern(db: Db, patternId: string, opti
     location: pattern.location,
   }));
   const plan = planSessions({ desired, existing: await existingSessions(db, patternId), timeZone, now: options.now });
+  const now = Date.now();
+  const heldLeftAlone = options.seats ? await consultSessions(plan, options.seats, new Date(now)) : [];
 
   // Defaults who may no longer teach the class (deactivated, role removed) are left off everywhere.
   const defaults = [...(pattern.defaultInstructorId ? [pattern.defaultInstructorId] : []), ...pattern.defaultAssistantIds];
@@ -147,7 +164,6 @@ export async function generateSessionsForPattern(db: Db, patternId: string, opti
   const instructorId = pattern.defaultInstructorId && !unqualified.has(pattern.defaultInstructorId) ? pattern.defaultInstructorId : null;
   const assistantIds = pattern.defaultAssistantIds.filter((id) => !unqualified.has(id));
 
-  const now = Date.now();
   const notBooked = (id: string) =>
     sql`NOT EXISTS (SELECT 1 FROM booking_sessions b WHERE b.session_id = ${id} AND b.status = 'confirmed')`;
   const staffed = (id: string, to: DesiredSession) => {
@@ -214,6 +230,7 @@ export async function generateSessionsForPattern(db: Db, patternId: string, opti
     skippedPast: plan.skippedPast,
     bookedLeftAlone: plan.bookedLeftAlone.map((s) => ({ ...s, startsAt: s.startsAt.toISOString() })),
     cancelledLeftAlone: plan.cancelledLeftAlone.map((s) => ({ ...s, startsAt: s.startsAt.toISOString() })),
+    heldLeftAlone,
     staffConflicts: [
       ...[...unqualified].map((staffId) => ({
         sessionId: null,
@@ -227,6 +244,22 @@ export async function generateSessionsForPattern(db: Db, patternId: string, opti
     ],
     sessions: sessions.map(({ assistantIds: _, ...session }) => session),
   };
+}
+
+/**
+ * Drops from the plan what the sessions' DOs refuse: a session holding seats (a checkout in
+ * progress) is neither removed nor given a capacity below what it holds; it is reported instead.
+ */
+async function consultSessions(plan: ReturnType<typeof planSessions>, seats: SeatGuard, version: Date): Promise<string[]> {
+  const [removable, changeable] = await Promise.all([
+    Promise.all(plan.remove.map((id) => seats.retire(id))),
+    Promise.all(plan.update.map(({ id, to }) => seats.reconfigure(id, { capacity: to.capacity, startsAt: to.startsAt }, version))),
+  ]);
+  const refusedRemovals = plan.remove.filter((_, i) => !removable[i]);
+  const refusedUpdates = plan.update.filter((_, i) => !changeable[i]);
+  plan.remove = plan.remove.filter((_, i) => removable[i]);
+  plan.update = plan.update.filter((_, i) => changeable[i]);
+  return [...refusedRemovals, ...refusedUpdates.map((update) => update.id)];
 }
 
 /** The pattern's sessions with what is booked on them, for the plan. */

@@ -17,6 +17,7 @@ import { decodeCursor, toPage } from "../../lib/pagination";
 import { hasNoDuplicates, invalidReference } from "../../lib/references";
 import { adminOnly, staffOrAdmin } from "./access";
 import { assertExpanded, generateSessionsForPattern, loadPattern, patternSpec } from "../../services/session-generation";
+import { sessionSeatGuard } from "../../services/availability";
 import { assertQualified, batchSql } from "../../services/staff-assignment";
 
 const DEFAULT_MAX_OCCURRENCES = 500;
@@ -186,6 +187,9 @@ const GenerationReportSchema = z
     cancelledLeftAlone: z
       .array(z.object({ id: z.string(), startsAt: z.iso.datetime() }))
       .openapi({ description: "Cancelled sessions at a start the pattern has; not revived" }),
+    heldLeftAlone: z
+      .array(z.string())
+      .openapi({ description: "Sessions the pattern would remove or change whose Durable Object holds seats in checkout; not touched" }),
     staffConflicts: z
       .array(
         z.object({
@@ -466,16 +470,19 @@ export const schedulePatternRoutes = createRouter()
       summary: "Create or update the pattern's future sessions (idempotent; booked sessions are never changed)",
       description:
         "Creates a session for each future occurrence with the default instructor and assistants. After the pattern changed, " +
-        "unbooked future sessions are updated in place or removed; sessions with confirmed bookings are left alone and reported. " +
+        "unbooked future sessions are updated in place or removed; sessions with confirmed bookings, or with seats held in " +
+        "checkout, are left alone and reported. " +
         "A default staff member who already teaches an overlapping session is left off that session and reported.",
       ...adminOnly,
       request: { params: Params },
       responses: { 200: jsonResponse(GenerationReportSchema, "What the run did"), ...errorResponses(401, 403, 404, 422) },
     }),
     async (c) => {
-      const report = await generateSessionsForPattern(getDb(c.env.DB), c.req.valid("param").id, {
+      const db = getDb(c.env.DB);
+      const report = await generateSessionsForPattern(db, c.req.valid("param").id, {
         now: new Date(),
         maxOccurrences: maxOccurrences(c.env),
+        seats: sessionSeatGuard(c.env, db),
       });
       return c.json(report, 200);
     },
