@@ -12,13 +12,18 @@ const holdBody = (sessionId: string, email: string, guestCount: number) => ({
 });
 
 describe("per-session seat caps (wrangler vars MAX_SEATS_PER_EMAIL_PER_SESSION = 8, ..._PER_CLIENT_ = 16)", () => {
-  it("caps what one email holds and books in a session", async () => {
+  it("caps what one email holds and books in a session, and allows one active reservation per email", async () => {
     const { session } = await makeBookableSession({ capacity: 40, pricePence: 1000 });
     const email = uniqueEmail("hoarder");
-    expect((await postHold(holdBody(session.id, email, 5))).status).toBe(201);
-    const more = await postHold(holdBody(session.id, email, 4));
-    expect(more.status).toBe(409);
-    expect(more.json.error).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "email", limit: 8, alreadyHeld: 5, requested: 4 } });
+    const tooMany = await postHold(holdBody(session.id, email, 9));
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.json.error).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "email", limit: 8, alreadyHeld: 0, requested: 9 } });
+
+    const first = await postHold(holdBody(session.id, email, 5));
+    expect(first.status).toBe(201);
+    const second = await postHold(holdBody(session.id, email, 1));
+    expect(second.status).toBe(409);
+    expect(second.json.error).toMatchObject({ code: "DUPLICATE_BOOKING", details: { existingHoldId: first.json.holdId } });
     expect((await availability(session.id)).held).toBe(5);
   });
 

@@ -90,7 +90,7 @@ export class SessionDO extends DurableObject<Env> {
       const ledger = this.ledger();
       const refusal =
         refuseClosed(ledger, now) ??
-        (input.overrideDuplicate ? null : this.duplicateOf(input.email)) ??
+        (input.overrideDuplicate ? null : this.duplicateOf(input.email, input.reservationId)) ??
         (input.exempt ? null : refuseOverLimit(this.heldBy(input.email, input.clientKey), input.seats, input.limits)) ??
         refuseSeats(ledger, input.seats);
       if (refusal) return { ok: false, ...refusal };
@@ -473,17 +473,29 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /** An active booking by the same email, the soft duplicate block. */
-  private duplicateOf(email: string) {
+  /**
+   * The soft duplicate block: another active reservation by the same email, a booking or a hold
+   * still in checkout. Counting holds means a retry without an Idempotency-Key, after a failure
+   * that left the first attempt's holds to be settled, cannot book the same person twice.
+   */
+  private duplicateOf(email: string, reservationId: string) {
     const row = this.sql
-      .exec<{ booking_id: string }>(`SELECT booking_id FROM reservations WHERE email = ? AND status = 'confirmed' LIMIT 1`, email)
+      .exec<{ id: string; booking_id: string | null; status: string }>(
+        `SELECT id, booking_id, status FROM reservations WHERE email = ? AND status IN ('held', 'confirmed') AND id <> ? ORDER BY status = 'confirmed' DESC LIMIT 1`,
+        email,
+        reservationId,
+      )
       .toArray()[0];
     if (!row) return null;
-    return {
-      code: "DUPLICATE_BOOKING" as const,
-      message: "This email already has a booking for this session",
-      details: { existingBookingId: row.booking_id },
-    };
+    return row.status === "confirmed"
+      ? { code: "DUPLICATE_BOOKING" as const, message: "This email already has a booking for this session", details: { existingBookingId: row.booking_id } }
+      : {
+          code: "DUPLICATE_BOOKING" as const,
+          message: "This email already holds seats in this session; book with that holdId or wait for the hold to expire",
+          details: { existingHoldId: row.id },
+        };
   }
+
 
   /** Seats one email and one client address hold or have booked here (each an index lookup). */
   private heldBy(email: string, clientKey: string) {
