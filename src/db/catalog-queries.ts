@@ -22,6 +22,20 @@ import {
 /** Sessions a customer could still see on the timetable: anything not cancelled. */
 const notCancelled = ne(classSessions.status, "cancelled");
 
+/** What the public sees of a class, with its studio and city: shared by the list and the detail. */
+const publicClassColumns = {
+  id: classes.id,
+  name: classes.name,
+  description: classes.description,
+  pricePence: classes.pricePence,
+  fullSchedulePricePence: classes.fullSchedulePricePence,
+  durationMinutes: classes.durationMinutes,
+  bookingKinds: classes.bookingKinds,
+  currency: studios.currency,
+  studio: { id: studios.id, name: studios.name, timeZone: studios.timeZone },
+  city: { id: cities.id, name: cities.name },
+};
+
 export interface ClassListFilter {
   cityId?: string;
   studioId?: string;
@@ -72,16 +86,7 @@ export async function listPublicClasses(db: Db, filter: ClassListFilter) {
 
   return db
     .select({
-      id: classes.id,
-      name: classes.name,
-      description: classes.description,
-      pricePence: classes.pricePence,
-      fullSchedulePricePence: classes.fullSchedulePricePence,
-      durationMinutes: classes.durationMinutes,
-      bookingKinds: classes.bookingKinds,
-      currency: studios.currency,
-      studio: { id: studios.id, name: studios.name, timeZone: studios.timeZone },
-      city: { id: cities.id, name: cities.name },
+      ...publicClassColumns,
       nextSessionId: sql<string | null>`(${nextSession(classSessions.id)})`,
       nextSessionStartsAt: sql<number | null>`(${nextSession(classSessions.startsAt)})`,
     })
@@ -110,16 +115,7 @@ export async function getPublicClass(db: Db, classId: string, window: SessionWin
   const [classRows, requirements, sessions] = await Promise.all([
     db
       .select({
-        id: classes.id,
-        name: classes.name,
-        description: classes.description,
-        pricePence: classes.pricePence,
-        fullSchedulePricePence: classes.fullSchedulePricePence,
-        durationMinutes: classes.durationMinutes,
-        bookingKinds: classes.bookingKinds,
-        currency: studios.currency,
-        studio: { id: studios.id, name: studios.name, timeZone: studios.timeZone },
-        city: { id: cities.id, name: cities.name },
+        ...publicClassColumns,
         requiredTeachingRole: { id: teachingRoles.id, name: teachingRoles.name },
       })
       .from(classes)
