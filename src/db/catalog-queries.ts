@@ -35,6 +35,7 @@ const publicClassColumns = {
   studio: { id: studios.id, name: studios.name, timeZone: studios.timeZone },
   city: { id: cities.id, name: cities.name },
 };
+const { currency, studio, city, ...classSummaryColumns } = publicClassColumns;
 
 export interface ClassListFilter {
   cityId?: string;
@@ -184,18 +185,10 @@ export async function getPublicSession(db: Db, sessionId: string) {
         status: classSessions.status,
         location: classSessions.location,
         seatsBooked,
-        class: {
-          id: classes.id,
-          name: classes.name,
-          description: classes.description,
-          pricePence: classes.pricePence,
-          fullSchedulePricePence: classes.fullSchedulePricePence,
-          durationMinutes: classes.durationMinutes,
-          bookingKinds: classes.bookingKinds,
-        },
-        currency: studios.currency,
-        studio: { id: studios.id, name: studios.name, timeZone: studios.timeZone },
-        city: { id: cities.id, name: cities.name },
+        class: classSummaryColumns,
+        currency,
+        studio,
+        city,
         instructorId: staff.id,
         instructorFirstName: staff.firstName,
         instructorLastName: staff.lastName,
