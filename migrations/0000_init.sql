@@ -180,6 +180,30 @@ CREATE INDEX `demand_signals_city_idx` ON `demand_signals` (`city_id`);--> state
 CREATE INDEX `demand_signals_type_idx` ON `demand_signals` (`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_created_idx` ON `demand_signals` (`created_at`);--> statement-breakpoint
 CREATE INDEX `demand_signals_analytics_idx` ON `demand_signals` (`course_id`,`city_id`,`signal_type`,`created_at`);--> statement-breakpoint
+CREATE TABLE `events` (
+	`id` text PRIMARY KEY NOT NULL,
+	`type` text NOT NULL,
+	`occurred_at` integer NOT NULL,
+	`session_id` text,
+	`class_id` text,
+	`studio_id` text,
+	`city_id` text,
+	`booking_id` text,
+	`customer_id` text,
+	`email` text,
+	`client_key` text,
+	`code` text,
+	`seats` integer,
+	`amount_pence` integer,
+	`source` text,
+	`data` text,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `events_occurred_idx` ON `events` (`occurred_at`);--> statement-breakpoint
+CREATE INDEX `events_type_occurred_idx` ON `events` (`type`,`occurred_at`);--> statement-breakpoint
+CREATE INDEX `events_studio_occurred_idx` ON `events` (`studio_id`,`occurred_at`);--> statement-breakpoint
+CREATE INDEX `events_email_occurred_idx` ON `events` (`email`,`occurred_at`);--> statement-breakpoint
 CREATE TABLE `idempotency_keys` (
 	`scope` text NOT NULL,
 	`key` text NOT NULL,

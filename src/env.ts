@@ -1,4 +1,7 @@
 import type { SessionDO } from "./durable-objects/session";
+import type { RollupChunk } from "./jobs/rollup-contract";
+import type { DomainEvent } from "./services/events";
+import type { NotificationRequest } from "./services/notifications";
 
 /** Bindings and settings the Worker receives (see wrangler.toml; JWT_SECRET is a secret). */
 export interface Env {
@@ -7,7 +10,17 @@ export interface Env {
   SESSION: DurableObjectNamespace<SessionDO>;
   /** Attempts to hold or book per client address and per email, per minute. */
   BOOKING_RATE_LIMITER: RateLimit;
+  /** Domain events, written to D1 in batches by their consumer. */
+  EVENTS: Queue<DomainEvent>;
+  /** Notification requests, rendered and sent by their consumer. */
+  NOTIFICATIONS: Queue<NotificationRequest>;
+  /** Metric rollup chunks (daily/weekly, and backfills split into chunks). */
+  ROLLUPS: Queue<RollupChunk>;
   HOLD_TTL_SECONDS: string;
+  WAITLIST_OFFER_TTL_SECONDS: string;
+  /** Comma-separated browser origins allowed to open the live capacity WebSocket. */
+  LIVE_ALLOWED_ORIGINS: string;
+  MAX_LIVE_CONNECTIONS_PER_SESSION: string;
   MAX_SEATS_PER_EMAIL_PER_SESSION: string;
   MAX_SEATS_PER_CLIENT_PER_SESSION: string;
   /** HMAC key for HS256 bearer tokens: `.dev.vars` locally, `wrangler secret put JWT_SECRET` in production. */

@@ -1,9 +1,10 @@
 /**
- * Worker entry: the table of contents. HTTP goes to the Hono app, Cron Triggers to the jobs, and
+ * Worker entry: the table of contents. HTTP goes to the Hono app, Cron Triggers and Queue batches to the jobs, and
  * each class session's seats to its SessionDO.
  */
 import { createApp } from "./app";
 import type { Env } from "./env";
+import { runQueue } from "./jobs/queues";
 import { runScheduled } from "./jobs/scheduled";
 
 export { SessionDO } from "./durable-objects/session";
@@ -13,4 +14,5 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   scheduled: (controller, env) => runScheduled(controller, env),
+  queue: (batch, env) => runQueue(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -436,3 +436,36 @@ export const alerts = sqliteTable(
     index("alerts_status_idx").on(t.status, t.severity, t.createdAt),
   ],
 );
+
+/**
+ * Domain events from the events Queue (src/services/events.ts): the one source of metrics. The id
+ * comes with the event, so a redelivered batch inserts nothing twice.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    occurredAt: integer("occurred_at", { mode: "timestamp_ms" }).notNull(),
+    sessionId: text("session_id"),
+    classId: text("class_id"),
+    studioId: text("studio_id"),
+    cityId: text("city_id"),
+    bookingId: text("booking_id"),
+    customerId: text("customer_id"),
+    email: text("email"),
+    clientKey: text("client_key"),
+    code: text("code"),
+    seats: integer("seats"),
+    amountPence: integer("amount_pence"),
+    source: text("source"),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+    recordedAt: createdAt(),
+  },
+  (t) => [
+    index("events_occurred_idx").on(t.occurredAt),
+    index("events_type_occurred_idx").on(t.type, t.occurredAt),
+    index("events_studio_occurred_idx").on(t.studioId, t.occurredAt),
+    index("events_email_occurred_idx").on(t.email, t.occurredAt),
+  ],
+);

@@ -1,0 +1,74 @@
+/**
+ * Domain events (DESIGN invariant 7): every attempt, signal and state change, sent to the events
+ * Queue and written to D1 in batches by its consumer. Metrics are derived from these rows only.
+ *
+ * Events carry their own id, so a redelivered message writes nothing twice.
+ */
+import type { Env } from "../env";
+
+export const EVENT_TYPES = [
+  "COURSE_VIEWED",
+  "CHECKOUT_STARTED",
+  "PURCHASE_BLOCKED",
+  "HOLD_CREATED",
+  "BOOKING_CONFIRMED",
+  "BOOKING_REJECTED",
+  "BOOKING_CANCELLED",
+  "DUPLICATE_ATTEMPT",
+  "WAITLIST_JOINED",
+  "WAITLIST_LEFT",
+  "OFFER_SENT",
+  "OFFER_ACCEPTED",
+  "OFFER_DECLINED",
+  "OFFER_EXPIRED",
+  "NOTIFY_ME_REGISTERED",
+  "NOTIFICATION_SENT",
+  "NOTIFICATION_FAILED",
+  "REQUEST_FAILED",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * One thing that happened. The optional columns are what rollups group and filter by; anything
+ * else goes in `data`. `occurredAt` is UTC epoch milliseconds.
+ */
+export interface DomainEvent {
+  id: string;
+  type: EventType;
+  occurredAt: number;
+  sessionId?: string | null;
+  classId?: string | null;
+  studioId?: string | null;
+  cityId?: string | null;
+  bookingId?: string | null;
+  customerId?: string | null;
+  email?: string | null;
+  clientKey?: string | null;
+  /** An error code (BOOKING_REJECTED, REQUEST_FAILED) or a reason (PURCHASE_BLOCKED). */
+  code?: string | null;
+  seats?: number | null;
+  amountPence?: number | null;
+  /** Booking source (web, app, staff, waitlist …) for revenue by source. */
+  source?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** A new event with a fresh id, happening now unless told otherwise. */
+export function domainEvent(type: EventType, fields: Omit<DomainEvent, "id" | "type" | "occurredAt"> & { occurredAt?: number } = {}): DomainEvent {
+  return { id: `evt_${crypto.randomUUID().replaceAll("-", "")}`, type, occurredAt: Date.now(), ...fields };
+}
+
+/**
+ * Sends events to the Queue. A failure to send is logged, never turned into the caller's failure:
+ * the request already did its work, and losing analytics must not lose a booking.
+ */
+export async function emitEvents(env: Pick<Env, "EVENTS">, events: DomainEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  try {
+    for (let i = 0; i < events.length; i += 100) {
+      await env.EVENTS.sendBatch(events.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
+    }
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "could not send events", error: String(error), types: events.map((e) => e.type) }));
+  }
+}
