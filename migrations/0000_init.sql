@@ -152,6 +152,21 @@ CREATE TABLE `classes` (
 );
 --> statement-breakpoint
 CREATE INDEX `classes_studio_idx` ON `classes` (`studio_id`);--> statement-breakpoint
+CREATE TABLE `course_interest` (
+	`id` text PRIMARY KEY NOT NULL,
+	`course_id` text NOT NULL,
+	`city_key` text DEFAULT '' NOT NULL,
+	`email` text NOT NULL,
+	`customer_id` text,
+	`notified_at` integer,
+	`notified_session_id` text,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	FOREIGN KEY (`course_id`) REFERENCES `classes`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`customer_id`) REFERENCES `customers`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `course_interest_uq` ON `course_interest` (`course_id`,`city_key`,`email`);--> statement-breakpoint
+CREATE INDEX `course_interest_pending_idx` ON `course_interest` (`course_id`,`notified_at`);--> statement-breakpoint
 CREATE TABLE `customers` (
 	`id` text PRIMARY KEY NOT NULL,
 	`email` text NOT NULL,
@@ -327,4 +342,32 @@ CREATE TABLE `teaching_roles` (
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `teaching_roles_name_unique` ON `teaching_roles` (`name`);
+CREATE UNIQUE INDEX `teaching_roles_name_unique` ON `teaching_roles` (`name`);--> statement-breakpoint
+CREATE TABLE `waitlist_entries` (
+	`id` text PRIMARY KEY NOT NULL,
+	`session_id` text NOT NULL,
+	`class_id` text NOT NULL,
+	`customer_id` text,
+	`email` text NOT NULL,
+	`first_name` text NOT NULL,
+	`last_name` text NOT NULL,
+	`guest_count` integer NOT NULL,
+	`priority` text NOT NULL,
+	`status` text NOT NULL,
+	`preferred_contact` text,
+	`alternative_dates` text,
+	`notes` text,
+	`added_by` text,
+	`offer_expires_at` integer,
+	`offers_made` integer DEFAULT 0 NOT NULL,
+	`booking_id` text,
+	`version` integer NOT NULL,
+	`joined_at` integer NOT NULL,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	FOREIGN KEY (`session_id`) REFERENCES `class_sessions`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`customer_id`) REFERENCES `customers`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `waitlist_entries_session_idx` ON `waitlist_entries` (`session_id`,`status`);--> statement-breakpoint
+CREATE INDEX `waitlist_entries_email_idx` ON `waitlist_entries` (`email`);

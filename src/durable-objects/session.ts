@@ -70,6 +70,14 @@ export class SessionDO extends DurableObject<Env> {
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_booking ON reservations (booking_id)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_email ON reservations (email, status)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_client ON reservations (client_key, status)`);
+    // The waitlist: this object alone orders it (priority, then order of joining) and makes offers.
+    // priority: 0 high, 1 normal, 2 low. joined_seq is a counter, not a clock.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS waitlist (
+      id TEXT PRIMARY KEY, email TEXT NOT NULL, guest_count INTEGER NOT NULL, priority INTEGER NOT NULL,
+      joined_seq INTEGER NOT NULL, status TEXT NOT NULL, offer_hold_id TEXT, offer_expires_at INTEGER,
+      offers_made INTEGER NOT NULL DEFAULT 0, entry TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS waitlist_active_email ON waitlist (email) WHERE status IN ('waiting', 'offered')`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS waitlist_order ON waitlist (status, priority, joined_seq)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
@@ -193,12 +201,12 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /** Seats and resources left; adopts the snapshot first when it is newer than what the DO has. */
-  async availability(snapshot?: SessionSnapshot): Promise<Availability & { version: number }> {
+  async availability(snapshot?: SessionSnapshot): Promise<Availability & { version: number; waitlistLength: number }> {
     if (snapshot) {
       const parsed = SessionSnapshot.parse(snapshot);
       this.ctx.storage.transactionSync(() => this.adopt(parsed));
     }
-    return { ...this.availabilityNow(), version: this.config()?.version ?? 0 };
+    return { ...this.availabilityNow(), version: this.config()?.version ?? 0, waitlistLength: this.waitlistLength() };
   }
 
   /**
@@ -533,6 +541,11 @@ export class SessionDO extends DurableObject<Env> {
   /** The session's change counter: live subscribers see it as `version`. Returns the new value. */
   private bumpVersion(): number {
     return this.sql.exec<{ version: number }>(`UPDATE config SET version = version + 1 WHERE id = 1 RETURNING version`).one().version;
+  }
+
+  /** People still in line: waiting, or holding an offer they have not answered yet. */
+  private waitlistLength(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM waitlist WHERE status IN ('waiting', 'offered')`).one().n;
   }
 
   private log(level: "info" | "warn", msg: string, fields: Record<string, unknown>): void {
