@@ -17,6 +17,8 @@ import { adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
 import { holdRoutes } from "./routes/holds";
+import { waitlistRoutes } from "./routes/waitlist";
+import { waitlistOfferRoutes } from "./routes/waitlist-offers";
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -41,6 +43,8 @@ export function createApp() {
   app.use("/api/v1/admin/*", requireRole("staff", "admin"));
 
   app.route("/api/v1", catalogRoutes);
+  app.route("/api/v1/sessions", waitlistRoutes);
+  app.route("/api/v1/waitlist-offers", waitlistOfferRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
   app.route("/api/v1/admin", adminRoutes);

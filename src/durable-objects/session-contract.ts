@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { BOOKING_KINDS } from "../db/schema";
-import type { Availability, Refusal } from "../domain/seating";
+import type { Availability, Refusal, RefusalCode } from "../domain/seating";
 
 /** The catalog facts a session's DO needs, read from D1 by the caller. Newer `configVersion` wins. */
 export const SessionSnapshot = z.object({
@@ -83,3 +83,68 @@ export type ReserveResult = { ok: true; created: boolean; reservation: Reservati
 export type ConfirmResult = { ok: true; reservation: Reservation } | ({ ok: false } & Refusal);
 
 export type CancelResult = { ok: true; reservation: Reservation | null; availability: Availability };
+
+/** What a waitlist entry carries besides its place in line; kept with the entry in the DO. */
+export const WaitlistEntryDetails = z.object({
+  firstName: z.string(),
+  lastName: z.string(),
+  customerId: z.string().nullable(),
+  preferredContact: z.string().nullable(),
+  alternativeDates: z.array(z.string()).nullable(),
+  notes: z.string().nullable(),
+  /** Subject of the staff token that added the entry. */
+  addedBy: z.string().nullable(),
+  /** The session's class and place, for events and notifications. */
+  classId: z.string(),
+  className: z.string(),
+  studioId: z.string(),
+  cityId: z.string(),
+  timeZone: z.string(),
+});
+export type WaitlistEntryDetails = z.infer<typeof WaitlistEntryDetails>;
+
+export const JoinWaitlistInput = z.object({
+  entryId: z.string().min(1),
+  email: z.string().min(1),
+  guestCount: z.number().int().min(1),
+  priority: z.enum(["high", "normal", "low"]),
+  details: WaitlistEntryDetails,
+  /** How long an offer holds its seats before it passes on. */
+  offerWindowMs: z.number().int().min(60_000),
+  snapshot: SessionSnapshot,
+});
+export type JoinWaitlistInput = z.input<typeof JoinWaitlistInput>;
+
+export type WaitlistStatus = "waiting" | "offered" | "expired" | "booked" | "removed" | "declined";
+
+/** A waitlist entry as the DO sees it: `position` counts only entries still waiting (1 = next). */
+export interface WaitlistEntryView {
+  id: string;
+  sessionId: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  guestCount: number;
+  priority: "high" | "normal" | "low";
+  status: WaitlistStatus;
+  position: number | null;
+  /** The open offer (seats held for it until `expiresAt`), or the last one made. */
+  offer: { number: number; holdId: string; expiresAt: number } | null;
+  offersMade: number;
+  bookingId: string | null;
+  preferredContact: string | null;
+  alternativeDates: string[] | null;
+  notes: string | null;
+  addedBy: string | null;
+  joinedAt: number;
+  updatedAt: number;
+}
+
+export type WaitlistRefusalCode =
+  | RefusalCode
+  | "WAITLIST_NOT_NEEDED"
+  | "WAITLIST_ENTRY_NOT_FOUND"
+  | "OFFER_NOT_AVAILABLE";
+export type WaitlistRefusal = { code: WaitlistRefusalCode; message: string; details: Record<string, unknown> };
+
+export type WaitlistResult = { ok: true; created: boolean; entry: WaitlistEntryView } | ({ ok: false } & WaitlistRefusal);

@@ -10,11 +10,20 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
-import { decideReservation, type LineChange, projectLineChanges } from "../db/booking-projection";
+import { decideReservation, type LineChange } from "../db/booking-projection";
 import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type Availability, type SeatLedger } from "../domain/seating";
 import type { Env } from "../env";
+import { deliverOutboxEntries, type OutboxEntry } from "./outbox";
+import { domainEvent, type EventType } from "../services/events";
+import { choosePartiesToOffer, offerTimes, PRIORITY_RANK, type WaitlistPriority } from "../domain/waitlist";
 import {
   type BookingProjection,
+  JoinWaitlistInput,
+  type WaitlistEntryDetails,
+  type WaitlistEntryView,
+  type WaitlistRefusal,
+  type WaitlistResult,
+  type WaitlistStatus,
   type CancelResult,
   type ConfirmResult,
   type Reservation,
@@ -74,12 +83,15 @@ export class SessionDO extends DurableObject<Env> {
     // priority: 0 high, 1 normal, 2 low. joined_seq is a counter, not a clock.
     this.sql.exec(`CREATE TABLE IF NOT EXISTS waitlist (
       id TEXT PRIMARY KEY, email TEXT NOT NULL, guest_count INTEGER NOT NULL, priority INTEGER NOT NULL,
-      joined_seq INTEGER NOT NULL, status TEXT NOT NULL, offer_hold_id TEXT, offer_expires_at INTEGER,
-      offers_made INTEGER NOT NULL DEFAULT 0, entry TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+      joined_seq INTEGER NOT NULL, status TEXT NOT NULL, offer_window_ms INTEGER NOT NULL,
+      offer_hold_id TEXT, offer_expires_at INTEGER, reminder_at INTEGER, offers_made INTEGER NOT NULL DEFAULT 0,
+      booking_id TEXT, details TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS waitlist_offer_hold ON waitlist (offer_hold_id)`);
     this.sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS waitlist_active_email ON waitlist (email) WHERE status IN ('waiting', 'offered')`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS waitlist_order ON waitlist (status, priority, joined_seq)`);
+    // What D1 and the Queues must hear of: booking lines, waitlist entries, events, notifications.
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL,
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, change TEXT NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
   }
 
@@ -165,8 +177,10 @@ export class SessionDO extends DurableObject<Env> {
     const released = this.ctx.storage.transactionSync(() => {
       const row = this.reservation(reservationId);
       if (row?.status !== "held") return false;
-      this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, Date.now(), reservationId);
+      const now = Date.now();
+      this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, now, reservationId);
       this.bumpVersion();
+      this.holdEnded(reservationId, now);
       return true;
     });
     if (released) await this.afterChange();
@@ -188,12 +202,14 @@ export class SessionDO extends DurableObject<Env> {
         if (held?.status !== "held") return null;
         this.sql.exec(`UPDATE reservations SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, held.id);
         this.bumpVersion();
+        this.holdEnded(held.id, now);
         return this.reservation(held.id)!;
       }
       if (found.status !== "confirmed") return found;
       this.sql.exec(`UPDATE reservations SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, found.id);
       const booking = JSON.parse(found.booking!) as BookingProjection;
       this.enqueue(booking, found.seats, "cancelled", now);
+      this.offerFreedSeats(now);
       return this.reservation(found.id)!;
     });
     await this.afterChange();
@@ -225,6 +241,7 @@ export class SessionDO extends DurableObject<Env> {
       }
       this.adopt(parsed, { force: true });
       this.bumpVersion();
+      this.offerFreedSeats(Date.now());
       return { ok: true as const, availability: this.availabilityNow() };
     });
     if (result.ok) await this.afterChange();
@@ -233,15 +250,17 @@ export class SessionDO extends DurableObject<Env> {
 
   /**
    * Closes the session for good before it is deleted, in one transaction: refused while it holds,
-   * has ever booked, or still has D1 deliveries queued; otherwise it takes no reservation again.
+   * has ever booked or had a waitlist, or still has deliveries queued; otherwise it takes no
+   * reservation again.
    */
-  async retire(): Promise<{ ok: true } | { ok: false; reservations: number; pendingOutbox: number }> {
+  async retire(): Promise<{ ok: true } | { ok: false; reservations: number; pendingOutbox: number; waitlistEntries: number }> {
     return this.ctx.storage.transactionSync(() => {
       const reservations = this.sql
         .exec<{ n: number }>(`SELECT count(*) AS n FROM reservations WHERE status IN ('held', 'confirmed', 'cancelled')`)
         .one().n;
       const pendingOutbox = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM outbox`).one().n;
-      if (reservations > 0 || pendingOutbox > 0) return { ok: false as const, reservations, pendingOutbox };
+      const waitlistEntries = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM waitlist`).one().n;
+      if (reservations > 0 || pendingOutbox > 0 || waitlistEntries > 0) return { ok: false as const, reservations, pendingOutbox, waitlistEntries };
       this.sql.exec(`UPDATE config SET cancelled = 1, config_version = ? WHERE id = 1`, Number.MAX_SAFE_INTEGER);
       return { ok: true as const };
     });
@@ -269,11 +288,337 @@ export class SessionDO extends DurableObject<Env> {
       .one().n;
   }
 
+  // ---- waitlist ------------------------------------------------------------------------------
+
+  /**
+   * Puts a party in line (priority, then order of joining). One active entry per email: a repeat
+   * returns the existing entry. Refused while the party fits right now (book instead), when it
+   * could never fit, when the email already has seats here, or when it is too late for offers.
+   */
+  async joinWaitlist(rawInput: JoinWaitlistInput): Promise<WaitlistResult> {
+    const input = JoinWaitlistInput.parse(rawInput);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): WaitlistResult => {
+      this.adopt(input.snapshot);
+      const existing =
+        this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE email = ? AND status IN ('waiting', 'offered')`, input.email).toArray()[0] ??
+        this.waitlistRow(input.entryId);
+      if (existing) return { ok: true, created: false, entry: this.entryView(existing) };
+
+      const ledger = this.ledger();
+      const closed = refuseClosed(ledger, now);
+      if (closed) return { ok: false, ...closed };
+      if (!offerTimes(now, ledger.startsAt, input.offerWindowMs)) {
+        return { ok: false, code: "SESSION_NOT_BOOKABLE", message: "The session starts too soon to offer seats from the waitlist", details: { reason: "waitlist_closed" } };
+      }
+      if (input.guestCount > ledger.capacity) {
+        return { ok: false, code: "INSUFFICIENT_CAPACITY", message: `The session has ${ledger.capacity} seat(s) in all`, details: { capacity: ledger.capacity, requested: input.guestCount } };
+      }
+      const duplicate = this.duplicateOf(input.email, "");
+      if (duplicate) return { ok: false, ...duplicate };
+      if (!refuseSeats(ledger, input.guestCount)) {
+        return { ok: false, code: "WAITLIST_NOT_NEEDED", message: "There are seats for this party now: book them instead", details: { availableSpots: availabilityOf(ledger).availableSpots } };
+      }
+
+      this.sql.exec(
+        `INSERT INTO waitlist (id, email, guest_count, priority, joined_seq, status, offer_window_ms, details, created_at, updated_at)
+         VALUES (?, ?, ?, ?, (SELECT coalesce(max(joined_seq), 0) + 1 FROM waitlist), 'waiting', ?, ?, ?, ?)`,
+        input.entryId,
+        input.email,
+        input.guestCount,
+        PRIORITY_RANK[input.priority],
+        input.offerWindowMs,
+        JSON.stringify(input.details),
+        now,
+        now,
+      );
+      const row = this.waitlistRow(input.entryId)!;
+      this.recordEntryChange(row, now, "WAITLIST_JOINED");
+      this.offerFreedSeats(now);
+      return { ok: true, created: true, entry: this.entryView(this.waitlistRow(input.entryId)!) };
+    });
+    if (result.ok && result.created) await this.afterChange();
+    return result;
+  }
+
+  /** Takes an entry out of line (the customer left, or staff removed it); an open offer's seats go to the next. */
+  async leaveWaitlist(entryId: string): Promise<WaitlistResult> {
+    return this.changeEntry(entryId, (row, now) => {
+      if (row.status !== "waiting" && row.status !== "offered") return null;
+      this.closeEntry(row, "removed", now, "WAITLIST_LEFT");
+      return true;
+    });
+  }
+
+  /** Staff: offer seats to this entry now, ahead of the line, if its party fits. */
+  async offerNow(entryId: string): Promise<WaitlistResult> {
+    return this.changeEntry(entryId, (row, now) => {
+      if (row.status !== "waiting") return offerUnavailable(row);
+      const ledger = this.ledger();
+      const times = offerTimes(now, ledger.startsAt, row.offer_window_ms);
+      const refusal =
+        refuseClosed(ledger, now) ??
+        (times ? null : { code: "SESSION_NOT_BOOKABLE" as const, message: "The session starts too soon to make an offer", details: { reason: "waitlist_closed" } }) ??
+        refuseSeats(ledger, row.guest_count);
+      if (refusal) return refusal;
+      this.makeOffer(row, now, times!);
+      return true;
+    });
+  }
+
+  /** The customer declines their offer (only the current one): its seats go to the next in line. */
+  async declineOffer(entryId: string, offerNumber: number): Promise<WaitlistResult> {
+    return this.changeEntry(entryId, (row, now) => {
+      if (row.status !== "offered" || row.offers_made !== offerNumber) return offerUnavailable(row);
+      this.closeEntry(row, "declined", now, "OFFER_DECLINED");
+      return true;
+    });
+  }
+
+  /** One entry with its position, or null. */
+  async waitlistEntry(entryId: string): Promise<WaitlistEntryView | null> {
+    const row = this.waitlistRow(entryId);
+    return row ? this.entryView(row) : null;
+  }
+
+  /** The whole list: those still in line in order (offers first), then everyone else, newest first. */
+  async waitlist(): Promise<WaitlistEntryView[]> {
+    return this.sql
+      .exec<WaitlistRow>(
+        `SELECT * FROM waitlist ORDER BY CASE status WHEN 'offered' THEN 0 WHEN 'waiting' THEN 1 ELSE 2 END,
+           CASE WHEN status IN ('waiting', 'offered') THEN priority END, CASE WHEN status IN ('waiting', 'offered') THEN joined_seq END,
+           updated_at DESC`,
+      )
+      .toArray()
+      .map((row) => this.entryView(row));
+  }
+
+  /**
+   * Runs one change to an entry in a transaction: `change` returns true when it changed something,
+   * null when there was nothing to do (the answer is the entry as it is), or a refusal.
+   */
+  private async changeEntry(
+    entryId: string,
+    change: (row: WaitlistRow, now: number) => true | null | WaitlistRefusal,
+  ): Promise<WaitlistResult> {
+    const now = Date.now();
+    let changed = false;
+    const result = this.ctx.storage.transactionSync((): WaitlistResult => {
+      const row = this.waitlistRow(entryId);
+      if (!row || !this.config()) return { ok: false, code: "WAITLIST_ENTRY_NOT_FOUND", message: "No such waitlist entry", details: { entryId } };
+      const outcome = change(row, now);
+      if (outcome !== null && outcome !== true) return { ok: false, ...outcome };
+      changed = outcome === true;
+      return { ok: true, created: false, entry: this.entryView(this.waitlistRow(entryId)!) };
+    });
+    if (changed) await this.afterChange();
+    return result;
+  }
+
+  /**
+   * Offers freed seats down the line: the first waiting parties that fit, each holding its seats
+   * until the offer expires. Called inside every transaction that frees seats (a cancellation, a
+   * released or expired hold, a declined or expired offer, more capacity), so a freed seat is
+   * never open to anyone else while someone waiting could take it.
+   */
+  private offerFreedSeats(now: number): void {
+    const ledger = this.ledger();
+    if (refuseClosed(ledger, now)) return;
+    const waiting = this.sql
+      .exec<WaitlistRow>(`SELECT * FROM waitlist WHERE status = 'waiting' ORDER BY priority, joined_seq`)
+      .toArray()
+      .map((row) => ({ id: row.id, guestCount: row.guest_count, row }));
+    for (const { row } of choosePartiesToOffer(waiting, ledger)) {
+      const times = offerTimes(now, ledger.startsAt, row.offer_window_ms);
+      if (times) this.makeOffer(row, now, times);
+    }
+  }
+
+  /** Holds the party's seats for the offer and tells them (OFFER_MADE carries the accept link). */
+  private makeOffer(row: WaitlistRow, now: number, times: { expiresAt: number; remindAt: number | null }): void {
+    const holdId = `hld_${crypto.randomUUID().replaceAll("-", "")}`;
+    this.sql.exec(
+      `INSERT INTO reservations (id, booking_id, status, seats, email, client_key, expires_at, booking, created_at, updated_at)
+       VALUES (?, NULL, 'held', ?, ?, 'waitlist', ?, NULL, ?, ?)`,
+      holdId,
+      row.guest_count,
+      row.email,
+      times.expiresAt,
+      now,
+      now,
+    );
+    this.sql.exec(
+      `UPDATE waitlist SET status = 'offered', offer_hold_id = ?, offer_expires_at = ?, reminder_at = ?, offers_made = offers_made + 1, updated_at = ?
+       WHERE id = ?`,
+      holdId,
+      times.expiresAt,
+      times.remindAt,
+      now,
+      row.id,
+    );
+    const offered = this.waitlistRow(row.id)!;
+    this.recordEntryChange(offered, now, "OFFER_SENT");
+    this.noticeFor(offered, "OFFER_MADE", now);
+  }
+
+  /** Ends an entry's time in line; an open offer's hold is released and its seats offered on. */
+  private closeEntry(row: WaitlistRow, status: "removed" | "declined" | "expired", now: number, event: EventType): void {
+    if (row.status === "offered" && row.offer_hold_id) {
+      this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ? AND status = 'held'`, now, row.offer_hold_id);
+    }
+    this.sql.exec(`UPDATE waitlist SET status = ?, reminder_at = NULL, updated_at = ? WHERE id = ?`, status, now, row.id);
+    const closed = this.waitlistRow(row.id)!;
+    this.recordEntryChange(closed, now, event);
+    if (status === "expired") this.noticeFor(closed, "OFFER_EXPIRED", now);
+    this.offerFreedSeats(now);
+  }
+
+  /** A hold ended without a booking: if it was an offer, the offer expired and passes on. */
+  private holdEnded(holdId: string, now: number): void {
+    const row = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE offer_hold_id = ? AND status = 'offered'`, holdId).toArray()[0];
+    if (row) this.closeEntry(row, "expired", now, "OFFER_EXPIRED");
+    else this.offerFreedSeats(now);
+  }
+
+  /** A hold became a booking: if it was an offer, the entry is booked. */
+  private holdBooked(holdId: string, bookingId: string, now: number): void {
+    const row = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE offer_hold_id = ? AND status = 'offered'`, holdId).toArray()[0];
+    if (!row) return;
+    this.sql.exec(`UPDATE waitlist SET status = 'booked', booking_id = ?, reminder_at = NULL, updated_at = ? WHERE id = ?`, bookingId, now, row.id);
+    this.recordEntryChange(this.waitlistRow(row.id)!, now, "OFFER_ACCEPTED");
+  }
+
+  /** Reminds customers whose offers are about to expire (once per offer). */
+  private remindExpiringOffers(now: number): void {
+    this.ctx.storage.transactionSync(() => {
+      const due = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE status = 'offered' AND reminder_at <= ?`, now).toArray();
+      for (const row of due) {
+        this.sql.exec(`UPDATE waitlist SET reminder_at = NULL WHERE id = ?`, row.id);
+        this.noticeFor(row, "OFFER_EXPIRING", now);
+      }
+    });
+  }
+
+  /** Queues the entry's D1 projection and its event; the change counter moves (live subscribers see the line length). */
+  private recordEntryChange(row: WaitlistRow, now: number, type: EventType): void {
+    const version = this.bumpVersion();
+    const details = entryDetails(row);
+    const sessionId = this.config()!.session_id;
+    this.queueOut({
+      kind: "waitlist",
+      change: {
+        id: row.id,
+        sessionId,
+        classId: details.classId,
+        customerId: details.customerId,
+        email: row.email,
+        firstName: details.firstName,
+        lastName: details.lastName,
+        guestCount: row.guest_count,
+        priority: PRIORITY_NAME[row.priority]!,
+        status: row.status,
+        preferredContact: details.preferredContact,
+        alternativeDates: details.alternativeDates,
+        notes: details.notes,
+        addedBy: details.addedBy,
+        offerExpiresAt: row.offer_expires_at,
+        offersMade: row.offers_made,
+        bookingId: row.booking_id,
+        version,
+        joinedAt: row.created_at,
+        at: now,
+      },
+    });
+    const event = domainEvent(type, {
+      occurredAt: now,
+      sessionId,
+      classId: details.classId,
+      studioId: details.studioId,
+      cityId: details.cityId,
+      customerId: details.customerId,
+      email: row.email,
+      seats: row.guest_count,
+      bookingId: row.booking_id,
+      source: "waitlist",
+      data: { entryId: row.id, priority: PRIORITY_NAME[row.priority], offerNumber: row.offers_made, status: row.status },
+    });
+    this.queueOut({ kind: "event", change: { at: now, event } });
+  }
+
+  /** Queues a notification about an entry's offer; the id makes a redelivery send nothing twice. */
+  private noticeFor(row: WaitlistRow, kind: "OFFER_MADE" | "OFFER_EXPIRING" | "OFFER_EXPIRED", now: number): void {
+    const details = entryDetails(row);
+    const config = this.config()!;
+    this.queueOut({
+      kind: "notice",
+      change: {
+        at: now,
+        offer: kind === "OFFER_EXPIRED" ? null : { entryId: row.id, number: row.offers_made },
+        request: {
+          id: `${kind.toLowerCase().replaceAll("_", "-")}:${row.id}:${row.offers_made}`,
+          kind,
+          recipient: { email: row.email, firstName: details.firstName, lastName: details.lastName },
+          waitlistEntryId: row.id,
+          sessionId: config.session_id,
+          classId: details.classId,
+          requestedAt: now,
+          data: {
+            className: details.className,
+            sessionStartsAt: new Date(config.starts_at).toISOString(),
+            timeZone: details.timeZone,
+            guestCount: row.guest_count,
+            offerExpiresAt: row.offer_expires_at === null ? null : new Date(row.offer_expires_at).toISOString(),
+          },
+        },
+      },
+    });
+  }
+
+  private waitlistRow(id: string): WaitlistRow | undefined {
+    return this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE id = ?`, id).toArray()[0];
+  }
+
+  private entryView(row: WaitlistRow): WaitlistEntryView {
+    const details = entryDetails(row);
+    const position =
+      row.status === "waiting"
+        ? this.sql
+            .exec<{ ahead: number }>(
+              `SELECT count(*) AS ahead FROM waitlist WHERE status = 'waiting' AND (priority < ? OR (priority = ? AND joined_seq < ?))`,
+              row.priority,
+              row.priority,
+              row.joined_seq,
+            )
+            .one().ahead + 1
+        : null;
+    return {
+      id: row.id,
+      sessionId: this.config()!.session_id,
+      email: row.email,
+      firstName: details.firstName,
+      lastName: details.lastName,
+      guestCount: row.guest_count,
+      priority: PRIORITY_NAME[row.priority]!,
+      status: row.status,
+      position,
+      offer: row.offer_hold_id && row.offer_expires_at !== null ? { number: row.offers_made, holdId: row.offer_hold_id, expiresAt: row.offer_expires_at } : null,
+      offersMade: row.offers_made,
+      bookingId: row.booking_id,
+      preferredContact: details.preferredContact,
+      alternativeDates: details.alternativeDates,
+      notes: details.notes,
+      addedBy: details.addedBy,
+      joinedAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
   // ---- alarm ---------------------------------------------------------------------------------
 
   /** Settles expired holds and retries outbox delivery. Safe to run twice. */
   override async alarm(): Promise<void> {
     await this.settleExpiredHolds();
+    this.remindExpiringOffers(Date.now());
     await this.deliverOutbox();
     await this.scheduleAlarm();
   }
@@ -303,8 +648,10 @@ export class SessionDO extends DurableObject<Env> {
         if (decision.decision === "commit" && sessionId in decision.linePrices) {
           this.confirmRow(row, { ...decision.booking, linePricePence: decision.linePrices[sessionId]! }, Date.now());
         } else {
-          this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, Date.now(), hold.id);
+          const releasedAt = Date.now();
+          this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?`, releasedAt, hold.id);
           this.bumpVersion();
+          this.holdEnded(hold.id, releasedAt);
         }
         changed = true;
       });
@@ -325,17 +672,16 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   private async deliveryLoop(): Promise<void> {
-    const db = getDb(this.env.DB);
     for (;;) {
       const rows = this.sql
-        .exec<{ seq: number; change: string; attempts: number }>(
-          `SELECT seq, change, attempts FROM outbox WHERE attempts = 0 OR next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+        .exec<OutboxRow>(
+          `SELECT seq, kind, change, attempts FROM outbox WHERE attempts = 0 OR next_attempt_at <= ? ORDER BY seq LIMIT ?`,
           Date.now(),
           OUTBOX_BATCH,
         )
         .toArray();
       if (rows.length === 0) return;
-      const delivered = await this.deliver(db, rows);
+      const delivered = await this.deliver(rows);
       if (delivered.length > 0) {
         this.sql.exec(`DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(delivered));
       }
@@ -344,13 +690,13 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /**
-   * Delivers a batch in one D1 transaction; if that fails, entry by entry, so one entry D1 keeps
-   * refusing cannot hold back the rest. Failed entries back off exponentially. Returns what landed.
+   * Delivers a batch (one D1 transaction per table, one send per Queue); if that fails, entry by
+   * entry, so one entry that keeps being refused cannot hold back the rest. Failed entries back
+   * off exponentially. Returns what landed.
    */
-  private async deliver(db: ReturnType<typeof getDb>, rows: { seq: number; change: string; attempts: number }[]): Promise<number[]> {
-    const changes = rows.map((row) => JSON.parse(row.change) as LineChange);
+  private async deliver(rows: OutboxRow[]): Promise<number[]> {
     try {
-      await projectLineChanges(db, changes);
+      await deliverOutboxEntries(this.env, rows.map(outboxEntry));
       return rows.map((row) => row.seq);
     } catch (error) {
       if (rows.length === 1) {
@@ -361,7 +707,7 @@ export class SessionDO extends DurableObject<Env> {
     const delivered: number[] = [];
     for (const row of rows) {
       try {
-        await projectLineChanges(db, [JSON.parse(row.change) as LineChange]);
+        await deliverOutboxEntries(this.env, [outboxEntry(row)]);
         delivered.push(row.seq);
       } catch (error) {
         this.backOff(row, error);
@@ -393,14 +739,16 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /**
-   * The alarm goes off at the next hold expiry or outbox retry, whichever is first. Both live in
-   * SQL, so that minimum is always the right time: no need to read the current alarm.
+   * The alarm goes off at the next hold (or offer) expiry, offer reminder or outbox retry,
+   * whichever is first. All live in SQL, so that minimum is always the right time: no need to
+   * read the current alarm.
    */
   private async scheduleAlarm(): Promise<void> {
     const next = this.sql
       .exec<{ at: number | null }>(
         `SELECT min(at) AS at FROM (
            SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
+           UNION ALL SELECT min(reminder_at) FROM waitlist WHERE status = 'offered'
            UNION ALL SELECT min(next_attempt_at) FROM outbox)`,
       )
       .one().at;
@@ -525,6 +873,7 @@ export class SessionDO extends DurableObject<Env> {
       row.id,
     );
     this.enqueue(booking, row.seats, "confirmed", now);
+    this.holdBooked(row.id, booking.id, now);
   }
 
   /**
@@ -534,8 +883,12 @@ export class SessionDO extends DurableObject<Env> {
    */
   private enqueue(booking: BookingProjection, seats: number, status: LineChange["status"], at: number): void {
     const version = this.bumpVersion();
-    const change: LineChange = { booking, sessionId: this.config()!.session_id, seats, status, version, at };
-    this.sql.exec(`INSERT INTO outbox (change, next_attempt_at) VALUES (?, ?)`, JSON.stringify(change), Date.now() + OUTBOX_GRACE_MS);
+    this.queueOut({ kind: "line", change: { booking, sessionId: this.config()!.session_id, seats, status, version, at } });
+  }
+
+  /** Writes an outbox entry; delivered at once by the caller, retried by the alarm after the grace. */
+  private queueOut(entry: OutboxEntry): void {
+    this.sql.exec(`INSERT INTO outbox (kind, change, next_attempt_at) VALUES (?, ?, ?)`, entry.kind, JSON.stringify(entry.change), Date.now() + OUTBOX_GRACE_MS);
   }
 
   /** The session's change counter: live subscribers see it as `version`. Returns the new value. */
@@ -551,6 +904,45 @@ export class SessionDO extends DurableObject<Env> {
   private log(level: "info" | "warn", msg: string, fields: Record<string, unknown>): void {
     console.log(JSON.stringify({ level, msg, sessionId: this.config()?.session_id, ...fields }));
   }
+}
+
+type WaitlistRow = {
+  id: string;
+  email: string;
+  guest_count: number;
+  /** PRIORITY_RANK: 0 high, 1 normal, 2 low. */
+  priority: number;
+  joined_seq: number;
+  status: WaitlistStatus;
+  offer_window_ms: number;
+  offer_hold_id: string | null;
+  offer_expires_at: number | null;
+  reminder_at: number | null;
+  offers_made: number;
+  booking_id: string | null;
+  details: string;
+  created_at: number;
+  updated_at: number;
+};
+
+const PRIORITY_NAME = Object.fromEntries(Object.entries(PRIORITY_RANK).map(([name, rank]) => [rank, name])) as Record<number, WaitlistPriority>;
+
+function entryDetails(row: WaitlistRow): WaitlistEntryDetails {
+  return JSON.parse(row.details) as WaitlistEntryDetails;
+}
+
+function offerUnavailable(row: WaitlistRow): WaitlistRefusal {
+  return {
+    code: "OFFER_NOT_AVAILABLE",
+    message: row.status === "offered" ? "This offer has been replaced by a newer one" : `This entry has no open offer (it is ${row.status})`,
+    details: { entryId: row.id, status: row.status, currentOffer: row.status === "offered" ? row.offers_made : null },
+  };
+}
+
+type OutboxRow = { seq: number; kind: OutboxEntry["kind"]; change: string; attempts: number };
+
+function outboxEntry(row: OutboxRow): OutboxEntry {
+  return { kind: row.kind, change: JSON.parse(row.change) } as OutboxEntry;
 }
 
 function toReservation(row: ReservationRow): Reservation {

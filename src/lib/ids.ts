@@ -15,6 +15,8 @@ export const ID_PREFIX = {
   signal: "sig",
   alert: "alr",
   promo: "prm",
+  waitlistEntry: "wle",
+  interest: "int",
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

@@ -9,8 +9,7 @@ function base64url(bytes: ArrayBuffer): string {
 }
 
 export async function manageTokenFor(secret: string, bookingId: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return base64url(await crypto.subtle.sign("HMAC", key, encoder.encode(`manage-token:${bookingId}`)));
+  return hmac(secret, `manage-token:${bookingId}`);
 }
 
 export async function sha256Hex(text: string): Promise<string> {
@@ -20,9 +19,35 @@ export async function sha256Hex(text: string): Promise<string> {
 
 /** Compares a presented token with a stored hash without leaking where they differ. */
 export async function tokenMatchesHash(token: string, storedHash: string): Promise<boolean> {
-  const presented = await sha256Hex(token);
-  if (presented.length !== storedHash.length) return false;
+  return sameText(await sha256Hex(token), storedHash);
+}
+
+/** Equality that takes as long wherever the texts differ. */
+function sameText(presented: string, expected: string): boolean {
+  if (presented.length !== expected.length) return false;
   let difference = 0;
-  for (let i = 0; i < presented.length; i++) difference |= presented.charCodeAt(i) ^ storedHash.charCodeAt(i);
+  for (let i = 0; i < presented.length; i++) difference |= presented.charCodeAt(i) ^ expected.charCodeAt(i);
   return difference === 0;
+}
+
+async function hmac(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return base64url(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+}
+
+/**
+ * A self-describing token: its parts (ids, numbers) in the clear, then an HMAC of them under the
+ * server secret and a purpose, so a waitlist token cannot be used as an offer token. Nothing is
+ * stored: the signature is the proof.
+ */
+export async function signedToken(secret: string, purpose: string, parts: string[]): Promise<string> {
+  return [...parts, await hmac(secret, `${purpose}:${parts.join(":")}`)].join(".");
+}
+
+/** The parts of a token made by `signedToken` for this purpose, or null when it is not one. */
+export async function readSignedToken(secret: string, purpose: string, token: string, partCount: number): Promise<string[] | null> {
+  const pieces = token.split(".");
+  if (pieces.length !== partCount + 1 || pieces.some((piece) => piece.length === 0 || piece.length > 128)) return null;
+  const parts = pieces.slice(0, partCount);
+  return sameText(pieces[partCount]!, await hmac(secret, `${purpose}:${parts.join(":")}`)) ? parts : null;
 }

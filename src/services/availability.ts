@@ -27,6 +27,7 @@ export async function sessionAvailability(env: Env, db: Db, sessionId: string) {
     pricePence: row.pricePence,
     currency: "GBP" as const,
     resources: live.resources.map(({ resourceId, name, perStudent, available }) => ({ resourceId, name, perStudent, available })),
+    waitlistLength: live.waitlistLength,
     version: live.version,
   };
 }

@@ -46,6 +46,9 @@ export interface BookingContext {
   patternId: string | null;
   class: BookableClass;
   cityId: string;
+  studioId: string;
+  /** The studio's IANA zone, for showing times the way customers see them. */
+  timeZone: string;
   sessions: BookableSession[];
   customerId: string;
 }
@@ -71,6 +74,8 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
         fullSchedulePricePence: classes.fullSchedulePricePence,
         bookingKinds: classes.bookingKinds,
         cityId: studios.cityId,
+        studioId: sql<string>`${studios.id}`.as("studio_id"),
+        timeZone: studios.timeZone,
         hasQualifiedInstructor: sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
           WHERE s.id = ${classSessions.instructorId} AND s.active = 1 AND r.role_id = ${classes.requiredRoleId})`.as("has_qualified_instructor"),
       })
@@ -129,6 +134,8 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
       bookingKinds: first.bookingKinds,
     },
     cityId: first.cityId,
+    studioId: first.studioId,
+    timeZone: first.timeZone,
     customerId: customer[0]!.id,
     sessions: sessionRows.map((row) => ({
       id: row.id,

@@ -193,11 +193,16 @@ export function seatRequest(caller: Caller, input: { guestCount: number; contact
     clientKey: caller.clientKey,
     exempt: isStaff(principal),
     overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
-    limits: {
-      perEmail: positiveSetting(env.MAX_SEATS_PER_EMAIL_PER_SESSION, 8),
-      perClient: positiveSetting(env.MAX_SEATS_PER_CLIENT_PER_SESSION, 16),
-    },
+    limits: seatLimits(env),
     holdTtlMs: positiveSetting(env.HOLD_TTL_SECONDS, 600) * 1000,
+  };
+}
+
+/** Per-session caps on the seats one email or one client address may hold or book. */
+export function seatLimits(env: Env): SeatRequest["limits"] {
+  return {
+    perEmail: positiveSetting(env.MAX_SEATS_PER_EMAIL_PER_SESSION, 8),
+    perClient: positiveSetting(env.MAX_SEATS_PER_CLIENT_PER_SESSION, 16),
   };
 }
 

@@ -12,6 +12,7 @@ import { sessionAdminRoutes } from "./sessions";
 import { staffRoutes } from "./staff";
 import { studioRoutes } from "./studios";
 import { teachingRoleRoutes } from "./teaching-roles";
+import { sessionWaitingListRoutes, waitingListRoutes } from "./waiting-lists";
 
 export const adminRoutes = createRouter()
   .route("/cities", cityRoutes)
@@ -23,6 +24,8 @@ export const adminRoutes = createRouter()
   .route("/resources", resourceRoutes)
   .route("/schedule-patterns", schedulePatternRoutes)
   .route("/sessions", sessionAdminRoutes)
+  .route("/sessions", sessionWaitingListRoutes)
+  .route("/waiting-lists", waitingListRoutes)
   .route("/promo-codes", promoCodeRoutes)
   .route("/alerts", alertRoutes)
   .route("/bookings", adminBookingRoutes);

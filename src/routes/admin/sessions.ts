@@ -259,7 +259,7 @@ export const sessionAdminRoutes = createRouter()
       method: "delete",
       path: "/{id}",
       tags,
-      summary: "Delete a session (refused with 409 IN_USE while it has holds or bookings, even cancelled ones)",
+      summary: "Delete a session (refused with 409 IN_USE while it has holds, bookings (even cancelled ones) or a waitlist)",
       ...adminOnly,
       request: { params: Params },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 409) },
@@ -271,10 +271,11 @@ export const sessionAdminRoutes = createRouter()
       // The session's DO knows about holds and bookings D1 may not have yet: it closes first.
       const retired = await c.env.SESSION.getByName(id).retire();
       if (!retired.ok) {
-        throw new ApiError("IN_USE", "This session has holds or bookings; cancel the session instead of deleting it", {
+        throw new ApiError("IN_USE", "This session has holds, bookings or a waitlist; cancel the session instead of deleting it", {
           sessionId: id,
           reservations: retired.reservations,
           pendingDeliveries: retired.pendingOutbox,
+          waitlistEntries: retired.waitlistEntries,
         });
       }
       const deleted = await db

@@ -52,7 +52,8 @@ const AvailabilitySchema = z
     pricePence: z.number().int(),
     currency: z.literal("GBP"),
     resources: z.array(z.object({ resourceId: z.string(), name: z.string(), perStudent: z.number().int(), available: z.number().int() })),
-    version: z.number().int().openapi({ description: "Increases with every change to the session's seats" }),
+    waitlistLength: z.number().int().openapi({ description: "Parties on the waitlist: waiting, or holding an offer" }),
+    version: z.number().int().openapi({ description: "Increases with every change to the session's seats or waitlist" }),
   })
   .openapi("SessionAvailability");
 

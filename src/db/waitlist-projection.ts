@@ -1,0 +1,52 @@
+/**
+ * Writes the waitlist entries session Durable Objects deliver from their outboxes into D1: upserts
+ * keyed by id and guarded by `version` (the DO's change counter), so redelivery and out-of-order
+ * delivery only ever move a row to a newer state.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { waitlistEntries } from "./schema";
+
+export type WaitlistEntryChange = Omit<typeof waitlistEntries.$inferInsert, "createdAt" | "updatedAt" | "joinedAt" | "offerExpiresAt"> & {
+  joinedAt: number;
+  offerExpiresAt: number | null;
+  /** Epoch ms of the change. */
+  at: number;
+};
+
+const UPDATED_COLUMNS = [
+  "customerId",
+  "status",
+  "priority",
+  "guestCount",
+  "preferredContact",
+  "alternativeDates",
+  "notes",
+  "offerExpiresAt",
+  "offersMade",
+  "bookingId",
+  "version",
+] as const;
+
+export async function projectWaitlistEntries(db: Db, changes: WaitlistEntryChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const statements = changes.map(({ at, joinedAt, offerExpiresAt, ...entry }) =>
+    db
+      .insert(waitlistEntries)
+      .values({
+        ...entry,
+        joinedAt: new Date(joinedAt),
+        offerExpiresAt: offerExpiresAt === null ? null : new Date(offerExpiresAt),
+        updatedAt: new Date(at),
+      })
+      .onConflictDoUpdate({
+        target: waitlistEntries.id,
+        set: {
+          ...Object.fromEntries(UPDATED_COLUMNS.map((column) => [column, sql.raw(`excluded.${waitlistEntries[column].name}`)])),
+          updatedAt: sql`excluded.updated_at`,
+        },
+        setWhere: sql`excluded.version > ${waitlistEntries.version}`,
+      }),
+  );
+  await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}

@@ -1,0 +1,81 @@
+/** A session's waitlist, for customers: join, see your position, leave (with the entry's token). */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
+import { IdempotencyKeyHeader } from "../middleware/idempotency";
+import { entryByToken, joinWaitlist, leaveWaitlist } from "../services/waitlist";
+import { callerOf } from "./bookings";
+import { JoinFields, TokenQuery, toEntryResponse, WaitlistEntrySchema } from "./waitlist-schemas";
+
+const tags = ["Waitlists"];
+const Params = IdParam("Session", "ses_0123");
+
+const JoinBody = z.object(JoinFields).openapi("JoinWaitlist");
+
+const Joined = z.object({
+  entry: WaitlistEntrySchema,
+  token: z
+    .string()
+    .nullable()
+    .openapi({ description: "Secret: shows the position and leaves the list. Only in the first answer (or to staff and the signed-in customer)" }),
+});
+
+function presentedToken(c: Context<AppEnv>, query: string | undefined): string {
+  const token = c.req.header("X-Waitlist-Token") ?? query;
+  if (!token) throw new ApiError("UNAUTHENTICATED", "Send the waitlist entry's token (?token= or X-Waitlist-Token)");
+  return token;
+}
+
+export const waitlistRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/waitlist",
+      tags,
+      summary: "Join a full session's waitlist (one entry per email: a repeat returns the existing entry)",
+      description:
+        "When seats free up they are offered automatically, in order of priority and then of joining; a party that does not fit is skipped for the next that does. " +
+        "The offer holds the seats for a limited time and arrives as a notification with accept and decline links.",
+      request: { params: Params, headers: IdempotencyKeyHeader, body: jsonBody(JoinBody) },
+      responses: {
+        201: jsonResponse(Joined, "Joined"),
+        200: jsonResponse(Joined, "Already on the list: the existing entry"),
+        ...errorResponses(400, 403, 404, 409, 422, 429),
+      },
+    }),
+    async (c) => {
+      const result = await joinWaitlist(callerOf(c), c.req.valid("param").id, { ...c.req.valid("json"), priority: "normal" });
+      return c.json({ entry: toEntryResponse(result.entry), token: result.token }, result.created ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/waitlist/me",
+      tags,
+      summary: "Your waitlist entry and position (with the entry's token)",
+      request: { params: Params, query: TokenQuery },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const entry = await entryByToken(c.env, c.req.valid("param").id, presentedToken(c, c.req.valid("query").token));
+      return c.json(toEntryResponse(entry), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{id}/waitlist/me",
+      tags,
+      summary: "Leave the waitlist (an open offer's seats pass to the next in line)",
+      request: { params: Params, query: TokenQuery },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const sessionId = c.req.valid("param").id;
+      const entry = await entryByToken(c.env, sessionId, presentedToken(c, c.req.valid("query").token));
+      return c.json(toEntryResponse(await leaveWaitlist(c.env, sessionId, entry.id)), 200);
+    },
+  );

@@ -1,0 +1,200 @@
+/**
+ * Session waitlists. The session's Durable Object orders the line and makes offers; this layer
+ * loads what the DO needs from the catalog, checks who is asking, and turns an accepted offer
+ * into a booking through the normal booking path (price, payment check, promo, audit).
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { waitlistEntries } from "../db/schema";
+import type { WaitlistEntryView } from "../durable-objects/session-contract";
+import { OFFER_TOKEN_PURPOSE } from "../durable-objects/outbox";
+import { quoteBooking } from "../domain/pricing";
+import type { WaitlistPriority } from "../domain/waitlist";
+import type { Env, Principal } from "../env";
+import { ApiError } from "../errors";
+import { newId } from "../lib/ids";
+import { readSignedToken, signedToken } from "../lib/tokens";
+import { idFromSeed } from "../middleware/idempotency";
+import { loadBookingContext } from "./booking-context";
+import { assertMayBookFor, type Caller, createBooking, enforceRateLimit, refuseWithoutTrainer, seatLimits } from "./bookings";
+
+const ENTRY_TOKEN_PURPOSE = "waitlist-entry";
+const DEFAULT_OFFER_WINDOW_SECONDS = 24 * 60 * 60;
+
+export interface JoinRequest {
+  email: string;
+  firstName: string;
+  lastName: string;
+  guestCount: number;
+  priority: WaitlistPriority;
+  preferredContact?: string | undefined;
+  alternativeDates?: string[] | undefined;
+  notes?: string | undefined;
+}
+
+const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
+
+/**
+ * Puts a party on a session's waitlist, or returns the email's existing entry. The entry's token
+ * (to check the position or leave) is in the answer when the entry is new, or when the caller is
+ * staff or the customer it belongs to: a repeat by someone who only knows the email gets no token.
+ */
+export async function joinWaitlist(caller: Caller, sessionId: string, request: JoinRequest) {
+  const { env, db, principal } = caller;
+  const email = request.email.toLowerCase();
+  assertMayBookFor(principal, email, false);
+  if (request.priority !== "normal" && !isStaff(principal)) throw new ApiError("FORBIDDEN", "Only staff may set a waitlist priority");
+  const limit = seatLimits(env).perEmail;
+  if (!isStaff(principal) && request.guestCount > limit) {
+    throw new ApiError("SEAT_LIMIT_EXCEEDED", `One email may wait for at most ${limit} seat(s) in a session`, {
+      limit,
+      requested: request.guestCount,
+      scope: "email",
+    });
+  }
+  await enforceRateLimit(caller, email);
+
+  const context = await loadBookingContext(db, { registrationType: "SINGLE_SESSION", sessionId }, request);
+  const session = context.sessions[0]!;
+  await refuseWithoutTrainer(db, context, { customerId: context.customerId, email, registrationType: "SINGLE_SESSION" });
+
+  const entryId = caller.idempotency ? idFromSeed("wle", caller.idempotency.seed) : newId("waitlistEntry");
+  const result = await env.SESSION.getByName(sessionId).joinWaitlist({
+    entryId,
+    email,
+    guestCount: request.guestCount,
+    priority: request.priority,
+    offerWindowMs: offerWindowSeconds(env) * 1000,
+    snapshot: session.snapshot,
+    details: {
+      firstName: request.firstName,
+      lastName: request.lastName,
+      customerId: context.customerId,
+      preferredContact: request.preferredContact ?? null,
+      alternativeDates: request.alternativeDates ?? null,
+      notes: request.notes ?? null,
+      addedBy: isStaff(principal) ? principal!.subject : null,
+      classId: context.class.id,
+      className: context.class.name,
+      studioId: context.studioId,
+      cityId: context.cityId,
+      timeZone: context.timeZone,
+    },
+  });
+  if (!result.ok) throw refusal(result);
+  const mayHaveToken = result.created || isStaff(principal) || (principal?.role === "customer" && principal.email === email);
+  return {
+    created: result.created,
+    entry: result.entry,
+    token: mayHaveToken ? await entryToken(env.JWT_SECRET, result.entry.id) : null,
+  };
+}
+
+/** An entry by its token, checked against the session it was issued for. */
+export async function entryByToken(env: Env, sessionId: string, token: string): Promise<WaitlistEntryView> {
+  const parts = await readSignedToken(env.JWT_SECRET, ENTRY_TOKEN_PURPOSE, token, 1);
+  const entry = parts ? await env.SESSION.getByName(sessionId).waitlistEntry(parts[0]!) : null;
+  if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No waitlist entry matches this token for this session", { sessionId });
+  return entry;
+}
+
+export async function leaveWaitlist(env: Env, sessionId: string, entryId: string): Promise<WaitlistEntryView> {
+  const result = await env.SESSION.getByName(sessionId).leaveWaitlist(entryId);
+  if (!result.ok) throw refusal(result);
+  return result.entry;
+}
+
+/** The session an entry belongs to, from D1's projection (for routes that name only the entry). */
+export async function entrySessionId(db: Db, entryId: string): Promise<string> {
+  const [row] = await db.select({ sessionId: waitlistEntries.sessionId }).from(waitlistEntries).where(eq(waitlistEntries.id, entryId));
+  if (!row) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", `Waitlist entry ${entryId} was not found`, { entryId });
+  return row.sessionId;
+}
+
+export async function offerNow(env: Env, db: Db, entryId: string): Promise<WaitlistEntryView> {
+  const result = await env.SESSION.getByName(await entrySessionId(db, entryId)).offerNow(entryId);
+  if (!result.ok) throw refusal(result);
+  return result.entry;
+}
+
+export async function sessionWaitlist(env: Env, sessionId: string): Promise<WaitlistEntryView[]> {
+  return env.SESSION.getByName(sessionId).waitlist();
+}
+
+/**
+ * The offer a token names, while it is open: the entry, its session's class and the price of
+ * accepting (what `totalAmountPence` must be without a promo).
+ */
+export async function openOffer(env: Env, db: Db, token: string) {
+  const parts = await readSignedToken(env.JWT_SECRET, OFFER_TOKEN_PURPOSE, token, 2);
+  if (!parts) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
+  const [entryId, number] = [parts[0]!, Number(parts[1])];
+  const sessionId = await entrySessionId(db, entryId);
+  const entry = await env.SESSION.getByName(sessionId).waitlistEntry(entryId);
+  if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
+  if (entry.status !== "offered" || entry.offer?.number !== number) {
+    throw new ApiError("OFFER_NOT_AVAILABLE", entry.status === "booked" ? "This offer has been accepted already" : `This offer is no longer open (the entry is ${entry.status})`, {
+      entryId,
+      status: entry.status,
+      bookingId: entry.bookingId,
+    });
+  }
+  return { entry, offer: entry.offer, number };
+}
+
+export async function offerQuote(db: Db, entry: WaitlistEntryView) {
+  const context = await loadBookingContext(db, { registrationType: "SINGLE_SESSION", sessionId: entry.sessionId }, entry);
+  const quote = quoteBooking({
+    registrationType: "SINGLE_SESSION",
+    classPricePence: context.class.pricePence,
+    fullSchedulePricePence: context.class.fullSchedulePricePence,
+    sessionCount: 1,
+    seats: entry.guestCount,
+  });
+  return { classId: context.class.id, className: context.class.name, startsAt: context.sessions[0]!.startsAt, totalPence: quote.totalPence };
+}
+
+export interface OfferAcceptance {
+  totalAmountPence: number;
+  currency: string;
+  promoCode?: string | undefined;
+  notes?: string | undefined;
+}
+
+/** Accepting an offer is booking its held seats through the normal path, the offer's hold confirmed. */
+export async function acceptOffer(caller: Caller, token: string, payment: OfferAcceptance) {
+  const { entry, offer } = await openOffer(caller.env, caller.db, token);
+  return createBooking(caller, {
+    selection: { registrationType: "SINGLE_SESSION", sessionId: entry.sessionId },
+    guestCount: entry.guestCount,
+    contact: { email: entry.email, firstName: entry.firstName, lastName: entry.lastName },
+    totalAmountPence: payment.totalAmountPence,
+    currency: payment.currency,
+    promoCode: payment.promoCode,
+    notes: payment.notes,
+    holdId: offer.holdId,
+    source: "waitlist",
+  });
+}
+
+export async function declineOffer(env: Env, db: Db, token: string): Promise<WaitlistEntryView> {
+  const { entry, number } = await openOffer(env, db, token);
+  const result = await env.SESSION.getByName(entry.sessionId).declineOffer(entry.id, number);
+  if (!result.ok) throw refusal(result);
+  return result.entry;
+}
+
+export function entryToken(secret: string, entryId: string): Promise<string> {
+  return signedToken(secret, ENTRY_TOKEN_PURPOSE, [entryId]);
+}
+
+function offerWindowSeconds(env: Env): number {
+  const parsed = Number(env.WAITLIST_OFFER_TTL_SECONDS);
+  return Number.isSafeInteger(parsed) && parsed >= 60 ? parsed : DEFAULT_OFFER_WINDOW_SECONDS;
+}
+
+/** A DO refusal as the API error (RPC result types do not narrow on `ok`). */
+function refusal(result: object): ApiError {
+  const { code, message, details } = result as { code: ConstructorParameters<typeof ApiError>[0]; message: string; details: Record<string, unknown> };
+  return new ApiError(code, message, details);
+}

@@ -1,0 +1,249 @@
+/**
+ * Session waitlists: joining and positions, automatic offers when seats free (cancellation,
+ * expiry, decline, more capacity), accepting through the booking path, and staff tools.
+ */
+import { describe, expect, it } from "vitest";
+import { call, tokenFor } from "./helpers";
+import { availability, d1Lines, doLedger, nextClientIp, postBooking, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { makeBookableSession } from "./fixtures";
+import { acceptOffer, cancelBooking, currentOfferToken, d1Waitlist, entryOf, expireOffers, fullSession, join, joinBody } from "./waitlist-helpers";
+
+describe("joining a session's waitlist", () => {
+  it("puts a party in line with its position and a token; a repeat returns the same entry without the token", async () => {
+    const { session } = await fullSession([2]);
+    const body = joinBody(1, { preferredContact: "email", alternativeDates: ["2030-01-05"], notes: "Any evening" });
+    const first = await join(session.id, body);
+    expect(first.status).toBe(201);
+    expect(first.json.entry).toMatchObject({ sessionId: session.id, status: "waiting", position: 1, guestCount: 1, priority: "normal", alternativeDates: ["2030-01-05"] });
+    expect(first.json.token).toEqual(expect.any(String));
+
+    const repeat = await join(session.id, { ...body, email: body.email.toUpperCase() });
+    expect(repeat.status).toBe(200);
+    expect(repeat.json.entry.id).toBe(first.json.entry.id);
+    expect(repeat.json.token).toBeNull();
+
+    const me = await call("GET", `/api/v1/sessions/${session.id}/waitlist/me?token=${encodeURIComponent(first.json.token)}`);
+    expect(me.status).toBe(200);
+    expect(me.json).toMatchObject({ id: first.json.entry.id, position: 1 });
+    expect((await availability(session.id)).status).toBe("full");
+  });
+
+  it("refuses a party that fits now, one larger than the session, a bad body and a forged token", async () => {
+    const { session } = await makeBookableSession({ capacity: 3 });
+    const notNeeded = await join(session.id, joinBody(2));
+    expect(notNeeded.status).toBe(409);
+    expect(notNeeded.json.error).toMatchObject({ code: "WAITLIST_NOT_NEEDED", details: { availableSpots: 3 } });
+
+    const tooBig = await join(session.id, joinBody(4));
+    expect(tooBig.status).toBe(409);
+    expect(tooBig.json.error.code).toBe("INSUFFICIENT_CAPACITY");
+
+    const bad = await join(session.id, { email: "nope", guestCount: 0, alternativeDates: ["tomorrow"] });
+    expect(bad.status).toBe(400);
+    const paths = bad.json.error.details.issues.map((issue: { path: string }) => issue.path);
+    expect(paths).toEqual(expect.arrayContaining(["email", "guestCount", "firstName", "alternativeDates.0"]));
+
+    expect((await join("ses_missing", joinBody(1))).json.error.code).toBe("SESSION_NOT_FOUND");
+    const forged = await call("GET", `/api/v1/sessions/${session.id}/waitlist/me?token=wle_x.forged`);
+    expect(forged.status).toBe(404);
+    expect((await call("GET", `/api/v1/sessions/${session.id}/waitlist/me`)).status).toBe(401);
+  });
+
+  it("refuses an email that already has seats in the session", async () => {
+    const email = uniqueEmail("booked");
+    const { session, pricePence } = await fullSession([1]);
+    const other = await makeBookableSession({ capacity: 1 });
+    expect((await postBooking(singleBookingBody(other.session.id, 2500, { contact: { email, firstName: "A", lastName: "B" } }))).status).toBe(201);
+    expect((await join(other.session.id, joinBody(1, { email }))).json.error.code).toBe("DUPLICATE_BOOKING");
+    expect(pricePence).toBe(2000);
+    expect((await join(session.id, joinBody(1, { email }))).status).toBe(201);
+  });
+
+  it("keeps positions dense and in order of priority, then joining, under concurrent joins and leaves", async () => {
+    const { session } = await fullSession([1]);
+    const staff = await tokenFor("staff");
+    const priorities = Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? "high" : i % 5 === 0 ? "low" : "normal"));
+    const joined = await Promise.all(
+      priorities.map((priority) =>
+        priority === "normal"
+          ? join(session.id, joinBody(1))
+          : call("POST", "/api/v1/admin/waiting-lists", { token: staff, body: { sessionId: session.id, ...joinBody(1), priority } }),
+      ),
+    );
+    expect(joined.map((response) => response.status)).toEqual(priorities.map(() => 201));
+
+    const list = await call("GET", `/api/v1/admin/sessions/${session.id}/waiting-list`, { token: staff });
+    expect(list.status).toBe(200);
+    const entries = list.json.data as { id: string; position: number; priority: string; joinedAt: string }[];
+    expect(entries.map((entry) => entry.position)).toEqual(entries.map((_, i) => i + 1));
+    const rank = { high: 0, normal: 1, low: 2 } as Record<string, number>;
+    for (let i = 1; i < entries.length; i++) expect(rank[entries[i]!.priority]! >= rank[entries[i - 1]!.priority]!).toBe(true);
+
+    // Half leave at once, customers with their tokens and staff by id: the rest close ranks.
+    const leaving = joined.filter((_, i) => i % 2 === 0);
+    const left = await Promise.all(
+      leaving.map((response) =>
+        response.json.token
+          ? call("DELETE", `/api/v1/sessions/${session.id}/waitlist/me`, { headers: { "X-Waitlist-Token": response.json.token } })
+          : call("DELETE", `/api/v1/admin/waiting-lists/${response.json.entry.id}`, { token: staff }),
+      ),
+    );
+    expect(left.map((response) => response.status)).toEqual(leaving.map(() => 200));
+    expect(left.every((response) => response.json.status === "removed")).toBe(true);
+
+    const after = (await call("GET", `/api/v1/admin/sessions/${session.id}/waiting-list`, { token: staff })).json.data as { id: string; status: string; position: number | null }[];
+    const waiting = after.filter((entry) => entry.status === "waiting");
+    expect(waiting).toHaveLength(12);
+    expect(waiting.map((entry) => entry.position)).toEqual(waiting.map((_, i) => i + 1));
+    expect(waiting.map((entry) => entry.id)).toEqual(entries.filter((entry) => !leaving.some((l) => l.json.entry.id === entry.id)).map((entry) => entry.id));
+    expect((await availability(session.id)).waitlistLength).toBe(12);
+  });
+
+  it("only staff set a priority or use the staff routes", async () => {
+    const { session } = await fullSession([1]);
+    const customer = await tokenFor("customer");
+    expect((await call("GET", `/api/v1/admin/sessions/${session.id}/waiting-list`, { token: customer })).status).toBe(403);
+    expect((await call("POST", "/api/v1/admin/waiting-lists", { token: customer, body: { sessionId: session.id, ...joinBody(1) } })).status).toBe(403);
+    expect((await call("PUT", "/api/v1/admin/waiting-lists/wle_x/offer", { token: customer })).status).toBe(403);
+    expect((await call("GET", `/api/v1/admin/sessions/${session.id}/waiting-list`)).status).toBe(401);
+    const staff = await tokenFor("staff");
+    expect((await call("PUT", "/api/v1/admin/waiting-lists/wle_missing/offer", { token: staff })).json.error.code).toBe("WAITLIST_ENTRY_NOT_FOUND");
+  });
+});
+
+describe("automatic offers", () => {
+  it("offer chain: a cancellation offers the seat to #1, #1's offer expires and passes to #2, #2 accepts and is booked; nobody else could book it meanwhile", async () => {
+    const { session, bookings, pricePence } = await fullSession([1]);
+    const first = (await join(session.id, joinBody(1))).json.entry;
+    const second = (await join(session.id, joinBody(1))).json.entry;
+
+    expect((await cancelBooking(bookings[0]!)).status).toBe(200);
+    expect(await entryOf(session.id, first.id)).toMatchObject({ status: "offered", position: null, offersMade: 1 });
+    expect(await entryOf(session.id, second.id)).toMatchObject({ status: "waiting", position: 1 });
+    expect((await availability(session.id)).availableSpots).toBe(0);
+    expect((await postBooking(singleBookingBody(session.id, pricePence))).json.error.code).toBe("SESSION_FULL");
+
+    const firstToken = await currentOfferToken(session.id, first.id);
+    await expireOffers(session.id);
+    expect((await entryOf(session.id, first.id)).status).toBe("expired");
+    expect(await entryOf(session.id, second.id)).toMatchObject({ status: "offered", offersMade: 1 });
+    expect((await postBooking(singleBookingBody(session.id, pricePence))).json.error.code).toBe("SESSION_FULL");
+    const late = await acceptOffer(firstToken, pricePence);
+    expect(late.status).toBe(409);
+    expect(late.json.error).toMatchObject({ code: "OFFER_NOT_AVAILABLE", details: { status: "expired" } });
+
+    const secondToken = await currentOfferToken(session.id, second.id);
+    const offer = await call("GET", `/api/v1/waitlist-offers/${secondToken}`);
+    expect(offer.status).toBe(200);
+    expect(offer.json).toMatchObject({ totalAmountPence: pricePence, currency: "GBP", entry: { id: second.id, status: "offered" } });
+
+    const accepted = await acceptOffer(secondToken, pricePence);
+    expect(accepted.status).toBe(201);
+    expect(accepted.json.booking).toMatchObject({ status: "confirmed", source: "waitlist", guestCount: 1, customer: { email: second.email } });
+    expect(await entryOf(session.id, second.id)).toMatchObject({ status: "booked", bookingId: accepted.json.booking.id });
+    expect((await availability(session.id)).status).toBe("full");
+    expect(await d1Lines(session.id)).toEqual(await doLedger(session.id));
+
+    const again = await acceptOffer(secondToken, pricePence);
+    expect(again.json.error).toMatchObject({ code: "OFFER_NOT_AVAILABLE", details: { status: "booked", bookingId: accepted.json.booking.id } });
+    const projected = Object.fromEntries((await d1Waitlist(session.id)).map((row) => [row.id, row.status]));
+    expect(projected).toEqual({ [first.id]: "expired", [second.id]: "booked" });
+  });
+
+  it("skips a party that does not fit for the next one that does", async () => {
+    const { session, bookings } = await fullSession([1, 2]);
+    const pair = (await join(session.id, joinBody(2))).json.entry;
+    const single = (await join(session.id, joinBody(1))).json.entry;
+    await cancelBooking(bookings[0]!);
+    expect((await entryOf(session.id, pair.id)).status).toBe("waiting");
+    expect((await entryOf(session.id, single.id)).status).toBe("offered");
+    await cancelBooking(bookings[1]!);
+    expect((await entryOf(session.id, pair.id)).status).toBe("offered");
+    expect((await availability(session.id)).availableSpots).toBe(0);
+  });
+
+  it("a refused acceptance (wrong amount) leaves the offer open; a decline passes it on at once", async () => {
+    const { session, bookings, pricePence } = await fullSession([1]);
+    const first = (await join(session.id, joinBody(1))).json.entry;
+    const second = (await join(session.id, joinBody(1))).json.entry;
+    await cancelBooking(bookings[0]!);
+    const token = await currentOfferToken(session.id, first.id);
+
+    const tampered = await acceptOffer(token, pricePence - 1);
+    expect(tampered.status).toBe(422);
+    expect(tampered.json.error.code).toBe("AMOUNT_MISMATCH");
+    expect((await entryOf(session.id, first.id)).status).toBe("offered");
+
+    const declined = await call("POST", `/api/v1/waitlist-offers/${token}/decline`);
+    expect(declined.status).toBe(200);
+    expect(declined.json.status).toBe("declined");
+    expect((await entryOf(session.id, second.id)).status).toBe("offered");
+    expect((await call("POST", `/api/v1/waitlist-offers/${token}/decline`)).json.error.code).toBe("OFFER_NOT_AVAILABLE");
+    expect((await call("GET", "/api/v1/waitlist-offers/not-a-token")).status).toBe(404);
+  });
+
+  it("staff can offer out of order when the party fits, and removing an offered entry passes its seats on", async () => {
+    const { session, bookings } = await fullSession([1, 1]);
+    const staff = await tokenFor("staff");
+    const first = (await join(session.id, joinBody(1))).json.entry;
+    const second = (await join(session.id, joinBody(1))).json.entry;
+    const third = (await join(session.id, joinBody(1))).json.entry;
+
+    const full = await call("PUT", `/api/v1/admin/waiting-lists/${third.id}/offer`, { token: staff });
+    expect(full.status).toBe(409);
+    expect(full.json.error.code).toBe("SESSION_FULL");
+
+    await cancelBooking(bookings[0]!);
+    expect((await entryOf(session.id, first.id)).status).toBe("offered");
+    await cancelBooking(bookings[1]!);
+    expect((await entryOf(session.id, second.id)).status).toBe("offered");
+
+    const removed = await call("DELETE", `/api/v1/admin/waiting-lists/${first.id}`, { token: staff });
+    expect(removed.json.status).toBe("removed");
+    expect((await entryOf(session.id, third.id)).status).toBe("offered");
+    const notWaiting = await call("PUT", `/api/v1/admin/waiting-lists/${third.id}/offer`, { token: staff });
+    expect(notWaiting.json.error.code).toBe("OFFER_NOT_AVAILABLE");
+  });
+
+  it("more capacity is offered down the line", async () => {
+    const { session } = await fullSession([2]);
+    const admin = await tokenFor("admin");
+    const entries = [(await join(session.id, joinBody(2))).json.entry, (await join(session.id, joinBody(1))).json.entry];
+    const raised = await call("PATCH", `/api/v1/admin/sessions/${session.id}`, { token: admin, body: { capacity: 5 } });
+    expect(raised.status).toBe(200);
+    for (const entry of entries) expect((await entryOf(session.id, entry.id)).status).toBe("offered");
+    const lowered = await call("PATCH", `/api/v1/admin/sessions/${session.id}`, { token: admin, body: { capacity: 4 } });
+    expect(lowered.json.error.code).toBe("IN_USE");
+  });
+
+  it("an offer never runs past the session's start and is shorter when the session is near", async () => {
+    const { session } = await fullSession([1], { startsInHours: 3 });
+    const entry = (await join(session.id, joinBody(1))).json.entry;
+    const staff = await tokenFor("staff");
+    await call("DELETE", `/api/v1/admin/waiting-lists/${entry.id}`, { token: staff });
+    const next = (await join(session.id, joinBody(1))).json.entry;
+    const booking = (await call("GET", `/api/v1/admin/bookings?sessionId=${session.id}`, { token: staff })).json.data[0];
+    await call("POST", `/api/v1/bookings/${booking.id}/cancel`, { token: staff });
+    const offered = await entryOf(session.id, next.id);
+    expect(offered.status).toBe("offered");
+    const window = offered.offer!.expiresAt - Date.now();
+    expect(window).toBeLessThanOrEqual(session.startsAt.getTime() - Date.now());
+    expect(window).toBeLessThan(2 * 3600_000);
+    expect(window).toBeGreaterThan(60 * 60_000);
+  });
+
+  it("seats held for offers are never sold to others under a burst of bookings", async () => {
+    const { session, bookings, pricePence } = await fullSession([1, 1, 1]);
+    const waiting = [];
+    for (let i = 0; i < 3; i++) waiting.push((await join(session.id, joinBody(1))).json.entry);
+    const burst = Promise.all(Array.from({ length: 20 }, () => postBooking(singleBookingBody(session.id, pricePence), { ip: nextClientIp() })));
+    await Promise.all(bookings.map((booking) => cancelBooking(booking)));
+    const results = await burst;
+    const sold = results.filter((response) => response.status === 201).length;
+    const offered = (await Promise.all(waiting.map((entry) => entryOf(session.id, entry.id)))).filter((entry) => entry.status === "offered").length;
+    // Each freed seat went either to a booking that got in first or to an offer, never both.
+    expect(sold + offered).toBe(3);
+    const live = await sessionStub(session.id).availability();
+    expect(live.booked + live.held).toBe(3);
+  });
+});
