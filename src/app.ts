@@ -17,6 +17,7 @@ import { adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
 import { holdRoutes } from "./routes/holds";
+import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
 
@@ -45,6 +46,7 @@ export function createApp() {
   app.route("/api/v1", catalogRoutes);
   app.route("/api/v1/sessions", waitlistRoutes);
   app.route("/api/v1/waitlist-offers", waitlistOfferRoutes);
+  app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
   app.route("/api/v1/admin", adminRoutes);

@@ -69,3 +69,14 @@ export async function d1Waitlist(sessionId: string) {
     .all<{ id: string; status: string; offersMade: number; bookingId: string | null }>();
   return results;
 }
+
+/** Polls until `check` returns something truthy (work left to waitUntil or a Queue), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("waitFor: condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

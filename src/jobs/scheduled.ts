@@ -2,6 +2,7 @@
 import { getDb } from "../db/client";
 import type { Env } from "../env";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
+import { notifyInterestedCustomers } from "../services/course-interest";
 import { reconcileLedgers } from "./reconcile";
 
 export const HOURLY = "0 * * * *";
@@ -11,8 +12,12 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   const now = new Date(controller.scheduledTime);
   switch (controller.cron) {
     case HOURLY: {
-      const [purged, reconciled] = await Promise.all([purgeExpiredIdempotencyKeys(db, now), reconcileLedgers(env, db, now)]);
-      console.log(JSON.stringify({ level: "info", msg: "hourly jobs", purgedIdempotencyKeys: purged, ...reconciled }));
+      const [purged, reconciled, notifiedInterest] = await Promise.all([
+        purgeExpiredIdempotencyKeys(db, now),
+        reconcileLedgers(env, db, now),
+        notifyInterestedCustomers(env, db, now),
+      ]);
+      console.log(JSON.stringify({ level: "info", msg: "hourly jobs", purgedIdempotencyKeys: purged, notifiedInterest, ...reconciled }));
       return;
     }
     default:

@@ -64,6 +64,7 @@ export interface GeneratedSession {
 /** What a generation run did. Counts are rows actually changed. */
 export interface GenerationReport {
   patternId: string;
+  classId: string;
   timeZone: string;
   /** Occurrences the pattern expands to, past ones included. */
   occurrences: number;
@@ -220,6 +221,7 @@ export async function generateSessionsForPattern(db: Db, patternId: string, opti
   const touched = new Set([...updates, ...creates].filter((step) => changed(step.main) > 0).map((step) => step.id));
   return {
     patternId,
+    classId: pattern.classId,
     timeZone,
     occurrences: expansion.occurrences.length,
     created: creates.filter((step) => changed(step.main) > 0).length,

@@ -18,6 +18,7 @@ import { hasNoDuplicates, invalidReference } from "../../lib/references";
 import { adminOnly, staffOrAdmin } from "./access";
 import { assertExpanded, generateSessionsForPattern, loadPattern, patternSpec } from "../../services/session-generation";
 import { sessionSeatGuard } from "../../services/availability";
+import { notifyInterestAfterStaffing } from "../../services/course-interest";
 import { assertQualified, batchSql } from "../../services/staff-assignment";
 
 const DEFAULT_MAX_OCCURRENCES = 500;
@@ -166,6 +167,7 @@ const PreviewSchema = z
 const GenerationReportSchema = z
   .object({
     patternId: z.string(),
+    classId: z.string(),
     timeZone: z.string(),
     occurrences: z.number().int().openapi({ description: "Occurrences the pattern expands to, past ones included" }),
     created: z.number().int(),
@@ -484,6 +486,7 @@ export const schedulePatternRoutes = createRouter()
         maxOccurrences: maxOccurrences(c.env),
         seats: sessionSeatGuard(c.env, db),
       });
+      c.executionCtx.waitUntil(notifyInterestAfterStaffing(c.env, db, report.classId));
       return c.json(report, 200);
     },
   );

@@ -15,6 +15,7 @@ import { decodeCursor, toPage } from "../../lib/pagination";
 import { invalidReference } from "../../lib/references";
 import { adminOnly, staffOrAdmin } from "./access";
 import { changeCapacity } from "../../services/availability";
+import { notifyInterestAfterStaffing } from "../../services/course-interest";
 import { assignStaff, insertSessionWithStaff, staffOfSessions } from "../../services/staff-assignment";
 
 const PersonRef = z.object({ id: z.string(), firstName: z.string(), lastName: z.string() }).openapi("StaffRef");
@@ -212,6 +213,7 @@ export const sessionAdminRoutes = createRouter()
         },
         { instructorId: input.instructorId ?? null, assistantIds: input.assistantIds ?? [] },
       );
+      if (input.instructorId) c.executionCtx.waitUntil(notifyInterestAfterStaffing(c.env, db, klass.id));
       return c.json(await sessionView(db, id), 201);
     },
   )
@@ -308,8 +310,11 @@ export const sessionAdminRoutes = createRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const db = getDb(c.env.DB);
-      await assignStaff(db, id, c.req.valid("json"));
-      return c.json(await sessionView(db, id), 200);
+      const assignment = c.req.valid("json");
+      await assignStaff(db, id, assignment);
+      const session = await sessionView(db, id);
+      if (assignment.instructorId) c.executionCtx.waitUntil(notifyInterestAfterStaffing(c.env, db, session.classId));
+      return c.json(session, 200);
     },
   );
 
