@@ -43,6 +43,34 @@ CREATE TABLE `booking_attempts` (
 CREATE INDEX `booking_attempts_created_idx` ON `booking_attempts` (`created_at`);--> statement-breakpoint
 CREATE INDEX `booking_attempts_outcome_idx` ON `booking_attempts` (`outcome`,`error_code`,`created_at`);--> statement-breakpoint
 CREATE INDEX `booking_attempts_email_idx` ON `booking_attempts` (`email`,`created_at`);--> statement-breakpoint
+CREATE TABLE `booking_communications` (
+	`id` text PRIMARY KEY NOT NULL,
+	`booking_id` text,
+	`waitlist_entry_id` text,
+	`session_id` text,
+	`class_id` text,
+	`recipient_email` text NOT NULL,
+	`type` text NOT NULL,
+	`channel` text NOT NULL,
+	`status` text NOT NULL,
+	`subject` text,
+	`content` text,
+	`template` text,
+	`template_version` integer,
+	`provider` text,
+	`provider_message_id` text,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`last_error` text,
+	`claimed_until` integer,
+	`requested_at` integer NOT NULL,
+	`sent_at` integer,
+	`failed_at` integer,
+	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `booking_communications_booking_idx` ON `booking_communications` (`booking_id`,`requested_at`);--> statement-breakpoint
+CREATE INDEX `booking_communications_waitlist_entry_idx` ON `booking_communications` (`waitlist_entry_id`);--> statement-breakpoint
 CREATE TABLE `booking_decisions` (
 	`reservation_id` text PRIMARY KEY NOT NULL,
 	`decision` text NOT NULL,

@@ -27,6 +27,8 @@ export interface Env {
   JWT_SECRET: string;
   MAX_OCCURRENCES_PER_PATTERN: string;
   MAX_BODY_BYTES: string;
+  /** Which notification provider delivers messages: "record" (default) records them in booking_communications. */
+  NOTIFICATION_PROVIDER: string;
 }
 
 export type Role = "customer" | "staff" | "admin";

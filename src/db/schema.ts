@@ -531,3 +531,52 @@ export const courseInterest = sqliteTable(
   },
   (t) => [uniqueIndex("course_interest_uq").on(t.courseId, t.cityKey, t.email), index("course_interest_pending_idx").on(t.courseId, t.notifiedAt)],
 );
+
+export const COMMUNICATION_STATUSES = ["pending", "sent", "failed"] as const;
+export const COMMUNICATION_CHANNELS = ["email", "sms"] as const;
+
+/**
+ * Every notification sent (or attempted) about a booking or a waitlist entry, written by the
+ * notifications consumer (src/jobs/notifications-consumer.ts). The id is the notification
+ * request's id, so a redelivered request finds its row and sends nothing twice. `pending` rows are
+ * claimed for sending until `claimed_until`; `failed` is final (dead-lettered). Link tokens in
+ * `content` are masked. No foreign keys: a message may be recorded before the booking's
+ * projection reaches D1.
+ */
+export const bookingCommunications = sqliteTable(
+  "booking_communications",
+  {
+    id: text("id").primaryKey(),
+    bookingId: text("booking_id"),
+    waitlistEntryId: text("waitlist_entry_id"),
+    sessionId: text("session_id"),
+    classId: text("class_id"),
+    recipientEmail: text("recipient_email").notNull(),
+    /** The notification kind (OFFER_MADE, BOOKING_CONFIRMED …). */
+    type: text("type").notNull(),
+    channel: text("channel", { enum: COMMUNICATION_CHANNELS }).notNull(),
+    status: text("status", { enum: COMMUNICATION_STATUSES }).notNull(),
+    /** Null only when the request could not be rendered (its data was invalid). */
+    subject: text("subject"),
+    content: text("content"),
+    template: text("template"),
+    templateVersion: integer("template_version"),
+    provider: text("provider"),
+    providerMessageId: text("provider_message_id"),
+    /** Send attempts so far (claims), including the one in progress. */
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    /** While in the future, one delivery is sending this message and others keep off. */
+    claimedUntil: integer("claimed_until", { mode: "timestamp_ms" }),
+    /** When the producer asked for the message. */
+    requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+    failedAt: integer("failed_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("booking_communications_booking_idx").on(t.bookingId, t.requestedAt),
+    index("booking_communications_waitlist_entry_idx").on(t.waitlistEntryId),
+  ],
+);

@@ -45,6 +45,7 @@ export function callerOf(c: Context<AppEnv>): Caller {
     clientKey: c.req.header("CF-Connecting-IP") ?? "unknown",
     idempotency: c.get("idempotency"),
     requestId: c.get("requestId"),
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
   };
 }
 

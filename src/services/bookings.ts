@@ -18,6 +18,7 @@ import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
 import { type AttemptFields, audited } from "./audit";
 import { type BookingContext, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
+import { notifyBooking } from "./booking-notifications";
 import { recordDemandSignal } from "./demand";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
 import { bookSeats, cancelAll, type SeatRequest } from "./seat-coordinator";
@@ -31,6 +32,8 @@ export interface Caller {
   clientKey: string;
   idempotency: { scope: string; key: string; seed: string } | undefined;
   requestId: string;
+  /** Runs work after the response (the request's `waitUntil`); without it the work is awaited. */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 export interface NewBooking {
@@ -76,11 +79,19 @@ export async function createBooking(caller: Caller, input: NewBooking) {
     source: input.source ?? null,
     ...whoAttempts(caller, "guest"),
   };
-  return audited(caller.db, fields, async (note) => {
+  const result = await audited(caller.db, fields, async (note) => {
     const result = await book(caller, { ...input, contact: { ...input.contact, email } }, (expected) => note({ expectedAmountPence: expected }));
     note({ bookingId: result.booking.id });
     return result;
   });
+  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CONFIRMED", result.booking));
+  return result;
+}
+
+/** Hands work that must not delay the response to `waitUntil`, or awaits it when there is none. */
+async function afterResponse(caller: Caller, work: Promise<unknown>): Promise<void> {
+  if (caller.waitUntil) caller.waitUntil(work);
+  else await work;
 }
 
 async function book(caller: Caller, input: NewBooking, noteExpected: (pence: number) => void) {
@@ -359,7 +370,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     source: booking.source,
     ...whoAttempts(caller, "manage-token"),
   };
-  return audited(caller.db, fields, async () => {
+  const cancelled = await audited(caller.db, fields, async () => {
     if (booking.status === "cancelled") return booking;
     const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
     if (!isStaff(caller.principal) && firstStart <= Date.now()) {
@@ -372,6 +383,9 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     await cancelAll(caller.env, [...sessionIds].map((id) => ({ id })), booking.id, reservationId);
     return (await getBooking(caller.db, booking.id)) ?? booking;
   });
+  // Also for a repeat cancel: the request id makes it one message, and a lost first send is made good.
+  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CANCELLED", cancelled));
+  return cancelled;
 }
 
 export function selectionIds(selection: SessionSelection): string[] {

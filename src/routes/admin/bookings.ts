@@ -1,12 +1,15 @@
-/** Staff view of bookings: filter by session, class, email, status and booking date. */
+/** Staff view of bookings: filter by session, class, email, status and booking date; each booking's messages. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
-import { BOOKING_STATUSES, bookings, customers } from "../../db/schema";
-import { createRouter, errorResponses, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
+import { BOOKING_STATUSES, bookings, COMMUNICATION_CHANNELS, COMMUNICATION_STATUSES, customers } from "../../db/schema";
+import { ApiError, notFound } from "../../errors";
+import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { staffOrAdmin } from "./access";
 import { bookingLines, toBookingView } from "../../services/bookings";
+import { type Communication, communicationsForBooking } from "../../services/communications";
+import { NOTIFICATION_KINDS } from "../../services/notifications";
 import { BookingSchema, toBookingResponse } from "../booking-schemas";
 
 const ListQuery = PaginationQuery.extend({
@@ -17,6 +20,49 @@ const ListQuery = PaginationQuery.extend({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked at or after (ISO 8601)" }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked before (ISO 8601)" }),
 });
+
+const CommunicationSchema = z
+  .object({
+    id: z.string().openapi({ description: "The notification request's id, its idempotency key", example: "booking-confirmed:bkg_0123" }),
+    bookingId: z.string().nullable(),
+    waitlistEntryId: z.string().nullable(),
+    sessionId: z.string().nullable(),
+    classId: z.string().nullable(),
+    recipientEmail: z.string(),
+    type: z.string().openapi({ description: `The notification kind: ${NOTIFICATION_KINDS.join(", ")}` }),
+    channel: z.enum(COMMUNICATION_CHANNELS),
+    status: z.enum(COMMUNICATION_STATUSES).openapi({ description: "pending (being sent or waiting to retry), sent, or failed (given up on)" }),
+    subject: z.string().nullable().openapi({ description: "Null when the request's data could not be rendered" }),
+    content: z.string().nullable().openapi({ description: "Plain text as sent, with link tokens masked" }),
+    template: z.string().nullable(),
+    templateVersion: z.number().int().nullable(),
+    provider: z.string().nullable(),
+    providerMessageId: z.string().nullable(),
+    attempts: z.number().int().openapi({ description: "Send attempts so far" }),
+    lastError: z.string().nullable(),
+    requestedAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().nullable(),
+    failedAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Communication");
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+const toCommunication = ({ claimedUntil: _claimedUntil, ...row }: Communication) => ({
+  ...row,
+  requestedAt: row.requestedAt.toISOString(),
+  sentAt: iso(row.sentAt),
+  failedAt: iso(row.failedAt),
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+const badCursor = () =>
+  new ApiError("VALIDATION_FAILED", "Invalid query. cursor: not a cursor from this API", {
+    location: "query",
+    issues: [{ path: "cursor", message: "not a cursor from this API", code: "custom" }],
+  });
 
 export const adminBookingRoutes = createRouter().openapi(
   createRoute({
@@ -70,5 +116,32 @@ export const adminBookingRoutes = createRouter().openapi(
       },
       200,
     );
+  },
+).openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/communications",
+    tags: ["Admin: bookings"],
+    summary: "A booking's notifications, oldest first (in the order they were requested)",
+    description: "Every message sent or attempted about the booking, with its status, attempts and last error.",
+    ...staffOrAdmin,
+    request: { params: IdParam("Booking", "bkg_0123"), query: PaginationQuery },
+    responses: { 200: jsonResponse(page(CommunicationSchema), "A page of communications"), ...errorResponses(400, 401, 403, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    let after: { requestedAt: Date; id: string } | undefined;
+    if (cursor) {
+      const [requestedAtMs, afterId] = decodeCursor(cursor, 2);
+      if (typeof requestedAtMs !== "number" || !Number.isSafeInteger(requestedAtMs) || typeof afterId !== "string") throw badCursor();
+      after = { requestedAt: new Date(requestedAtMs), id: afterId };
+    }
+    const db = getDb(c.env.DB);
+    const booking = await db.query.bookings.findFirst({ columns: { id: true }, where: eq(bookings.id, id) });
+    if (!booking) throw notFound("Booking", id);
+    const rows = await communicationsForBooking(db, id, { limit: limit + 1, after });
+    const { data, nextCursor } = toPage(rows, limit, (row) => [row.requestedAt.getTime(), row.id]);
+    return c.json({ data: data.map(toCommunication), nextCursor }, 200);
   },
 );

@@ -1,0 +1,247 @@
+/**
+ * Notification templates: what each kind of notification says, as plain text. Pure: a kind, its
+ * data and the recipient in, a subject and a body out. Each kind's `data` is checked by its zod
+ * schema first; data that does not fit is a permanent failure the caller records, never a crash.
+ *
+ * Plain text only: every value is reduced to one line without control characters, so nothing in
+ * the data can add lines to the body or headers to the subject. Money is integer pence shown as
+ * pounds (£12.50); instants are shown in the studio's IANA zone when the data gives one, else UTC.
+ */
+import { DateTime, IANAZone } from "luxon";
+import { z } from "zod";
+
+/** An instant: epoch milliseconds, or an ISO 8601 date-time with an offset (`2026-03-14T18:00:00Z`). */
+const Instant = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))]);
+const Text = z.string().trim().min(1).max(200);
+const TimeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), "an IANA time zone such as Europe/London");
+/** A path on this service (`/api/v1/bookings/…`), never an absolute URL to somewhere else. */
+const LinkPath = z.string().max(2048).regex(/^\/(?!\/)\S*$/, "a path starting with /");
+const Pence = z.number().int().nonnegative();
+const Seats = z.number().int().min(1).max(1000);
+const Currency = z.literal("GBP").default("GBP");
+
+/** Fields every kind may carry: where the class is, and the studio's zone for showing times. */
+const Place = {
+  className: Text,
+  studioName: Text.optional(),
+  timeZone: TimeZone.optional(),
+};
+
+const BookedSession = z.object({ sessionId: z.string().max(64).optional(), startsAt: Instant });
+
+/** What each kind's `data` must hold. Unknown extra fields are ignored. */
+export const NOTIFICATION_DATA = {
+  OFFER_MADE: z.object({
+    ...Place,
+    sessionStartsAt: Instant,
+    seats: Seats,
+    offerExpiresAt: Instant,
+    acceptLinkPath: LinkPath,
+    totalAmountPence: Pence.optional(),
+    currency: Currency,
+  }),
+  OFFER_EXPIRING: z.object({
+    ...Place,
+    sessionStartsAt: Instant,
+    offerExpiresAt: Instant,
+    acceptLinkPath: LinkPath,
+  }),
+  OFFER_EXPIRED: z.object({
+    ...Place,
+    sessionStartsAt: Instant,
+  }),
+  BOOKING_CONFIRMED: z.object({
+    ...Place,
+    sessions: z.array(BookedSession).min(1).max(1000),
+    seats: Seats,
+    totalAmountPence: Pence,
+    currency: Currency,
+    manageLinkPath: LinkPath,
+  }),
+  BOOKING_CANCELLED: z.object({
+    ...Place,
+    /** May be empty when the booking's lines are not known. */
+    sessions: z.array(BookedSession).max(1000),
+    seats: Seats,
+    totalAmountPence: Pence.optional(),
+    currency: Currency,
+    manageLinkPath: LinkPath.optional(),
+  }),
+  TRAINER_AVAILABLE: z.object({
+    ...Place,
+    sessionStartsAt: Instant.optional(),
+    cityName: Text.optional(),
+    bookLinkPath: LinkPath.optional(),
+  }),
+} as const;
+
+export type TemplateKind = keyof typeof NOTIFICATION_DATA;
+/** What a producer puts in `data` for a kind (before defaults and conversions). */
+export type NotificationDataInput<K extends TemplateKind> = z.input<(typeof NOTIFICATION_DATA)[K]>;
+type Data<K extends TemplateKind> = z.output<(typeof NOTIFICATION_DATA)[K]>;
+
+export interface TemplateInput {
+  kind: TemplateKind;
+  data: unknown;
+  recipient: { firstName?: string | null | undefined };
+  bookingId?: string | null | undefined;
+}
+
+export interface RenderedNotification {
+  subject: string;
+  text: string;
+  template: { name: string; version: number };
+}
+
+export type RenderResult = { ok: true; message: RenderedNotification } | { ok: false; error: string };
+
+/** Renders a notification, or says which data fields are missing or wrong. */
+export function renderNotification(input: TemplateInput): RenderResult {
+  const parsed = NOTIFICATION_DATA[input.kind].safeParse(input.data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "data"}: ${issue.message}`);
+    return { ok: false, error: `Invalid ${input.kind} data: ${problems.join("; ")}` };
+  }
+  const context: Context = { greeting: greetingFor(input.recipient.firstName), bookingId: input.bookingId ? line(input.bookingId) : null };
+  // TEMPLATES pairs each kind with its own data type, which the parse above has just checked.
+  const template = TEMPLATES[input.kind] as (data: unknown, context: Context) => Omit<RenderedNotification, "template">;
+  const { subject, text } = template(parsed.data, context);
+  return { ok: true, message: { subject: line(subject), text, template: { name: TEMPLATE_NAMES[input.kind], version: TEMPLATE_VERSION } } };
+}
+
+/** Bumped when any wording changes, so a recorded message says which text it was sent with. */
+export const TEMPLATE_VERSION = 1;
+
+const TEMPLATE_NAMES: Record<TemplateKind, string> = {
+  OFFER_MADE: "offer-made",
+  OFFER_EXPIRING: "offer-expiring",
+  OFFER_EXPIRED: "offer-expired",
+  BOOKING_CONFIRMED: "booking-confirmed",
+  BOOKING_CANCELLED: "booking-cancelled",
+  TRAINER_AVAILABLE: "trainer-available",
+};
+
+interface Context {
+  greeting: string;
+  bookingId: string | null;
+}
+
+/** How many sessions a message lists before summarising the rest. */
+const LISTED_SESSIONS = 10;
+
+const TEMPLATES: { [K in TemplateKind]: (data: Data<K>, context: Context) => { subject: string; text: string } } = {
+  OFFER_MADE: (data, { greeting }) => ({
+    subject: `A place is free: ${line(data.className)}, ${shortWhen(data.sessionStartsAt, data.timeZone)}`,
+    text: body(
+      greeting,
+      `A place has opened up for you from the waitlist for ${line(data.className)} on ${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}.`,
+      `We are holding ${seats(data.seats)} for you until ${when(data.offerExpiresAt, data.timeZone)}.` +
+        (data.totalAmountPence === undefined ? "" : ` Price: ${formatPence(data.totalAmountPence)}.`),
+      `Claim your place: ${data.acceptLinkPath}`,
+      "If it is not claimed by then, the place goes to the next person on the waitlist.",
+    ),
+  }),
+  OFFER_EXPIRING: (data, { greeting }) => ({
+    subject: `Reminder: your place on ${line(data.className)} is held until ${shortWhen(data.offerExpiresAt, data.timeZone)}`,
+    text: body(
+      greeting,
+      `The place we are holding for you on ${line(data.className)} (${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}) ` +
+        `is released at ${when(data.offerExpiresAt, data.timeZone)}.`,
+      `Claim it now: ${data.acceptLinkPath}`,
+    ),
+  }),
+  OFFER_EXPIRED: (data, { greeting }) => ({
+    subject: `Your held place on ${line(data.className)} has been released`,
+    text: body(
+      greeting,
+      `The place we held for you on ${line(data.className)} (${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}) ` +
+        "was not claimed in time, so it has gone to the next person on the waitlist.",
+      "If you would still like to come, you can join the waitlist again or choose another date.",
+    ),
+  }),
+  BOOKING_CONFIRMED: (data, { greeting, bookingId }) => ({
+    subject: `Booking confirmed: ${line(data.className)}, ${shortWhen(firstStart(data.sessions), data.timeZone)}`,
+    text: body(
+      greeting,
+      `Your booking for ${line(data.className)}${at(data.studioName)} is confirmed.`,
+      sessionList(data.sessions, data.timeZone),
+      `Seats: ${data.seats}\nTotal paid: ${formatPence(data.totalAmountPence)}`,
+      bookingId ? `Booking reference: ${bookingId}` : null,
+      `View or cancel your booking: ${data.manageLinkPath}`,
+    ),
+  }),
+  BOOKING_CANCELLED: (data, { greeting, bookingId }) => ({
+    subject: `Booking cancelled: ${line(data.className)}` + (data.sessions.length > 0 ? `, ${shortWhen(firstStart(data.sessions), data.timeZone)}` : ""),
+    text: body(
+      greeting,
+      `Your booking for ${line(data.className)}${at(data.studioName)}${bookingId ? ` (reference ${bookingId})` : ""} has been cancelled, ` +
+        `and its ${seats(data.seats)} released.`,
+      data.sessions.length > 0 ? sessionList(data.sessions, data.timeZone) : null,
+      data.totalAmountPence === undefined ? null : `Booking total: ${formatPence(data.totalAmountPence)}`,
+      data.manageLinkPath ? `View the booking: ${data.manageLinkPath}` : null,
+    ),
+  }),
+  TRAINER_AVAILABLE: (data, { greeting }) => ({
+    subject: `${line(data.className)} can now be booked`,
+    text: body(
+      greeting,
+      `You asked us to let you know when ${line(data.className)}${data.cityName ? ` in ${line(data.cityName)}` : ""} could be booked: ` +
+        "an instructor is now assigned.",
+      data.sessionStartsAt === undefined ? null : `Next session: ${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}`,
+      data.bookLinkPath ? `Book now: ${data.bookLinkPath}` : null,
+    ),
+  }),
+};
+
+/** Paragraphs separated by blank lines; absent ones left out. */
+function body(...paragraphs: (string | null)[]): string {
+  return paragraphs.filter((paragraph): paragraph is string => paragraph !== null).join("\n\n") + "\n";
+}
+
+function greetingFor(firstName: string | null | undefined): string {
+  const name = firstName ? line(firstName) : "";
+  return name ? `Hi ${name},` : "Hello,";
+}
+
+const at = (studioName: string | undefined) => (studioName ? ` at ${line(studioName)}` : "");
+const seats = (count: number) => (count === 1 ? "1 seat" : `${count} seats`);
+
+const firstStart = (sessions: { startsAt: number }[]) => Math.min(...sessions.map((session) => session.startsAt));
+
+function sessionList(sessions: { startsAt: number }[], zone: string | undefined): string {
+  const sorted = [...sessions].sort((a, b) => a.startsAt - b.startsAt);
+  const lines = sorted.slice(0, LISTED_SESSIONS).map((session) => `- ${when(session.startsAt, zone)}`);
+  if (sorted.length > LISTED_SESSIONS) lines.push(`- and ${sorted.length - LISTED_SESSIONS} more`);
+  return `${sorted.length === 1 ? "Session" : `Sessions (${sorted.length})`}:\n${lines.join("\n")}`;
+}
+
+/** One line of plain text: control characters (newlines included) become spaces. */
+export function line(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/ {2,}/g, " ").trim();
+}
+
+const poundFormat = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP" });
+
+/** Integer pence as pounds: 1250 → "£12.50". */
+export function formatPence(pence: number): string {
+  return poundFormat.format(pence / 100);
+}
+
+/** An instant on the studio's wall clock with its zone: "Saturday 14 March 2026, 18:00 GMT". */
+export function when(epochMs: number, zone: string | undefined): string {
+  return DateTime.fromMillis(epochMs, { zone: zone ?? "UTC" }).setLocale("en-GB").toFormat("cccc d LLLL yyyy, HH:mm ZZZZ");
+}
+
+/** The short form for subjects: "Sat 14 Mar, 18:00". */
+export function shortWhen(epochMs: number, zone: string | undefined): string {
+  return DateTime.fromMillis(epochMs, { zone: zone ?? "UTC" }).setLocale("en-GB").toFormat("ccc d LLL, HH:mm");
+}
+
+/**
+ * The text to keep on record: the values of `token`-like query parameters in links are masked,
+ * so a stored message never holds a credential (a booking's manage token, an offer token).
+ */
+export function maskLinkTokens(text: string): string {
+  return text.replace(/([?&][^=&\s#]*token=)[^&\s#]+/gi, "$1[redacted]");
+}

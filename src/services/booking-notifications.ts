@@ -1,0 +1,70 @@
+/**
+ * BOOKING_CONFIRMED and BOOKING_CANCELLED notification requests for a booking. Their ids are
+ * `booking-confirmed:<bookingId>` and `booking-cancelled:<bookingId>`, so a replayed or retried
+ * request, or a second cancel, never sends the same message twice.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { classes, studios } from "../db/schema";
+import type { Env } from "../env";
+import { manageTokenFor } from "../lib/tokens";
+import type { BookingView } from "./bookings";
+import { type NotificationRequest, queueNotifications, type TypedNotificationRequest } from "./notifications";
+
+type BookingKind = "BOOKING_CONFIRMED" | "BOOKING_CANCELLED";
+
+const ID_PREFIX: Record<BookingKind, string> = { BOOKING_CONFIRMED: "booking-confirmed", BOOKING_CANCELLED: "booking-cancelled" };
+
+/** The deterministic request id of a booking's notification. */
+export const bookingNotificationId = (kind: BookingKind, bookingId: string) => `${ID_PREFIX[kind]}:${bookingId}`;
+
+/**
+ * Queues the notification for a booking. Never throws: like events, a notification that cannot be
+ * queued is logged, and the booking or cancellation it reports stands.
+ */
+export async function notifyBooking(env: Pick<Env, "NOTIFICATIONS" | "JWT_SECRET">, db: Db, kind: BookingKind, booking: BookingView): Promise<void> {
+  try {
+    const request = await bookingNotification(env, db, kind, booking);
+    if (request) await queueNotifications(env, [request]);
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "could not build booking notification", kind, bookingId: booking.id, error: String(error) }));
+  }
+}
+
+/** The request for a booking, with its class, studio and zone read from D1; undefined for an unknown class. */
+export async function bookingNotification(
+  env: Pick<Env, "JWT_SECRET">,
+  db: Db,
+  kind: BookingKind,
+  booking: BookingView,
+): Promise<NotificationRequest | undefined> {
+  const [place] = await db
+    .select({ className: classes.name, studioName: studios.name, timeZone: studios.timeZone })
+    .from(classes)
+    .innerJoin(studios, eq(studios.id, classes.studioId))
+    .where(eq(classes.id, booking.classId));
+  if (!place) return undefined;
+  // The manage token is derived from the booking id, so the cancellation can carry it as well.
+  const manageToken = await manageTokenFor(env.JWT_SECRET, booking.id);
+  const request: TypedNotificationRequest<BookingKind> = {
+    id: bookingNotificationId(kind, booking.id),
+    kind,
+    recipient: { email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
+    channel: "email",
+    bookingId: booking.id,
+    sessionId: booking.lines.length === 1 ? booking.lines[0]!.sessionId : null,
+    classId: booking.classId,
+    data: {
+      className: place.className,
+      studioName: place.studioName,
+      timeZone: place.timeZone,
+      sessions: booking.lines.map((line) => ({ sessionId: line.sessionId, startsAt: line.startsAt })),
+      seats: booking.guestCount,
+      totalAmountPence: booking.totalAmountPence,
+      currency: "GBP",
+      manageLinkPath: `/api/v1/bookings/${encodeURIComponent(booking.id)}?token=${manageToken}`,
+    },
+    requestedAt: Date.now(),
+  };
+  return request;
+}
