@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { call, tokenFor } from "./helpers";
 import { nextClientIp, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeCity, makeClass, makeRole, makeSession, makeStaff, makeStudio } from "./fixtures";
-import { waitFor } from "./waitlist-helpers";
+import { messageTo, sentMessages, waitFor } from "./waitlist-helpers";
 
 function register(body: unknown, token?: string) {
   return call("POST", "/api/v1/demand/waitlist", { body, ...(token ? { token } : {}), headers: { "CF-Connecting-IP": nextClientIp() } });
@@ -99,6 +99,11 @@ describe("notify me when a course can be booked", () => {
     await worker.scheduled({ cron: "0 * * * *", scheduledTime: Date.now() });
     expect((await notifiedAt(klass.id, inCity))?.notifiedAt).toBe(first);
     expect((await check(`courseId=${klass.id}&email=${encodeURIComponent(inCity)}`)).json.registrations[0].notifiedAt).toBe(new Date(first).toISOString());
+    const message = await messageTo(inCity, "TRAINER_AVAILABLE");
+    expect(message.subject).toContain(klass.name);
+    await messageTo(anyCity, "TRAINER_AVAILABLE");
+    expect(await sentMessages(otherCity)).toEqual([]);
+    expect((await sentMessages(inCity)).filter((sent) => sent.type === "TRAINER_AVAILABLE")).toHaveLength(1);
   });
 
   it("the hourly sweep notifies registrations for a course that became bookable another way", async () => {

@@ -80,3 +80,16 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Messages sent to an email, by type, once the notifications consumer has recorded them. */
+export async function sentMessages(email: string) {
+  const { results } = await env.DB.prepare(`SELECT id, type, status, subject, content FROM booking_communications WHERE recipient_email = ? ORDER BY requested_at, id`)
+    .bind(email)
+    .all<{ id: string; type: string; status: string; subject: string; content: string }>();
+  return results;
+}
+
+/** Waits until `email` has been sent a message of `type`, and returns it. */
+export async function messageTo(email: string, type: string) {
+  return waitFor(async () => (await sentMessages(email)).find((message) => message.type === type && message.status === "sent"), 10_000);
+}

@@ -6,7 +6,20 @@ import { describe, expect, it } from "vitest";
 import { call, tokenFor } from "./helpers";
 import { availability, d1Lines, doLedger, nextClientIp, postBooking, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
-import { acceptOffer, cancelBooking, currentOfferToken, d1Waitlist, entryOf, expireOffers, fullSession, join, joinBody } from "./waitlist-helpers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  acceptOffer,
+  cancelBooking,
+  currentOfferToken,
+  d1Waitlist,
+  entryOf,
+  expireOffers,
+  fullSession,
+  join,
+  joinBody,
+  messageTo,
+  sentMessages,
+} from "./waitlist-helpers";
 
 describe("joining a session's waitlist", () => {
   it("puts a party in line with its position and a token; a repeat returns the same entry without the token", async () => {
@@ -124,7 +137,12 @@ describe("automatic offers", () => {
     expect((await postBooking(singleBookingBody(session.id, pricePence))).json.error.code).toBe("SESSION_FULL");
 
     const firstToken = await currentOfferToken(session.id, first.id);
+    const offerMessage = await messageTo(first.email, "OFFER_MADE");
+    expect(offerMessage.content).toContain(`/api/v1/waitlist-offers/`);
+    expect(offerMessage.content).toContain("£20.00");
     await expireOffers(session.id);
+    await messageTo(first.email, "OFFER_EXPIRED");
+    await messageTo(second.email, "OFFER_MADE");
     expect((await entryOf(session.id, first.id)).status).toBe("expired");
     expect(await entryOf(session.id, second.id)).toMatchObject({ status: "offered", offersMade: 1 });
     expect((await postBooking(singleBookingBody(session.id, pricePence))).json.error.code).toBe("SESSION_FULL");
@@ -148,6 +166,8 @@ describe("automatic offers", () => {
     expect(again.json.error).toMatchObject({ code: "OFFER_NOT_AVAILABLE", details: { status: "booked", bookingId: accepted.json.booking.id } });
     const projected = Object.fromEntries((await d1Waitlist(session.id)).map((row) => [row.id, row.status]));
     expect(projected).toEqual({ [first.id]: "expired", [second.id]: "booked" });
+    await messageTo(second.email, "BOOKING_CONFIRMED");
+    expect((await sentMessages(first.email)).map((message) => message.type)).toEqual(["OFFER_MADE", "OFFER_EXPIRED"]);
   });
 
   it("skips a party that does not fit for the next one that does", async () => {
@@ -245,5 +265,20 @@ describe("automatic offers", () => {
     expect(sold + offered).toBe(3);
     const live = await sessionStub(session.id).availability();
     expect(live.booked + live.held).toBe(3);
+  });
+
+  it("reminds the customer once before an offer expires", async () => {
+    const { session, bookings } = await fullSession([1]);
+    const entry = (await join(session.id, joinBody(1))).json.entry;
+    await cancelBooking(bookings[0]!);
+    await runInDurableObject(sessionStub(session.id), (_instance, state) => {
+      state.storage.sql.exec(`UPDATE waitlist SET reminder_at = ? WHERE id = ?`, Date.now() - 1, entry.id);
+    });
+    await runDurableObjectAlarm(sessionStub(session.id));
+    await runDurableObjectAlarm(sessionStub(session.id));
+    const reminder = await messageTo(entry.email, "OFFER_EXPIRING");
+    expect(reminder.content).toContain("/api/v1/waitlist-offers/");
+    expect((await sentMessages(entry.email)).filter((message) => message.type === "OFFER_EXPIRING")).toHaveLength(1);
+    expect((await entryOf(session.id, entry.id)).status).toBe("offered");
   });
 });

@@ -53,10 +53,9 @@ async function withOfferLinks(env: Env, notice: OfferNotice): Promise<Notificati
     ...notice.request,
     data: {
       ...notice.request.data,
-      offerToken: token,
-      offerPath: `/api/v1/waitlist-offers/${token}`,
-      acceptPath: `/api/v1/waitlist-offers/${token}/accept`,
-      declinePath: `/api/v1/waitlist-offers/${token}/decline`,
+      // The offer's page: shows the seats, expiry and price, and links to accept (POST …/accept) or decline.
+      acceptLinkPath: `/api/v1/waitlist-offers/${token}`,
+      declineLinkPath: `/api/v1/waitlist-offers/${token}/decline`,
     },
   };
 }

@@ -97,7 +97,10 @@ export const WaitlistEntryDetails = z.object({
   /** The session's class and place, for events and notifications. */
   classId: z.string(),
   className: z.string(),
+  /** Price of one seat when the entry joined, for the offer's message (accepting re-prices). */
+  seatPricePence: z.number().int().min(0),
   studioId: z.string(),
+  studioName: z.string(),
   cityId: z.string(),
   timeZone: z.string(),
 });

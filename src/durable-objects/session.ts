@@ -562,12 +562,15 @@ export class SessionDO extends DurableObject<Env> {
           sessionId: config.session_id,
           classId: details.classId,
           requestedAt: now,
+          // The fields src/domain/notification-templates.ts wants; the links are added at delivery.
           data: {
             className: details.className,
+            studioName: details.studioName,
             sessionStartsAt: new Date(config.starts_at).toISOString(),
             timeZone: details.timeZone,
-            guestCount: row.guest_count,
-            offerExpiresAt: row.offer_expires_at === null ? null : new Date(row.offer_expires_at).toISOString(),
+            seats: row.guest_count,
+            totalAmountPence: details.seatPricePence * row.guest_count,
+            ...(row.offer_expires_at === null ? {} : { offerExpiresAt: new Date(row.offer_expires_at).toISOString() }),
           },
         },
       },

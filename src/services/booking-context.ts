@@ -47,6 +47,7 @@ export interface BookingContext {
   class: BookableClass;
   cityId: string;
   studioId: string;
+  studioName: string;
   /** The studio's IANA zone, for showing times the way customers see them. */
   timeZone: string;
   sessions: BookableSession[];
@@ -76,6 +77,7 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
         cityId: studios.cityId,
         studioId: sql<string>`${studios.id}`.as("studio_id"),
         timeZone: studios.timeZone,
+        studioName: sql<string>`${studios.name}`.as("studio_name"),
         hasQualifiedInstructor: sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
           WHERE s.id = ${classSessions.instructorId} AND s.active = 1 AND r.role_id = ${classes.requiredRoleId})`.as("has_qualified_instructor"),
       })
@@ -135,6 +137,7 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
     },
     cityId: first.cityId,
     studioId: first.studioId,
+    studioName: first.studioName,
     timeZone: first.timeZone,
     customerId: customer[0]!.id,
     sessions: sessionRows.map((row) => ({

@@ -86,6 +86,8 @@ type PendingInterest = {
   courseId: string;
   className: string;
   cityId: string;
+  cityName: string;
+  studioName: string;
   timeZone: string;
   sessionId: string;
   startsAt: number;
@@ -102,10 +104,11 @@ export async function notifyInterestedCustomers(env: Env, db: Db, now: Date, cou
   // columns from the row that holds min()).
   const pending = await db.all<PendingInterest>(sql`
     SELECT ci.id AS interestId, ci.email AS email, ci.course_id AS courseId, c.name AS className, st.city_id AS cityId,
-           st.time_zone AS timeZone, s.id AS sessionId, min(s.starts_at) AS startsAt
+           ct.name AS cityName, st.name AS studioName, st.time_zone AS timeZone, s.id AS sessionId, min(s.starts_at) AS startsAt
     FROM course_interest ci
     JOIN classes c ON c.id = ci.course_id
     JOIN studios st ON st.id = c.studio_id
+    JOIN cities ct ON ct.id = st.city_id
     JOIN class_sessions s ON s.class_id = ci.course_id AND s.status = 'scheduled' AND s.starts_at > ${now.getTime()}
     WHERE ci.notified_at IS NULL
       AND (ci.city_key = '' OR ci.city_key = st.city_id)
@@ -125,10 +128,11 @@ export async function notifyInterestedCustomers(env: Env, db: Db, now: Date, cou
     requestedAt: now.getTime(),
     data: {
       className: row.className,
-      cityId: row.cityId,
+      cityName: row.cityName,
+      studioName: row.studioName,
       sessionStartsAt: new Date(row.startsAt).toISOString(),
       timeZone: row.timeZone,
-      classPath: `/api/v1/classes/${row.courseId}`,
+      bookLinkPath: `/api/v1/classes/${row.courseId}`,
     },
   }));
   // Sent before marking: a failure here leaves them pending for the next run, never marked unsent.
