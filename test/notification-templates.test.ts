@@ -31,6 +31,7 @@ describe("formatting", () => {
   it("masks token query parameters in links, and only those", () => {
     expect(maskLinkTokens("View: /api/v1/bookings/bkg_1?token=abc-DEF_123 now")).toBe("View: /api/v1/bookings/bkg_1?token=[redacted] now");
     expect(maskLinkTokens("/x?a=1&offerToken=s3cret&b=2")).toBe("/x?a=1&offerToken=[redacted]&b=2");
+    expect(maskLinkTokens("Claim: /api/v1/waitlist-offers/wle_1.1.sig-_x/decline")).toBe("Claim: /api/v1/waitlist-offers/[redacted]/decline");
     expect(maskLinkTokens("/x?page=2")).toBe("/x?page=2");
   });
 });

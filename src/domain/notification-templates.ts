@@ -239,9 +239,12 @@ export function shortWhen(epochMs: number, zone: string | undefined): string {
 }
 
 /**
- * The text to keep on record: the values of `token`-like query parameters in links are masked,
- * so a stored message never holds a credential (a booking's manage token, an offer token).
+ * The text to keep on record: the values of `token`-like query parameters in links, and the
+ * token path segment of waitlist offer links, are masked, so a stored message never holds a
+ * credential (a booking's manage token, an offer token).
  */
 export function maskLinkTokens(text: string): string {
-  return text.replace(/([?&][^=&\s#]*token=)[^&\s#]+/gi, "$1[redacted]");
+  return text
+    .replace(/([?&][^=&\s#]*token=)[^&\s#]+/gi, "$1[redacted]")
+    .replace(/(\/waitlist-offers\/)[^/?#\s]+/g, "$1[redacted]");
 }
