@@ -83,3 +83,9 @@ export type ReserveResult = { ok: true; created: boolean; reservation: Reservati
 export type ConfirmResult = { ok: true; reservation: Reservation } | ({ ok: false } & Refusal);
 
 export type CancelResult = { ok: true; reservation: Reservation | null; availability: Availability };
+
+/**
+ * The header carrying the caller's SessionSnapshot (JSON) on the request that opens a live
+ * subscription (SessionDO.fetch). Set by the Worker on a request it builds, never taken from a client.
+ */
+export const LIVE_SNAPSHOT_HEADER = "X-Session-Snapshot";
