@@ -111,6 +111,20 @@ describe("GET /api/v1/sessions/{id}/live", () => {
     }
   });
 
+  it("opens through the app's whole middleware chain (request id, log, body limit, auth, idempotency)", async () => {
+    const { session } = await makeBookableSession({ capacity: 2 });
+    const token = await tokenFor("customer");
+    const response = await requestLive(session.id, { Authorization: `Bearer ${token}`, "X-Request-Id": "live-test-1", "Idempotency-Key": "ignored-on-get" });
+    expect(response.status).toBe(101);
+    const feed = new LiveFeed(response.webSocket!);
+    expect(await feed.nextCapacity()).toMatchObject({ type: "snapshot", sessionId: session.id, availableSpots: 2 });
+    feed.socket.close(1000);
+    // A token that is present but invalid is refused here as everywhere (401), before any upgrade.
+    const refused = await requestLive(session.id, { Authorization: "Bearer not-a-token" });
+    expect(refused.status).toBe(401);
+    expect(refused.webSocket).toBeNull();
+  });
+
   it("answers ping with pong without sending anything else", async () => {
     const { session } = await makeBookableSession();
     const { feed } = await openLive(session.id);
