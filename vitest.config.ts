@@ -10,7 +10,12 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           // Test-only values; the real secret lives in .dev.vars / `wrangler secret`.
-          bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: "test-only-secret-not-used-anywhere-else" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            JWT_SECRET: "test-only-secret-not-used-anywhere-else",
+            // Small enough for test/live.test.ts to reach it with real sockets (wrangler.toml: 2000).
+            MAX_LIVE_CONNECTIONS_PER_SESSION: "3",
+          },
         },
       }),
     ],

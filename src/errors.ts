@@ -48,6 +48,10 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  // Live capacity WebSocket
+  ORIGIN_NOT_ALLOWED: 403,
+  UPGRADE_REQUIRED: 426,
+  LIVE_CONNECTION_LIMIT: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -19,11 +19,11 @@
  * 1 on any oversell, disagreement, 5xx or transport error; 2 when the service could not be run.
  * Only 127.0.0.1 is ever contacted.
  */
-import { sign } from "hono/jwt";
 import { type CpuUse, cpuBetween, snapshot } from "./cpu";
+import { api, type BenchSession as Session, createCatalog, guestBooking, guestHeaders, parseBenchArgs, runBench } from "./harness";
 import { figuresOf, type Figures, type Outcome, type PhaseResult, type PlannedRequest, refusalsOf, runPhase } from "./load";
-import { freePort, fs, os, path, sleep, util } from "./node";
-import { type LocalService, startService } from "./service";
+import { sleep } from "./node";
+import type { LocalService } from "./service";
 
 // ---- options ------------------------------------------------------------------------------------
 
@@ -57,44 +57,10 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const integer = { type: "string" as const };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = util.parseArgs({
-      args: argv,
-      options: {
-        concurrency: integer,
-        requests: integer,
-        "trivial-requests": integer,
-        "small-requests": integer,
-        "small-capacity": integer,
-        "hot-capacity": integer,
-        warmup: integer,
-        probe: integer,
-        "max-seconds": integer,
-        "request-timeout-ms": integer,
-        "log-level": { type: "string" },
-        keep: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    usageError((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const text = values[name];
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < min || value > max) usageError(`--${name} must be a whole number from ${min} to ${max}, got ${String(text)}`);
-    return value;
-  };
-  const logLevel = values["log-level"] as string | undefined;
-  if (logLevel !== undefined && !["debug", "info", "log", "warn", "error", "none"].includes(logLevel)) usageError(`--log-level ${logLevel} is not a wrangler log level`);
+  const { values, int, logLevel } = parseBenchArgs(argv, USAGE, {
+    strings: ["concurrency", "requests", "trivial-requests", "small-requests", "small-capacity", "hot-capacity", "warmup", "probe", "max-seconds", "request-timeout-ms", "log-level"],
+    booleans: ["keep"],
+  });
   return {
     concurrency: int("concurrency", 50, 1, 1000),
     requests: int("requests", 3000, 1, 100_000),
@@ -111,38 +77,6 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function usageError(message: string): never {
-  console.error(`bench: ${message}\n${USAGE}`);
-  return process.exit(2) as never;
-}
-
-// ---- HTTP helpers -------------------------------------------------------------------------------
-
-interface ApiAnswer {
-  status: number;
-  json: any;
-}
-
-/** One request to the local service; throws unless the status is one of `expect`. */
-async function api(base: string, method: string, route: string, options: { token?: string; body?: unknown; expect?: number[] } = {}): Promise<ApiAnswer> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  const json = text ? JSON.parse(text) : null;
-  const expected = options.expect ?? [200, 201];
-  if (!expected.includes(response.status)) {
-    throw new Error(`${method} ${route} answered ${response.status}, expected ${expected.join("/")}: ${text.slice(0, 500)}`);
-  }
-  return { status: response.status, json };
-}
-
 // ---- fixtures -----------------------------------------------------------------------------------
 
 interface Fixtures {
@@ -152,47 +86,14 @@ interface Fixtures {
   small: Session;
 }
 
-interface Session {
-  id: string;
-  capacity: number;
-  label: string;
-}
-
-/** A city, studio, teaching role, qualified instructor, class and three one-off sessions, via the admin API. */
+/** Three one-off sessions of the bench class, via the admin API: warm-up, hot and small. */
 async function createFixtures(base: string, adminToken: string, runId: string, options: Options): Promise<Fixtures> {
-  const post = async (route: string, body: unknown) => (await api(base, "POST", `/api/v1/admin${route}`, { token: adminToken, body, expect: [201] })).json;
-  const pricePence = 1500;
-  const city = await post("/cities", { name: `Bench City ${runId}`, countryCode: "GB" });
-  const studio = await post("/studios", { name: `Bench Studio ${runId}`, cityId: city.id, timeZone: "Europe/London" });
-  const role = await post("/teaching-roles", { name: `Bench role ${runId}` });
-  const instructor = await post("/staff", { email: `instructor-${runId}@bench.example`, firstName: "Bench", lastName: "Instructor", roleIds: [role.id] });
-  const klass = await post("/classes", {
-    studioId: studio.id,
-    name: `Bench class ${runId}`,
-    pricePence,
-    durationMinutes: 60,
-    defaultCapacity: 20,
-    requiredRoleId: role.id,
-    bookingKinds: ["SINGLE_SESSION"],
-  });
-  // A day apart, so the one instructor is never on two overlapping sessions.
-  const day = 24 * 3600_000;
-  const firstStart = Math.ceil((Date.now() + 30 * day) / 3600_000) * 3600_000;
-  const session = async (label: string, offsetDays: number, capacity: number): Promise<Session> => {
-    const created = await post("/sessions", {
-      classId: klass.id,
-      startsAt: new Date(firstStart + offsetDays * day).toISOString(),
-      capacity,
-      location: `Bench ${label}`,
-      instructorId: instructor.id,
-    });
-    return { id: created.id, capacity, label };
-  };
+  const catalog = await createCatalog(base, adminToken, runId);
   return {
-    pricePence,
-    warm: await session("warm-up", 0, 10_000),
-    hot: await session("hot", 1, options.hotCapacity),
-    small: await session("small", 2, options.smallCapacity),
+    pricePence: catalog.pricePence,
+    warm: await catalog.session("warm-up", 0, 10_000),
+    hot: await catalog.session("hot", 1, options.hotCapacity),
+    small: await catalog.session("small", 2, options.smallCapacity),
   };
 }
 
@@ -226,92 +127,24 @@ class Ledger {
   }
 }
 
-function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
-  const cwd = process.cwd() as string;
-  if (!fs.existsSync(path.join(cwd, "wrangler.toml"))) usageError("run it from the project root (npm run bench:booking)");
-  return run(options, cwd);
-}
-
-async function run(options: Options, cwd: string): Promise<number> {
-  const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "class-booking-bench-"));
-  const logPath = `${stateDir}.log`;
-  const jwtSecret = [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-  const wranglerVersion = (JSON.parse(fs.readFileSync(path.join(cwd, "node_modules", "wrangler", "package.json"), "utf8")) as { version: string }).version;
-  const cpus = os.cpus();
-
-  console.log("Booking benchmark");
-  console.log(
-    `machine: node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim() ?? "unknown"}), ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, wrangler ${wranglerVersion}, ` +
-      `load average ${os.loadavg().map((n) => n.toFixed(2)).join(" ")}`,
-  );
-  console.log(
-    `parameters: concurrency ${options.concurrency}, hot ${options.requests} attempts on capacity ${options.hotCapacity}, ` +
+function run(options: Options): Promise<number> {
+  const setup = {
+    title: "Booking benchmark",
+    parameters:
+      `concurrency ${options.concurrency}, hot ${options.requests} attempts on capacity ${options.hotCapacity}, ` +
       `small ${options.smallRequests} attempts on capacity ${options.smallCapacity}, trivial 2 × ${options.trivialRequests}, ` +
-      `warm-up ${options.warmup}/route, probe ${options.probe} rounds, budget ${options.maxSeconds} s, wrangler --log-level ${options.logLevel ?? "(default)"}`,
-  );
-  console.log(`state: ${stateDir}\nlog:   ${logPath}`);
-
-  let service: LocalService | undefined;
-  let finished = false;
-  const cleanup = async () => {
-    if (service) await service.stop();
-    service = undefined;
-    if (!options.keep) fs.rmSync(stateDir, { recursive: true, force: true });
+      `warm-up ${options.warmup}/route, probe ${options.probe} rounds, budget ${options.maxSeconds} s`,
+    logLevel: options.logLevel,
+    keep: options.keep,
+    // The load phases have their own budget; this covers start-up, fixtures and checks.
+    watchdogSeconds: options.maxSeconds + 240,
   };
-  const onSignal = (signal: string) => {
-    console.error(`\nbench: ${signal}, stopping the service (log kept: ${logPath})`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("exit", () => service?.killNow());
-  // Whatever happens, the bench ends: the load phases have their own budget, this covers the rest.
-  const watchdog = setTimeout(() => {
-    if (finished) return;
-    console.error(`bench: still running after ${options.maxSeconds + 240} s; giving up (log: ${logPath})`);
-    service?.killNow();
-    process.exit(2);
-  }, (options.maxSeconds + 240) * 1000);
-
-  let exitCode = 0;
-  try {
-    const [port, inspectorPort] = [await freePort(), await freePort()];
-    const t0 = performance.now();
-    try {
-      service = await startService({ cwd, port, inspectorPort, stateDir, logPath, jwtSecret, logLevel: options.logLevel, startTimeoutMs: 120_000 });
-    } catch (error) {
-      console.error(`bench: could not start the service: ${(error as Error).message}\nbench: see the log: ${logPath}`);
-      options.keep = true;
-      return 2;
-    }
-    const base = service.baseUrl;
-    console.log(`service: ${base} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-
-    const now = Math.floor(Date.now() / 1000);
-    const adminToken = await sign({ sub: "admin:bench", role: "admin", iat: now, exp: now + 3600 }, jwtSecret, "HS256");
+  return runBench(setup, async ({ service, base, adminToken, runId }) => {
     const fixtures = await createFixtures(base, adminToken, runId, options);
     console.log(`fixtures: class price ${fixtures.pricePence} p; sessions warm-up ${fixtures.warm.id}, hot ${fixtures.hot.id}, small ${fixtures.small.id}`);
-
     const result = await measure(base, options, runId, fixtures, service);
-    exitCode = await report(base, adminToken, options, fixtures, result);
-    if (exitCode !== 0) {
-      options.keep = true;
-      console.log(`log kept: ${logPath}`);
-    }
-    return exitCode;
-  } catch (error) {
-    console.error(`bench: failed: ${(error as Error).stack ?? String(error)}\nbench: see the log: ${logPath}`);
-    options.keep = true;
-    return 1;
-  } finally {
-    finished = true;
-    clearTimeout(watchdog);
-    await cleanup();
-    if (!options.keep) fs.rmSync(logPath, { force: true });
-  }
+    return report(base, adminToken, options, fixtures, result);
+  });
 }
 
 interface Measured {
@@ -333,28 +166,12 @@ async function measure(base: string, options: Options, runId: string, fixtures: 
   /** A new guest: distinct email, client address and Idempotency-Key. */
   const booking = (session: Session, idempotent = true): PlannedRequest => {
     client += 1;
-    const headers: Record<string, string> = {
-      "Content-Type": "application/json",
-      // Only a header: the per-client limiter keys on it. Nothing but 127.0.0.1 is contacted.
-      "CF-Connecting-IP": `10.${(client >> 16) & 255}.${(client >> 8) & 255}.${client & 255}`,
-    };
+    const headers: Record<string, string> = { "Content-Type": "application/json", ...guestHeaders(client) };
     if (idempotent) headers["Idempotency-Key"] = `bench-${runId}-${client}`;
     return {
       url: `${base}/api/v1/bookings`,
       tag: session.id,
-      init: {
-        method: "POST",
-        headers,
-        body: JSON.stringify({
-          registrationType: "SINGLE_SESSION",
-          sessionId: session.id,
-          guestCount: 1,
-          contact: { email: `guest-${runId}-${client}@bench.example`, firstName: "Bench", lastName: `Guest ${client}` },
-          totalAmountPence: fixtures.pricePence,
-          currency: "GBP",
-          source: "bench",
-        }),
-      },
+      init: { method: "POST", headers, body: JSON.stringify(guestBooking(runId, client, session, fixtures.pricePence)) },
     };
   };
   const health = (): PlannedRequest => ({ url: `${base}/health` });
@@ -595,4 +412,4 @@ async function checkSession(base: string, adminToken: string, session: Session, 
   return problems;
 }
 
-process.exitCode = await main();
+process.exitCode = await run(parseOptions(process.argv.slice(2)));

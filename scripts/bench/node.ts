@@ -68,12 +68,31 @@ interface NodeUtil {
   }): ParsedArgs;
 }
 
+/** The parts of node:worker_threads the live benchmark uses. */
+export interface NodeWorker {
+  postMessage(message: unknown): void;
+  on(event: "message", listener: (message: unknown) => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  on(event: "exit", listener: (code: number) => void): void;
+  terminate(): Promise<number>;
+}
+
+interface NodeWorkerThreads {
+  Worker: new (file: URL, options: { workerData?: unknown; execArgv?: string[] }) => NodeWorker;
+  parentPort: { postMessage(message: unknown): void; on(event: "message", listener: (message: unknown) => void): void } | null;
+  workerData: unknown;
+}
+
 export const childProcess = process.getBuiltinModule("node:child_process") as NodeChildProcess;
 export const fs = process.getBuiltinModule("node:fs") as NodeFs;
 export const os = process.getBuiltinModule("node:os") as NodeOs;
 export const path = process.getBuiltinModule("node:path") as NodePath;
 export const net = process.getBuiltinModule("node:net") as NodeNet;
 export const util = process.getBuiltinModule("node:util") as NodeUtil;
+export const workerThreads = process.getBuiltinModule("node:worker_threads") as NodeWorkerThreads;
+
+/** Epoch ms with sub-millisecond precision, comparable between this thread and worker threads. */
+export const preciseNow = () => performance.timeOrigin + performance.now();
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -151,3 +151,9 @@ export type WaitlistRefusalCode =
 export type WaitlistRefusal = { code: WaitlistRefusalCode; message: string; details: Record<string, unknown> };
 
 export type WaitlistResult = { ok: true; created: boolean; entry: WaitlistEntryView } | ({ ok: false } & WaitlistRefusal);
+
+/**
+ * The header carrying the caller's SessionSnapshot (JSON) on the request that opens a live
+ * subscription (SessionDO.fetch). Set by the Worker on a request it builds, never taken from a client.
+ */
+export const LIVE_SNAPSHOT_HEADER = "X-Session-Snapshot";

@@ -11,6 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { decideReservation, type LineChange } from "../db/booking-projection";
+import { capacityMessage, closeForClientMessage, LIVE_PING, LIVE_PONG, maxLiveConnections, roomForSubscriber } from "../domain/live";
 import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type Availability, type SeatLedger } from "../domain/seating";
 import type { Env } from "../env";
 import { deliverOutboxEntries, type OutboxEntry } from "./outbox";
@@ -27,6 +28,7 @@ import {
   type CancelResult,
   type ConfirmResult,
   type Reservation,
+  LIVE_SNAPSHOT_HEADER,
   ReserveInput,
   type ReserveResult,
   SessionSnapshot,
@@ -55,12 +57,17 @@ type ReservationRow = {
 export class SessionDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private delivery: Promise<void> | null = null;
+  /** The last version live subscribers were sent; read back from storage after hibernation. */
+  private broadcastVersion = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    // Answered by the runtime, so idle subscribers never wake a hibernating object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(LIVE_PING, LIVE_PONG));
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
+      this.broadcastVersion = this.config()?.version ?? 0;
       await this.scheduleAlarm();
     });
   }
@@ -616,12 +623,84 @@ export class SessionDO extends DurableObject<Env> {
     };
   }
 
+  // ---- live capacity (WebSocket hibernation API) --------------------------------------------
+
+  /**
+   * Accepts a live capacity subscriber (GET /api/v1/sessions/{id}/live, after the route has checked
+   * the upgrade, the Origin and that the session exists): adopts the caller's catalog snapshot so a
+   * fresh object knows its capacity, refuses with 503 beyond MAX_LIVE_CONNECTIONS_PER_SESSION, then
+   * sends the "snapshot" message. No await between reading the state and accepting the socket, so
+   * no change can fall between the snapshot and the first broadcast.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const snapshot = SessionSnapshot.parse(JSON.parse(request.headers.get(LIVE_SNAPSHOT_HEADER) ?? "null"));
+    this.ctx.storage.transactionSync(() => this.adopt(snapshot));
+    const open = this.ctx.getWebSockets().length;
+    const max = maxLiveConnections(this.env.MAX_LIVE_CONNECTIONS_PER_SESSION);
+    if (!roomForSubscriber(open, max)) return Response.json({ open, max }, { status: 503 });
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    server.send(this.capacityMessage("snapshot"));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Subscribers only listen: any message but "ping" closes the socket (1008, or 1009 when too big). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const close = closeForClientMessage(message);
+    if (close) ws.close(close.code, close.reason);
+    else ws.send(LIVE_PONG);
+  }
+
+  /** Completes the closing handshake a subscriber started (a no-op where the runtime already replied). */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      // 1005 (the client sent no code) and 1006 (no close frame) may not be sent in a close frame.
+      if (code === 1005 || code === 1006) ws.close();
+      else ws.close(code, reason);
+    } catch {
+      // Closed already: nothing left to answer.
+    }
+  }
+
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
+    this.log("warn", "live subscriber socket failed", { error: String(error) });
+  }
+
+  /**
+   * Sends the current state to every subscriber if it changed since the last message. Called after
+   * each committed transaction (never inside one), so subscribers only ever see committed state.
+   */
+  private broadcast(): void {
+    const version = this.config()?.version ?? 0;
+    if (version <= this.broadcastVersion) return;
+    this.broadcastVersion = version;
+    const message = this.capacityMessage("capacity");
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(message);
+      } catch {
+        // Closing already: its close handshake is under way.
+      }
+    }
+  }
+
+  private capacityMessage(type: "snapshot" | "capacity"): string {
+    const config = this.config();
+    return capacityMessage(type, {
+      sessionId: config?.session_id ?? "",
+      availability: this.availabilityNow(),
+      waitlistLength: this.waitlistLength(),
+      version: config?.version ?? 0,
+    });
+  }
+
   // ---- alarm ---------------------------------------------------------------------------------
 
   /** Settles expired holds and retries outbox delivery. Safe to run twice. */
   override async alarm(): Promise<void> {
     await this.settleExpiredHolds();
     this.remindExpiringOffers(Date.now());
+    this.broadcast();
     await this.deliverOutbox();
     await this.scheduleAlarm();
   }
@@ -731,11 +810,12 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /**
-   * After a committed change: set the alarm first, with no await in between, so it is written
-   * together with the change (a DO that dies while delivering still retries); then deliver to D1
-   * now, and move the alarm to whatever is left.
+   * After a committed change: tell live subscribers, then set the alarm with no await in between,
+   * so it is written together with the change (a DO that dies while delivering still retries);
+   * then deliver to D1 now, and move the alarm to whatever is left.
    */
   private async afterChange(): Promise<void> {
+    this.broadcast();
     await this.scheduleAlarm();
     await this.deliverOutbox();
     await this.scheduleAlarm();
