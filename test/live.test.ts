@@ -6,6 +6,7 @@ import { expireHolds, holdBody, postBooking, postHold, sessionStub, singleBookin
 import { makeBookableSession } from "./fixtures";
 import { call, tokenFor } from "./helpers";
 import { ALLOWED_ORIGIN, LiveFeed, openLive, requestLive } from "./live-helpers";
+import { acceptOffer, cancelBooking, currentOfferToken, fullSession, join, joinBody } from "./waitlist-helpers";
 
 // vitest.config.ts sets MAX_LIVE_CONNECTIONS_PER_SESSION to 3 for the test run (wrangler.toml: 2000).
 const TEST_CONNECTION_CAP = 3;
@@ -59,6 +60,28 @@ describe("GET /api/v1/sessions/{id}/live", () => {
       for (let i = 1; i < versions.length; i++) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);
       feed.socket.close(1000);
     }
+  });
+
+  it("broadcasts the waitlist's length as parties join, are offered a freed seat and book it", async () => {
+    const { session, bookings, pricePence } = await fullSession([1]);
+    const { feed, snapshot } = await openLive(session.id, { Origin: ALLOWED_ORIGIN });
+    expect(snapshot).toMatchObject({ availableSpots: 0, status: "full", waitlistLength: 0 });
+
+    const first = (await join(session.id, joinBody(1))).json.entry;
+    expect(await feed.nextCapacity()).toMatchObject({ availableSpots: 0, waitlistLength: 1, version: snapshot.version + 1 });
+    await join(session.id, joinBody(1));
+    expect(await feed.nextCapacity()).toMatchObject({ waitlistLength: 2 });
+
+    // The cancellation frees the seat and offers it to #1 in one transaction: one message, still full.
+    await cancelBooking(bookings[0]!);
+    expect(await feed.nextCapacity()).toMatchObject({ availableSpots: 0, status: "full", waitlistLength: 2 });
+    const accepted = await acceptOffer(await currentOfferToken(session.id, first.id), pricePence);
+    expect(accepted.status).toBe(201);
+    expect(await feed.nextCapacity()).toMatchObject({ availableSpots: 0, waitlistLength: 1 });
+    const versions = feed.history.map((message) => message.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    feed.socket.close(1000, "done");
   });
 
   it("broadcasts an admin capacity change", async () => {
