@@ -531,3 +531,23 @@ export const courseInterest = sqliteTable(
   },
   (t) => [uniqueIndex("course_interest_uq").on(t.courseId, t.cityKey, t.email), index("course_interest_pending_idx").on(t.courseId, t.notifiedAt)],
 );
+
+/**
+ * Messages a queue consumer gave up on (from the dead-letter queues), kept so an admin can see and
+ * replay them. One row per queue and message id, so a redelivered dead letter is stored once.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull(),
+    /** The message body as JSON (what the consumer could not process). */
+    body: text("body").notNull(),
+    /** Deliveries of the dead letter itself, as the dead-letter queue counts them. */
+    attempts: integer("attempts").notNull(),
+    /** When the message was first sent. */
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }).notNull(),
+    firstSeenAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.messageId] }), index("dead_letters_first_seen_idx").on(t.firstSeenAt)],
+);

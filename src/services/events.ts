@@ -4,6 +4,7 @@
  *
  * Events carry their own id, so a redelivered message writes nothing twice.
  */
+import { z } from "zod";
 import type { Env } from "../env";
 
 export const EVENT_TYPES = [
@@ -52,6 +53,38 @@ export interface DomainEvent {
   source?: string | null;
   data?: Record<string, unknown>;
 }
+
+const optionalText = (max: number) => z.string().max(max).nullish();
+const optionalCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish();
+
+/**
+ * What a queue message must look like to be written (the events consumer validates every body
+ * with it). Strict about the columns rollups group by; `data` is free-form but must be an object.
+ */
+export const DomainEventSchema = z.object({
+  id: z.string().min(1).max(100),
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.number().int().positive().max(8_640_000_000_000_000),
+  sessionId: optionalText(100),
+  classId: optionalText(100),
+  studioId: optionalText(100),
+  cityId: optionalText(100),
+  bookingId: optionalText(100),
+  customerId: optionalText(100),
+  email: optionalText(320),
+  clientKey: optionalText(100),
+  code: optionalText(100),
+  seats: optionalCount,
+  amountPence: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullish(),
+  source: optionalText(100),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+// The schema and the interface describe the same thing: a change to one that the other does not
+// follow fails the type check here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesInterface: Same<z.infer<typeof DomainEventSchema>, DomainEvent> = true;
+void schemaMatchesInterface;
 
 /** A new event with a fresh id, happening now unless told otherwise. */
 export function domainEvent(type: EventType, fields: Omit<DomainEvent, "id" | "type" | "occurredAt"> & { occurredAt?: number } = {}): DomainEvent {
