@@ -45,6 +45,7 @@ export interface BookingContext {
   registrationType: BookingKind;
   patternId: string | null;
   class: BookableClass;
+  studioId: string;
   cityId: string;
   sessions: BookableSession[];
   customerId: string;
@@ -70,6 +71,7 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
         pricePence: classes.pricePence,
         fullSchedulePricePence: classes.fullSchedulePricePence,
         bookingKinds: classes.bookingKinds,
+        studioId: classes.studioId,
         cityId: studios.cityId,
         hasQualifiedInstructor: sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
           WHERE s.id = ${classSessions.instructorId} AND s.active = 1 AND r.role_id = ${classes.requiredRoleId})`.as("has_qualified_instructor"),
@@ -128,6 +130,7 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
       fullSchedulePricePence: first.fullSchedulePricePence,
       bookingKinds: first.bookingKinds,
     },
+    studioId: first.studioId,
     cityId: first.cityId,
     customerId: customer[0]!.id,
     sessions: sessionRows.map((row) => ({
@@ -190,4 +193,14 @@ export async function classRequirements(db: Db, classId: string): Promise<Sessio
     .from(classResourceRequirements)
     .innerJoin(resources, eq(resources.id, classResourceRequirements.resourceId))
     .where(eq(classResourceRequirements.classId, classId));
+}
+
+/** Where a class is taught: its studio and the studio's city (undefined for an unknown class). */
+export async function classPlace(db: Db, classId: string): Promise<{ studioId: string; cityId: string } | undefined> {
+  const [row] = await db
+    .select({ studioId: classes.studioId, cityId: studios.cityId })
+    .from(classes)
+    .innerJoin(studios, eq(studios.id, classes.studioId))
+    .where(eq(classes.id, classId));
+  return row;
 }

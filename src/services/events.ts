@@ -26,6 +26,8 @@ export const EVENT_TYPES = [
   "NOTIFICATION_SENT",
   "NOTIFICATION_FAILED",
   "REQUEST_FAILED",
+  /** One API request in `data.sampleRate`, sampled: the denominator of the request error rate. */
+  "REQUEST_SAMPLED",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -104,4 +106,17 @@ export async function emitEvents(env: Pick<Env, "EVENTS">, events: DomainEvent[]
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not send events", error: String(error), types: events.map((e) => e.type) }));
   }
+}
+
+/** `ExecutionContext.waitUntil`: keeps work running after the response has gone. */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/**
+ * Emits after the response when the runtime can wait for it (`waitUntil`), otherwise before: the
+ * caller never waits on the Queue where it does not have to, and never loses events where it does.
+ */
+export async function dispatchEvents(env: Pick<Env, "EVENTS">, events: DomainEvent[], waitUntil?: WaitUntil): Promise<void> {
+  if (events.length === 0) return;
+  if (waitUntil) waitUntil(emitEvents(env, events));
+  else await emitEvents(env, events);
 }
