@@ -184,11 +184,11 @@ CREATE TABLE `dead_letters` (
 	`body` text NOT NULL,
 	`attempts` integer NOT NULL,
 	`sent_at` integer NOT NULL,
-	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	`first_seen_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	PRIMARY KEY(`queue`, `message_id`)
 );
 --> statement-breakpoint
-CREATE INDEX `dead_letters_first_seen_idx` ON `dead_letters` (`created_at`);--> statement-breakpoint
+CREATE INDEX `dead_letters_first_seen_idx` ON `dead_letters` (`first_seen_at`);--> statement-breakpoint
 CREATE TABLE `demand_signals` (
 	`id` text PRIMARY KEY NOT NULL,
 	`course_id` text NOT NULL,

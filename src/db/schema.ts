@@ -547,7 +547,9 @@ export const deadLetters = sqliteTable(
     attempts: integer("attempts").notNull(),
     /** When the message was first sent. */
     sentAt: integer("sent_at", { mode: "timestamp_ms" }).notNull(),
-    firstSeenAt: createdAt(),
+    firstSeenAt: integer("first_seen_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`),
   },
   (t) => [primaryKey({ columns: [t.queue, t.messageId] }), index("dead_letters_first_seen_idx").on(t.firstSeenAt)],
 );

@@ -34,7 +34,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env,
         queue: batch.queue,
         messageId: message.id,
         attempts: message.attempts,
-        issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+        issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`.slice(0, 120)),
       }),
     );
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
