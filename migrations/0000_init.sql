@@ -205,7 +205,7 @@ CREATE INDEX `demand_signals_course_idx` ON `demand_signals` (`course_id`);--> s
 CREATE INDEX `demand_signals_city_idx` ON `demand_signals` (`city_id`);--> statement-breakpoint
 CREATE INDEX `demand_signals_type_idx` ON `demand_signals` (`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_created_idx` ON `demand_signals` (`created_at`);--> statement-breakpoint
-CREATE INDEX `demand_signals_analytics_idx` ON `demand_signals` (`course_id`,`city_id`,`signal_type`,`created_at`);--> statement-breakpoint
+CREATE INDEX `demand_signals_analytics_idx` ON `demand_signals` (`created_at`,`course_id`,`city_id`,`signal_type`);--> statement-breakpoint
 CREATE TABLE `events` (
 	`id` text PRIMARY KEY NOT NULL,
 	`type` text NOT NULL,

@@ -404,7 +404,7 @@ export const demandSignals = sqliteTable(
     index("demand_signals_city_idx").on(t.cityId),
     index("demand_signals_type_idx").on(t.signalType),
     index("demand_signals_created_idx").on(t.createdAt),
-    index("demand_signals_analytics_idx").on(t.courseId, t.cityId, t.signalType, t.createdAt),
+    index("demand_signals_analytics_idx").on(t.createdAt, t.courseId, t.cityId, t.signalType),
   ],
 );
 
