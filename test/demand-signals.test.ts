@@ -96,3 +96,16 @@ describe("POST /api/v1/demand/signals", () => {
     expect(n).toBe(accepted + 1);
   });
 });
+
+describe("OpenAPI", () => {
+  it("documents the signal route (public) and the analytics route (bearer)", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    const post = doc.paths["/api/v1/demand/signals"]?.post;
+    expect(post.security ?? []).toEqual([]);
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(["202", "400", "404", "422", "429"]));
+    const get = doc.paths["/api/v1/admin/demand/analytics"]?.get;
+    expect(get.security).toEqual([{ bearerAuth: [] }]);
+    const params = get.parameters.map((p: { name: string }) => p.name);
+    expect(params).toEqual(expect.arrayContaining(["courseId", "cityId", "startDate", "endDate"]));
+  });
+});

@@ -58,6 +58,15 @@ export async function audited<T>(sink: AuditSink, fields: AttemptFields, run: (n
   } finally {
     const attempt: AttemptRecord = { ...record, outcome: errorCode ? "rejected" : "accepted", errorCode, durationMs: Date.now() - started };
     await recordAttempt(sink.db, attempt);
+    await emitAttemptEvents(sink, attempt, subject, failure);
+  }
+}
+
+/** Like the audit row, the events never become the caller's failure (this runs in a `finally`). */
+async function emitAttemptEvents(sink: AuditSink, attempt: AttemptRecord, subject: AttemptSubject | undefined, failure: unknown): Promise<void> {
+  try {
     await dispatchEvents(sink.env, attemptEvents(attempt, subject, failure), sink.waitUntil);
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "could not emit attempt events", error: String(error), kind: attempt.kind }));
   }
 }
