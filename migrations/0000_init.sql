@@ -206,6 +206,17 @@ CREATE TABLE `customers` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `customers_email_unique` ON `customers` (`email`);--> statement-breakpoint
+CREATE TABLE `dead_letters` (
+	`queue` text NOT NULL,
+	`message_id` text NOT NULL,
+	`body` text NOT NULL,
+	`attempts` integer NOT NULL,
+	`sent_at` integer NOT NULL,
+	`first_seen_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
+	PRIMARY KEY(`queue`, `message_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `dead_letters_first_seen_idx` ON `dead_letters` (`first_seen_at`);--> statement-breakpoint
 CREATE TABLE `demand_signals` (
 	`id` text PRIMARY KEY NOT NULL,
 	`course_id` text NOT NULL,
@@ -222,7 +233,7 @@ CREATE INDEX `demand_signals_course_idx` ON `demand_signals` (`course_id`);--> s
 CREATE INDEX `demand_signals_city_idx` ON `demand_signals` (`city_id`);--> statement-breakpoint
 CREATE INDEX `demand_signals_type_idx` ON `demand_signals` (`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_created_idx` ON `demand_signals` (`created_at`);--> statement-breakpoint
-CREATE INDEX `demand_signals_analytics_idx` ON `demand_signals` (`course_id`,`city_id`,`signal_type`,`created_at`);--> statement-breakpoint
+CREATE INDEX `demand_signals_analytics_idx` ON `demand_signals` (`created_at`,`course_id`,`city_id`,`signal_type`);--> statement-breakpoint
 CREATE TABLE `events` (
 	`id` text PRIMARY KEY NOT NULL,
 	`type` text NOT NULL,

@@ -13,13 +13,17 @@ import { ApiError, type ErrorCode } from "./errors";
 import { authenticate, requireRole } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import { requestLog } from "./middleware/request-log";
+import { requestSample, requestShape } from "./middleware/request-sample";
+import { waitUntilOf } from "./lib/wait-until";
 import { adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
+import { demandSignalRoutes } from "./routes/demand";
 import { holdRoutes } from "./routes/holds";
 import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
+import { dispatchEvents, domainEvent } from "./services/events";
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -28,6 +32,7 @@ export function createApp() {
 
   app.use(requestId());
   app.use(requestLog());
+  app.use("/api/*", requestSample());
   app.use("/api/*", async (c, next) => {
     const maxSize = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
     return bodyLimit({
@@ -49,6 +54,7 @@ export function createApp() {
   app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
+  app.route("/api/v1/demand", demandSignalRoutes);
   app.route("/api/v1/admin", adminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -73,8 +79,22 @@ export function createApp() {
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
-  app.onError((err, c) => errorResponse(c, toApiError(err, c.req.method)));
+  app.onError(async (err, c) => {
+    const apiError = toApiError(err, c.req.method);
+    if (apiError.status >= 500 && c.req.path.startsWith("/api/")) await emitRequestFailed(c, apiError);
+    return errorResponse(c, apiError);
+  });
   return app;
+}
+
+/** A 5xx answered to an API request, for the request error rate (src/middleware/request-sample.ts). */
+async function emitRequestFailed(c: Context<AppEnv>, err: ApiError) {
+  const event = domainEvent("REQUEST_FAILED", {
+    code: err.code,
+    clientKey: c.req.header("CF-Connecting-IP") ?? null,
+    data: { ...requestShape(c), status: err.status },
+  });
+  await dispatchEvents(c.env, [event], waitUntilOf(c));
 }
 
 /** Maps anything thrown to an ApiError; unknown failures are logged and hidden behind INTERNAL_ERROR. */

@@ -10,6 +10,8 @@ export interface Env {
   SESSION: DurableObjectNamespace<SessionDO>;
   /** Attempts to hold or book per client address and per email, per minute. */
   BOOKING_RATE_LIMITER: RateLimit;
+  /** Demand signals a client address may post per minute. */
+  SIGNAL_RATE_LIMITER: RateLimit;
   /** Domain events, written to D1 in batches by their consumer. */
   EVENTS: Queue<DomainEvent>;
   /** Notification requests, rendered and sent by their consumer. */
@@ -29,6 +31,8 @@ export interface Env {
   MAX_BODY_BYTES: string;
   /** Which notification provider delivers messages: "record" (default) records them in booking_communications. */
   NOTIFICATION_PROVIDER: string;
+  /** One API request in this many emits REQUEST_SAMPLED (the error rate's denominator). */
+  REQUEST_SAMPLE_RATE: string;
 }
 
 export type Role = "customer" | "staff" | "admin";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, d1BookedSeats, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeClass, makeRole, makeSession, makeStaff } from "./fixtures";
-import { call, tokenFor } from "./helpers";
+import { call, eventually, tokenFor } from "./helpers";
 
 describe("POST /api/v1/bookings, single session", () => {
   it("books, projects into D1, and answers with the booking and a manage token", async () => {
@@ -118,11 +118,12 @@ describe("booking rejections carry a stable code and the details a client needs"
       const response = await postBooking(body);
       expect(response.status).toBe(409);
       expect(response.json.error).toMatchObject({ code: "NO_TRAINER", details: { courseId: klass.id, canRegisterInterest: true, sessionIds: [session.id] } });
-      const signal = await env.DB.prepare(
-        `SELECT d.* FROM demand_signals d JOIN customers c ON c.id = d.user_id WHERE c.email = ? AND d.signal_type = 'PURCHASE_BLOCKED'`,
-      )
-        .bind(body.contact.email)
-        .first<{ course_id: string; city_id: string; reason: string }>();
+      // The signal comes through the events Queue: written once its consumer has run.
+      const signal = await eventually(() =>
+        env.DB.prepare(`SELECT d.* FROM demand_signals d JOIN customers c ON c.id = d.user_id WHERE c.email = ? AND d.signal_type = 'PURCHASE_BLOCKED'`)
+          .bind(body.contact.email)
+          .first<{ course_id: string; city_id: string; reason: string }>(),
+      );
       expect(signal).toMatchObject({ course_id: klass.id, reason: "NO_TRAINER" });
       expect(signal?.city_id).toEqual(expect.any(String));
     }

@@ -32,3 +32,26 @@ export async function call(method: string, path: string, options: CallOptions = 
 
 /** A short unique suffix so tests never collide on unique names. */
 export const unique = () => crypto.randomUUID().slice(0, 8);
+
+/**
+ * Polls `check` until it returns something other than undefined/null/false (or stops throwing), for
+ * work that finishes after the response: queue consumers, `waitUntil`. Fails after `timeoutMs`
+ * with the last error, so a test that waits for the wrong thing says what it last saw.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const result = await check();
+      if (result !== undefined && result !== null && result !== false) return result;
+      lastError = new Error("condition not met yet");
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`Not true after ${timeoutMs} ms: ${lastError instanceof Error ? lastError.message : String(lastError)}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

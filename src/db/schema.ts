@@ -404,7 +404,7 @@ export const demandSignals = sqliteTable(
     index("demand_signals_city_idx").on(t.cityId),
     index("demand_signals_type_idx").on(t.signalType),
     index("demand_signals_created_idx").on(t.createdAt),
-    index("demand_signals_analytics_idx").on(t.courseId, t.cityId, t.signalType, t.createdAt),
+    index("demand_signals_analytics_idx").on(t.createdAt, t.courseId, t.cityId, t.signalType),
   ],
 );
 
@@ -579,4 +579,26 @@ export const bookingCommunications = sqliteTable(
     index("booking_communications_booking_idx").on(t.bookingId, t.requestedAt),
     index("booking_communications_waitlist_entry_idx").on(t.waitlistEntryId),
   ],
+);
+
+/**
+ * Messages a queue consumer gave up on (from the dead-letter queues), kept so an admin can see and
+ * replay them. One row per queue and message id, so a redelivered dead letter is stored once.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull(),
+    /** The message body as JSON (what the consumer could not process). */
+    body: text("body").notNull(),
+    /** Deliveries of the dead letter itself, as the dead-letter queue counts them. */
+    attempts: integer("attempts").notNull(),
+    /** When the message was first sent. */
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }).notNull(),
+    firstSeenAt: integer("first_seen_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.messageId] }), index("dead_letters_first_seen_idx").on(t.firstSeenAt)],
 );

@@ -3,15 +3,22 @@
  * Delivery is at-least-once, so every consumer is idempotent.
  */
 import type { Env } from "../env";
+import { consumeDeadLetters } from "./dead-letters";
+import { consumeEvents } from "./events-consumer";
 import { consumeNotifications } from "./notifications-consumer";
 import { consumeDeadNotifications } from "./notifications-dead-letter";
 
 export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
   switch (batch.queue) {
+    case "booking-events":
+      return consumeEvents(batch, env);
     case "booking-notifications":
       return consumeNotifications(batch, env);
     case "booking-notifications-dlq":
       return consumeDeadNotifications(batch, env);
+    case "booking-events-dlq":
+    case "metric-rollups-dlq":
+      return consumeDeadLetters(batch, env);
     default:
       console.log(JSON.stringify({ level: "warn", msg: "no consumer for queue", queue: batch.queue }));
       batch.retryAll();

@@ -6,6 +6,7 @@ import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
 import { tokenMatchesHash } from "../lib/tokens";
+import { waitUntilOf } from "../lib/wait-until";
 import { IdempotencyKeyHeader } from "../middleware/idempotency";
 import { type BookingView, type Caller, cancelBooking, createBooking, getBooking } from "../services/bookings";
 import { BookingSchema, checkSelection, SelectionFields, toBookingResponse, toSelection } from "./booking-schemas";
@@ -45,7 +46,7 @@ export function callerOf(c: Context<AppEnv>): Caller {
     clientKey: c.req.header("CF-Connecting-IP") ?? "unknown",
     idempotency: c.get("idempotency"),
     requestId: c.get("requestId"),
-    waitUntil: (work) => c.executionCtx.waitUntil(work),
+    waitUntil: waitUntilOf(c),
   };
 }
 

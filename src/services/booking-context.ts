@@ -45,8 +45,8 @@ export interface BookingContext {
   registrationType: BookingKind;
   patternId: string | null;
   class: BookableClass;
-  cityId: string;
   studioId: string;
+  cityId: string;
   studioName: string;
   /** The studio's IANA zone, for showing times the way customers see them. */
   timeZone: string;
@@ -74,8 +74,8 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
         pricePence: classes.pricePence,
         fullSchedulePricePence: classes.fullSchedulePricePence,
         bookingKinds: classes.bookingKinds,
+        studioId: classes.studioId,
         cityId: studios.cityId,
-        studioId: sql<string>`${studios.id}`.as("studio_id"),
         timeZone: studios.timeZone,
         studioName: sql<string>`${studios.name}`.as("studio_name"),
         hasQualifiedInstructor: sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
@@ -135,8 +135,8 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
       fullSchedulePricePence: first.fullSchedulePricePence,
       bookingKinds: first.bookingKinds,
     },
-    cityId: first.cityId,
     studioId: first.studioId,
+    cityId: first.cityId,
     studioName: first.studioName,
     timeZone: first.timeZone,
     customerId: customer[0]!.id,
@@ -200,4 +200,14 @@ export async function classRequirements(db: Db, classId: string): Promise<Sessio
     .from(classResourceRequirements)
     .innerJoin(resources, eq(resources.id, classResourceRequirements.resourceId))
     .where(eq(classResourceRequirements.classId, classId));
+}
+
+/** Where a class is taught: its studio and the studio's city (undefined for an unknown class). */
+export async function classPlace(db: Db, classId: string): Promise<{ studioId: string; cityId: string } | undefined> {
+  const [row] = await db
+    .select({ studioId: classes.studioId, cityId: studios.cityId })
+    .from(classes)
+    .innerJoin(studios, eq(studios.id, classes.studioId))
+    .where(eq(classes.id, classId));
+  return row;
 }

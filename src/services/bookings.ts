@@ -16,10 +16,11 @@ import { newId } from "../lib/ids";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
 import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
-import { type AttemptFields, audited } from "./audit";
-import { type BookingContext, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
+import { subjectOf } from "./attempt-events";
+import { type AttemptFields, type AttemptNote, audited } from "./audit";
+import { type BookingContext, classPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { notifyBooking } from "./booking-notifications";
-import { recordDemandSignal } from "./demand";
+import type { WaitUntil } from "./events";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
 import { bookSeats, cancelAll, type SeatRequest } from "./seat-coordinator";
 
@@ -32,8 +33,8 @@ export interface Caller {
   clientKey: string;
   idempotency: { scope: string; key: string; seed: string } | undefined;
   requestId: string;
-  /** Runs work after the response (the request's `waitUntil`); without it the work is awaited. */
-  waitUntil?: (work: Promise<unknown>) => void;
+  /** The request's waitUntil: events and notifications are sent after the response (awaited without it). */
+  waitUntil?: WaitUntil | undefined;
 }
 
 export interface NewBooking {
@@ -79,8 +80,8 @@ export async function createBooking(caller: Caller, input: NewBooking) {
     source: input.source ?? null,
     ...whoAttempts(caller, "guest"),
   };
-  const result = await audited(caller.db, fields, async (note) => {
-    const result = await book(caller, { ...input, contact: { ...input.contact, email } }, (expected) => note({ expectedAmountPence: expected }));
+  const result = await audited(caller, fields, async (note) => {
+    const result = await book(caller, { ...input, contact: { ...input.contact, email } }, note);
     note({ bookingId: result.booking.id });
     return result;
   });
@@ -94,7 +95,7 @@ async function afterResponse(caller: Caller, work: Promise<unknown>): Promise<vo
   else await work;
 }
 
-async function book(caller: Caller, input: NewBooking, noteExpected: (pence: number) => void) {
+async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote) => void) {
   const { env, db, principal } = caller;
   const now = new Date();
   const email = input.contact.email;
@@ -103,8 +104,9 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
 
   const context = await loadBookingContext(db, input.selection, input.contact);
   const { customerId } = context;
+  note({ subject: subjectOf(context) });
   assertBookable(context, now);
-  await refuseWithoutTrainer(db, context, { customerId, email, registrationType: input.selection.registrationType });
+  refuseWithoutTrainer(context);
 
   let promo: PromoCode | undefined;
   if (input.promoCode) {
@@ -120,7 +122,7 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
     seats: input.guestCount,
     promo: promo ? { kind: promo.kind, value: promo.value } : undefined,
   });
-  noteExpected(quote.totalPence);
+  note({ expectedAmountPence: quote.totalPence });
   const paymentProblem = checkPayment({ quote, totalAmountPence: input.totalAmountPence, currency: input.currency, promoApplied: promo !== undefined });
   if (paymentProblem) throw paymentProblem;
 
@@ -173,6 +175,16 @@ async function book(caller: Caller, input: NewBooking, noteExpected: (pence: num
     throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
   }
 
+  note({
+    subject: subjectOf(context, {
+      subtotalPence: quote.subtotalPence,
+      discountPence: quote.discountPence,
+      promoCodeId: promo?.id ?? null,
+      holdId: input.holdId ?? null,
+      linePricesPence: linePrices,
+      firstStartsAt: context.sessions[0]!.startsAt.getTime(),
+    }),
+  });
   // Built from what was committed, not read back from D1: the DOs have acknowledged the seats,
   // and their outboxes deliver the projection even if D1 is briefly unavailable right now.
   const { customerId: _customerId, confirmedAt: _confirmedAt, ...fields } = header;
@@ -262,24 +274,13 @@ export function assertBookable(context: BookingContext, now: Date): void {
 }
 
 /**
- * HARD rule: no session without a qualified instructor is sold. The attempt is recorded as a
- * PURCHASE_BLOCKED demand signal (course, city, customer) so studios see where to hire.
+ * HARD rule: no session without a qualified instructor is sold. The refusal becomes a
+ * PURCHASE_BLOCKED event, and so a demand signal (course, city, customer), so studios see where
+ * to hire (src/services/attempt-events.ts).
  */
-export async function refuseWithoutTrainer(
-  db: Db,
-  context: BookingContext,
-  who: { customerId: string; email: string; registrationType: string },
-): Promise<void> {
+export function refuseWithoutTrainer(context: BookingContext): void {
   const untaught = context.sessions.filter((session) => !session.hasQualifiedInstructor).map((session) => session.id);
   if (untaught.length === 0) return;
-  await recordDemandSignal(db, {
-    courseId: context.class.id,
-    cityId: context.cityId,
-    userId: who.customerId,
-    signalType: "PURCHASE_BLOCKED",
-    reason: "NO_TRAINER",
-    metadata: { sessionIds: untaught, email: who.email, registrationType: who.registrationType },
-  });
   throw new ApiError("NO_TRAINER", "No qualified instructor is assigned yet, so this cannot be booked; you can ask to be notified", {
     sessionIds: untaught,
     courseId: context.class.id,
@@ -370,7 +371,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     source: booking.source,
     ...whoAttempts(caller, "manage-token"),
   };
-  const cancelled = await audited(caller.db, fields, async () => {
+  const cancelled = await audited(caller, fields, async (note) => {
     if (booking.status === "cancelled") return booking;
     const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
     if (!isStaff(caller.principal) && firstStart <= Date.now()) {
@@ -379,8 +380,25 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     // D1 may not have every line yet (a session still confirming from the commit log, or an
     // outbox still delivering): cancel in every session the commit covered as well.
     const reservationId = booking.holdId ?? booking.id;
-    const sessionIds = new Set([...booking.lines.map((line) => line.sessionId), ...(await committedSessionIds(caller.db, reservationId, booking.id))]);
+    const [committed, place] = await Promise.all([committedSessionIds(caller.db, reservationId, booking.id), classPlace(caller.db, booking.classId)]);
+    const sessionIds = new Set([...booking.lines.map((line) => line.sessionId), ...committed]);
     await cancelAll(caller.env, [...sessionIds].map((id) => ({ id })), booking.id, reservationId);
+    const now = Date.now();
+    const confirmedAt = Date.parse(booking.confirmedAt);
+    note({
+      subject: {
+        classId: booking.classId,
+        studioId: place?.studioId ?? null,
+        cityId: place?.cityId ?? null,
+        customerId: booking.customer.id,
+        sessionIds: [...sessionIds],
+        data: {
+          confirmedAt,
+          minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
+          minutesBeforeStart: Math.floor((firstStart - now) / 60_000),
+        },
+      },
+    });
     return (await getBooking(caller.db, booking.id)) ?? booking;
   });
   // Also for a repeat cancel: the request id makes it one message, and a lost first send is made good.

@@ -4,6 +4,7 @@
  *
  * Events carry their own id, so a redelivered message writes nothing twice.
  */
+import { z } from "zod";
 import type { Env } from "../env";
 
 export const EVENT_TYPES = [
@@ -25,6 +26,8 @@ export const EVENT_TYPES = [
   "NOTIFICATION_SENT",
   "NOTIFICATION_FAILED",
   "REQUEST_FAILED",
+  /** One API request in `data.sampleRate`, sampled: the denominator of the request error rate. */
+  "REQUEST_SAMPLED",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -53,6 +56,38 @@ export interface DomainEvent {
   data?: Record<string, unknown>;
 }
 
+const optionalText = (max: number) => z.string().max(max).nullish();
+const optionalCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish();
+
+/**
+ * What a queue message must look like to be written (the events consumer validates every body
+ * with it). Strict about the columns rollups group by; `data` is free-form but must be an object.
+ */
+export const DomainEventSchema = z.object({
+  id: z.string().min(1).max(100),
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.number().int().positive().max(8_640_000_000_000_000),
+  sessionId: optionalText(100),
+  classId: optionalText(100),
+  studioId: optionalText(100),
+  cityId: optionalText(100),
+  bookingId: optionalText(100),
+  customerId: optionalText(100),
+  email: optionalText(320),
+  clientKey: optionalText(100),
+  code: optionalText(100),
+  seats: optionalCount,
+  amountPence: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullish(),
+  source: optionalText(100),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+// The schema and the interface describe the same thing: a change to one that the other does not
+// follow fails the type check here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesInterface: Same<z.infer<typeof DomainEventSchema>, DomainEvent> = true;
+void schemaMatchesInterface;
+
 /** A new event with a fresh id, happening now unless told otherwise. */
 export function domainEvent(type: EventType, fields: Omit<DomainEvent, "id" | "type" | "occurredAt"> & { occurredAt?: number } = {}): DomainEvent {
   return { id: `evt_${crypto.randomUUID().replaceAll("-", "")}`, type, occurredAt: Date.now(), ...fields };
@@ -71,4 +106,17 @@ export async function emitEvents(env: Pick<Env, "EVENTS">, events: DomainEvent[]
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not send events", error: String(error), types: events.map((e) => e.type) }));
   }
+}
+
+/** `ExecutionContext.waitUntil`: keeps work running after the response has gone. */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/**
+ * Emits after the response when the runtime can wait for it (`waitUntil`), otherwise before: the
+ * caller never waits on the Queue where it does not have to, and never loses events where it does.
+ */
+export async function dispatchEvents(env: Pick<Env, "EVENTS">, events: DomainEvent[], waitUntil?: WaitUntil): Promise<void> {
+  if (events.length === 0) return;
+  if (waitUntil) waitUntil(emitEvents(env, events));
+  else await emitEvents(env, events);
 }

@@ -6,10 +6,10 @@
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { idFromSeed } from "../middleware/idempotency";
-import { type AttemptFields, audited } from "./audit";
+import { subjectOf } from "./attempt-events";
+import { type AttemptFields, audited, type AttemptNote } from "./audit";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest, whoAttempts } from "./bookings";
-import { recordDemandSignal } from "./demand";
 import { holdAll } from "./seat-coordinator";
 
 export interface NewHold {
@@ -34,22 +34,22 @@ export async function createHold(caller: Caller, input: NewHold) {
     source: null,
     ...whoAttempts(caller, "guest"),
   };
-  return audited(caller.db, fields, async (note) => {
-    const result = await hold(caller, { ...input, contact: { ...input.contact, email } });
+  return audited(caller, fields, async (note) => {
+    const result = await hold(caller, { ...input, contact: { ...input.contact, email } }, note);
     note({ bookingId: result.holdId });
     return result;
   });
 }
 
-async function hold(caller: Caller, input: NewHold) {
+async function hold(caller: Caller, input: NewHold, note: (more: AttemptNote) => void) {
   const { db } = caller;
   const now = new Date();
   assertMayBookFor(caller.principal, input.contact.email, false);
   await enforceRateLimit(caller, input.contact.email);
   const context = await loadBookingContext(db, input.selection, input.contact);
-  const { customerId } = context;
+  note({ subject: subjectOf(context) });
   assertBookable(context, now);
-  await refuseWithoutTrainer(db, context, { customerId, email: input.contact.email, registrationType: input.selection.registrationType });
+  refuseWithoutTrainer(context);
 
   const holdId = caller.idempotency ? idFromSeed("hld", caller.idempotency.seed) : newId("hold");
   const request = seatRequest(caller, input, holdId);
@@ -57,17 +57,11 @@ async function hold(caller: Caller, input: NewHold) {
   if (!outcome.ok) {
     throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
   }
-  await recordDemandSignal(db, {
-    courseId: context.class.id,
-    cityId: context.cityId,
-    userId: customerId,
-    signalType: "CHECKOUT_STARTED",
-    reason: null,
-    metadata: { holdId, sessionIds: context.sessions.map((session) => session.id), guestCount: input.guestCount },
-  });
+  const expiresAt = new Date(now.getTime() + request.holdTtlMs).toISOString();
+  note({ subject: subjectOf(context, { expiresAt }) });
   return {
     holdId,
-    expiresAt: new Date(now.getTime() + request.holdTtlMs).toISOString(),
+    expiresAt,
     registrationType: context.registrationType,
     guestCount: input.guestCount,
     email: input.contact.email,

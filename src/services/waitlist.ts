@@ -56,7 +56,7 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
 
   const context = await loadBookingContext(db, { registrationType: "SINGLE_SESSION", sessionId }, request);
   const session = context.sessions[0]!;
-  await refuseWithoutTrainer(db, context, { customerId: context.customerId, email, registrationType: "SINGLE_SESSION" });
+  refuseWithoutTrainer(context);
 
   const entryId = caller.idempotency ? idFromSeed("wle", caller.idempotency.seed) : newId("waitlistEntry");
   const result = await env.SESSION.getByName(sessionId).joinWaitlist({

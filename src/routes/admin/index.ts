@@ -4,6 +4,7 @@ import { alertRoutes } from "./alerts";
 import { adminBookingRoutes } from "./bookings";
 import { cityRoutes } from "./cities";
 import { classRoutes } from "./classes";
+import { demandAnalyticsRoutes } from "./demand";
 import { promoCodeRoutes } from "./promo-codes";
 import { qualifiedStaffRoutes } from "./qualified-staff";
 import { resourceRoutes } from "./resources";
@@ -28,4 +29,5 @@ export const adminRoutes = createRouter()
   .route("/waiting-lists", waitingListRoutes)
   .route("/promo-codes", promoCodeRoutes)
   .route("/alerts", alertRoutes)
-  .route("/bookings", adminBookingRoutes);
+  .route("/bookings", adminBookingRoutes)
+  .route("/demand", demandAnalyticsRoutes);

@@ -1,0 +1,46 @@
+/**
+ * Which domain events are demand signals, and how each reads as one. Pure: the events consumer
+ * writes the result next to the event, with the event's id, so a redelivery adds nothing.
+ */
+import type { DEMAND_SIGNAL_TYPES } from "../db/schema";
+import type { DomainEvent, EventType } from "../services/events";
+
+export type DemandSignalType = (typeof DEMAND_SIGNAL_TYPES)[number];
+
+export interface DerivedDemandSignal {
+  id: string;
+  courseId: string;
+  userId: string | null;
+  cityId: string | null;
+  signalType: DemandSignalType;
+  reason: string | null;
+  metadata: Record<string, unknown> | null;
+  /** When the customer did it (the event's time), not when the consumer wrote it. */
+  createdAt: Date;
+}
+
+/** The signal type each demand event becomes, and the reason it carries (null: the event's code). */
+const SIGNAL_OF: Partial<Record<EventType, { type: DemandSignalType; reason: string | null }>> = {
+  COURSE_VIEWED: { type: "COURSE_VIEW", reason: null },
+  CHECKOUT_STARTED: { type: "CHECKOUT_STARTED", reason: null },
+  PURCHASE_BLOCKED: { type: "PURCHASE_BLOCKED", reason: null },
+  // A session waitlist: the session was full. Course-level notify-me: no trainer to sell it.
+  WAITLIST_JOINED: { type: "WAITLIST", reason: "session_full" },
+  NOTIFY_ME_REGISTERED: { type: "WAITLIST", reason: "no_trainer" },
+};
+
+/** The demand signal an event stands for, or undefined when it is not one (or names no course). */
+export function demandSignalOf(event: DomainEvent): DerivedDemandSignal | undefined {
+  const mapping = SIGNAL_OF[event.type];
+  if (!mapping || !event.classId) return undefined;
+  return {
+    id: event.id,
+    courseId: event.classId,
+    userId: event.customerId ?? null,
+    cityId: event.cityId ?? null,
+    signalType: mapping.type,
+    reason: mapping.type === "PURCHASE_BLOCKED" ? (event.code ?? null) : mapping.reason,
+    metadata: event.data ?? null,
+    createdAt: new Date(event.occurredAt),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The events consumer (queue `booking-events`): validates each message, then writes every valid
+ * event, and the demand signal it stands for, to D1 in one batch of multi-row inserts. Ids come
+ * with the events and inserts skip ids already present, so a redelivered batch writes nothing twice.
+ *
+ * A message that is not an event is retried on its own (a producer deployed ahead of this consumer
+ * may fix itself) and, after max_retries, lands in the dead-letter queue; the rest of its batch is
+ * written and acknowledged regardless. A failed D1 write retries the written messages with backoff.
+ */
+import { getDb, type Db } from "../db/client";
+import { chunkByParameters, presentValues } from "../db/chunks";
+import { demandSignals, events } from "../db/schema";
+import { demandSignalOf } from "../domain/demand-signals";
+import type { Env } from "../env";
+import { type DomainEvent, DomainEventSchema } from "../services/events";
+
+/** Seconds before the next delivery: 10s doubling per attempt, at most 10 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env, "DB">): Promise<void> {
+  const accepted: { message: Message<unknown>; event: DomainEvent }[] = [];
+  for (const message of batch.messages) {
+    const parsed = DomainEventSchema.safeParse(message.body);
+    if (parsed.success) {
+      accepted.push({ message, event: parsed.data });
+      continue;
+    }
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "event message is not a domain event",
+        queue: batch.queue,
+        messageId: message.id,
+        attempts: message.attempts,
+        issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`.slice(0, 120)),
+      }),
+    );
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+  if (accepted.length === 0) return;
+
+  try {
+    const statements = await writeEvents(getDb(env.DB), accepted.map(({ event }) => event));
+    for (const { message } of accepted) message.ack();
+    console.log(JSON.stringify({ level: "info", msg: "events written", queue: batch.queue, events: accepted.length, statements }));
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "could not write events", queue: batch.queue, events: accepted.length, error: String(error) }));
+    for (const { message } of accepted) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
+
+/**
+ * Writes events and their demand signals in one D1 batch (one transaction), as few multi-row
+ * `INSERT … ON CONFLICT DO NOTHING` statements as the parameter limit allows. Returns how many
+ * statements it took.
+ */
+export async function writeEvents(db: Db, batch: DomainEvent[]): Promise<number> {
+  const statements = eventStatements(db, batch);
+  const [first, ...rest] = statements;
+  if (!first) return 0;
+  await db.batch([first, ...rest]);
+  return statements.length;
+}
+
+/** The insert statements for some events and the demand signals among them. */
+export function eventStatements(db: Db, batch: DomainEvent[]) {
+  const unique = [...new Map(batch.map((event) => [event.id, event])).values()];
+  const eventRows = unique.map((event) =>
+    presentValues({
+      id: event.id,
+      type: event.type,
+      occurredAt: new Date(event.occurredAt),
+      sessionId: event.sessionId,
+      classId: event.classId,
+      studioId: event.studioId,
+      cityId: event.cityId,
+      bookingId: event.bookingId,
+      customerId: event.customerId,
+      email: event.email,
+      clientKey: event.clientKey,
+      code: event.code,
+      seats: event.seats,
+      amountPence: event.amountPence,
+      source: event.source,
+      data: event.data,
+    }),
+  ) as (typeof events.$inferInsert)[];
+  const signalRows = unique.flatMap((event) => {
+    const signal = demandSignalOf(event);
+    return signal ? [presentValues(signal) as typeof demandSignals.$inferInsert] : [];
+  });
+  return [
+    ...chunkByParameters(eventRows).map((rows) => db.insert(events).values(rows).onConflictDoNothing({ target: events.id })),
+    ...chunkByParameters(signalRows).map((rows) => db.insert(demandSignals).values(rows).onConflictDoNothing({ target: demandSignals.id })),
+  ];
+}

@@ -1,0 +1,140 @@
+/**
+ * The domain events a finished hold, booking or cancellation attempt stands for (DESIGN invariant
+ * 7), built from what the audit trail saw: the attempt's fields, how it ended, and what it was
+ * about once the catalog was read. Rollups compute from these; README "Events" lists each field.
+ *
+ * `seats` is always seat-sessions: seats per session (guestCount) × the sessions covered, so
+ * summing it over a studio's bookings compares directly with the sum of its sessions' capacity.
+ */
+import type { ErrorCode } from "../errors";
+import { ApiError } from "../errors";
+import type { AttemptRecord } from "./audit";
+import type { BookingContext } from "./booking-context";
+import { type DomainEvent, domainEvent, type EventType } from "./events";
+
+/** What an attempt was about, noted by the flow once known (after the catalog read). */
+export interface AttemptSubject {
+  classId: string;
+  studioId: string | null;
+  cityId: string | null;
+  customerId: string;
+  /** Every session the attempt covers (a full schedule's too). */
+  sessionIds: string[];
+  /** Anything else the success event should carry in `data` (prices, hold expiry, timings). */
+  data?: Record<string, unknown>;
+}
+
+/** The subject of a hold or booking attempt, from its loaded context. */
+export function subjectOf(context: BookingContext, data?: Record<string, unknown>): AttemptSubject {
+  return {
+    classId: context.class.id,
+    studioId: context.studioId,
+    cityId: context.cityId,
+    customerId: context.customerId,
+    sessionIds: context.sessions.map((session) => session.id),
+    ...(data ? { data } : {}),
+  };
+}
+
+/** Refusals that mean the studio could not supply what the customer wanted: demand it lost. */
+const SUPPLY_REFUSALS: ReadonlySet<ErrorCode> = new Set(["NO_TRAINER", "SESSION_FULL", "INSUFFICIENT_CAPACITY", "RESOURCE_UNAVAILABLE"]);
+
+/**
+ * The events of one attempt. `subject` is undefined when the attempt ended before the catalog was
+ * read (validation, rate limit, unknown session) or, for a cancellation, when it changed nothing.
+ */
+export function attemptEvents(attempt: AttemptRecord, subject: AttemptSubject | undefined, error: unknown, now = Date.now()): DomainEvent[] {
+  const sessionIds = subject?.sessionIds ?? attempt.sessionIds;
+  const common = {
+    occurredAt: now,
+    sessionId: sessionIds.length === 1 ? sessionIds[0]! : null,
+    classId: subject?.classId ?? null,
+    studioId: subject?.studioId ?? null,
+    cityId: subject?.cityId ?? null,
+    customerId: subject?.customerId ?? null,
+    email: attempt.email ?? null,
+    clientKey: attempt.clientKey ?? null,
+    source: attempt.source ?? null,
+    seats: attempt.guestCount != null && sessionIds.length > 0 ? attempt.guestCount * sessionIds.length : null,
+  };
+  const requested = {
+    attempt: attempt.kind,
+    registrationType: attempt.registrationType ?? null,
+    guestCount: attempt.guestCount ?? null,
+    sessionIds,
+    actorRole: attempt.actorRole ?? null,
+    requestId: attempt.requestId ?? null,
+  };
+
+  if (attempt.outcome === "rejected") {
+    // A refused cancellation changed nothing: the audit row is its trace, not an event.
+    if (attempt.kind === "cancellation") return [];
+    const code = attempt.errorCode ?? "INTERNAL_ERROR";
+    const details = error instanceof ApiError ? (error.details ?? {}) : {};
+    const events = [
+      domainEvent("BOOKING_REJECTED", {
+        ...common,
+        code,
+        amountPence: attempt.amountPence ?? null,
+        data: {
+          ...requested,
+          expectedAmountPence: attempt.expectedAmountPence ?? null,
+          currency: attempt.currency ?? null,
+          promoCode: attempt.promoCode ?? null,
+          details,
+        },
+      }),
+    ];
+    if (code === "DUPLICATE_BOOKING") {
+      events.push(
+        domainEvent("DUPLICATE_ATTEMPT", {
+          ...common,
+          sessionId: typeof details.sessionId === "string" ? details.sessionId : common.sessionId,
+          code,
+          data: { ...requested, existingBookingId: details.existingBookingId ?? null, existingHoldId: details.existingHoldId ?? null },
+        }),
+      );
+    }
+    if (subject && SUPPLY_REFUSALS.has(code as ErrorCode)) {
+      events.push(domainEvent("PURCHASE_BLOCKED", { ...common, code, data: { ...requested, details } }));
+    }
+    return events;
+  }
+
+  if (!subject) return [];
+  const id = attempt.bookingId ?? null;
+  switch (attempt.kind) {
+    case "booking":
+      return [
+        stateEvent("BOOKING_CONFIRMED", id, {
+          ...common,
+          bookingId: id,
+          amountPence: attempt.expectedAmountPence ?? attempt.amountPence ?? null,
+          data: { ...requested, currency: attempt.currency ?? null, promoCode: attempt.promoCode ?? null, ...subject.data },
+        }),
+      ];
+    case "hold":
+      return [
+        stateEvent("HOLD_CREATED", id, { ...common, data: { ...requested, holdId: id, ...subject.data } }),
+        stateEvent("CHECKOUT_STARTED", id, { ...common, data: { ...requested, origin: "hold", holdId: id } }),
+      ];
+    case "cancellation":
+      return [
+        stateEvent("BOOKING_CANCELLED", id, {
+          ...common,
+          bookingId: id,
+          amountPence: attempt.amountPence ?? null,
+          data: { ...requested, ...subject.data },
+        }),
+      ];
+  }
+}
+
+/**
+ * An event for a state change that happens once per thing (a booking confirmed, a hold created):
+ * its id derives from the thing's id, so two emissions of the same change are one row.
+ */
+function stateEvent(type: EventType, subjectId: string | null, fields: Parameters<typeof domainEvent>[1]): DomainEvent {
+  const event = domainEvent(type, fields);
+  return subjectId ? { ...event, id: `evt_${type.toLowerCase()}_${subjectId}` } : event;
+}
