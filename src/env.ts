@@ -27,6 +27,11 @@ export interface Env {
   JWT_SECRET: string;
   MAX_OCCURRENCES_PER_PATTERN: string;
   MAX_BODY_BYTES: string;
+  /**
+   * Alert rule thresholds (src/domain/alert-rules.ts): a JSON string, or an object when set as a
+   * JSON var. Missing keys take their defaults; an invalid value is reported and the defaults used.
+   */
+  ALERT_RULES?: string | Record<string, unknown>;
 }
 
 export type Role = "customer" | "staff" | "admin";

@@ -3,9 +3,14 @@
  * Delivery is at-least-once, so every consumer is idempotent.
  */
 import type { Env } from "../env";
+import { runRollupDeadLetters, runRollupQueue } from "./rollup-consumer";
 
 export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
   switch (batch.queue) {
+    case "metric-rollups":
+      return runRollupQueue(batch, env);
+    case "metric-rollups-dlq":
+      return runRollupDeadLetters(batch, env);
     default:
       console.log(JSON.stringify({ level: "warn", msg: "no consumer for queue", queue: batch.queue }));
       batch.retryAll();

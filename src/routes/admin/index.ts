@@ -4,6 +4,7 @@ import { alertRoutes } from "./alerts";
 import { adminBookingRoutes } from "./bookings";
 import { cityRoutes } from "./cities";
 import { classRoutes } from "./classes";
+import { metricRoutes } from "./metrics";
 import { promoCodeRoutes } from "./promo-codes";
 import { qualifiedStaffRoutes } from "./qualified-staff";
 import { resourceRoutes } from "./resources";
@@ -25,4 +26,5 @@ export const adminRoutes = createRouter()
   .route("/sessions", sessionAdminRoutes)
   .route("/promo-codes", promoCodeRoutes)
   .route("/alerts", alertRoutes)
-  .route("/bookings", adminBookingRoutes);
+  .route("/bookings", adminBookingRoutes)
+  .route("/metrics", metricRoutes);
