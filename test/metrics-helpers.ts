@@ -81,7 +81,7 @@ export function byKey(rows: Pick<StoredMetric, "scope" | "scope_id" | "metric" |
  * A Monday in the past, two weeks apart from every other one handed out in this test file (and
  * at a random offset per file): rollups of these weeks never see another test's events.
  */
-const fileOffsetWeeks = Math.floor(Math.random() * 500) * 2;
+const fileOffsetWeeks = Math.floor(Math.random() * 300) * 2;
 let weeksHandedOut = 0;
 export function testMonday(): string {
   const weeks = fileOffsetWeeks + 2 * weeksHandedOut++;
