@@ -9,19 +9,24 @@
  * that have (a backfill of the current week), and the weekly cron redoes it on Monday.
  */
 import { z } from "zod";
-import { dayHasEnded, dayRange, daysOfWeek, addDays, isCalendarDate } from "../domain/metric-periods";
+import { addDays, dayHasEnded, dayRange, daysOfWeek, isCalendarDate, weekStartOf } from "../domain/metric-periods";
 import { dailyMetricRows, type EventAggregate, type MetricRow, type SessionsRan } from "../domain/metrics";
 import type { RollupChunk } from "./rollup-contract";
 
 /** How many rows one INSERT carries (as one JSON parameter, so D1's 100-parameter limit never applies). */
 const ROWS_PER_INSERT = 500;
 
-export const RollupChunkBody = z.object({
-  granularity: z.enum(["daily", "weekly"]),
-  periodStart: z.string().refine(isCalendarDate, "not a YYYY-MM-DD date"),
-  requestedBy: z.string().max(200),
-  days: z.enum(["missing", "recompute"]).optional(),
-}) satisfies z.ZodType<RollupChunk>;
+export const RollupChunkBody = z
+  .object({
+    granularity: z.enum(["daily", "weekly"]),
+    periodStart: z.string().refine(isCalendarDate, "not a YYYY-MM-DD date"),
+    requestedBy: z.string().max(200),
+    days: z.enum(["missing", "recompute"]).optional(),
+  })
+  .refine((chunk) => chunk.granularity === "daily" || weekStartOf(chunk.periodStart) === chunk.periodStart, {
+    message: "a weekly chunk starts on a Monday",
+    path: ["periodStart"],
+  }) satisfies z.ZodType<RollupChunk>;
 
 export interface RollupResult {
   granularity: "daily" | "weekly";
