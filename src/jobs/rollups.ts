@@ -96,6 +96,9 @@ const RESOLVE_FAILURE_ALERT = `
 UPDATE alerts SET status = 'resolved', resolved_at = ?2, resolved_by = 'system', updated_at = ?2
 WHERE type = 'ROLLUP_FAILED' AND subject_key = ?1 AND status <> 'resolved'`;
 
+/** The rollup's read queries, for `npm run bench:rollup` to show their query plans. */
+export const ROLLUP_QUERIES = { dayEvents: DAY_EVENTS, daySessions: DAY_SESSIONS, sumWeek: SUM_WEEK } as const;
+
 /** The alert subject of a period's rollup (ROLLUP_FAILED alerts). */
 export const rollupSubject = (granularity: string, periodStart: string) => `rollup:${granularity}:${periodStart}`;
 
