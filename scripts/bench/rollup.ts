@@ -278,6 +278,14 @@ function report(results: SizeResult[]): void {
       `\n  day rollup   ${dayRatio.toFixed(2)}  ${verdict(dayRatio)}` +
       `\n  week rollup  ${weekRatio.toFixed(2)}  ${verdict(weekRatio)}`,
   );
+  // What each added event costs, free of the fixed cost per rollup (a few D1 round trips).
+  const marginal = (t1: Timing, t2: Timing) => ((median(t2.ms) - median(t1.ms)) / (t2.events - t1.events)) * 1000;
+  const average = (t: Timing) => (median(t.ms) / t.events) * 1000;
+  console.log(
+    `  µs per event: day ${average(first.day).toFixed(2)} at ${number(first.size)}, ${average(last.day).toFixed(2)} at ${number(last.size)}, ` +
+      `${marginal(first.day, last.day).toFixed(2)} for the events added; week ${average(first.week).toFixed(2)}, ${average(last.week).toFixed(2)}, ` +
+      `${marginal(first.week, last.week).toFixed(2)}`,
+  );
 }
 
 /** The query plans of the rollup's reads: each must search an index, never scan a whole table. */
