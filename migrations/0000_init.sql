@@ -273,6 +273,20 @@ CREATE TABLE `idempotency_keys` (
 );
 --> statement-breakpoint
 CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
+CREATE TABLE `metrics` (
+	`granularity` text NOT NULL,
+	`period_start` text NOT NULL,
+	`scope` text NOT NULL,
+	`scope_id` text DEFAULT '' NOT NULL,
+	`metric` text NOT NULL,
+	`dimension` text DEFAULT '' NOT NULL,
+	`value` integer NOT NULL,
+	`denominator` integer,
+	`computed_at` integer NOT NULL,
+	PRIMARY KEY(`granularity`, `period_start`, `scope`, `scope_id`, `metric`, `dimension`)
+);
+--> statement-breakpoint
+CREATE INDEX `metrics_scope_period_idx` ON `metrics` (`granularity`,`scope`,`scope_id`,`period_start`,`metric`,`dimension`);--> statement-breakpoint
 CREATE TABLE `promo_codes` (
 	`id` text PRIMARY KEY NOT NULL,
 	`code` text NOT NULL,

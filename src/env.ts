@@ -33,6 +33,11 @@ export interface Env {
   NOTIFICATION_PROVIDER: string;
   /** One API request in this many emits REQUEST_SAMPLED (the error rate's denominator). */
   REQUEST_SAMPLE_RATE: string;
+  /**
+   * Alert rule thresholds (src/domain/alert-rules.ts): a JSON string, or an object when set as a
+   * JSON var. Missing keys take their defaults; an invalid value is reported and the defaults used.
+   */
+  ALERT_RULES?: string | Record<string, unknown>;
 }
 
 export type Role = "customer" | "staff" | "admin";

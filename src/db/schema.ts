@@ -602,3 +602,35 @@ export const deadLetters = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.queue, t.messageId] }), index("dead_letters_first_seen_idx").on(t.firstSeenAt)],
 );
+
+export const METRIC_GRANULARITIES = ["daily", "weekly"] as const;
+export const METRIC_SCOPES = ["all", "studio", "class", "city"] as const;
+
+/**
+ * Metrics rolled up from `events` (and, for capacity, the sessions that ran): one row per
+ * (granularity, period, scope, metric, dimension), so running a period again replaces its rows.
+ * Counts and money (pence) are integers in `value`; a rate keeps its numerator in `value` and its
+ * denominator in `denominator`, so weeks sum honestly from days (src/domain/metrics.ts names them).
+ */
+export const metrics = sqliteTable(
+  "metrics",
+  {
+    granularity: text("granularity", { enum: METRIC_GRANULARITIES }).notNull(),
+    /** UTC date (YYYY-MM-DD): the day, or the Monday that starts the ISO week. */
+    periodStart: text("period_start").notNull(),
+    scope: text("scope", { enum: METRIC_SCOPES }).notNull(),
+    /** The studio, class or city id; '' for scope "all". */
+    scopeId: text("scope_id").notNull().default(""),
+    metric: text("metric").notNull(),
+    /** What the metric is broken down by (an error code, a booking source, a city id); '' when none. */
+    dimension: text("dimension").notNull().default(""),
+    value: integer("value").notNull(),
+    /** Set for rates only: the rate is value / denominator. */
+    denominator: integer("denominator"),
+    computedAt: integer("computed_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.granularity, t.periodStart, t.scope, t.scopeId, t.metric, t.dimension] }),
+    index("metrics_scope_period_idx").on(t.granularity, t.scope, t.scopeId, t.periodStart, t.metric, t.dimension),
+  ],
+);

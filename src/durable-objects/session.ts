@@ -295,6 +295,13 @@ export class SessionDO extends DurableObject<Env> {
       .one().n;
   }
 
+  /** Holds still held `overdueMs` after they expired: the alarm should have settled them (drift). */
+  async staleHolds(now: number, overdueMs: number): Promise<number> {
+    return this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM reservations WHERE status = 'held' AND expires_at < ?`, now - overdueMs)
+      .one().n;
+  }
+
   // ---- waitlist ------------------------------------------------------------------------------
 
   /**

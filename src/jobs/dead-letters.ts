@@ -1,5 +1,5 @@
 /**
- * Dead-letter consumer (queues `booking-events-dlq`, `metric-rollups-dlq`): what a consumer gave up
+ * Dead-letter consumer (queue `booking-events-dlq`): what a consumer gave up
  * on after every retry is kept in D1's `dead_letters` (once per queue and message id, however often
  * it is redelivered) and raises one DEAD_LETTERS alert per queue, which counts repeats until resolved.
  */

@@ -7,6 +7,7 @@ import { consumeDeadLetters } from "./dead-letters";
 import { consumeEvents } from "./events-consumer";
 import { consumeNotifications } from "./notifications-consumer";
 import { consumeDeadNotifications } from "./notifications-dead-letter";
+import { runRollupDeadLetters, runRollupQueue } from "./rollup-consumer";
 
 export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
   switch (batch.queue) {
@@ -16,8 +17,11 @@ export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
       return consumeNotifications(batch, env);
     case "booking-notifications-dlq":
       return consumeDeadNotifications(batch, env);
-    case "booking-events-dlq":
+    case "metric-rollups":
+      return runRollupQueue(batch, env);
     case "metric-rollups-dlq":
+      return runRollupDeadLetters(batch, env);
+    case "booking-events-dlq":
       return consumeDeadLetters(batch, env);
     default:
       console.log(JSON.stringify({ level: "warn", msg: "no consumer for queue", queue: batch.queue }));

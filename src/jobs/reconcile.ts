@@ -2,7 +2,8 @@
  * Reconciliation (DESIGN invariant 2): compares each recent or upcoming session's DO ledger with
  * the D1 projection and keeps one critical LEDGER_DRIFT alert per drifting session, resolved by
  * itself once the two agree again. Outbox entries still undelivered past their deadline are drift
- * too: D1 has been missing an acknowledged booking for that long.
+ * too: D1 has been missing an acknowledged booking for that long; so are holds still held well
+ * after they expired (the alarm that settles them is not running).
  */
 import { and, eq, gte, inArray, lt, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -13,6 +14,8 @@ import { raiseAlert, resolveAlert } from "../services/alerts";
 const WINDOW_BEFORE_MS = 2 * 24 * 3600_000;
 const WINDOW_AFTER_MS = 120 * 24 * 3600_000;
 const MAX_SESSIONS_PER_RUN = 500;
+/** How long after its expiry a hold may still be held before it counts as drift (ALERT_RULES dataDrift). */
+export const DEFAULT_HOLD_OVERDUE_MS = 5 * 60_000;
 
 export interface Drift {
   bookingId: string;
@@ -46,7 +49,13 @@ export function ledgerDrift(
  * Checks sessions from two days ago to four months ahead (or just `only`, when given); returns
  * which drift.
  */
-export async function reconcileLedgers(env: Env, db: Db, now = new Date(), only?: string[]): Promise<{ checked: number; drifting: string[] }> {
+export async function reconcileLedgers(
+  env: Env,
+  db: Db,
+  now = new Date(),
+  only?: string[],
+  holdOverdueMs = DEFAULT_HOLD_OVERDUE_MS,
+): Promise<{ checked: number; drifting: string[] }> {
   const sessions = await db
     .select({ id: classSessions.id })
     .from(classSessions)
@@ -62,21 +71,22 @@ export async function reconcileLedgers(env: Env, db: Db, now = new Date(), only?
   const drifting: string[] = [];
   for (const { id } of sessions) {
     const stub = env.SESSION.getByName(id);
-    const [ledger, staleOutbox, lines] = await Promise.all([
+    const [ledger, staleOutbox, staleHolds, lines] = await Promise.all([
       stub.ledgerEntries(),
       stub.staleOutboxEntries(now.getTime()),
+      stub.staleHolds(now.getTime(), holdOverdueMs),
       db.select({ bookingId: bookingSessions.bookingId, seats: bookingSessions.seats, status: bookingSessions.status }).from(bookingSessions).where(eq(bookingSessions.sessionId, id)),
     ]);
     const drift = ledgerDrift(ledger, lines);
     const subjectKey = `session:${id}`;
-    if (drift.length > 0 || staleOutbox > 0) {
+    if (drift.length > 0 || staleOutbox > 0 || staleHolds > 0) {
       drifting.push(id);
       await raiseAlert(db, {
         type: "LEDGER_DRIFT",
         severity: "critical",
         subjectKey,
         title: `Session ${id}: D1 disagrees with the session's Durable Object`,
-        details: { sessionId: id, drift: drift.slice(0, 20), driftCount: drift.length, undeliveredOutboxEntries: staleOutbox },
+        details: { sessionId: id, drift: drift.slice(0, 20), driftCount: drift.length, undeliveredOutboxEntries: staleOutbox, overdueHolds: staleHolds },
         now,
       });
     } else {

@@ -5,4 +5,9 @@ export interface RollupChunk {
   periodStart: string;
   /** Who asked: the cron, or a backfill request id. */
   requestedBy: string;
+  /**
+   * Weekly only: which of the week's days to roll up before summing them. "missing" (the default,
+   * the weekly cron) rolls up only days never rolled up; "recompute" (a backfill) redoes all seven.
+   */
+  days?: "missing" | "recompute";
 }

@@ -5,6 +5,7 @@ import { adminBookingRoutes } from "./bookings";
 import { cityRoutes } from "./cities";
 import { classRoutes } from "./classes";
 import { demandAnalyticsRoutes } from "./demand";
+import { metricRoutes } from "./metrics";
 import { promoCodeRoutes } from "./promo-codes";
 import { qualifiedStaffRoutes } from "./qualified-staff";
 import { resourceRoutes } from "./resources";
@@ -30,4 +31,5 @@ export const adminRoutes = createRouter()
   .route("/promo-codes", promoCodeRoutes)
   .route("/alerts", alertRoutes)
   .route("/bookings", adminBookingRoutes)
-  .route("/demand", demandAnalyticsRoutes);
+  .route("/demand", demandAnalyticsRoutes)
+  .route("/metrics", metricRoutes);

@@ -1,0 +1,302 @@
+/**
+ * Alert rules, pure: their configuration (thresholds live in the `ALERT_RULES` setting, not in
+ * code) and their evaluation, from gathered figures to the alerts that fire. What fires is raised
+ * by src/jobs/alert-checks.ts; an open alert of a rule whose subject no longer fires is resolved.
+ */
+import { z } from "zod";
+
+type Severity = "info" | "warning" | "critical";
+
+const severity = (fallback: Severity) => z.enum(["info", "warning", "critical"]).default(fallback);
+const share = (fallback: number) => z.number().min(0).max(1).default(fallback);
+const count = (fallback: number) => z.number().int().min(1).max(1_000_000).default(fallback);
+const enabled = z.boolean().default(true);
+
+/** Every rule's settings with their defaults. Unknown keys are refused, so a typo is not silently ignored. */
+export const AlertRulesConfig = z.strictObject({
+  /** Bookings confirmed / checkouts started over the window, overall and per class. */
+  bookingConversion: z
+    .strictObject({ enabled, windowHours: count(24), minCheckouts: count(20), below: share(0.3), severity: severity("warning") })
+    .prefault({}),
+  /** Notifications sent / (sent + failed) over the window. */
+  notificationSuccess: z
+    .strictObject({ enabled, windowHours: count(24), minAttempts: count(20), warningBelow: share(0.95), criticalBelow: share(0.8) })
+    .prefault({}),
+  /** A course with at least `minBlocked` purchases blocked for one of `reasons` in the window: hire a trainer. */
+  hireTrainer: z
+    .strictObject({
+      enabled,
+      windowDays: count(7),
+      minBlocked: count(5),
+      reasons: z.array(z.string().min(1).max(64)).min(1).default(["NO_TRAINER"]),
+      severity: severity("warning"),
+    })
+    .prefault({}),
+  /** An upcoming session whose active waitlist entries reach `waitlistToCapacity` × its capacity: add a session. */
+  addSession: z
+    .strictObject({ enabled, lookaheadDays: count(90), waitlistToCapacity: z.number().positive().max(100).default(1), severity: severity("info") })
+    .prefault({}),
+  /** A session starting within `withinHours` with fewer than `below` × capacity seats booked. */
+  lowFill: z.strictObject({ enabled, withinHours: count(48), below: share(0.3), severity: severity("warning") }).prefault({}),
+  /** One email or client address holding or booking at least `minSeats` seats across at least `minSessions` sessions in the window. */
+  seatHoarding: z
+    .strictObject({ enabled, windowMinutes: count(60), minSeats: count(24), minSessions: count(2), severity: severity("warning") })
+    .prefault({}),
+  /** Repeated AMOUNT_MISMATCH refusals from one email or client address: someone editing prices. */
+  priceTampering: z.strictObject({ enabled, windowHours: count(24), minAttempts: count(3), severity: severity("warning") }).prefault({}),
+  /** Many bookings cancelled within `withinMinutes` of being confirmed, by one email. */
+  quickCancellations: z
+    .strictObject({ enabled, windowHours: count(24), withinMinutes: count(15), minCount: count(3), severity: severity("warning") })
+    .prefault({}),
+  /** Data drift (always on, critical): a hold still held this long after it expired counts as drift, like a ledger D1 disagrees with. */
+  dataDrift: z.strictObject({ holdOverdueMinutes: count(5) }).prefault({}),
+});
+
+export type AlertRules = z.infer<typeof AlertRulesConfig>;
+
+/** The defaults, as used when `ALERT_RULES` is empty or invalid. */
+export const DEFAULT_ALERT_RULES: AlertRules = AlertRulesConfig.parse({});
+
+/**
+ * Reads the `ALERT_RULES` setting: a JSON string (wrangler.toml) or an object (a JSON var). Never
+ * throws: an invalid setting gives the defaults and a problem to report loudly.
+ */
+export function parseAlertRules(raw: unknown): { rules: AlertRules; problem: string | null } {
+  let value = raw;
+  if (typeof raw === "string") {
+    if (raw.trim() === "") return { rules: DEFAULT_ALERT_RULES, problem: null };
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      return { rules: DEFAULT_ALERT_RULES, problem: `ALERT_RULES is not valid JSON: ${(error as Error).message}` };
+    }
+  }
+  if (value === undefined || value === null) return { rules: DEFAULT_ALERT_RULES, problem: null };
+  const parsed = AlertRulesConfig.safeParse(value);
+  if (parsed.success) return { rules: parsed.data, problem: null };
+  const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  return { rules: DEFAULT_ALERT_RULES, problem: `ALERT_RULES is invalid, using the defaults: ${issues.join("; ")}` };
+}
+
+/** An alert that fires: raised (or counted once more) for its type and subject. */
+export interface FiringAlert {
+  type: AlertType;
+  subjectKey: string;
+  severity: Severity;
+  title: string;
+  details: Record<string, unknown>;
+}
+
+/** The alert types these rules own (and so resolve when they stop firing). */
+export const RULE_ALERT_TYPES = [
+  "BOOKING_CONVERSION_LOW",
+  "NOTIFICATION_SUCCESS_LOW",
+  "HIRE_TRAINER",
+  "ADD_SESSION",
+  "LOW_FILL",
+  "SUSPICIOUS_SEAT_HOARDING",
+  "SUSPICIOUS_PRICE_TAMPERING",
+  "SUSPICIOUS_QUICK_CANCELLATIONS",
+] as const;
+export type AlertType = (typeof RULE_ALERT_TYPES)[number];
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+// ---- conversion and notifications -----------------------------------------------------------
+
+export interface ConversionFigures {
+  /** null: all classes together. */
+  classId: string | null;
+  className: string | null;
+  checkouts: number;
+  bookings: number;
+}
+
+export function bookingConversionAlerts(figures: ConversionFigures[], rule: AlertRules["bookingConversion"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  return figures
+    .filter((f) => f.checkouts >= rule.minCheckouts && f.bookings / f.checkouts < rule.below)
+    .map((f) => {
+      const rate = f.bookings / f.checkouts;
+      const what = f.classId ? `${f.className ?? f.classId}` : "All classes";
+      return {
+        type: "BOOKING_CONVERSION_LOW",
+        subjectKey: f.classId ? `class:${f.classId}` : "all",
+        severity: rule.severity,
+        title: `${what}: booking conversion ${percent(rate)} over the last ${rule.windowHours} h (below ${percent(rule.below)})`,
+        details: { classId: f.classId, checkouts: f.checkouts, bookings: f.bookings, rate, threshold: rule.below, windowHours: rule.windowHours },
+      };
+    });
+}
+
+export function notificationSuccessAlerts(figures: { sent: number; failed: number }, rule: AlertRules["notificationSuccess"]): FiringAlert[] {
+  const attempts = figures.sent + figures.failed;
+  if (!rule.enabled || attempts < rule.minAttempts) return [];
+  const rate = figures.sent / attempts;
+  if (rate >= rule.warningBelow && rate >= rule.criticalBelow) return [];
+  const critical = rate < rule.criticalBelow;
+  const threshold = critical ? rule.criticalBelow : rule.warningBelow;
+  return [
+    {
+      type: "NOTIFICATION_SUCCESS_LOW",
+      subjectKey: "all",
+      severity: critical ? "critical" : "warning",
+      title: `Notification success ${percent(rate)} over the last ${rule.windowHours} h (below ${percent(threshold)})`,
+      details: { ...figures, rate, threshold, windowHours: rule.windowHours },
+    },
+  ];
+}
+
+// ---- demand and capacity --------------------------------------------------------------------
+
+export interface BlockedPurchases {
+  classId: string;
+  className: string | null;
+  cityId: string | null;
+  cityName: string | null;
+  count: number;
+}
+
+/** Groups blocked purchases per course; a course at or over the threshold fires, naming its cities. */
+export function hireTrainerAlerts(rows: BlockedPurchases[], rule: AlertRules["hireTrainer"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  const byClass = new Map<string, BlockedPurchases[]>();
+  for (const row of rows) byClass.set(row.classId, [...(byClass.get(row.classId) ?? []), row]);
+  const firing: FiringAlert[] = [];
+  for (const [classId, cityRows] of byClass) {
+    const total = cityRows.reduce((sum, row) => sum + row.count, 0);
+    if (total < rule.minBlocked) continue;
+    const cities = cityRows
+      .map((row) => ({ cityId: row.cityId, name: row.cityName ?? row.cityId ?? "unknown", blocked: row.count }))
+      .sort((a, b) => b.blocked - a.blocked || a.name.localeCompare(b.name));
+    const className = cityRows[0]!.className ?? classId;
+    firing.push({
+      type: "HIRE_TRAINER",
+      subjectKey: `class:${classId}`,
+      severity: rule.severity,
+      title: `Hire a trainer for ${className}: ${total} purchases blocked in ${rule.windowDays} days (${cities.map((c) => c.name).join(", ")})`,
+      details: { classId, blocked: total, cities, reasons: rule.reasons, windowDays: rule.windowDays },
+    });
+  }
+  return firing;
+}
+
+export interface UpcomingSession {
+  sessionId: string;
+  classId: string;
+  className: string;
+  startsAt: number;
+  capacity: number;
+}
+
+export function addSessionAlerts(sessions: (UpcomingSession & { waitlistEntries: number; waitlistSeats: number })[], rule: AlertRules["addSession"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  return sessions
+    .filter((s) => s.waitlistEntries >= s.capacity * rule.waitlistToCapacity)
+    .map((s) => ({
+      type: "ADD_SESSION",
+      subjectKey: `session:${s.sessionId}`,
+      severity: rule.severity,
+      title: `Add a session of ${s.className}: ${s.waitlistEntries} waiting for the ${new Date(s.startsAt).toISOString()} session of ${s.capacity} seats`,
+      details: { sessionId: s.sessionId, classId: s.classId, startsAt: new Date(s.startsAt).toISOString(), capacity: s.capacity, waitlistEntries: s.waitlistEntries, waitlistSeats: s.waitlistSeats },
+    }));
+}
+
+export function lowFillAlerts(sessions: (UpcomingSession & { bookedSeats: number })[], rule: AlertRules["lowFill"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  return sessions
+    .filter((s) => s.capacity > 0 && s.bookedSeats / s.capacity < rule.below)
+    .map((s) => {
+      const fill = s.bookedSeats / s.capacity;
+      return {
+        type: "LOW_FILL",
+        subjectKey: `session:${s.sessionId}`,
+        severity: rule.severity,
+        title: `${s.className} at ${new Date(s.startsAt).toISOString()} is ${percent(fill)} full (${s.bookedSeats}/${s.capacity}) and starts within ${rule.withinHours} h`,
+        details: { sessionId: s.sessionId, classId: s.classId, startsAt: new Date(s.startsAt).toISOString(), capacity: s.capacity, bookedSeats: s.bookedSeats, fill, threshold: rule.below },
+      };
+    });
+}
+
+// ---- suspicious patterns --------------------------------------------------------------------
+
+/** A hold or a confirmed booking in the window, as the seat-hoarding rule reads it. */
+export interface SeatEvent {
+  type: "HOLD_CREATED" | "BOOKING_CONFIRMED";
+  email: string | null;
+  clientKey: string | null;
+  seats: number;
+  sessionIds: string[];
+}
+
+/**
+ * Per email and per client address: seats held and seats booked in the window (a hold that became
+ * a booking would count twice if added, so the larger of the two is what counts) and the distinct
+ * sessions touched.
+ */
+export function seatHoardingAlerts(events: SeatEvent[], rule: AlertRules["seatHoarding"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  const actors = new Map<string, { held: number; booked: number; sessions: Set<string> }>();
+  for (const event of events) {
+    for (const subjectKey of actorKeys(event.email, event.clientKey)) {
+      const actor = actors.get(subjectKey) ?? { held: 0, booked: 0, sessions: new Set<string>() };
+      if (event.type === "HOLD_CREATED") actor.held += event.seats;
+      else actor.booked += event.seats;
+      for (const sessionId of event.sessionIds) actor.sessions.add(sessionId);
+      actors.set(subjectKey, actor);
+    }
+  }
+  const firing: FiringAlert[] = [];
+  for (const [subjectKey, actor] of actors) {
+    const seats = Math.max(actor.held, actor.booked);
+    if (seats < rule.minSeats || actor.sessions.size < rule.minSessions) continue;
+    firing.push({
+      type: "SUSPICIOUS_SEAT_HOARDING",
+      subjectKey,
+      severity: rule.severity,
+      title: `${describeActor(subjectKey)} held or booked ${seats} seats across ${actor.sessions.size} sessions within ${rule.windowMinutes} min`,
+      details: { seatsHeld: actor.held, seatsBooked: actor.booked, sessions: [...actor.sessions].slice(0, 50), sessionCount: actor.sessions.size, windowMinutes: rule.windowMinutes },
+    });
+  }
+  return firing;
+}
+
+/** Refusals for AMOUNT_MISMATCH, grouped by email and client address. */
+export function priceTamperingAlerts(rows: { email: string | null; clientKey: string | null; count: number }[], rule: AlertRules["priceTampering"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  const totals = new Map<string, number>();
+  for (const row of rows) for (const key of actorKeys(row.email, row.clientKey)) totals.set(key, (totals.get(key) ?? 0) + row.count);
+  return [...totals]
+    .filter(([, attempts]) => attempts >= rule.minAttempts)
+    .map(([subjectKey, attempts]) => ({
+      type: "SUSPICIOUS_PRICE_TAMPERING",
+      subjectKey,
+      severity: rule.severity,
+      title: `${describeActor(subjectKey)} sent ${attempts} bookings with a wrong amount (AMOUNT_MISMATCH) within ${rule.windowHours} h`,
+      details: { attempts, windowHours: rule.windowHours },
+    }));
+}
+
+export function quickCancellationAlerts(rows: { email: string; count: number }[], rule: AlertRules["quickCancellations"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  return rows
+    .filter((row) => row.count >= rule.minCount)
+    .map((row) => ({
+      type: "SUSPICIOUS_QUICK_CANCELLATIONS",
+      subjectKey: `email:${row.email}`,
+      severity: rule.severity,
+      title: `${row.email} cancelled ${row.count} bookings within ${rule.withinMinutes} min of booking them, in ${rule.windowHours} h`,
+      details: { email: row.email, cancellations: row.count, withinMinutes: rule.withinMinutes, windowHours: rule.windowHours },
+    }));
+}
+
+function actorKeys(email: string | null, clientKey: string | null): string[] {
+  const keys: string[] = [];
+  if (email) keys.push(`email:${email.toLowerCase()}`);
+  if (clientKey) keys.push(`client:${clientKey}`);
+  return keys;
+}
+
+function describeActor(subjectKey: string): string {
+  return subjectKey.startsWith("email:") ? subjectKey.slice("email:".length) : `Client address ${subjectKey.slice("client:".length)}`;
+}

@@ -1,0 +1,237 @@
+/**
+ * What the metric rollups compute, pure: the catalogue of metric names and, from one day's
+ * aggregated events and the sessions that ran that day, the rows of that day.
+ *
+ * A rate is stored as numerator (`value`) and `denominator`, never as a fraction, so a week is the
+ * sum of its days and its rate is still exact. Counts and money (pence) are integers.
+ */
+export type MetricScope = "all" | "studio" | "class" | "city";
+export type MetricKind = "count" | "pence" | "rate";
+
+export interface MetricDefinition {
+  kind: MetricKind;
+  /** Scopes the metric is computed for ("all" always). */
+  scopes: readonly MetricScope[];
+  /** What `dimension` holds, for metrics broken down by something. */
+  dimension?: string;
+  description: string;
+}
+
+const A = ["all"] as const;
+const ASC = ["all", "studio", "class"] as const;
+const ASCY = ["all", "studio", "class", "city"] as const;
+
+/** Every metric the rollups write, with its meaning (also served in the OpenAPI document). */
+export const METRICS = {
+  "events.total": { kind: "count", scopes: A, description: "Every event recorded in the period; written for every period rolled up, so its presence marks the period as computed" },
+  "funnel.views": { kind: "count", scopes: ASCY, description: "Course views (COURSE_VIEWED)" },
+  "funnel.checkouts": { kind: "count", scopes: ASCY, description: "Checkouts started (CHECKOUT_STARTED)" },
+  "funnel.view_to_checkout": { kind: "rate", scopes: ASCY, description: "Checkouts started / course views" },
+  "funnel.checkout_to_booking": { kind: "rate", scopes: ASCY, description: "Bookings confirmed / checkouts started (the booking conversion alerted on)" },
+  "funnel.view_to_booking": { kind: "rate", scopes: ASCY, description: "Bookings confirmed / course views" },
+  "bookings.confirmed": { kind: "count", scopes: ASCY, description: "Bookings confirmed (BOOKING_CONFIRMED)" },
+  "bookings.seats": { kind: "count", scopes: ASC, description: "Seats of the bookings confirmed (guests × sessions)" },
+  "bookings.rejected": { kind: "count", scopes: ASC, description: "Booking attempts refused (BOOKING_REJECTED)" },
+  "bookings.rejected_by_code": { kind: "count", scopes: ASC, dimension: "error code", description: "Booking attempts refused, by error code" },
+  "bookings.duplicate_attempts": { kind: "count", scopes: ASC, description: "Attempts to book again what the same person already holds (DUPLICATE_ATTEMPT)" },
+  "holds.created": { kind: "count", scopes: ASC, description: "Checkout holds created (HOLD_CREATED)" },
+  "cancellations.count": { kind: "count", scopes: ASC, description: "Bookings cancelled (BOOKING_CANCELLED)" },
+  "cancellations.rate": { kind: "rate", scopes: ASC, description: "Cancellations / bookings confirmed in the same period (a flow ratio: it can exceed 1)" },
+  "capacity.sessions": { kind: "count", scopes: ASC, description: "Sessions that ran: started in the period and not cancelled" },
+  "capacity.utilisation": { kind: "rate", scopes: ASC, description: "Seats booked / seats offered, over the sessions that ran" },
+  "waitlist.joins": { kind: "count", scopes: ASC, description: "Waitlist sign-ups (WAITLIST_JOINED)" },
+  "waitlist.offers": { kind: "count", scopes: ASC, description: "Waitlist offers sent (OFFER_SENT)" },
+  "waitlist.offers_accepted": { kind: "count", scopes: ASC, description: "Offers accepted (OFFER_ACCEPTED)" },
+  "waitlist.offers_declined": { kind: "count", scopes: ASC, description: "Offers declined (OFFER_DECLINED)" },
+  "waitlist.offers_expired": { kind: "count", scopes: ASC, description: "Offers that lapsed (OFFER_EXPIRED)" },
+  "waitlist.acceptance_rate": { kind: "rate", scopes: ASC, description: "Offers accepted / offers answered or lapsed (accepted + declined + expired)" },
+  "purchases.blocked": { kind: "count", scopes: ASCY, description: "Purchases blocked (PURCHASE_BLOCKED), e.g. for lack of a trainer" },
+  "purchases.blocked_by_reason": { kind: "count", scopes: ["all", "class"], dimension: "reason code", description: "Purchases blocked, by reason" },
+  "purchases.blocked_by_city": { kind: "count", scopes: ["all", "class"], dimension: "city id", description: "Purchases blocked, by the city asked for (per course: where to hire)" },
+  "revenue.pence": { kind: "pence", scopes: ASC, description: "Amount paid for the bookings confirmed, in pence (gross of later cancellations)" },
+  "revenue.pence_by_source": { kind: "pence", scopes: ASC, dimension: "booking source", description: "Amount paid, in pence, by booking source ('unknown' when none)" },
+  "notifications.sent": { kind: "count", scopes: A, description: "Notifications delivered to the provider (NOTIFICATION_SENT)" },
+  "notifications.failed": { kind: "count", scopes: A, description: "Notifications that failed (NOTIFICATION_FAILED)" },
+  "notifications.success_rate": { kind: "rate", scopes: A, description: "Sent / (sent + failed)" },
+  "requests.failed": { kind: "count", scopes: A, description: "Requests that failed (REQUEST_FAILED)" },
+  "requests.failed_by_code": { kind: "count", scopes: A, dimension: "error code", description: "Requests that failed, by error code" },
+  "requests.error_rate": {
+    kind: "rate",
+    scopes: A,
+    description:
+      "Failed / (failed + booking-engine outcomes: bookings confirmed and refused, holds, cancellations). No event is recorded per successful read, so this is the error rate of the write paths",
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricName = keyof typeof METRICS;
+export const METRIC_NAMES = Object.keys(METRICS) as [MetricName, ...MetricName[]];
+
+/** One row of a period, before it is stamped with granularity, period and time. */
+export interface MetricRow {
+  scope: MetricScope;
+  scopeId: string;
+  metric: MetricName;
+  dimension: string;
+  value: number;
+  /** Rates only. */
+  denominator: number | null;
+}
+
+/**
+ * One group of a day's events, as the rollup query returns them: events of one type with the same
+ * class, studio, city, code and source. Ids are what the event carried, or what its session or
+ * booking says when it did not (see src/jobs/rollups.ts).
+ */
+export interface EventAggregate {
+  type: string;
+  classId: string | null;
+  studioId: string | null;
+  cityId: string | null;
+  code: string | null;
+  source: string | null;
+  count: number;
+  seats: number;
+  amountPence: number;
+}
+
+/** The sessions of one class that ran in the period. */
+export interface SessionsRan {
+  classId: string;
+  studioId: string | null;
+  sessions: number;
+  capacity: number;
+  bookedSeats: number;
+}
+
+/** The value of a rate, or null without a denominator. */
+export function rateOf(value: number, denominator: number | null): number | null {
+  return denominator ? value / denominator : null;
+}
+
+const COUNTED_BY_TYPE: Record<string, MetricName | undefined> = {
+  COURSE_VIEWED: "funnel.views",
+  CHECKOUT_STARTED: "funnel.checkouts",
+  BOOKING_CONFIRMED: "bookings.confirmed",
+  BOOKING_REJECTED: "bookings.rejected",
+  DUPLICATE_ATTEMPT: "bookings.duplicate_attempts",
+  HOLD_CREATED: "holds.created",
+  BOOKING_CANCELLED: "cancellations.count",
+  WAITLIST_JOINED: "waitlist.joins",
+  OFFER_SENT: "waitlist.offers",
+  OFFER_ACCEPTED: "waitlist.offers_accepted",
+  OFFER_DECLINED: "waitlist.offers_declined",
+  OFFER_EXPIRED: "waitlist.offers_expired",
+  PURCHASE_BLOCKED: "purchases.blocked",
+  NOTIFICATION_SENT: "notifications.sent",
+  NOTIFICATION_FAILED: "notifications.failed",
+  REQUEST_FAILED: "requests.failed",
+};
+
+/** Rates derived per scope from the counts: [rate, numerator, denominator terms]. */
+const RATES: [MetricName, MetricName, MetricName[]][] = [
+  ["funnel.view_to_checkout", "funnel.checkouts", ["funnel.views"]],
+  ["funnel.checkout_to_booking", "bookings.confirmed", ["funnel.checkouts"]],
+  ["funnel.view_to_booking", "bookings.confirmed", ["funnel.views"]],
+  ["cancellations.rate", "cancellations.count", ["bookings.confirmed"]],
+  ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired"]],
+  ["notifications.success_rate", "notifications.sent", ["notifications.sent", "notifications.failed"]],
+  ["requests.error_rate", "requests.failed", ["requests.failed", "bookings.confirmed", "bookings.rejected", "holds.created", "cancellations.count"]],
+];
+
+type ScopeKey = `${MetricScope}\u0000${string}`;
+
+class Accumulator {
+  private readonly cells = new Map<string, MetricRow>();
+
+  add(metric: MetricName, scope: MetricScope, scopeId: string, dimension: string, value: number, denominator: number | null = null): void {
+    if (!(METRICS[metric].scopes as readonly MetricScope[]).includes(scope)) return;
+    const key = `${metric}\u0000${scope}\u0000${scopeId}\u0000${dimension}`;
+    const cell = this.cells.get(key);
+    if (cell) {
+      cell.value += value;
+      if (denominator !== null) cell.denominator = (cell.denominator ?? 0) + denominator;
+    } else {
+      this.cells.set(key, { scope, scopeId, metric, dimension, value, denominator });
+    }
+  }
+
+  get(metric: MetricName, scope: MetricScope, scopeId: string): number {
+    return this.cells.get(`${metric}\u0000${scope}\u0000${scopeId}\u0000`)?.value ?? 0;
+  }
+
+  rows(): MetricRow[] {
+    return [...this.cells.values()];
+  }
+}
+
+/** The scopes an event group counts in: all, and its studio, class and city when known. */
+function scopesOf(group: { studioId: string | null; classId: string | null; cityId?: string | null }): [MetricScope, string][] {
+  const scopes: [MetricScope, string][] = [["all", ""]];
+  if (group.studioId) scopes.push(["studio", group.studioId]);
+  if (group.classId) scopes.push(["class", group.classId]);
+  if (group.cityId) scopes.push(["city", group.cityId]);
+  return scopes;
+}
+
+/**
+ * The rows of one day. Scope "all" gets every metric without a dimension even when it is zero (an
+ * empty day reads as zeros, rates as 0/0); studio, class and city rows, and rows with a dimension,
+ * exist only where something happened.
+ */
+export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: SessionsRan[]): MetricRow[] {
+  const acc = new Accumulator();
+  const scopeKeys = new Set<ScopeKey>(["all\u0000"]);
+  const add = (metric: MetricName, scopes: [MetricScope, string][], dimension: string, value: number, denominator: number | null = null) => {
+    for (const [scope, scopeId] of scopes) {
+      acc.add(metric, scope, scopeId, dimension, value, denominator);
+      scopeKeys.add(`${scope}\u0000${scopeId}`);
+    }
+  };
+
+  for (const group of aggregates) {
+    const scopes = scopesOf(group);
+    acc.add("events.total", "all", "", "", group.count);
+    const counted = COUNTED_BY_TYPE[group.type];
+    if (!counted) continue;
+    add(counted, scopes, "", group.count);
+    switch (group.type) {
+      case "BOOKING_CONFIRMED":
+        add("bookings.seats", scopes, "", group.seats);
+        add("revenue.pence", scopes, "", group.amountPence);
+        add("revenue.pence_by_source", scopes, group.source || "unknown", group.amountPence);
+        break;
+      case "BOOKING_REJECTED":
+        add("bookings.rejected_by_code", scopes, group.code || "UNKNOWN", group.count);
+        break;
+      case "PURCHASE_BLOCKED":
+        add("purchases.blocked_by_reason", scopes, group.code || "UNKNOWN", group.count);
+        add("purchases.blocked_by_city", scopes, group.cityId || "unknown", group.count);
+        break;
+      case "REQUEST_FAILED":
+        add("requests.failed_by_code", scopes, group.code || "UNKNOWN", group.count);
+        break;
+    }
+  }
+
+  for (const ran of sessionsRan) {
+    const scopes = scopesOf({ studioId: ran.studioId, classId: ran.classId });
+    add("capacity.sessions", scopes, "", ran.sessions);
+    add("capacity.utilisation", scopes, "", ran.bookedSeats, ran.capacity);
+  }
+
+  for (const key of scopeKeys) {
+    const [scope, scopeId] = key.split("\u0000") as [MetricScope, string];
+    for (const [rate, numerator, terms] of RATES) {
+      const denominator = terms.reduce((sum, term) => sum + acc.get(term, scope, scopeId), 0);
+      const value = acc.get(numerator, scope, scopeId);
+      if (scope === "all" || value !== 0 || denominator !== 0) acc.add(rate, scope, scopeId, "", value, denominator);
+    }
+  }
+
+  // Zeros for scope "all", so an empty day (or a quiet metric) reads as 0 rather than as missing.
+  for (const [metric, definition] of Object.entries(METRICS) as [MetricName, MetricDefinition][]) {
+    if (definition.dimension) continue;
+    acc.add(metric, "all", "", "", 0, definition.kind === "rate" ? 0 : null);
+  }
+  return acc.rows().filter((row) => row.scope === "all" || row.value !== 0 || (row.denominator ?? 0) !== 0);
+}

@@ -1,0 +1,257 @@
+/**
+ * Hourly alert checks: gathers each rule's figures from D1 (events, sessions, bookings, the
+ * waitlist projection), evaluates the rules (src/domain/alert-rules.ts, thresholds from the
+ * ALERT_RULES setting) and keeps exactly the firing alerts open: a firing subject is raised (one
+ * open alert per type and subject; a repeat counts an occurrence), and an open alert of a rule
+ * whose subject no longer fires is resolved by "system". A rule whose figures could not be
+ * gathered resolves nothing. Data drift (DO ledgers, stale holds and outbox entries) is checked by
+ * src/jobs/reconcile.ts in the same hour.
+ */
+import { and, eq, inArray, ne } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { alerts } from "../db/schema";
+import {
+  addSessionAlerts,
+  type AlertRules,
+  type AlertType,
+  bookingConversionAlerts,
+  type BlockedPurchases,
+  type FiringAlert,
+  hireTrainerAlerts,
+  lowFillAlerts,
+  notificationSuccessAlerts,
+  parseAlertRules,
+  priceTamperingAlerts,
+  quickCancellationAlerts,
+  type SeatEvent,
+  seatHoardingAlerts,
+} from "../domain/alert-rules";
+import { raiseAlert, resolveAlert } from "../services/alerts";
+
+const HOUR = 3600_000;
+/** At most this many events are read for the seat-hoarding rule in one run. */
+const MAX_SEAT_EVENTS = 50_000;
+const CONFIG_ALERT = { type: "ALERT_RULES_INVALID", subjectKey: "config:ALERT_RULES" } as const;
+
+interface Rule {
+  type: AlertType;
+  evaluate(d1: D1Database, rules: AlertRules, now: number): Promise<FiringAlert[]>;
+}
+
+async function all<T>(d1: D1Database, query: string, ...params: unknown[]): Promise<T[]> {
+  return (await d1.prepare(query).bind(...params).all<T>()).results;
+}
+
+const RULES: Rule[] = [
+  {
+    type: "BOOKING_CONVERSION_LOW",
+    async evaluate(d1, { bookingConversion: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<{ classId: string | null; className: string | null; checkouts: number; bookings: number }>(
+        d1,
+        `SELECT e.class_id AS classId, c.name AS className,
+                sum(e.type = 'CHECKOUT_STARTED') AS checkouts, sum(e.type = 'BOOKING_CONFIRMED') AS bookings
+         FROM events e LEFT JOIN classes c ON c.id = e.class_id
+         WHERE e.type IN ('CHECKOUT_STARTED', 'BOOKING_CONFIRMED') AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+         GROUP BY e.class_id`,
+        now - rule.windowHours * HOUR,
+        now,
+      );
+      const overall = { classId: null, className: null, checkouts: 0, bookings: 0 };
+      for (const row of rows) {
+        overall.checkouts += row.checkouts;
+        overall.bookings += row.bookings;
+      }
+      return bookingConversionAlerts([overall, ...rows.filter((row) => row.classId)], rule);
+    },
+  },
+  {
+    type: "NOTIFICATION_SUCCESS_LOW",
+    async evaluate(d1, { notificationSuccess: rule }, now) {
+      if (!rule.enabled) return [];
+      const [figures] = await all<{ sent: number | null; failed: number | null }>(
+        d1,
+        `SELECT sum(type = 'NOTIFICATION_SENT') AS sent, sum(type = 'NOTIFICATION_FAILED') AS failed
+         FROM events WHERE type IN ('NOTIFICATION_SENT', 'NOTIFICATION_FAILED') AND occurred_at >= ?1 AND occurred_at < ?2`,
+        now - rule.windowHours * HOUR,
+        now,
+      );
+      return notificationSuccessAlerts({ sent: figures?.sent ?? 0, failed: figures?.failed ?? 0 }, rule);
+    },
+  },
+  {
+    type: "HIRE_TRAINER",
+    async evaluate(d1, { hireTrainer: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<BlockedPurchases>(
+        d1,
+        `SELECT e.class_id AS classId, c.name AS className, e.city_id AS cityId, y.name AS cityName, count(*) AS count
+         FROM events e LEFT JOIN classes c ON c.id = e.class_id LEFT JOIN cities y ON y.id = e.city_id
+         WHERE e.type = 'PURCHASE_BLOCKED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+           AND e.class_id IS NOT NULL AND e.code IN (SELECT value FROM json_each(?3))
+         GROUP BY e.class_id, e.city_id`,
+        now - rule.windowDays * 24 * HOUR,
+        now,
+        JSON.stringify(rule.reasons),
+      );
+      return hireTrainerAlerts(rows, rule);
+    },
+  },
+  {
+    type: "ADD_SESSION",
+    async evaluate(d1, { addSession: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<{ sessionId: string; classId: string; className: string; startsAt: number; capacity: number; waitlistEntries: number; waitlistSeats: number }>(
+        d1,
+        `SELECT s.id AS sessionId, s.class_id AS classId, c.name AS className, s.starts_at AS startsAt, s.capacity AS capacity,
+                count(*) AS waitlistEntries, sum(w.guest_count) AS waitlistSeats
+         FROM class_sessions s
+         JOIN classes c ON c.id = s.class_id
+         JOIN waitlist_entries w ON w.session_id = s.id AND w.status IN ('waiting', 'offered')
+         WHERE s.status = 'scheduled' AND s.starts_at > ?1 AND s.starts_at <= ?2
+         GROUP BY s.id`,
+        now,
+        now + rule.lookaheadDays * 24 * HOUR,
+      );
+      return addSessionAlerts(rows, rule);
+    },
+  },
+  {
+    type: "LOW_FILL",
+    async evaluate(d1, { lowFill: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<{ sessionId: string; classId: string; className: string; startsAt: number; capacity: number; bookedSeats: number }>(
+        d1,
+        `SELECT s.id AS sessionId, s.class_id AS classId, c.name AS className, s.starts_at AS startsAt, s.capacity AS capacity,
+                (SELECT COALESCE(sum(bs.seats), 0) FROM booking_sessions bs WHERE bs.session_id = s.id AND bs.status = 'confirmed') AS bookedSeats
+         FROM class_sessions s JOIN classes c ON c.id = s.class_id
+         WHERE s.status = 'scheduled' AND s.starts_at > ?1 AND s.starts_at <= ?2`,
+        now,
+        now + rule.withinHours * HOUR,
+      );
+      return lowFillAlerts(rows, rule);
+    },
+  },
+  {
+    type: "SUSPICIOUS_SEAT_HOARDING",
+    async evaluate(d1, { seatHoarding: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<{ type: SeatEvent["type"]; email: string | null; clientKey: string | null; seats: number | null; sessionId: string | null; sessionIds: string | null }>(
+        d1,
+        `SELECT type, email, client_key AS clientKey, seats, session_id AS sessionId, json_extract(data, '$.sessionIds') AS sessionIds
+         FROM events
+         WHERE type IN ('HOLD_CREATED', 'BOOKING_CONFIRMED') AND occurred_at >= ?1 AND occurred_at < ?2
+           AND (email IS NOT NULL OR client_key IS NOT NULL)
+         LIMIT ?3`,
+        now - rule.windowMinutes * 60_000,
+        now,
+        MAX_SEAT_EVENTS,
+      );
+      return seatHoardingAlerts(rows.map(toSeatEvent), rule);
+    },
+  },
+  {
+    type: "SUSPICIOUS_PRICE_TAMPERING",
+    async evaluate(d1, { priceTampering: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<{ email: string | null; clientKey: string | null; count: number }>(
+        d1,
+        `SELECT email, client_key AS clientKey, count(*) AS count FROM events
+         WHERE type = 'BOOKING_REJECTED' AND code = 'AMOUNT_MISMATCH' AND occurred_at >= ?1 AND occurred_at < ?2
+         GROUP BY email, client_key`,
+        now - rule.windowHours * HOUR,
+        now,
+      );
+      return priceTamperingAlerts(rows, rule);
+    },
+  },
+  {
+    type: "SUSPICIOUS_QUICK_CANCELLATIONS",
+    async evaluate(d1, { quickCancellations: rule }, now) {
+      if (!rule.enabled) return [];
+      const rows = await all<{ email: string; count: number }>(
+        d1,
+        `SELECT lower(email) AS email, count(*) AS count FROM events
+         WHERE type = 'BOOKING_CANCELLED' AND occurred_at >= ?1 AND occurred_at < ?2 AND email IS NOT NULL
+           AND CAST(json_extract(data, '$.minutesSinceConfirmed') AS REAL) <= ?3
+         GROUP BY lower(email)`,
+        now - rule.windowHours * HOUR,
+        now,
+        rule.withinMinutes,
+      );
+      return quickCancellationAlerts(rows, rule);
+    },
+  },
+];
+
+function toSeatEvent(row: { type: SeatEvent["type"]; email: string | null; clientKey: string | null; seats: number | null; sessionId: string | null; sessionIds: string | null }): SeatEvent {
+  const sessionIds = new Set<string>();
+  if (row.sessionId) sessionIds.add(row.sessionId);
+  if (row.sessionIds) {
+    try {
+      const parsed: unknown = JSON.parse(row.sessionIds);
+      if (Array.isArray(parsed)) for (const id of parsed) if (typeof id === "string") sessionIds.add(id);
+    } catch {
+      // Not a list: only the event's own session counts.
+    }
+  }
+  return { type: row.type, email: row.email, clientKey: row.clientKey, seats: row.seats ?? 0, sessionIds: [...sessionIds] };
+}
+
+export interface AlertCheckReport {
+  /** Per rule type: how many subjects fire, or the error that kept it from being evaluated. */
+  rules: Record<string, { firing: number; resolved: number } | { error: string }>;
+  configProblem: string | null;
+}
+
+/**
+ * Runs every rule once at `now` with the rules read from `rawRules` (the ALERT_RULES setting).
+ * An invalid setting is logged as an error and kept open as a critical ALERT_RULES_INVALID alert,
+ * and the defaults are used meanwhile, so a typo never switches monitoring off.
+ */
+export async function runAlertChecks(d1: D1Database, db: Db, rawRules: unknown, now = new Date()): Promise<AlertCheckReport> {
+  const { rules, problem } = parseAlertRules(rawRules);
+  await reportConfigProblem(db, problem, now);
+  const report: AlertCheckReport = { rules: {}, configProblem: problem };
+  for (const rule of RULES) {
+    try {
+      const firing = await rule.evaluate(d1, rules, now.getTime());
+      report.rules[rule.type] = await keepOpen(db, rule.type, firing, now);
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", msg: "alert rule failed", rule: rule.type, error: String(error) }));
+      report.rules[rule.type] = { error: String(error) };
+    }
+  }
+  return report;
+}
+
+/** Raises every firing alert, and resolves the type's open alerts whose subject no longer fires. */
+async function keepOpen(db: Db, type: AlertType, firing: FiringAlert[], now: Date): Promise<{ firing: number; resolved: number }> {
+  for (const alert of firing) await raiseAlert(db, { ...alert, now });
+  const firingSubjects = new Set(firing.map((alert) => alert.subjectKey));
+  const open = await db
+    .select({ id: alerts.id, subjectKey: alerts.subjectKey })
+    .from(alerts)
+    .where(and(eq(alerts.type, type), ne(alerts.status, "resolved")));
+  const cleared = open.filter((alert) => !firingSubjects.has(alert.subjectKey));
+  for (let i = 0; i < cleared.length; i += 90) {
+    const ids = cleared.slice(i, i + 90).map((alert) => alert.id);
+    await db
+      .update(alerts)
+      .set({ status: "resolved", resolvedAt: now, resolvedBy: "system", updatedAt: now })
+      .where(and(inArray(alerts.id, ids), ne(alerts.status, "resolved")));
+  }
+  return { firing: firing.length, resolved: cleared.length };
+}
+
+async function reportConfigProblem(db: Db, problem: string | null, now: Date): Promise<void> {
+  if (problem) {
+    console.error(JSON.stringify({ level: "error", msg: "ALERT_RULES setting is invalid; using the defaults", problem }));
+    await raiseAlert(db, { ...CONFIG_ALERT, severity: "critical", title: "The ALERT_RULES setting is invalid; the default thresholds are in use", details: { problem }, now });
+    return;
+  }
+  const open = await db.query.alerts.findFirst({
+    where: and(eq(alerts.type, CONFIG_ALERT.type), eq(alerts.subjectKey, CONFIG_ALERT.subjectKey), ne(alerts.status, "resolved")),
+  });
+  if (open) await resolveAlert(db, open.id, "system", now);
+}

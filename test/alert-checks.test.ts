@@ -1,0 +1,286 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { getDb } from "../src/db/client";
+import { dayRange } from "../src/domain/metric-periods";
+import { runAlertChecks } from "../src/jobs/alert-checks";
+import { reconcileLedgers } from "../src/jobs/reconcile";
+import { holdBody, postHold, sessionStub } from "./booking-helpers";
+import { makeBookableSession, makeBooking, makeCity, makeClass, makeSession } from "./fixtures";
+import { event, insertEvents, testMonday } from "./metrics-helpers";
+
+const db = getDb(env.DB);
+const HOUR = 3600_000;
+
+/** A moment of its own for each test (weeks apart), so the rules' windows never see another test's data. */
+const testNow = () => dayRange(testMonday()).startMs + 12 * HOUR;
+
+interface StoredAlert {
+  id: string;
+  status: string;
+  severity: string;
+  occurrences: number;
+  title: string;
+  details: string;
+  resolved_by: string | null;
+  resolved_at: number | null;
+}
+
+async function alertsFor(type: string, subjectKey: string): Promise<StoredAlert[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT id, status, severity, occurrences, title, details, resolved_by, resolved_at FROM alerts WHERE type = ? AND subject_key = ? ORDER BY created_at`,
+  )
+    .bind(type, subjectKey)
+    .all<StoredAlert>();
+  return results;
+}
+
+const check = (now: number, rules: unknown = env.ALERT_RULES) => runAlertChecks(env.DB, db, rules, new Date(now));
+
+/**
+ * The life of one rule's alert: the first run opens it, the second counts a second occurrence on
+ * the same alert, and a run after the condition cleared resolves it by "system".
+ */
+async function expectFiresDedupsResolves(type: string, subjectKey: string, fire: () => Promise<number>, clear: (now: number) => Promise<number>) {
+  const now = await fire();
+  await check(now);
+  const [opened] = await alertsFor(type, subjectKey);
+  expect(opened, `${type} ${subjectKey} should fire`).toMatchObject({ status: "open", occurrences: 1 });
+
+  await check(now + 1000);
+  const again = await alertsFor(type, subjectKey);
+  expect(again).toHaveLength(1);
+  expect(again[0]).toMatchObject({ id: opened!.id, status: "open", occurrences: 2 });
+
+  const later = await clear(now);
+  await check(later);
+  const after = await alertsFor(type, subjectKey);
+  expect(after).toHaveLength(1);
+  expect(after[0]).toMatchObject({ id: opened!.id, status: "resolved", resolved_by: "system", resolved_at: later });
+  return opened!;
+}
+
+describe("alert checks: each rule fires, dedups and resolves itself", () => {
+  it("booking conversion below 30 % (overall and per class)", async () => {
+    const klass = await makeClass();
+    let now = 0;
+    const alert = await expectFiresDedupsResolves(
+      "BOOKING_CONVERSION_LOW",
+      `class:${klass.id}`,
+      async () => {
+        now = testNow();
+        await insertEvents([
+          ...Array.from({ length: 20 }, (_, i) => event("CHECKOUT_STARTED", now - (i + 1) * 60_000, { classId: klass.id })),
+          ...Array.from({ length: 5 }, (_, i) => event("BOOKING_CONFIRMED", now - (i + 1) * 60_000, { classId: klass.id })),
+        ]);
+        return now;
+      },
+      async (firedAt) => {
+        await insertEvents(Array.from({ length: 2 }, () => event("BOOKING_CONFIRMED", firedAt + 2000, { classId: klass.id })));
+        return firedAt + 3000;
+      },
+    );
+    expect(JSON.parse(alert.details)).toMatchObject({ checkouts: 20, bookings: 5, rate: 0.25 });
+    expect(alert.severity).toBe("warning");
+    expect((await alertsFor("BOOKING_CONVERSION_LOW", "all"))[0]).toMatchObject({ status: "resolved", resolved_by: "system" });
+  });
+
+  it("notification success below 95 % is a warning, below 80 % critical (the open alert is raised, not duplicated)", async () => {
+    const now = testNow();
+    const notifications = (sent: number, failed: number, at: number) => [
+      ...Array.from({ length: sent }, () => event("NOTIFICATION_SENT", at)),
+      ...Array.from({ length: failed }, () => event("NOTIFICATION_FAILED", at)),
+    ];
+    await insertEvents(notifications(18, 2, now - HOUR));
+    await check(now);
+    expect(await alertsFor("NOTIFICATION_SUCCESS_LOW", "all")).toEqual([expect.objectContaining({ status: "open", severity: "warning" })]);
+    await insertEvents(notifications(0, 5, now - HOUR));
+    await check(now + 1000);
+    expect(await alertsFor("NOTIFICATION_SUCCESS_LOW", "all")).toEqual([expect.objectContaining({ status: "open", severity: "critical", occurrences: 2 })]);
+    // A day later the window holds nothing: resolved.
+    await check(now + 25 * HOUR);
+    expect(await alertsFor("NOTIFICATION_SUCCESS_LOW", "all")).toEqual([expect.objectContaining({ status: "resolved", resolved_by: "system" })]);
+  });
+
+  it("hire a trainer: a course with 5 purchases blocked in 7 days, with its cities", async () => {
+    const klass = await makeClass();
+    const [leeds, york] = [await makeCity({ name: `Leeds ${crypto.randomUUID()}` }), await makeCity({ name: `York ${crypto.randomUUID()}` })];
+    const alert = await expectFiresDedupsResolves(
+      "HIRE_TRAINER",
+      `class:${klass.id}`,
+      async () => {
+        const now = testNow();
+        await insertEvents([
+          ...[1, 2, 3].map((d) => event("PURCHASE_BLOCKED", now - d * 24 * HOUR, { classId: klass.id, cityId: leeds.id, code: "NO_TRAINER" })),
+          ...[4, 6].map((d) => event("PURCHASE_BLOCKED", now - d * 24 * HOUR, { classId: klass.id, cityId: york.id, code: "NO_TRAINER" })),
+          // Another reason and an older one do not count.
+          event("PURCHASE_BLOCKED", now - HOUR, { classId: klass.id, cityId: york.id, code: "SOLD_OUT" }),
+          event("PURCHASE_BLOCKED", now - 8 * 24 * HOUR, { classId: klass.id, cityId: york.id, code: "NO_TRAINER" }),
+        ]);
+        return now;
+      },
+      // Two days on, the block from six days ago has left the window: 4 < 5.
+      async (firedAt) => firedAt + 2 * 24 * HOUR,
+    );
+    expect(alert.title).toBe(`Hire a trainer for ${klass.name}: 5 purchases blocked in 7 days (${leeds.name}, ${york.name})`);
+    expect(JSON.parse(alert.details).cities).toEqual([
+      { cityId: leeds.id, name: leeds.name, blocked: 3 },
+      { cityId: york.id, name: york.name, blocked: 2 },
+    ]);
+  });
+
+  it("add a session: a waitlist at least as long as the capacity", async () => {
+    const klass = await makeClass();
+    let sessionId = "";
+    const waitlist = (status: string) =>
+      env.DB.prepare(
+        `INSERT INTO waitlist_entries (id, session_id, class_id, email, first_name, last_name, guest_count, priority, status, version, joined_at)
+         VALUES (?, ?, ?, ?, 'Wait', 'Ing', 1, 'normal', ?, 1, 0)`,
+      )
+        .bind(`wle_${crypto.randomUUID()}`, sessionId, klass.id, `${crypto.randomUUID()}@example.test`, status)
+        .run();
+    const now = testNow();
+    const session = await makeSession(klass.id, { startsAt: new Date(now + 3 * 24 * HOUR), capacity: 2 });
+    sessionId = session.id;
+    await waitlist("waiting");
+    await waitlist("expired");
+    await check(now);
+    expect(await alertsFor("ADD_SESSION", `session:${session.id}`)).toEqual([]);
+    await waitlist("offered");
+    await check(now);
+    const [opened] = await alertsFor("ADD_SESSION", `session:${session.id}`);
+    expect(opened).toMatchObject({ status: "open", severity: "info", occurrences: 1 });
+    expect(JSON.parse(opened!.details)).toMatchObject({ capacity: 2, waitlistEntries: 2 });
+    await check(now + 1000);
+    expect(await alertsFor("ADD_SESSION", `session:${session.id}`)).toEqual([expect.objectContaining({ id: opened!.id, occurrences: 2 })]);
+    await env.DB.prepare(`UPDATE waitlist_entries SET status = 'booked' WHERE session_id = ? AND status = 'offered'`).bind(session.id).run();
+    await check(now + 2000);
+    expect(await alertsFor("ADD_SESSION", `session:${session.id}`)).toEqual([expect.objectContaining({ id: opened!.id, status: "resolved", resolved_by: "system" })]);
+  });
+
+  it("a session starting within 48 h below 30 % full", async () => {
+    const klass = await makeClass();
+    const now = testNow();
+    const soon = await makeSession(klass.id, { startsAt: new Date(now + 24 * HOUR), capacity: 10 });
+    const later = await makeSession(klass.id, { startsAt: new Date(now + 72 * HOUR), capacity: 10 });
+    await makeBooking(soon.id, 2);
+    const alert = await expectFiresDedupsResolves(
+      "LOW_FILL",
+      `session:${soon.id}`,
+      async () => now,
+      async (firedAt) => {
+        await makeBooking(soon.id, 1);
+        return firedAt + 2000;
+      },
+    );
+    expect(JSON.parse(alert.details)).toMatchObject({ bookedSeats: 2, capacity: 10, fill: 0.2 });
+    expect(await alertsFor("LOW_FILL", `session:${later.id}`)).toEqual([]);
+  });
+
+  it("seat hoarding: one email or client address holding many seats across sessions within an hour", async () => {
+    const email = `hoarder-${crypto.randomUUID()}@example.test`;
+    const clientKey = `10.9.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}`;
+    let now = 0;
+    const alert = await expectFiresDedupsResolves(
+      "SUSPICIOUS_SEAT_HOARDING",
+      `email:${email}`,
+      async () => {
+        now = testNow();
+        await insertEvents([
+          event("HOLD_CREATED", now - 10 * 60_000, { email, clientKey, seats: 8, sessionId: "ses_h1" }),
+          event("HOLD_CREATED", now - 20 * 60_000, { email, clientKey, seats: 8, sessionId: "ses_h2" }),
+          event("HOLD_CREATED", now - 30 * 60_000, { email, clientKey, seats: 8, sessionId: "ses_h3" }),
+        ]);
+        return now;
+      },
+      // An hour and more later the holds are out of the window.
+      async (firedAt) => firedAt + 2 * HOUR,
+    );
+    expect(JSON.parse(alert.details)).toMatchObject({ seatsHeld: 24, sessionCount: 3 });
+    expect((await alertsFor("SUSPICIOUS_SEAT_HOARDING", `client:${clientKey}`))[0]).toMatchObject({ status: "resolved" });
+  });
+
+  it("price tampering: repeated AMOUNT_MISMATCH refusals", async () => {
+    const email = `tamper-${crypto.randomUUID()}@example.test`;
+    await expectFiresDedupsResolves(
+      "SUSPICIOUS_PRICE_TAMPERING",
+      `email:${email}`,
+      async () => {
+        const now = testNow();
+        await insertEvents([1, 2, 3].map((i) => event("BOOKING_REJECTED", now - i * HOUR, { email, code: "AMOUNT_MISMATCH", amountPence: 1 })));
+        await insertEvents([event("BOOKING_REJECTED", now - HOUR, { email: `other-${email}`, code: "SESSION_FULL" })]);
+        return now;
+      },
+      async (firedAt) => firedAt + 22 * HOUR,
+    );
+    expect(await alertsFor("SUSPICIOUS_PRICE_TAMPERING", `email:other-${email}`)).toEqual([]);
+  });
+
+  it("many cancellations right after booking", async () => {
+    const email = `cancel-${crypto.randomUUID()}@example.test`;
+    await expectFiresDedupsResolves(
+      "SUSPICIOUS_QUICK_CANCELLATIONS",
+      `email:${email}`,
+      async () => {
+        const now = testNow();
+        await insertEvents([
+          ...[1, 2, 3].map((i) => event("BOOKING_CANCELLED", now - i * HOUR, { email, data: { minutesSinceConfirmed: 4 } })),
+          event("BOOKING_CANCELLED", now - HOUR, { email: `late-${email}`, data: { minutesSinceConfirmed: 600 } }),
+        ]);
+        return now;
+      },
+      async (firedAt) => firedAt + 23 * HOUR,
+    );
+  });
+
+  it("a disabled rule resolves what it had open", async () => {
+    const email = `disabled-${crypto.randomUUID()}@example.test`;
+    const now = testNow();
+    await insertEvents([1, 2, 3].map((i) => event("BOOKING_REJECTED", now - i * 60_000, { email, code: "AMOUNT_MISMATCH" })));
+    await check(now);
+    expect((await alertsFor("SUSPICIOUS_PRICE_TAMPERING", `email:${email}`))[0]).toMatchObject({ status: "open" });
+    await check(now + 1000, JSON.stringify({ priceTampering: { enabled: false } }));
+    expect((await alertsFor("SUSPICIOUS_PRICE_TAMPERING", `email:${email}`))[0]).toMatchObject({ status: "resolved", resolved_by: "system" });
+  });
+});
+
+describe("the ALERT_RULES setting", () => {
+  it("when invalid: logged as an error, a critical alert while it stays invalid, the defaults in use; resolved once fixed", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const email = `config-${crypto.randomUUID()}@example.test`;
+    const now = testNow();
+    await insertEvents([1, 2, 3].map((i) => event("BOOKING_REJECTED", now - i * 60_000, { email, code: "AMOUNT_MISMATCH" })));
+    try {
+      const report = await check(now, '{ "priceTampering": { "minAttempts": "three" } }');
+      expect(report.configProblem).toMatch(/priceTampering\.minAttempts/);
+      expect(errors.mock.calls.some(([line]) => String(line).includes("ALERT_RULES setting is invalid"))).toBe(true);
+    } finally {
+      errors.mockRestore();
+    }
+    expect(await alertsFor("ALERT_RULES_INVALID", "config:ALERT_RULES")).toEqual([expect.objectContaining({ status: "open", severity: "critical" })]);
+    // The defaults (3 attempts) were used, so monitoring went on.
+    expect((await alertsFor("SUSPICIOUS_PRICE_TAMPERING", `email:${email}`))[0]).toMatchObject({ status: "open" });
+
+    await check(now + 1000);
+    expect(await alertsFor("ALERT_RULES_INVALID", "config:ALERT_RULES")).toEqual([expect.objectContaining({ status: "resolved", resolved_by: "system" })]);
+  });
+});
+
+describe("data drift", () => {
+  it("a hold still held well after it expired keeps a critical LEDGER_DRIFT alert open until it is settled", async () => {
+    const { session } = await makeBookableSession({ capacity: 5 });
+    const held = await postHold(holdBody(session.id, 2));
+    expect(held.status).toBe(201);
+    const stub = sessionStub(session.id);
+    const inAnHour = new Date(Date.now() + HOUR);
+    expect(await stub.staleHolds(inAnHour.getTime(), 5 * 60_000)).toBe(1);
+    expect(await stub.staleHolds(Date.now(), 5 * 60_000)).toBe(0);
+
+    expect((await reconcileLedgers(env, db, inAnHour, [session.id], 5 * 60_000)).drifting).toEqual([session.id]);
+    const [alert] = await alertsFor("LEDGER_DRIFT", `session:${session.id}`);
+    expect(alert).toMatchObject({ status: "open", severity: "critical" });
+    expect(JSON.parse(alert!.details)).toMatchObject({ overdueHolds: 1, driftCount: 0 });
+    // With a longer grace the same hold is not overdue yet.
+    expect((await reconcileLedgers(env, db, inAnHour, [session.id], 2 * HOUR)).drifting).toEqual([]);
+    expect((await alertsFor("LEDGER_DRIFT", `session:${session.id}`))[0]).toMatchObject({ status: "resolved", resolved_by: "system" });
+  });
+});
