@@ -46,7 +46,7 @@ export async function entryOf(sessionId: string, entryId: string) {
 export async function currentOfferToken(sessionId: string, entryId: string): Promise<string> {
   const entry = await entryOf(sessionId, entryId);
   if (entry.status !== "offered" || !entry.offer) throw new Error(`entry ${entryId} has no open offer (${entry.status})`);
-  return offerToken(env.JWT_SECRET, entryId, entry.offer.number);
+  return offerToken(env.JWT_SECRET, { sessionId, entryId, number: entry.offer.number });
 }
 
 /** Lets every open hold and offer of a session run out, and runs its alarm. */

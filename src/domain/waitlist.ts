@@ -45,3 +45,11 @@ export function offerTimes(now: number, startsAt: number, windowMs: number): { e
   const expiresAt = now + length;
   return { expiresAt, remindAt: length >= 60 * 60_000 ? now + Math.floor((length * 3) / 4) : null };
 }
+
+/**
+ * A staff offer: like an automatic one, but in the last minutes before the start (when no
+ * automatic offer is made) it lasts until the start, as long as a minute is left.
+ */
+export function staffOfferTimes(now: number, startsAt: number, windowMs: number): { expiresAt: number; remindAt: number | null } | null {
+  return offerTimes(now, startsAt, windowMs) ?? (startsAt - now > 60_000 ? { expiresAt: startsAt, remindAt: null } : null);
+}

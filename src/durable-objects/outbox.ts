@@ -16,7 +16,7 @@ import type { NotificationRequest } from "../services/notifications";
 export interface OfferNotice {
   at: number;
   request: NotificationRequest;
-  offer: { entryId: string; number: number } | null;
+  offer: { sessionId: string; entryId: string; number: number } | null;
 }
 
 export type OutboxEntry =
@@ -27,9 +27,12 @@ export type OutboxEntry =
 
 export const OFFER_TOKEN_PURPOSE = "waitlist-offer";
 
-/** The token in an offer's links: names the entry and the offer, signed with the server secret. */
-export function offerToken(secret: string, entryId: string, offerNumber: number): Promise<string> {
-  return signedToken(secret, OFFER_TOKEN_PURPOSE, [entryId, String(offerNumber)]);
+/**
+ * The token in an offer's links: names the session, the entry and the offer, signed with the
+ * server secret, so accepting needs no lookup outside the session's DO.
+ */
+export function offerToken(secret: string, offer: { sessionId: string; entryId: string; number: number }): Promise<string> {
+  return signedToken(secret, OFFER_TOKEN_PURPOSE, [offer.sessionId, offer.entryId, String(offer.number)]);
 }
 
 /** Delivers entries of every kind; throws if any part was not acknowledged (the caller retries). */
@@ -48,7 +51,7 @@ export async function deliverOutboxEntries(env: Env, entries: OutboxEntry[]): Pr
 
 async function withOfferLinks(env: Env, notice: OfferNotice): Promise<NotificationRequest> {
   if (!notice.offer) return notice.request;
-  const token = await offerToken(env.JWT_SECRET, notice.offer.entryId, notice.offer.number);
+  const token = await offerToken(env.JWT_SECRET, notice.offer);
   return {
     ...notice.request,
     data: {

@@ -62,6 +62,8 @@ export const ReserveInput = z.object({
   overrideDuplicate: z.boolean(),
   holdTtlMs: z.number().int().min(1000),
   limits: z.object({ perEmail: z.number().int().min(1), perClient: z.number().int().min(1) }),
+  /** Set only when accepting a waitlist offer (its token checked): the one way to book an offer's hold. */
+  acceptsOffer: z.boolean().optional(),
   /** Required for mode "book". */
   booking: BookingProjection.optional(),
   snapshot: SessionSnapshot,
@@ -125,8 +127,9 @@ export interface WaitlistEntryView {
   id: string;
   sessionId: string;
   email: string;
-  firstName: string;
-  lastName: string;
+  /** Null where the caller may not see them (a repeat join by someone who only knows the email). */
+  firstName: string | null;
+  lastName: string | null;
   guestCount: number;
   priority: "high" | "normal" | "low";
   status: WaitlistStatus;
@@ -145,6 +148,7 @@ export interface WaitlistEntryView {
 
 export type WaitlistRefusalCode =
   | RefusalCode
+  | "SERVICE_UNAVAILABLE"
   | "WAITLIST_NOT_NEEDED"
   | "WAITLIST_ENTRY_NOT_FOUND"
   | "OFFER_NOT_AVAILABLE";

@@ -12,11 +12,11 @@ import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { decideReservation, type LineChange } from "../db/booking-projection";
 import { capacityMessage, closeForClientMessage, LIVE_PING, LIVE_PONG, maxLiveConnections, roomForSubscriber } from "../domain/live";
-import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type Availability, type SeatLedger } from "../domain/seating";
+import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type Availability, type Refusal, type SeatLedger } from "../domain/seating";
 import type { Env } from "../env";
 import { deliverOutboxEntries, type OutboxEntry } from "./outbox";
 import { domainEvent, type EventType } from "../services/events";
-import { choosePartiesToOffer, offerTimes, PRIORITY_RANK, type WaitlistPriority } from "../domain/waitlist";
+import { choosePartiesToOffer, MIN_OFFER_MS, offerTimes, PRIORITY_RANK, staffOfferTimes, type WaitlistPriority } from "../domain/waitlist";
 import {
   type BookingProjection,
   JoinWaitlistInput,
@@ -52,6 +52,8 @@ type ReservationRow = {
   client_key: string;
   expires_at: number | null;
   booking: string | null;
+  /** 'checkout' (POST /holds, or a booking's own hold) or 'offer' (seats held for a waitlist offer). */
+  origin: "checkout" | "offer";
 };
 
 export class SessionDO extends DurableObject<Env> {
@@ -81,7 +83,7 @@ export class SessionDO extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (
       id TEXT PRIMARY KEY, booking_id TEXT, status TEXT NOT NULL, seats INTEGER NOT NULL,
       email TEXT NOT NULL, client_key TEXT NOT NULL, expires_at INTEGER, booking TEXT,
-      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+      origin TEXT NOT NULL DEFAULT 'checkout', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_status ON reservations (status, expires_at)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_booking ON reservations (booking_id)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_email ON reservations (email, status)`);
@@ -112,7 +114,7 @@ export class SessionDO extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): ReserveResult => {
       this.adopt(input.snapshot);
       const existing = this.reservation(input.reservationId);
-      if (existing) return this.replayReserve(existing, input);
+      if (existing) return refuseOfferHold(existing, input.acceptsOffer) ?? this.replayReserve(existing, input);
 
       const ledger = this.ledger();
       const refusal =
@@ -139,6 +141,7 @@ export class SessionDO extends DurableObject<Env> {
       );
       if (input.booking) this.enqueue(input.booking, input.seats, "confirmed", now);
       else this.bumpVersion();
+      this.leaveLineOnBooking(input.email, now);
       const reservation = this.reservation(input.reservationId)!;
       const after = input.mode === "hold" ? { ...ledger, heldSeats: ledger.heldSeats + input.seats } : { ...ledger, bookedSeats: ledger.bookedSeats + input.seats };
       return { ok: true, created: true, reservation: toReservation(reservation), availability: availabilityOf(after) };
@@ -148,13 +151,19 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /** Turns a hold into a confirmed booking line. Idempotent for the same booking. */
-  async confirm(reservationId: string, booking: BookingProjection, expected: { seats: number; email: string }): Promise<ConfirmResult> {
+  async confirm(
+    reservationId: string,
+    booking: BookingProjection,
+    expected: { seats: number; email: string; acceptsOffer?: boolean | undefined },
+  ): Promise<ConfirmResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): ConfirmResult => {
       const row = this.reservation(reservationId);
       if (!row || row.status === "released" || row.status === "cancelled") {
         return { ok: false, code: "HOLD_EXPIRED", message: "The hold has expired or was released", details: { holdId: reservationId } };
       }
+      const offerRefusal = refuseOfferHold(row, expected.acceptsOffer);
+      if (offerRefusal) return offerRefusal;
       if (row.seats !== expected.seats || row.email !== expected.email) {
         return {
           ok: false,
@@ -248,6 +257,7 @@ export class SessionDO extends DurableObject<Env> {
       }
       this.adopt(parsed, { force: true });
       this.bumpVersion();
+      this.closeUnservableEntries(Date.now());
       this.offerFreedSeats(Date.now());
       return { ok: true as const, availability: this.availabilityNow() };
     });
@@ -314,9 +324,7 @@ export class SessionDO extends DurableObject<Env> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): WaitlistResult => {
       this.adopt(input.snapshot);
-      const existing =
-        this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE email = ? AND status IN ('waiting', 'offered')`, input.email).toArray()[0] ??
-        this.waitlistRow(input.entryId);
+      const existing = this.activeEntryOf(input.email) ?? this.waitlistRow(input.entryId);
       if (existing) return { ok: true, created: false, entry: this.entryView(existing) };
 
       const ledger = this.ledger();
@@ -355,38 +363,78 @@ export class SessionDO extends DurableObject<Env> {
     return result;
   }
 
-  /** Takes an entry out of line (the customer left, or staff removed it); an open offer's seats go to the next. */
-  async leaveWaitlist(entryId: string): Promise<WaitlistResult> {
+  /**
+   * Takes an entry out of line (the customer left, or staff removed it); an open offer's seats go
+   * to the next. Refused while the offer is being accepted (see `claimOfferForClosing`).
+   */
+  async leaveWaitlist(entryId: string, by: "customer" | "staff"): Promise<WaitlistResult> {
+    const claim = await this.claimOfferForClosing(entryId);
+    if (claim) return claim;
     return this.changeEntry(entryId, (row, now) => {
       if (row.status !== "waiting" && row.status !== "offered") return null;
-      this.closeEntry(row, "removed", now, "WAITLIST_LEFT");
+      this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by });
       return true;
     });
   }
 
-  /** Staff: offer seats to this entry now, ahead of the line, if its party fits. */
+  /**
+   * Staff: offer seats to this entry now, if its party fits: one still waiting, or one whose offer
+   * expired or was declined (another chance). In the last minutes before the start, when no
+   * automatic offer is made, a staff offer lasts until the start.
+   */
   async offerNow(entryId: string): Promise<WaitlistResult> {
     return this.changeEntry(entryId, (row, now) => {
-      if (row.status !== "waiting") return offerUnavailable(row);
+      if (row.status !== "waiting" && row.status !== "expired" && row.status !== "declined") return offerUnavailable(row);
+      if (row.status !== "waiting" && this.activeEntryOf(row.email)) {
+        return { code: "DUPLICATE_BOOKING", message: "This email is on this waitlist again with another entry", details: { entryId: row.id } };
+      }
       const ledger = this.ledger();
-      const times = offerTimes(now, ledger.startsAt, row.offer_window_ms);
+      const times = staffOfferTimes(now, ledger.startsAt, row.offer_window_ms);
       const refusal =
         refuseClosed(ledger, now) ??
         (times ? null : { code: "SESSION_NOT_BOOKABLE" as const, message: "The session starts too soon to make an offer", details: { reason: "waitlist_closed" } }) ??
+        this.duplicateOf(row.email, "") ??
         refuseSeats(ledger, row.guest_count);
       if (refusal) return refusal;
-      this.makeOffer(row, now, times!);
+      this.makeOffer(row, now, times!, { by: "staff" });
       return true;
     });
   }
 
   /** The customer declines their offer (only the current one): its seats go to the next in line. */
   async declineOffer(entryId: string, offerNumber: number): Promise<WaitlistResult> {
+    const claim = await this.claimOfferForClosing(entryId, offerNumber);
+    if (claim) return claim;
     return this.changeEntry(entryId, (row, now) => {
       if (row.status !== "offered" || row.offers_made !== offerNumber) return offerUnavailable(row);
       this.closeEntry(row, "declined", now, "OFFER_DECLINED");
       return true;
     });
+  }
+
+  /**
+   * Before an open offer is withdrawn (declined, left, removed), records `abort` for its hold in
+   * the commit log, like an expiring hold's alarm: if an acceptance recorded `commit` first, the
+   * offer is being booked and is not withdrawn (its confirm, or the alarm, completes it). Returns
+   * the refusal, or null to go ahead.
+   */
+  private async claimOfferForClosing(entryId: string, offerNumber?: number): Promise<WaitlistResult | null> {
+    const row = this.waitlistRow(entryId);
+    if (row?.status !== "offered" || !row.offer_hold_id || (offerNumber !== undefined && row.offers_made !== offerNumber)) return null;
+    let decision;
+    try {
+      decision = await decideReservation(getDb(this.env.DB), row.offer_hold_id, { decision: "abort" });
+    } catch (error) {
+      this.log("warn", "offer decision unavailable", { entryId, error: String(error) });
+      return { ok: false, code: "SERVICE_UNAVAILABLE", message: "Could not withdraw the offer just now; try again", details: { entryId } };
+    }
+    if (decision.decision === "abort") return null;
+    return {
+      ok: false,
+      code: "OFFER_NOT_AVAILABLE",
+      message: "This offer is being accepted",
+      details: { entryId, status: "accepting", bookingId: decision.booking.id },
+    };
   }
 
   /** One entry with its position, or null. */
@@ -438,8 +486,13 @@ export class SessionDO extends DurableObject<Env> {
   private offerFreedSeats(now: number): void {
     const ledger = this.ledger();
     if (refuseClosed(ledger, now)) return;
+    // Parties whose email already holds or booked seats here are passed over (one reservation per email).
     const waiting = this.sql
-      .exec<WaitlistRow>(`SELECT * FROM waitlist WHERE status = 'waiting' ORDER BY priority, joined_seq`)
+      .exec<WaitlistRow>(
+        `SELECT * FROM waitlist w WHERE status = 'waiting'
+           AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.email = w.email AND r.status IN ('held', 'confirmed'))
+         ORDER BY priority, joined_seq`,
+      )
       .toArray()
       .map((row) => ({ id: row.id, guestCount: row.guest_count, row }));
     for (const { row } of choosePartiesToOffer(waiting, ledger)) {
@@ -449,11 +502,11 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /** Holds the party's seats for the offer and tells them (OFFER_MADE carries the accept link). */
-  private makeOffer(row: WaitlistRow, now: number, times: { expiresAt: number; remindAt: number | null }): void {
+  private makeOffer(row: WaitlistRow, now: number, times: { expiresAt: number; remindAt: number | null }, context: { by: "line" | "staff" } = { by: "line" }): void {
     const holdId = `hld_${crypto.randomUUID().replaceAll("-", "")}`;
     this.sql.exec(
-      `INSERT INTO reservations (id, booking_id, status, seats, email, client_key, expires_at, booking, created_at, updated_at)
-       VALUES (?, NULL, 'held', ?, ?, 'waitlist', ?, NULL, ?, ?)`,
+      `INSERT INTO reservations (id, booking_id, status, seats, email, client_key, expires_at, booking, origin, created_at, updated_at)
+       VALUES (?, NULL, 'held', ?, ?, 'waitlist', ?, NULL, 'offer', ?, ?)`,
       holdId,
       row.guest_count,
       row.email,
@@ -471,20 +524,56 @@ export class SessionDO extends DurableObject<Env> {
       row.id,
     );
     const offered = this.waitlistRow(row.id)!;
-    this.recordEntryChange(offered, now, "OFFER_SENT");
+    this.recordEntryChange(offered, now, "OFFER_SENT", context);
     this.noticeFor(offered, "OFFER_MADE", now);
   }
 
   /** Ends an entry's time in line; an open offer's hold is released and its seats offered on. */
-  private closeEntry(row: WaitlistRow, status: "removed" | "declined" | "expired", now: number, event: EventType): void {
-    if (row.status === "offered" && row.offer_hold_id) {
+  private closeEntry(
+    row: WaitlistRow,
+    status: "removed" | "declined" | "expired",
+    now: number,
+    event: EventType,
+    context: Record<string, unknown> = {},
+  ): void {
+    const hadOffer = row.status === "offered";
+    if (hadOffer && row.offer_hold_id) {
       this.sql.exec(`UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ? AND status = 'held'`, now, row.offer_hold_id);
     }
     this.sql.exec(`UPDATE waitlist SET status = ?, reminder_at = NULL, updated_at = ? WHERE id = ?`, status, now, row.id);
     const closed = this.waitlistRow(row.id)!;
-    this.recordEntryChange(closed, now, event);
-    if (status === "expired") this.noticeFor(closed, "OFFER_EXPIRED", now);
+    this.recordEntryChange(closed, now, event, context);
+    if (status === "expired" && hadOffer) this.noticeFor(closed, "OFFER_EXPIRED", now);
     this.offerFreedSeats(now);
+  }
+
+  /**
+   * Ends the time in line of entries that can no longer be served: all of them when the session is
+   * cancelled, parties larger than a lowered capacity, and those still waiting once the session is
+   * too near for offers. Open offers end with their holds (never past the start).
+   */
+  private closeUnservableEntries(now: number): void {
+    const config = this.config();
+    if (!config) return;
+    const active = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE status IN ('waiting', 'offered') ORDER BY priority, joined_seq`).toArray();
+    for (const row of active) {
+      if (config.cancelled === 1) this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "session_cancelled" });
+      else if (row.status === "waiting" && row.guest_count > config.capacity) {
+        this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "party_larger_than_session" });
+      } else if (row.status === "waiting" && !offerTimes(now, config.starts_at, row.offer_window_ms)) {
+        this.closeEntry(row, "expired", now, "WAITLIST_LEFT", { by: "system", reason: "session_starting" });
+      }
+    }
+  }
+
+  /** A party that books seats here itself leaves the line: it has what it waited for (or chose less). */
+  private leaveLineOnBooking(email: string, now: number): void {
+    const row = this.activeEntryOf(email);
+    if (row?.status === "waiting") this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "booked_directly" });
+  }
+
+  private activeEntryOf(email: string): WaitlistRow | undefined {
+    return this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE email = ? AND status IN ('waiting', 'offered')`, email).toArray()[0];
   }
 
   /** A hold ended without a booking: if it was an offer, the offer expired and passes on. */
@@ -514,7 +603,7 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /** Queues the entry's D1 projection and its event; the change counter moves (live subscribers see the line length). */
-  private recordEntryChange(row: WaitlistRow, now: number, type: EventType): void {
+  private recordEntryChange(row: WaitlistRow, now: number, type: EventType, context: Record<string, unknown> = {}): void {
     const version = this.bumpVersion();
     const details = entryDetails(row);
     const sessionId = this.config()!.session_id;
@@ -554,7 +643,7 @@ export class SessionDO extends DurableObject<Env> {
       seats: row.guest_count,
       bookingId: row.booking_id,
       source: "waitlist",
-      data: { entryId: row.id, priority: PRIORITY_NAME[row.priority], offerNumber: row.offers_made, status: row.status },
+      data: { entryId: row.id, priority: PRIORITY_NAME[row.priority], offerNumber: row.offers_made, status: row.status, ...context },
     });
     this.queueOut({ kind: "event", change: { at: now, event } });
   }
@@ -567,7 +656,7 @@ export class SessionDO extends DurableObject<Env> {
       kind: "notice",
       change: {
         at: now,
-        offer: kind === "OFFER_EXPIRED" ? null : { entryId: row.id, number: row.offers_made },
+        offer: kind === "OFFER_EXPIRED" ? null : { sessionId: config.session_id, entryId: row.id, number: row.offers_made },
         request: {
           id: `${kind.toLowerCase().replaceAll("_", "-")}:${row.id}:${row.offers_made}`,
           kind,
@@ -707,6 +796,7 @@ export class SessionDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.settleExpiredHolds();
     this.remindExpiringOffers(Date.now());
+    this.ctx.storage.transactionSync(() => this.closeUnservableEntries(Date.now()));
     this.broadcast();
     await this.deliverOutbox();
     await this.scheduleAlarm();
@@ -829,8 +919,8 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /**
-   * The alarm goes off at the next hold (or offer) expiry, offer reminder or outbox retry,
-   * whichever is first. All live in SQL, so that minimum is always the right time: no need to
+   * The alarm goes off at the next hold (or offer) expiry, offer reminder, outbox retry or the
+   * moment the waitlist closes before the start, whichever is first. All live in SQL, so that minimum is always the right time: no need to
    * read the current alarm.
    */
   private async scheduleAlarm(): Promise<void> {
@@ -839,6 +929,7 @@ export class SessionDO extends DurableObject<Env> {
         `SELECT min(at) AS at FROM (
            SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
            UNION ALL SELECT min(reminder_at) FROM waitlist WHERE status = 'offered'
+           UNION ALL SELECT (SELECT starts_at FROM config) - ${MIN_OFFER_MS} WHERE EXISTS (SELECT 1 FROM waitlist WHERE status = 'waiting')
            UNION ALL SELECT min(next_attempt_at) FROM outbox)`,
       )
       .one().at;
@@ -926,8 +1017,8 @@ export class SessionDO extends DurableObject<Env> {
    */
   private duplicateOf(email: string, reservationId: string) {
     const row = this.sql
-      .exec<{ id: string; booking_id: string | null; status: string }>(
-        `SELECT id, booking_id, status FROM reservations WHERE email = ? AND status IN ('held', 'confirmed') AND id <> ? ORDER BY status = 'confirmed' DESC LIMIT 1`,
+      .exec<{ booking_id: string | null; status: string }>(
+        `SELECT booking_id, status FROM reservations WHERE email = ? AND status IN ('held', 'confirmed') AND id <> ? ORDER BY status = 'confirmed' DESC LIMIT 1`,
         email,
         reservationId,
       )
@@ -936,9 +1027,10 @@ export class SessionDO extends DurableObject<Env> {
     return row.status === "confirmed"
       ? { code: "DUPLICATE_BOOKING" as const, message: "This email already has a booking for this session", details: { existingBookingId: row.booking_id } }
       : {
+          // Not the hold's id: anyone who knows the email may ask, and the id books the hold.
           code: "DUPLICATE_BOOKING" as const,
-          message: "This email already holds seats in this session; book with that holdId or wait for the hold to expire",
-          details: { existingHoldId: row.id },
+          message: "This email already holds seats in this session (a checkout or a waitlist offer); complete that, or wait for it to expire",
+          details: { existing: "hold" },
         };
   }
 
@@ -1021,10 +1113,19 @@ function entryDetails(row: WaitlistRow): WaitlistEntryDetails {
   return JSON.parse(row.details) as WaitlistEntryDetails;
 }
 
+/**
+ * Seats held for a waitlist offer are booked only by accepting the offer (its signed link), never
+ * by naming the hold in POST /bookings: knowing someone's email must not be enough to take them.
+ */
+function refuseOfferHold(row: ReservationRow, acceptsOffer: boolean | undefined): ({ ok: false } & Refusal) | null {
+  if (row.origin !== "offer" || acceptsOffer) return null;
+  return { ok: false, code: "HOLD_EXPIRED", message: "These seats are held for a waitlist offer; only its link can accept it", details: { reason: "waitlist_offer" } };
+}
+
 function offerUnavailable(row: WaitlistRow): WaitlistRefusal {
   return {
     code: "OFFER_NOT_AVAILABLE",
-    message: row.status === "offered" ? "This offer has been replaced by a newer one" : `This entry has no open offer (it is ${row.status})`,
+    message: row.status === "offered" ? "This entry's open offer is a newer one, or it has an open offer already" : `This entry has no open offer (it is ${row.status})`,
     details: { entryId: row.id, status: row.status, currentOffer: row.status === "offered" ? row.offers_made : null },
   };
 }

@@ -54,7 +54,7 @@ export const waitlistOfferRoutes = createRouter()
     }),
     async (c) => {
       const db = getDb(c.env.DB);
-      const { entry, offer } = await openOffer(c.env, db, c.req.valid("param").token);
+      const { entry, offer } = await openOffer(c.env, c.req.valid("param").token);
       const quote = await offerQuote(db, entry);
       return c.json(
         {
@@ -76,7 +76,7 @@ export const waitlistOfferRoutes = createRouter()
       tags,
       summary: "Accept the offer: books the held seats (send Idempotency-Key to make retries safe)",
       request: { params: TokenParam, headers: IdempotencyKeyHeader, body: jsonBody(AcceptBody) },
-      responses: { 201: jsonResponse(Accepted, "The booking and its manage token"), ...errorResponses(400, 404, 409, 422, 429) },
+      responses: { 201: jsonResponse(Accepted, "The booking and its manage token"), ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503) },
     }),
     async (c) => {
       const result = await acceptOffer(callerOf(c), c.req.valid("param").token, c.req.valid("json"));
@@ -90,10 +90,10 @@ export const waitlistOfferRoutes = createRouter()
       tags,
       summary: "Decline the offer: its seats are offered to the next in line at once",
       request: { params: TokenParam },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now declined"), ...errorResponses(404, 409) },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now declined"), ...errorResponses(404, 409, 503) },
     }),
     async (c) => {
-      const entry = await declineOffer(c.env, getDb(c.env.DB), c.req.valid("param").token);
+      const entry = await declineOffer(c.env, c.req.valid("param").token);
       return c.json(toEntryResponse(entry), 200);
     },
   );

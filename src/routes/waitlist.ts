@@ -42,7 +42,7 @@ export const waitlistRoutes = createRouter()
       responses: {
         201: jsonResponse(Joined, "Joined"),
         200: jsonResponse(Joined, "Already on the list: the existing entry"),
-        ...errorResponses(400, 403, 404, 409, 422, 429),
+        ...errorResponses(400, 401, 403, 404, 409, 422, 429),
       },
     }),
     async (c) => {
@@ -71,11 +71,11 @@ export const waitlistRoutes = createRouter()
       tags,
       summary: "Leave the waitlist (an open offer's seats pass to the next in line)",
       request: { params: Params, query: TokenQuery },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(401, 404) },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(401, 404, 409, 503) },
     }),
     async (c) => {
       const sessionId = c.req.valid("param").id;
       const entry = await entryByToken(c.env, sessionId, presentedToken(c, c.req.valid("query").token));
-      return c.json(toEntryResponse(await leaveWaitlist(c.env, sessionId, entry.id)), 200);
+      return c.json(toEntryResponse(await leaveWaitlist(c.env, sessionId, entry.id, "customer")), 200);
     },
   );

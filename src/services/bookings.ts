@@ -49,6 +49,8 @@ export interface NewBooking {
   referralSource?: string | undefined;
   notes?: string | undefined;
   overrideDuplicate?: boolean | undefined;
+  /** Set by the waitlist when an offer's token was checked: `holdId` is the offer's hold. */
+  fromWaitlistOffer?: boolean | undefined;
 }
 
 /** The audit fields that say who made an attempt, from where, under which key and request. */
@@ -100,7 +102,8 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
   const now = new Date();
   const email = input.contact.email;
   assertMayBookFor(principal, email, input.overrideDuplicate === true);
-  await enforceRateLimit(caller, email);
+  // An offer's acceptance is limited per client only: others could use up the email's allowance.
+  await enforceRateLimit(caller, input.fromWaitlistOffer ? null : email);
 
   const context = await loadBookingContext(db, input.selection, input.contact);
   const { customerId } = context;
@@ -207,7 +210,11 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
 }
 
 /** The seats, limits and identity every session DO sees for this request. */
-export function seatRequest(caller: Caller, input: { guestCount: number; contact: Contact; overrideDuplicate?: boolean | undefined }, reservationId: string): SeatRequest {
+export function seatRequest(
+  caller: Caller,
+  input: { guestCount: number; contact: Contact; overrideDuplicate?: boolean | undefined; fromWaitlistOffer?: boolean | undefined },
+  reservationId: string,
+): SeatRequest {
   const { env, principal } = caller;
   return {
     reservationId,
@@ -218,6 +225,7 @@ export function seatRequest(caller: Caller, input: { guestCount: number; contact
     overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
     limits: seatLimits(env),
     holdTtlMs: positiveSetting(env.HOLD_TTL_SECONDS, 600) * 1000,
+    acceptsOffer: input.fromWaitlistOffer === true,
   };
 }
 
@@ -245,13 +253,13 @@ export function assertMayBookFor(principal: Principal | undefined, email: string
   }
 }
 
-/** Attempts per client address and per email per minute (Cloudflare's rate limiter); staff are exempt. */
-export async function enforceRateLimit(caller: Caller, email: string): Promise<void> {
+/** Attempts per client address and per email (unless null) per minute (Cloudflare's rate limiter); staff are exempt. */
+export async function enforceRateLimit(caller: Caller, email: string | null): Promise<void> {
   if (isStaff(caller.principal)) return;
   const limiter = caller.env.BOOKING_RATE_LIMITER;
   const [byClient, byEmail] = await Promise.all([
     limiter.limit({ key: `client:${caller.clientKey}` }),
-    limiter.limit({ key: `email:${email}` }),
+    email === null ? { success: true } : limiter.limit({ key: `email:${email}` }),
   ]);
   if (!byClient.success || !byEmail.success) {
     throw new ApiError("RATE_LIMITED", "Too many booking attempts; try again in a minute", {

@@ -5,7 +5,7 @@
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { cities, classes, courseInterest, customers } from "../db/schema";
+import { cities, classes, courseInterest, customers, studios } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
@@ -26,12 +26,20 @@ export interface InterestRequest {
 export async function registerInterest(env: Env, db: Db, request: InterestRequest, defer: (work: Promise<unknown>) => void) {
   const email = request.email.toLowerCase();
   const [[course], [city], [customer]] = await db.batch([
-    db.select({ id: classes.id }).from(classes).where(eq(classes.id, request.courseId)),
+    db
+      .select({ id: classes.id, cityId: studios.cityId })
+      .from(classes)
+      .innerJoin(studios, eq(studios.id, classes.studioId))
+      .where(eq(classes.id, request.courseId)),
     db.select({ id: cities.id }).from(cities).where(eq(cities.id, request.cityId ?? "")),
     db.select({ id: customers.id }).from(customers).where(eq(customers.email, email)),
   ]);
   if (!course) throw new ApiError("NOT_FOUND", `Course ${request.courseId} was not found`, { resource: "Class", id: request.courseId });
   if (request.cityId && !city) throw invalidReference("cityId", `no such city: ${request.cityId}`, { missing: [request.cityId] });
+  // A course is taught at one studio: interest in another city could never be answered.
+  if (request.cityId && request.cityId !== course.cityId) {
+    throw invalidReference("cityId", `course ${request.courseId} is not taught in ${request.cityId}`, { courseCityId: course.cityId });
+  }
 
   const cityKey = request.cityId ?? "";
   const inserted = await db

@@ -26,6 +26,8 @@ export interface SeatRequest {
   overrideDuplicate: boolean;
   limits: ReserveInput["limits"];
   holdTtlMs: number;
+  /** Accepting a waitlist offer (its token checked): the only way to book an offer's hold. */
+  acceptsOffer?: boolean | undefined;
 }
 
 export type SeatOutcome = { ok: true } | { ok: false; sessionId: string; refusal: Refusal };
@@ -138,7 +140,11 @@ export async function bookSeats(
 async function confirmWithRetry(env: Env, sessionId: string, request: SeatRequest, booking: BookingProjection) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sessionStub(env, sessionId).confirm(request.reservationId, booking, { seats: request.seats, email: request.email });
+      return await sessionStub(env, sessionId).confirm(request.reservationId, booking, {
+        seats: request.seats,
+        email: request.email,
+        acceptsOffer: request.acceptsOffer,
+      });
     } catch (error) {
       if (attempt >= CONFIRM_ATTEMPTS) throw error;
     }

@@ -5,7 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { waitlistEntries } from "../db/schema";
+import { classes, classSessions, waitlistEntries } from "../db/schema";
 import type { WaitlistEntryView } from "../durable-objects/session-contract";
 import { OFFER_TOKEN_PURPOSE } from "../durable-objects/outbox";
 import { quoteBooking } from "../domain/pricing";
@@ -84,11 +84,27 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
     },
   });
   if (!result.ok) throw refusal(result);
-  const mayHaveToken = result.created || isStaff(principal) || (principal?.role === "customer" && principal.email === email);
+  // A repeat by someone who only knows the email learns no more than that the email is in line.
+  const owner = result.created || isStaff(principal) || (principal?.role === "customer" && principal.email === email);
   return {
     created: result.created,
-    entry: result.entry,
-    token: mayHaveToken ? await entryToken(env.JWT_SECRET, result.entry.id) : null,
+    entry: owner ? result.entry : privateView(result.entry),
+    token: owner ? await entryToken(env.JWT_SECRET, result.entry.id) : null,
+  };
+}
+
+/** An entry as someone who is neither its owner nor staff may see it: its place, nothing personal. */
+function privateView(entry: WaitlistEntryView): WaitlistEntryView {
+  return {
+    ...entry,
+    firstName: null,
+    lastName: null,
+    preferredContact: null,
+    alternativeDates: null,
+    notes: null,
+    addedBy: null,
+    offer: null,
+    bookingId: null,
   };
 }
 
@@ -100,8 +116,8 @@ export async function entryByToken(env: Env, sessionId: string, token: string): 
   return entry;
 }
 
-export async function leaveWaitlist(env: Env, sessionId: string, entryId: string): Promise<WaitlistEntryView> {
-  const result = await env.SESSION.getByName(sessionId).leaveWaitlist(entryId);
+export async function leaveWaitlist(env: Env, sessionId: string, entryId: string, by: "customer" | "staff"): Promise<WaitlistEntryView> {
+  const result = await env.SESSION.getByName(sessionId).leaveWaitlist(entryId, by);
   if (!result.ok) throw refusal(result);
   return result.entry;
 }
@@ -123,37 +139,50 @@ export async function sessionWaitlist(env: Env, sessionId: string): Promise<Wait
   return env.SESSION.getByName(sessionId).waitlist();
 }
 
-/**
- * The offer a token names, while it is open: the entry, its session's class and the price of
- * accepting (what `totalAmountPence` must be without a promo).
- */
-export async function openOffer(env: Env, db: Db, token: string) {
-  const parts = await readSignedToken(env.JWT_SECRET, OFFER_TOKEN_PURPOSE, token, 2);
+/** The entry and offer a token names (whatever its state now), straight from the session's DO. */
+async function offerOf(env: Env, token: string) {
+  const parts = await readSignedToken(env.JWT_SECRET, OFFER_TOKEN_PURPOSE, token, 3);
   if (!parts) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
-  const [entryId, number] = [parts[0]!, Number(parts[1])];
-  const sessionId = await entrySessionId(db, entryId);
+  const [sessionId, entryId, number] = [parts[0]!, parts[1]!, Number(parts[2])];
   const entry = await env.SESSION.getByName(sessionId).waitlistEntry(entryId);
   if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
-  if (entry.status !== "offered" || entry.offer?.number !== number) {
-    throw new ApiError("OFFER_NOT_AVAILABLE", entry.status === "booked" ? "This offer has been accepted already" : `This offer is no longer open (the entry is ${entry.status})`, {
-      entryId,
-      status: entry.status,
-      bookingId: entry.bookingId,
-    });
-  }
+  return { entry, number };
+}
+
+function offerClosed(entry: WaitlistEntryView): ApiError {
+  return new ApiError("OFFER_NOT_AVAILABLE", entry.status === "booked" ? "This offer has been accepted already" : `This offer is no longer open (the entry is ${entry.status})`, {
+    entryId: entry.id,
+    status: entry.status,
+    bookingId: entry.bookingId,
+  });
+}
+
+/**
+ * The offer a token names, while it is open: the entry and its offer (the hold on the seats).
+ * Refused (OFFER_NOT_AVAILABLE) once it expired, was declined or replaced, or was booked.
+ */
+export async function openOffer(env: Env, token: string) {
+  const { entry, number } = await offerOf(env, token);
+  if (entry.status !== "offered" || entry.offer?.number !== number) throw offerClosed(entry);
   return { entry, offer: entry.offer, number };
 }
 
+/** The class, start and price of accepting an offer (what `totalAmountPence` must be without a promo). Reads only. */
 export async function offerQuote(db: Db, entry: WaitlistEntryView) {
-  const context = await loadBookingContext(db, { registrationType: "SINGLE_SESSION", sessionId: entry.sessionId }, entry);
+  const [row] = await db
+    .select({ className: classes.name, pricePence: classes.pricePence, fullSchedulePricePence: classes.fullSchedulePricePence, startsAt: classSessions.startsAt })
+    .from(classSessions)
+    .innerJoin(classes, eq(classes.id, classSessions.classId))
+    .where(eq(classSessions.id, entry.sessionId));
+  if (!row) throw new ApiError("SESSION_NOT_FOUND", `Session ${entry.sessionId} was not found`, { sessionId: entry.sessionId });
   const quote = quoteBooking({
     registrationType: "SINGLE_SESSION",
-    classPricePence: context.class.pricePence,
-    fullSchedulePricePence: context.class.fullSchedulePricePence,
+    classPricePence: row.pricePence,
+    fullSchedulePricePence: row.fullSchedulePricePence,
     sessionCount: 1,
     seats: entry.guestCount,
   });
-  return { classId: context.class.id, className: context.class.name, startsAt: context.sessions[0]!.startsAt, totalPence: quote.totalPence };
+  return { className: row.className, startsAt: row.startsAt, totalPence: quote.totalPence };
 }
 
 export interface OfferAcceptance {
@@ -163,24 +192,33 @@ export interface OfferAcceptance {
   notes?: string | undefined;
 }
 
-/** Accepting an offer is booking its held seats through the normal path, the offer's hold confirmed. */
+/**
+ * Accepting an offer is booking its held seats through the normal path, the offer's hold
+ * confirmed. A retry with the same Idempotency-Key after the booking was made (a lost answer, a
+ * 5xx after the commit) books the same hold again, which replays rather than refuses.
+ */
 export async function acceptOffer(caller: Caller, token: string, payment: OfferAcceptance) {
-  const { entry, offer } = await openOffer(caller.env, caller.db, token);
+  const { entry, number } = await offerOf(caller.env, token);
+  const retryOfThisBooking =
+    entry.status === "booked" && caller.idempotency !== undefined && entry.bookingId === idFromSeed("bkg", caller.idempotency.seed);
+  const offer = entry.offer;
+  if (!offer || offer.number !== number || (entry.status !== "offered" && !retryOfThisBooking)) throw offerClosed(entry);
   return createBooking(caller, {
     selection: { registrationType: "SINGLE_SESSION", sessionId: entry.sessionId },
     guestCount: entry.guestCount,
-    contact: { email: entry.email, firstName: entry.firstName, lastName: entry.lastName },
+    contact: { email: entry.email, firstName: entry.firstName ?? "", lastName: entry.lastName ?? "" },
     totalAmountPence: payment.totalAmountPence,
     currency: payment.currency,
     promoCode: payment.promoCode,
     notes: payment.notes,
     holdId: offer.holdId,
     source: "waitlist",
+    fromWaitlistOffer: true,
   });
 }
 
-export async function declineOffer(env: Env, db: Db, token: string): Promise<WaitlistEntryView> {
-  const { entry, number } = await openOffer(env, db, token);
+export async function declineOffer(env: Env, token: string): Promise<WaitlistEntryView> {
+  const { entry, number } = await openOffer(env, token);
   const result = await env.SESSION.getByName(entry.sessionId).declineOffer(entry.id, number);
   if (!result.ok) throw refusal(result);
   return result.entry;

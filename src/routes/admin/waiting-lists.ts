@@ -86,11 +86,11 @@ export const waitingListRoutes = createRouter()
       summary: "Remove an entry from its waitlist (an open offer's seats pass on)",
       ...staffOrAdmin,
       request: { params: EntryParams },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(401, 403, 404) },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(401, 403, 404, 409, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const sessionId = await entrySessionId(getDb(c.env.DB), id);
-      return c.json(toEntryResponse(await leaveWaitlist(c.env, sessionId, id)), 200);
+      return c.json(toEntryResponse(await leaveWaitlist(c.env, sessionId, id, "staff")), 200);
     },
   );
