@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { call, tokenFor } from "./helpers";
-import { availability, d1Lines, doLedger, nextClientIp, postBooking, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { availability, d1Lines, doLedger, nextClientIp, postBooking, sessionStub, singleBookingBody, snapshotOf, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import {
@@ -262,8 +262,9 @@ describe("automatic offers", () => {
     const results = await burst;
     const sold = results.filter((response) => response.status === 201).length;
     const offered = (await Promise.all(waiting.map((entry) => entryOf(session.id, entry.id)))).filter((entry) => entry.status === "offered").length;
-    // Each freed seat went either to a booking that got in first or to an offer, never both.
-    expect(sold + offered).toBe(3);
+    // Each seat is offered in the transaction that frees it: none was ever open to the burst.
+    expect(sold).toBe(0);
+    expect(offered).toBe(3);
     const live = await sessionStub(session.id).availability();
     expect(live.booked + live.held).toBe(3);
   });
@@ -281,5 +282,107 @@ describe("automatic offers", () => {
     expect(reminder.content).toContain("/api/v1/waitlist-offers/[redacted]");
     expect((await sentMessages(entry.email)).filter((message) => message.type === "OFFER_EXPIRING")).toHaveLength(1);
     expect((await entryOf(session.id, entry.id)).status).toBe("offered");
+  });
+
+  it("an offer's hold cannot be booked by naming it: only the offer's link accepts it", async () => {
+    const { session, bookings, pricePence } = await fullSession([1]);
+    const entry = (await join(session.id, joinBody(1))).json.entry;
+    await cancelBooking(bookings[0]!);
+    const { offer } = await entryOf(session.id, entry.id);
+    // Someone who knows the email: the duplicate refusal names no hold…
+    const probe = await postBooking(singleBookingBody(session.id, pricePence, { contact: { email: entry.email, firstName: "X", lastName: "Y" } }));
+    expect(probe.json.error.code).toBe("DUPLICATE_BOOKING");
+    expect(JSON.stringify(probe.json)).not.toContain(offer!.holdId);
+    // …and even with the hold's id, POST /bookings cannot take it.
+    const hijack = await postBooking(singleBookingBody(session.id, pricePence, { holdId: offer!.holdId, contact: { email: entry.email, firstName: "X", lastName: "Y" } }));
+    expect(hijack.status).toBe(409);
+    expect(hijack.json.error).toMatchObject({ code: "HOLD_EXPIRED", details: { reason: "waitlist_offer" } });
+    expect((await entryOf(session.id, entry.id)).status).toBe("offered");
+    expect((await acceptOffer(await currentOfferToken(session.id, entry.id), pricePence)).status).toBe(201);
+  });
+
+  it("a decline racing an acceptance: exactly one of them wins, and the seats follow the winner", async () => {
+    for (let round = 0; round < 4; round++) {
+      const { session, bookings, pricePence } = await fullSession([1]);
+      const entry = (await join(session.id, joinBody(1))).json.entry;
+      const next = (await join(session.id, joinBody(1))).json.entry;
+      await cancelBooking(bookings[0]!);
+      const token = await currentOfferToken(session.id, entry.id);
+      const [accepted, declined] = await Promise.all([acceptOffer(token, pricePence), call("POST", `/api/v1/waitlist-offers/${token}/decline`)]);
+      expect([accepted.status, declined.status].filter((status) => status === 200 || status === 201)).toHaveLength(1);
+      const after = await entryOf(session.id, entry.id);
+      const live = await sessionStub(session.id).availability();
+      expect(live.booked + live.held).toBe(1);
+      if (accepted.status === 201) {
+        expect(after.status).toBe("booked");
+        expect(declined.json.error.code).toBe("OFFER_NOT_AVAILABLE");
+        expect((await entryOf(session.id, next.id)).status).toBe("waiting");
+      } else {
+        expect(after.status).toBe("declined");
+        expect(["OFFER_NOT_AVAILABLE", "HOLD_EXPIRED"]).toContain(accepted.json.error.code);
+        expect((await entryOf(session.id, next.id)).status).toBe("offered");
+        expect(live.booked).toBe(0);
+      }
+      expect(await d1Lines(session.id)).toEqual(await doLedger(session.id));
+    }
+  });
+
+  it("passes over a party whose email booked seats itself, and takes it out of line", async () => {
+    const { session, bookings, pricePence } = await fullSession([1, 2]);
+    const pair = (await join(session.id, joinBody(2))).json.entry;
+    await cancelBooking(bookings[0]!);
+    expect((await entryOf(session.id, pair.id)).status).toBe("waiting");
+    const direct = await postBooking(singleBookingBody(session.id, pricePence, { contact: { email: pair.email, firstName: "Pa", lastName: "Ir" } }));
+    expect(direct.status).toBe(201);
+    expect((await entryOf(session.id, pair.id)).status).toBe("removed");
+    await cancelBooking(bookings[1]!);
+    expect((await entryOf(session.id, pair.id)).status).toBe("removed");
+  });
+
+  it("staff can give an expired offer another chance when its seats are free", async () => {
+    const { session, bookings, pricePence } = await fullSession([1]);
+    const staff = await tokenFor("staff");
+    const entry = (await join(session.id, joinBody(1))).json.entry;
+    await cancelBooking(bookings[0]!);
+    await expireOffers(session.id);
+    expect((await entryOf(session.id, entry.id)).status).toBe("expired");
+    expect((await availability(session.id)).availableSpots).toBe(1);
+    const again = await call("PUT", `/api/v1/admin/waiting-lists/${entry.id}/offer`, { token: staff });
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ status: "offered", offersMade: 2 });
+    const accepted = await acceptOffer(await currentOfferToken(session.id, entry.id), pricePence);
+    expect(accepted.status).toBe(201);
+  });
+
+  it("closes the line when the session is cancelled, or about to start", async () => {
+    const cancelled = await fullSession([1]);
+    const waiting = (await join(cancelled.session.id, joinBody(1))).json.entry;
+    const snapshot = await snapshotOf(cancelled.session.id);
+    await sessionStub(cancelled.session.id).reconfigure({ ...snapshot, cancelled: true, configVersion: snapshot.configVersion + 1 });
+    expect((await entryOf(cancelled.session.id, waiting.id)).status).toBe("removed");
+    expect((await availability(cancelled.session.id)).waitlistLength).toBe(0);
+
+    const soon = await fullSession([1]);
+    const early = (await join(soon.session.id, joinBody(1))).json.entry;
+    await runInDurableObject(sessionStub(soon.session.id), (_instance, state) => {
+      state.storage.sql.exec(`UPDATE config SET starts_at = ?`, Date.now() + 10 * 60_000);
+    });
+    await runDurableObjectAlarm(sessionStub(soon.session.id));
+    expect((await entryOf(soon.session.id, early.id)).status).toBe("expired");
+  });
+});
+
+describe("what a repeat join shows", () => {
+  it("shows someone who only knows the email nothing personal, and the owner everything", async () => {
+    const { session } = await fullSession([1]);
+    const body = joinBody(1, { notes: "wheelchair access please", preferredContact: "sms" });
+    await join(session.id, body);
+    const stranger = await join(session.id, body);
+    expect(stranger.status).toBe(200);
+    expect(stranger.json.entry).toMatchObject({ firstName: null, lastName: null, notes: null, preferredContact: null, position: 1 });
+    expect(stranger.json.token).toBeNull();
+    const owner = await join(session.id, body, { token: await tokenFor("customer", body.email) });
+    expect(owner.json.entry).toMatchObject({ firstName: "Wai", notes: "wheelchair access please", preferredContact: "sms" });
+    expect(owner.json.token).toEqual(expect.any(String));
   });
 });
