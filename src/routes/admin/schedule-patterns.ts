@@ -411,7 +411,7 @@ export const schedulePatternRoutes = createRouter()
       summary:
         "Delete a schedule pattern and its future unbooked sessions (refused with 409 IN_USE while any of its sessions has confirmed bookings)",
       description:
-        "Future sessions without bookings are deleted; future sessions with only cancelled bookings are set to cancelled; " +
+        "Future sessions without bookings or a waitlist are deleted; future sessions with only cancelled bookings, or with a waitlist, are set to cancelled; " +
         "past sessions are kept. Sessions that remain are no longer linked to the pattern.",
       ...adminOnly,
       request: { params: Params },
@@ -429,7 +429,8 @@ export const schedulePatternRoutes = createRouter()
       const now = Date.now();
       const [deleted, cancelled, detached, removed] = await batchSql(db, [
         sql`DELETE FROM class_sessions WHERE pattern_id = ${id} AND starts_at > ${now}
-          AND NOT EXISTS (SELECT 1 FROM booking_sessions b WHERE b.session_id = class_sessions.id) AND ${unbooked}`,
+          AND NOT EXISTS (SELECT 1 FROM booking_sessions b WHERE b.session_id = class_sessions.id)
+          AND NOT EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.session_id = class_sessions.id) AND ${unbooked}`,
         sql`UPDATE class_sessions SET status = 'cancelled', updated_at = ${now}
           WHERE pattern_id = ${id} AND starts_at > ${now} AND status <> 'cancelled' AND ${unbooked}`,
         sql`UPDATE class_sessions SET pattern_id = NULL, updated_at = ${now} WHERE pattern_id = ${id} AND ${unbooked}`,
