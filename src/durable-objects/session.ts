@@ -610,25 +610,12 @@ export class SessionDO extends DurableObject<Env> {
     this.queueOut({
       kind: "waitlist",
       change: {
-        id: row.id,
+        ...entryFields(row, details),
         sessionId,
         classId: details.classId,
         customerId: details.customerId,
-        email: row.email,
-        firstName: details.firstName,
-        lastName: details.lastName,
-        guestCount: row.guest_count,
-        priority: PRIORITY_NAME[row.priority]!,
-        status: row.status,
-        preferredContact: details.preferredContact,
-        alternativeDates: details.alternativeDates,
-        notes: details.notes,
-        addedBy: details.addedBy,
         offerExpiresAt: row.offer_expires_at,
-        offersMade: row.offers_made,
-        bookingId: row.booking_id,
         version,
-        joinedAt: row.created_at,
         at: now,
       },
     });
@@ -698,23 +685,10 @@ export class SessionDO extends DurableObject<Env> {
             .one().ahead + 1
         : null;
     return {
-      id: row.id,
+      ...entryFields(row, details),
       sessionId: this.config()!.session_id,
-      email: row.email,
-      firstName: details.firstName,
-      lastName: details.lastName,
-      guestCount: row.guest_count,
-      priority: PRIORITY_NAME[row.priority]!,
-      status: row.status,
       position,
       offer: row.offer_hold_id && row.offer_expires_at !== null ? { number: row.offers_made, holdId: row.offer_hold_id, expiresAt: row.offer_expires_at } : null,
-      offersMade: row.offers_made,
-      bookingId: row.booking_id,
-      preferredContact: details.preferredContact,
-      alternativeDates: details.alternativeDates,
-      notes: details.notes,
-      addedBy: details.addedBy,
-      joinedAt: row.created_at,
       updatedAt: row.updated_at,
     };
   }
@@ -1111,6 +1085,26 @@ const PRIORITY_NAME = Object.fromEntries(Object.entries(PRIORITY_RANK).map(([nam
 
 function entryDetails(row: WaitlistRow): WaitlistEntryDetails {
   return JSON.parse(row.details) as WaitlistEntryDetails;
+}
+
+/** What both the API view and the D1 projection of an entry say about it. */
+function entryFields(row: WaitlistRow, details: WaitlistEntryDetails) {
+  return {
+    id: row.id,
+    email: row.email,
+    firstName: details.firstName,
+    lastName: details.lastName,
+    guestCount: row.guest_count,
+    priority: PRIORITY_NAME[row.priority]!,
+    status: row.status,
+    offersMade: row.offers_made,
+    bookingId: row.booking_id,
+    preferredContact: details.preferredContact,
+    alternativeDates: details.alternativeDates,
+    notes: details.notes,
+    addedBy: details.addedBy,
+    joinedAt: row.created_at,
+  };
 }
 
 /**
