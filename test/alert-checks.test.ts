@@ -4,8 +4,9 @@ import { getDb } from "../src/db/client";
 import { dayRange } from "../src/domain/metric-periods";
 import { runAlertChecks } from "../src/jobs/alert-checks";
 import { reconcileLedgers } from "../src/jobs/reconcile";
-import { holdBody, postHold, sessionStub } from "./booking-helpers";
+import { holdBody, postBooking, postHold, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeBooking, makeCity, makeClass, makeSession } from "./fixtures";
+import { call, eventually } from "./helpers";
 import { event, insertEvents, testMonday } from "./metrics-helpers";
 
 const db = getDb(env.DB);
@@ -223,13 +224,34 @@ describe("alert checks: each rule fires, dedups and resolves itself", () => {
       async () => {
         const now = testNow();
         await insertEvents([
-          ...[1, 2, 3].map((i) => event("BOOKING_CANCELLED", now - i * HOUR, { email, data: { minutesSinceConfirmed: 4 } })),
-          event("BOOKING_CANCELLED", now - HOUR, { email: `late-${email}`, data: { minutesSinceConfirmed: 600 } }),
+          ...[1, 2, 3].map((i) => event("BOOKING_CANCELLED", now - i * HOUR, { email, data: { minutesSinceConfirmation: 4 } })),
+          event("BOOKING_CANCELLED", now - HOUR, { email: `late-${email}`, data: { minutesSinceConfirmation: 600 } }),
         ]);
         return now;
       },
       async (firedAt) => firedAt + 23 * HOUR,
     );
+  });
+
+  it("many cancellations right after booking, made through the API: the events the booking flow writes fire the rule", async () => {
+    const email = uniqueEmail("quick-cancel");
+    const contact = { email, firstName: "Quick", lastName: "Cancel" };
+    for (let i = 0; i < 3; i++) {
+      const { session } = await makeBookableSession({ capacity: 4, pricePence: 1000 });
+      const created = await postBooking(singleBookingBody(session.id, 1000, { contact }));
+      expect(created.status).toBe(201);
+      const { booking, manageToken } = created.json;
+      expect((await call("POST", `/api/v1/bookings/${booking.id}/cancel?token=${manageToken}`)).status).toBe(200);
+    }
+    // The events travel through the real events queue and its consumer into D1.
+    await eventually(async () => {
+      const row = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE type = 'BOOKING_CANCELLED' AND email = ?`).bind(email).first<{ n: number }>();
+      return row!.n === 3;
+    });
+    await check(Date.now() + 1000);
+    const [alert] = await alertsFor("SUSPICIOUS_QUICK_CANCELLATIONS", `email:${email}`);
+    expect(alert).toMatchObject({ status: "open", occurrences: 1 });
+    expect(JSON.parse(alert!.details)).toMatchObject({ email, cancellations: 3, withinMinutes: 15 });
   });
 
   it("a disabled rule resolves what it had open", async () => {

@@ -61,7 +61,7 @@ function generateEvents(seed: number, day: string, cat: Catalog, count: number):
       case "OFFER_EXPIRED":
         return event(type, occurredAt, { sessionId: pick(cat.sessions).id, data: { entryId: "wle_x" } });
       case "BOOKING_CANCELLED":
-        return event(type, occurredAt, { bookingId: pick(cat.bookingIds), email: "a@example.test", data: { minutesSinceConfirmed: 90 } });
+        return event(type, occurredAt, { bookingId: pick(cat.bookingIds), email: "a@example.test", data: { minutesSinceConfirmation: 90 } });
       case "BOOKING_CONFIRMED": {
         const seats = 1 + Math.floor(random() * 4);
         return event(type, occurredAt, { ...withClass, seats, amountPence: seats * 2500, source: pick(["web", "app", null]), email: "b@example.test" });

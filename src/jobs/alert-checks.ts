@@ -27,10 +27,13 @@ import {
   seatHoardingAlerts,
 } from "../domain/alert-rules";
 import { raiseAlert, resolveAlert } from "../services/alerts";
+import type { CancellationData } from "../services/attempt-events";
 
 const HOUR = 3600_000;
 /** At most this many events are read for the seat-hoarding rule in one run. */
 const MAX_SEAT_EVENTS = 50_000;
+/** The key of BOOKING_CANCELLED data the quick-cancellation rule reads (typed, so a rename cannot miss it). */
+const MINUTES_SINCE_CONFIRMATION: keyof CancellationData = "minutesSinceConfirmation";
 const CONFIG_ALERT = { type: "ALERT_RULES_INVALID", subjectKey: "config:ALERT_RULES" } as const;
 
 interface Rule {
@@ -173,11 +176,12 @@ const RULES: Rule[] = [
         d1,
         `SELECT lower(email) AS email, count(*) AS count FROM events
          WHERE type = 'BOOKING_CANCELLED' AND occurred_at >= ?1 AND occurred_at < ?2 AND email IS NOT NULL
-           AND CAST(json_extract(data, '$.minutesSinceConfirmed') AS REAL) <= ?3
+           AND CAST(json_extract(data, ?4) AS REAL) <= ?3
          GROUP BY lower(email)`,
         now - rule.windowHours * HOUR,
         now,
         rule.withinMinutes,
+        `$.${MINUTES_SINCE_CONFIRMATION}`,
       );
       return quickCancellationAlerts(rows, rule);
     },

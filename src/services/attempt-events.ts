@@ -24,6 +24,19 @@ export interface AttemptSubject {
   data?: Record<string, unknown>;
 }
 
+/**
+ * What a cancellation's BOOKING_CANCELLED carries in `data` besides the request fields. The alert
+ * checks read these keys back from D1 (json_extract), so they are named here once.
+ */
+export interface CancellationData {
+  /** When the booking was confirmed (ms). */
+  confirmedAt: number;
+  /** Whole minutes from confirmation to cancellation: the quick-cancellation rule reads it. */
+  minutesSinceConfirmation: number;
+  /** Whole minutes from cancellation to the first session's start. */
+  minutesBeforeStart: number;
+}
+
 /** The subject of a hold or booking attempt, from its loaded context. */
 export function subjectOf(context: BookingContext, data?: Record<string, unknown>): AttemptSubject {
   return {

@@ -16,7 +16,7 @@ import { newId } from "../lib/ids";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
 import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
-import { subjectOf } from "./attempt-events";
+import { type CancellationData, subjectOf } from "./attempt-events";
 import { type AttemptFields, type AttemptNote, audited } from "./audit";
 import { type BookingContext, classPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { notifyBooking } from "./booking-notifications";
@@ -404,7 +404,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
           confirmedAt,
           minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
           minutesBeforeStart: Math.floor((firstStart - now) / 60_000),
-        },
+        } satisfies CancellationData,
       },
     });
     return (await getBooking(caller.db, booking.id)) ?? booking;
