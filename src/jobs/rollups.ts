@@ -23,9 +23,12 @@ export const RollupChunkBody = z
     requestedBy: z.string().max(200),
     days: z.enum(["missing", "recompute"]).optional(),
   })
-  .refine((chunk) => chunk.granularity === "daily" || weekStartOf(chunk.periodStart) === chunk.periodStart, {
-    message: "a weekly chunk starts on a Monday",
-    path: ["periodStart"],
+  .superRefine((chunk, ctx) => {
+    // Object refinements run even when a field failed its own check: only a real date has a week.
+    if (chunk.granularity !== "weekly" || !isCalendarDate(chunk.periodStart)) return;
+    if (weekStartOf(chunk.periodStart) !== chunk.periodStart) {
+      ctx.addIssue({ code: "custom", message: "a weekly chunk starts on a Monday", path: ["periodStart"] });
+    }
   }) satisfies z.ZodType<RollupChunk>;
 
 export interface RollupResult {
