@@ -280,6 +280,37 @@ describe("weekly rollup", () => {
     expect(byKey(await metricRows("weekly", monday))).toEqual(byKey(weekly));
   });
 
+  it("follows its days: a day rolled up again (a late event, a daily backfill) re-sums a week already rolled up", async () => {
+    const monday = testMonday();
+    const klass = await makeClass();
+    const wednesday = addDays(monday, 2);
+    await insertEvents([event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 5, { classId: klass.id, seats: 1, amountPence: 1000 })]);
+    await rollupWeek(env.DB, monday, "missing", NOW);
+    const weekly = async () => byKey(await metricRows("weekly", monday));
+    expect((await weekly())[`revenue.pence|class|${klass.id}|`]).toEqual([1000, null]);
+
+    // A late event for Wednesday, and one for a class the week has no row of yet.
+    const other = await makeClass();
+    await insertEvents([
+      event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 10, { classId: klass.id, seats: 1, amountPence: 500 }),
+      event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 20, { classId: other.id, seats: 1, amountPence: 700 }),
+    ]);
+    await rollupDay(env.DB, wednesday, NOW + 1000);
+    const after = await weekly();
+    expect(after[`revenue.pence|class|${klass.id}|`]).toEqual([1500, null]);
+    expect(after[`revenue.pence|class|${other.id}|`]).toEqual([700, null]);
+    expect(after["events.total|all||"]).toEqual([3, null]);
+    // The week is exactly the sum of its days again.
+    await rollupWeek(env.DB, monday, "missing", NOW + 2000);
+    expect(await weekly()).toEqual(after);
+
+    // A day whose week was never rolled up writes no weekly rows.
+    const unrolled = testMonday();
+    await insertEvents([event("COURSE_VIEWED", dayRange(unrolled).startMs + 5)]);
+    await rollupDay(env.DB, unrolled, NOW);
+    expect(await metricRows("weekly", unrolled)).toEqual([]);
+  });
+
   it("with days recomputed picks up events that arrived after the days were rolled up", async () => {
     const monday = testMonday();
     await insertEvents([event("CHECKOUT_STARTED", dayRange(monday).startMs + 5)]);

@@ -94,6 +94,23 @@ GROUP BY scope, scope_id, metric, dimension`;
 
 const DELETE_PERIOD = `DELETE FROM metrics WHERE granularity = ?1 AND period_start = ?2`;
 
+/**
+ * A day rolled up again re-sums its week, when that week has been rolled up (its `events.total`
+ * row exists), in the same transaction: the week never disagrees with its days. Two statements:
+ * every weekly row but that marker goes, then the sums come in (the marker is updated in place).
+ */
+const MARKER_ROW = `scope = 'all' AND scope_id = '' AND metric = 'events.total' AND dimension = ''`;
+const CLEAR_ROLLED_WEEK = `DELETE FROM metrics WHERE granularity = 'weekly' AND period_start = ?1 AND NOT (${MARKER_ROW})`;
+const RESUM_ROLLED_WEEK = `
+INSERT INTO metrics (granularity, period_start, scope, scope_id, metric, dimension, value, denominator, computed_at)
+SELECT 'weekly', ?1, scope, scope_id, metric, dimension, sum(value), sum(denominator), ?3
+FROM metrics
+WHERE granularity = 'daily' AND period_start >= ?1 AND period_start < ?2
+  AND EXISTS (SELECT 1 FROM metrics WHERE granularity = 'weekly' AND period_start = ?1 AND ${MARKER_ROW})
+GROUP BY scope, scope_id, metric, dimension
+ON CONFLICT (granularity, period_start, scope, scope_id, metric, dimension)
+DO UPDATE SET value = excluded.value, denominator = excluded.denominator, computed_at = excluded.computed_at`;
+
 /** A rollup that failed for good was alerted on by the dead-letter consumer; its success clears that. */
 const RESOLVE_FAILURE_ALERT = `
 UPDATE alerts SET status = 'resolved', resolved_at = ?2, resolved_by = 'system', updated_at = ?2
@@ -105,8 +122,12 @@ export const ROLLUP_QUERIES = { dayEvents: DAY_EVENTS, daySessions: DAY_SESSIONS
 /** The alert subject of a period's rollup (ROLLUP_FAILED alerts). */
 export const rollupSubject = (granularity: string, periodStart: string) => `rollup:${granularity}:${periodStart}`;
 
-/** Rolls up one UTC day; replaces the day's rows. A day that has not ended is left alone. */
-export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now()): Promise<RollupResult> {
+/**
+ * Rolls up one UTC day; replaces the day's rows, and re-sums its week if that was rolled up
+ * (unless `resumWeek` is false: the weekly rollup sums once after its days). A day that has not
+ * ended is left alone.
+ */
+export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now(), { resumWeek = true } = {}): Promise<RollupResult> {
   if (!dayHasEnded(date, nowMs)) return { granularity: "daily", periodStart: date, inputRows: 0, rowsWritten: 0, skipped: "period has not ended" };
   const { startMs, endMs } = dayRange(date);
   const [events, sessions] = await d1.batch<EventAggregate | SessionsRan>([
@@ -122,6 +143,10 @@ export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now()
     statements.push(d1.prepare(INSERT_ROWS).bind("daily", date, nowMs, json));
   }
   statements.push(d1.prepare(RESOLVE_FAILURE_ALERT).bind(rollupSubject("daily", date), nowMs));
+  if (resumWeek) {
+    const monday = weekStartOf(date);
+    statements.push(d1.prepare(CLEAR_ROLLED_WEEK).bind(monday), d1.prepare(RESUM_ROLLED_WEEK).bind(monday, addDays(monday, 7), nowMs));
+  }
   await d1.batch(statements);
   return { granularity: "daily", periodStart: date, inputRows: aggregates.reduce((sum, group) => sum + group.count, 0), rowsWritten: rows.length };
 }
@@ -134,7 +159,7 @@ export async function rollupWeek(d1: D1Database, monday: string, days: "missing"
   const ended = daysOfWeek(monday).filter((day) => dayHasEnded(day, nowMs));
   if (ended.length === 0) return { granularity: "weekly", periodStart: monday, inputRows: 0, rowsWritten: 0, skipped: "period has not ended" };
   const toRollUp = days === "recompute" ? ended : await daysNeverRolledUp(d1, ended);
-  for (const day of toRollUp) await rollupDay(d1, day, nowMs);
+  for (const day of toRollUp) await rollupDay(d1, day, nowMs, { resumWeek: false });
 
   const nextMonday = addDays(monday, 7);
   const [, inserted] = await d1.batch([
