@@ -258,6 +258,7 @@ CREATE INDEX `events_occurred_idx` ON `events` (`occurred_at`);--> statement-bre
 CREATE INDEX `events_type_occurred_idx` ON `events` (`type`,`occurred_at`);--> statement-breakpoint
 CREATE INDEX `events_studio_occurred_idx` ON `events` (`studio_id`,`occurred_at`);--> statement-breakpoint
 CREATE INDEX `events_email_occurred_idx` ON `events` (`email`,`occurred_at`);--> statement-breakpoint
+CREATE INDEX `events_hold_booking_idx` ON `events` (data ->> '$.holdId',`occurred_at`) WHERE type = 'BOOKING_CONFIRMED';--> statement-breakpoint
 CREATE TABLE `idempotency_keys` (
 	`scope` text NOT NULL,
 	`key` text NOT NULL,

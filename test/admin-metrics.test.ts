@@ -112,11 +112,12 @@ describe("GET /api/v1/admin/metrics", () => {
     const klass = await makeClass();
     const day = addDays(monday, 1);
     const at = dayRange(day).startMs + 1000;
+    const attempt = (outcome: string) => event("CHECKOUT_STARTED", at, { classId: klass.id, data: { origin: "booking", outcome } });
     await insertEvents([
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
+      attempt("accepted"),
+      attempt("rejected"),
+      attempt("rejected"),
+      attempt("rejected"),
       event("BOOKING_CONFIRMED", at, { classId: klass.id, seats: 1, amountPence: 2000 }),
     ]);
     await rollupDay(env.DB, day);

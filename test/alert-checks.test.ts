@@ -69,14 +69,27 @@ describe("alert checks: each rule fires, dedups and resolves itself", () => {
       `class:${klass.id}`,
       async () => {
         now = testNow();
+        // 20 bookings attempted without a hold, 5 of them went through; client signals and a
+        // staff booking are outside the funnel.
         await insertEvents([
-          ...Array.from({ length: 20 }, (_, i) => event("CHECKOUT_STARTED", now - (i + 1) * 60_000, { classId: klass.id })),
+          ...Array.from({ length: 20 }, (_, i) =>
+            event("CHECKOUT_STARTED", now - (i + 1) * 60_000, { classId: klass.id, data: { origin: "booking", outcome: i < 5 ? "accepted" : "rejected" } }),
+          ),
           ...Array.from({ length: 5 }, (_, i) => event("BOOKING_CONFIRMED", now - (i + 1) * 60_000, { classId: klass.id })),
+          ...Array.from({ length: 10 }, (_, i) => event("CHECKOUT_STARTED", now - (i + 1) * 60_000, { classId: klass.id, data: { origin: "client" } })),
+          event("BOOKING_CONFIRMED", now - 60_000, { classId: klass.id, source: "staff" }),
         ]);
         return now;
       },
       async (firedAt) => {
-        await insertEvents(Array.from({ length: 2 }, () => event("BOOKING_CONFIRMED", firedAt + 2000, { classId: klass.id })));
+        // Two holds, each booked: 7 of 22 checkouts converted.
+        const holds = ["hld_conv_a", "hld_conv_b"].map((id) => `${id}_${klass.id}`);
+        await insertEvents(
+          holds.flatMap((holdId) => [
+            event("CHECKOUT_STARTED", firedAt + 1000, { classId: klass.id, data: { origin: "hold", outcome: "accepted", holdId, holdExpiresAt: firedAt + 601_000 } }),
+            event("BOOKING_CONFIRMED", firedAt + 2000, { classId: klass.id, data: { holdId } }),
+          ]),
+        );
         return firedAt + 3000;
       },
     );

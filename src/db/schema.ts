@@ -467,6 +467,8 @@ export const events = sqliteTable(
     index("events_type_occurred_idx").on(t.type, t.occurredAt),
     index("events_studio_occurred_idx").on(t.studioId, t.occurredAt),
     index("events_email_occurred_idx").on(t.email, t.occurredAt),
+    // The booking funnel finds the booking that confirmed a hold by the hold's id (src/db/funnel.ts).
+    index("events_hold_booking_idx").on(sql`data ->> '$.holdId'`, t.occurredAt).where(sql`type = 'BOOKING_CONFIRMED'`),
   ],
 );
 

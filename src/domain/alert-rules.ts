@@ -14,7 +14,7 @@ const enabled = z.boolean().default(true);
 
 /** Every rule's settings with their defaults. Unknown keys are refused, so a typo is not silently ignored. */
 export const AlertRulesConfig = z.strictObject({
-  /** Bookings confirmed / checkouts started over the window, overall and per class. */
+  /** Checkouts that ended in a booking / checkouts, over the window, overall and per class (the funnel of src/db/funnel.ts). */
   bookingConversion: z
     .strictObject({ enabled, windowHours: count(24), minCheckouts: count(20), below: share(0.3), severity: severity("warning") })
     .prefault({}),

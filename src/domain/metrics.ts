@@ -25,11 +25,21 @@ const ASCY = ["all", "studio", "class", "city"] as const;
 export const METRICS = {
   "events.total": { kind: "count", scopes: A, description: "Every event recorded in the period; written for every period rolled up, so its presence marks the period as computed" },
   "funnel.views": { kind: "count", scopes: ASCY, description: "Course views (COURSE_VIEWED)" },
-  "funnel.checkouts": { kind: "count", scopes: ASCY, description: "Checkouts started (CHECKOUT_STARTED)" },
-  "funnel.view_to_checkout": { kind: "rate", scopes: ASCY, description: "Checkouts started / course views" },
-  "funnel.checkout_to_booking": { kind: "rate", scopes: ASCY, description: "Bookings confirmed / checkouts started (the booking conversion alerted on)" },
-  "funnel.view_to_booking": { kind: "rate", scopes: ASCY, description: "Bookings confirmed / course views" },
-  "bookings.confirmed": { kind: "count", scopes: ASCY, description: "Bookings confirmed (BOOKING_CONFIRMED)" },
+  "funnel.checkouts": {
+    kind: "count",
+    scopes: ASCY,
+    description:
+      "Checkouts: customer attempts to buy that reached the seat check, one per hold and one per booking made without a hold (CHECKOUT_STARTED with origin hold or booking; client-sent signals are not counted, staff bookings and waitlist acceptances are none)",
+  },
+  "funnel.checkouts_converted": {
+    kind: "count",
+    scopes: ASCY,
+    description: "Checkouts of the period that ended in a booking (the hold was booked before it expired, or the booking went through)",
+  },
+  "funnel.view_to_checkout": { kind: "rate", scopes: ASCY, description: "Checkouts / course views (views are client signals: a flow ratio that can exceed 1)" },
+  "funnel.checkout_to_booking": { kind: "rate", scopes: ASCY, description: "Checkouts converted / checkouts (the booking conversion alerted on; at most 1)" },
+  "funnel.view_to_booking": { kind: "rate", scopes: ASCY, description: "Checkouts converted / course views (a flow ratio that can exceed 1)" },
+  "bookings.confirmed": { kind: "count", scopes: ASCY, description: "Bookings confirmed (BOOKING_CONFIRMED), by customers, staff and waitlist acceptances alike" },
   "bookings.seats": { kind: "count", scopes: ASC, description: "Seats of the bookings confirmed (guests × sessions)" },
   "bookings.rejected": { kind: "count", scopes: ASC, description: "Booking attempts refused (BOOKING_REJECTED)" },
   "bookings.rejected_by_code": { kind: "count", scopes: ASC, dimension: "error code", description: "Booking attempts refused, by error code" },
@@ -55,11 +65,15 @@ export const METRICS = {
   "notifications.success_rate": { kind: "rate", scopes: A, description: "Sent / (sent + failed)" },
   "requests.failed": { kind: "count", scopes: A, description: "Requests that failed (REQUEST_FAILED)" },
   "requests.failed_by_code": { kind: "count", scopes: A, dimension: "error code", description: "Requests that failed, by error code" },
+  "requests.sampled_estimate": {
+    kind: "count",
+    scopes: A,
+    description: "API requests served, estimated from the sample: the sum of data.sampleRate over REQUEST_SAMPLED (one request in sampleRate emits one)",
+  },
   "requests.error_rate": {
     kind: "rate",
     scopes: A,
-    description:
-      "Failed / (failed + booking-engine outcomes: bookings confirmed and refused, holds, cancellations). No event is recorded per successful read, so this is the error rate of the write paths",
+    description: "Failed / requests served (requests.failed / requests.sampled_estimate); an estimate, so a quiet period may read above 1",
   },
 } as const satisfies Record<string, MetricDefinition>;
 
@@ -92,6 +106,11 @@ export interface EventAggregate {
   count: number;
   seats: number;
   amountPence: number;
+  /** Funnel checkouts among the group's CHECKOUT_STARTED (src/db/funnel.ts), and how many of them converted. */
+  checkouts: number;
+  converted: number;
+  /** REQUEST_SAMPLED only: the requests the group's samples stand for (Σ data.sampleRate). */
+  sampledRequests: number;
 }
 
 /** The sessions of one class that ran in the period. */
@@ -110,7 +129,6 @@ export function rateOf(value: number, denominator: number | null): number | null
 
 const COUNTED_BY_TYPE: Record<string, MetricName | undefined> = {
   COURSE_VIEWED: "funnel.views",
-  CHECKOUT_STARTED: "funnel.checkouts",
   BOOKING_CONFIRMED: "bookings.confirmed",
   BOOKING_REJECTED: "bookings.rejected",
   DUPLICATE_ATTEMPT: "bookings.duplicate_attempts",
@@ -130,12 +148,12 @@ const COUNTED_BY_TYPE: Record<string, MetricName | undefined> = {
 /** Rates derived per scope from the counts: [rate, numerator, denominator terms]. */
 const RATES: [MetricName, MetricName, MetricName[]][] = [
   ["funnel.view_to_checkout", "funnel.checkouts", ["funnel.views"]],
-  ["funnel.checkout_to_booking", "bookings.confirmed", ["funnel.checkouts"]],
-  ["funnel.view_to_booking", "bookings.confirmed", ["funnel.views"]],
+  ["funnel.checkout_to_booking", "funnel.checkouts_converted", ["funnel.checkouts"]],
+  ["funnel.view_to_booking", "funnel.checkouts_converted", ["funnel.views"]],
   ["cancellations.rate", "cancellations.count", ["bookings.confirmed"]],
   ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired"]],
   ["notifications.success_rate", "notifications.sent", ["notifications.sent", "notifications.failed"]],
-  ["requests.error_rate", "requests.failed", ["requests.failed", "bookings.confirmed", "bookings.rejected", "holds.created", "cancellations.count"]],
+  ["requests.error_rate", "requests.failed", ["requests.sampled_estimate"]],
 ];
 
 type ScopeKey = `${MetricScope}\u0000${string}`;
@@ -191,6 +209,15 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
   for (const group of aggregates) {
     const scopes = scopesOf(group);
     acc.add("events.total", "all", "", "", group.count);
+    if (group.type === "CHECKOUT_STARTED") {
+      add("funnel.checkouts", scopes, "", group.checkouts);
+      add("funnel.checkouts_converted", scopes, "", group.converted);
+      continue;
+    }
+    if (group.type === "REQUEST_SAMPLED") {
+      add("requests.sampled_estimate", scopes, "", group.sampledRequests);
+      continue;
+    }
     const counted = COUNTED_BY_TYPE[group.type];
     if (!counted) continue;
     add(counted, scopes, "", group.count);

@@ -9,6 +9,7 @@
  */
 import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { CHECKOUT_CONVERTED, checkoutDecidedBy, FUNNEL_CHECKOUT } from "../db/funnel";
 import { alerts } from "../db/schema";
 import {
   addSessionAlerts,
@@ -50,12 +51,14 @@ const RULES: Rule[] = [
     type: "BOOKING_CONVERSION_LOW",
     async evaluate(d1, { bookingConversion: rule }, now) {
       if (!rule.enabled) return [];
+      // The funnel of the rollups (src/db/funnel.ts): checkouts of the window and how many converted,
+      // leaving out holds still open and not booked yet.
       const rows = await all<{ classId: string | null; className: string | null; checkouts: number; bookings: number }>(
         d1,
-        `SELECT e.class_id AS classId, c.name AS className,
-                sum(e.type = 'CHECKOUT_STARTED') AS checkouts, sum(e.type = 'BOOKING_CONFIRMED') AS bookings
+        `SELECT e.class_id AS classId, c.name AS className, count(*) AS checkouts, COALESCE(sum(${CHECKOUT_CONVERTED}), 0) AS bookings
          FROM events e LEFT JOIN classes c ON c.id = e.class_id
-         WHERE e.type IN ('CHECKOUT_STARTED', 'BOOKING_CONFIRMED') AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+         WHERE e.type = 'CHECKOUT_STARTED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+           AND ${FUNNEL_CHECKOUT} AND ${checkoutDecidedBy("?2")}
          GROUP BY e.class_id`,
         now - rule.windowHours * HOUR,
         now,

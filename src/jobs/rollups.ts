@@ -9,6 +9,7 @@
  * that have (a backfill of the current week), and the weekly cron redoes it on Monday.
  */
 import { z } from "zod";
+import { CHECKOUT_CONVERTED, FUNNEL_CHECKOUT } from "../db/funnel";
 import { addDays, dayHasEnded, dayRange, daysOfWeek, isCalendarDate, weekStartOf } from "../domain/metric-periods";
 import { dailyMetricRows, type EventAggregate, type MetricRow, type SessionsRan } from "../domain/metrics";
 import type { RollupChunk } from "./rollup-contract";
@@ -43,11 +44,16 @@ export interface RollupResult {
   skipped?: "period has not ended";
 }
 
+/** The requests one REQUEST_SAMPLED stands for: its `data.sampleRate` when that is a number ≥ 1, else 0. */
+const SAMPLED_REQUESTS = `(CASE WHEN json_type(e.data, '$.sampleRate') IN ('integer', 'real') AND json_extract(e.data, '$.sampleRate') >= 1
+  THEN CAST(round(json_extract(e.data, '$.sampleRate')) AS INTEGER) ELSE 0 END)`;
+
 /**
  * One day's events grouped by what the metrics split them by. An event without a class or studio
  * gets them from its session (waitlist offers) or its booking (cancellations), and a studio from
  * its class; the joins run only for events that need them. City is kept for the metrics that have
- * a city scope, code and source only where they mean something, so the groups stay few.
+ * a city scope, code and source only where they mean something, so the groups stay few. Funnel
+ * checkouts and their conversions (src/db/funnel.ts) and the sampled requests are summed per group.
  */
 const DAY_EVENTS = `
 SELECT e.type AS type,
@@ -58,7 +64,10 @@ SELECT e.type AS type,
        CASE WHEN e.type = 'BOOKING_CONFIRMED' THEN e.source END AS source,
        count(*) AS count,
        COALESCE(sum(e.seats), 0) AS seats,
-       COALESCE(sum(e.amount_pence), 0) AS amountPence
+       COALESCE(sum(e.amount_pence), 0) AS amountPence,
+       COALESCE(sum(CASE WHEN ${FUNNEL_CHECKOUT} THEN 1 ELSE 0 END), 0) AS checkouts,
+       COALESCE(sum(CASE WHEN ${FUNNEL_CHECKOUT} THEN ${CHECKOUT_CONVERTED} ELSE 0 END), 0) AS converted,
+       COALESCE(sum(CASE WHEN e.type = 'REQUEST_SAMPLED' THEN ${SAMPLED_REQUESTS} ELSE 0 END), 0) AS sampledRequests
 FROM events e
 LEFT JOIN class_sessions s ON e.class_id IS NULL AND s.id = e.session_id
 LEFT JOIN bookings b ON e.class_id IS NULL AND s.id IS NULL AND b.id = e.booking_id
@@ -197,7 +206,15 @@ const toTuple = (row: MetricRow) => [row.scope, row.scopeId, row.metric, row.dim
 
 /** SQLite sums come back as numbers, but be strict: the domain adds them up. */
 function numeric(group: EventAggregate): EventAggregate {
-  return { ...group, count: Number(group.count), seats: Number(group.seats), amountPence: Number(group.amountPence) };
+  return {
+    ...group,
+    count: Number(group.count),
+    seats: Number(group.seats),
+    amountPence: Number(group.amountPence),
+    checkouts: Number(group.checkouts),
+    converted: Number(group.converted),
+    sampledRequests: Number(group.sampledRequests),
+  };
 }
 
 function numericSessions(ran: SessionsRan): SessionsRan {

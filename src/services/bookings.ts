@@ -161,6 +161,9 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
   });
 
   if (promo) await redeemPromo(db, { promo, bookingId, email, now });
+  // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
+  // bookings and waitlist acceptances, which confirm an offer's hold, are none).
+  if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) note({ checkout: "booking" });
   // If this throws, the seats may or may not have been committed: the promo use is kept (the
   // limit is never exceeded; a retry with the same Idempotency-Key reuses it as a replay).
   const outcome = await bookSeats(env, db, context.sessions, seatRequest(caller, input, input.holdId ?? bookingId), lineBooking, input.holdId !== undefined);
