@@ -4,8 +4,8 @@ import { getDb } from "../src/db/client";
 import { dayRange } from "../src/domain/metric-periods";
 import { runAlertChecks } from "../src/jobs/alert-checks";
 import { reconcileLedgers } from "../src/jobs/reconcile";
-import { holdBody, postBooking, postHold, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
-import { makeBookableSession, makeBooking, makeCity, makeClass, makeSession } from "./fixtures";
+import { fullScheduleBookingBody, holdBody, postBooking, postHold, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { makeBookableSession, makeBooking, makeCity, makeClass, makeSchedule, makeSession } from "./fixtures";
 import { call, eventually } from "./helpers";
 import { event, insertEvents, testMonday } from "./metrics-helpers";
 
@@ -209,8 +209,48 @@ describe("alert checks: each rule fires, dedups and resolves itself", () => {
       // An hour and more later the holds are out of the window.
       async (firedAt) => firedAt + 2 * HOUR,
     );
-    expect(JSON.parse(alert.details)).toMatchObject({ seatsHeld: 24, sessionCount: 3 });
+    expect(JSON.parse(alert.details)).toMatchObject({ seats: 24, sessionCount: 3 });
     expect((await alertsFor("SUSPICIOUS_SEAT_HOARDING", `client:${clientKey}`))[0]).toMatchObject({ status: "resolved" });
+  });
+
+  it("seat hoarding: a burst across two hourly runs is caught by the second", async () => {
+    const email = `straddle-${crypto.randomUUID()}@example.test`;
+    const run = testNow(); // on the hour
+    const hold = (minutesFromRun: number, sessionId: string) =>
+      event("HOLD_CREATED", run + minutesFromRun * 60_000, { email, seats: 8, sessionId, data: { holdId: `hld_${sessionId}_${email}`, guestCount: 8 } });
+    await insertEvents([hold(-10, "ses_s1"), hold(-5, "ses_s2")]);
+    await check(run);
+    expect(await alertsFor("SUSPICIOUS_SEAT_HOARDING", `email:${email}`)).toEqual([]);
+    await insertEvents([hold(10, "ses_s3")]);
+    await check(run + HOUR);
+    const [alert] = await alertsFor("SUSPICIOUS_SEAT_HOARDING", `email:${email}`);
+    expect(alert).toMatchObject({ status: "open", occurrences: 1 });
+    expect(JSON.parse(alert!.details)).toMatchObject({ seats: 24, reservations: 3, sessionCount: 3 });
+  });
+
+  it("seat hoarding from real requests: one full-schedule booking for two is not hoarding, three holds of 8 seats on three sessions are", async () => {
+    const { pattern, sessions } = await makeSchedule({ sessions: 12, capacity: 5, fullSchedulePricePence: 8000 });
+    const couple = uniqueEmail("couple");
+    const booked = await postBooking(fullScheduleBookingBody(pattern.id, 8000, { guestCount: 2, contact: { email: couple, firstName: "Two", lastName: "Guests" } }));
+    expect(booked.status).toBe(201);
+    expect(booked.json.booking.lines).toHaveLength(sessions.length);
+
+    const hoarder = uniqueEmail("hoarder");
+    for (let i = 0; i < 3; i++) {
+      const { session } = await makeBookableSession({ capacity: 10 });
+      expect((await postHold(holdBody(session.id, 8, hoarder))).status).toBe(201);
+    }
+    await eventually(async () => {
+      const row = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE (email = ? AND type = 'BOOKING_CONFIRMED') OR (email = ? AND type = 'HOLD_CREATED')`)
+        .bind(couple, hoarder)
+        .first<{ n: number }>();
+      return row!.n === 4;
+    });
+    await check(Date.now() + 1000);
+    expect(await alertsFor("SUSPICIOUS_SEAT_HOARDING", `email:${couple}`)).toEqual([]);
+    const [alert] = await alertsFor("SUSPICIOUS_SEAT_HOARDING", `email:${hoarder}`);
+    expect(alert).toMatchObject({ status: "open" });
+    expect(JSON.parse(alert!.details)).toMatchObject({ seats: 24, reservations: 3, sessionCount: 3 });
   });
 
   it("price tampering: repeated AMOUNT_MISMATCH refusals", async () => {

@@ -31,6 +31,8 @@ import { raiseAlert, resolveAlert } from "../services/alerts";
 import type { CancellationData } from "../services/attempt-events";
 
 const HOUR = 3600_000;
+/** How often the checks run (the hourly cron): windows shorter than a run's reach are looked at across two runs. */
+const CHECK_INTERVAL_MINUTES = 60;
 /** At most this many events are read for the seat-hoarding rule in one run. */
 const MAX_SEAT_EVENTS = 50_000;
 /** The key of BOOKING_CANCELLED data the quick-cancellation rule reads (typed, so a rename cannot miss it). */
@@ -142,14 +144,19 @@ const RULES: Rule[] = [
     type: "SUSPICIOUS_SEAT_HOARDING",
     async evaluate(d1, { seatHoarding: rule }, now) {
       if (!rule.enabled) return [];
-      const rows = await all<{ type: SeatEvent["type"]; email: string | null; clientKey: string | null; seats: number | null; sessionId: string | null; sessionIds: string | null }>(
+      // Back a whole check interval further than the window, so a burst that straddles two runs
+      // is seen whole by the second; the rule slides its window over what it reads.
+      const rows = await all<SeatRow>(
         d1,
-        `SELECT type, email, client_key AS clientKey, seats, session_id AS sessionId, json_extract(data, '$.sessionIds') AS sessionIds
+        `SELECT type, occurred_at AS occurredAt, email, client_key AS clientKey, seats, booking_id AS bookingId, session_id AS sessionId,
+                json_extract(data, '$.sessionIds') AS sessionIds, json_extract(data, '$.guestCount') AS guestCount,
+                json_extract(data, '$.holdId') AS holdId, id
          FROM events
          WHERE type IN ('HOLD_CREATED', 'BOOKING_CONFIRMED') AND occurred_at >= ?1 AND occurred_at < ?2
            AND (email IS NOT NULL OR client_key IS NOT NULL)
+         ORDER BY occurred_at DESC
          LIMIT ?3`,
-        now - rule.windowMinutes * 60_000,
+        now - (rule.windowMinutes + CHECK_INTERVAL_MINUTES) * 60_000,
         now,
         MAX_SEAT_EVENTS,
       );
@@ -191,7 +198,25 @@ const RULES: Rule[] = [
   },
 ];
 
-function toSeatEvent(row: { type: SeatEvent["type"]; email: string | null; clientKey: string | null; seats: number | null; sessionId: string | null; sessionIds: string | null }): SeatEvent {
+interface SeatRow {
+  id: string;
+  type: SeatEvent["type"];
+  occurredAt: number;
+  email: string | null;
+  clientKey: string | null;
+  seats: number | null;
+  bookingId: string | null;
+  sessionId: string | null;
+  sessionIds: string | null;
+  guestCount: unknown;
+  holdId: unknown;
+}
+
+/**
+ * A hold or booking as the seat-hoarding rule counts it: guests per session (`data.guestCount`;
+ * without it, seat-sessions ÷ sessions), in one reservation per hold (its booking included).
+ */
+function toSeatEvent(row: SeatRow): SeatEvent {
   const sessionIds = new Set<string>();
   if (row.sessionId) sessionIds.add(row.sessionId);
   if (row.sessionIds) {
@@ -202,7 +227,18 @@ function toSeatEvent(row: { type: SeatEvent["type"]; email: string | null; clien
       // Not a list: only the event's own session counts.
     }
   }
-  return { type: row.type, email: row.email, clientKey: row.clientKey, seats: row.seats ?? 0, sessionIds: [...sessionIds] };
+  const guests = Number(row.guestCount);
+  const seats = Number.isSafeInteger(guests) && guests > 0 ? guests : Math.ceil((row.seats ?? 0) / Math.max(1, sessionIds.size));
+  const holdId = typeof row.holdId === "string" && row.holdId ? row.holdId : null;
+  return {
+    type: row.type,
+    occurredAt: Number(row.occurredAt),
+    email: row.email,
+    clientKey: row.clientKey,
+    reservationId: holdId ?? row.bookingId ?? row.id,
+    seats,
+    sessionIds: [...sessionIds],
+  };
 }
 
 export interface AlertCheckReport {
