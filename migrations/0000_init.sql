@@ -229,7 +229,7 @@ CREATE TABLE `demand_signals` (
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `demand_signals_course_idx` ON `demand_signals` (`course_id`);--> statement-breakpoint
+CREATE INDEX `demand_signals_course_analytics_idx` ON `demand_signals` (`course_id`,`created_at`,`city_id`,`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_city_idx` ON `demand_signals` (`city_id`);--> statement-breakpoint
 CREATE INDEX `demand_signals_type_idx` ON `demand_signals` (`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_created_idx` ON `demand_signals` (`created_at`);--> statement-breakpoint

@@ -400,7 +400,8 @@ export const demandSignals = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("demand_signals_course_idx").on(t.courseId),
+    // One course's signals, by date (demand analytics filtered by course): covers every count too.
+    index("demand_signals_course_analytics_idx").on(t.courseId, t.createdAt, t.cityId, t.signalType),
     index("demand_signals_city_idx").on(t.cityId),
     index("demand_signals_type_idx").on(t.signalType),
     index("demand_signals_created_idx").on(t.createdAt),
