@@ -135,35 +135,56 @@ describe("alert checks: each rule fires, dedups and resolves itself", () => {
       // Two days on, the block from six days ago has left the window: 4 < 5.
       async (firedAt) => firedAt + 2 * 24 * HOUR,
     );
-    expect(alert.title).toBe(`Hire a trainer for ${klass.name}: 5 purchases blocked in 7 days (${leeds.name}, ${york.name})`);
+    expect(alert.title).toBe(`Hire a trainer for ${klass.name}: 5 people could not buy in 7 days (${leeds.name}, ${york.name})`);
     expect(JSON.parse(alert.details).cities).toEqual([
-      { cityId: leeds.id, name: leeds.name, blocked: 3 },
-      { cityId: york.id, name: york.name, blocked: 2 },
+      { cityId: leeds.id, name: leeds.name, blocked: 3, attempts: 3 },
+      { cityId: york.id, name: york.name, blocked: 2, attempts: 2 },
     ]);
   });
 
-  it("add a session: a waitlist at least as long as the capacity", async () => {
+  it("hire a trainer: one person trying again and again is one person", async () => {
+    const klass = await makeClass();
+    const now = testNow();
+    const email = `again-${crypto.randomUUID()}@example.test`;
+    const blocked = (fields: Record<string, string>, hoursAgo: number) => event("PURCHASE_BLOCKED", now - hoursAgo * HOUR, { classId: klass.id, code: "NO_TRAINER", ...fields });
+    // Eight attempts by one email (in either case) and one client address without an email.
+    await insertEvents([
+      ...Array.from({ length: 6 }, (_, i) => blocked({ email: i % 2 ? email : email.toUpperCase(), clientKey: `10.1.0.${i}` }, i + 1)),
+      blocked({ clientKey: "10.1.1.1" }, 1),
+      blocked({ clientKey: "10.1.1.1" }, 2),
+    ]);
+    await check(now);
+    expect(await alertsFor("HIRE_TRAINER", `class:${klass.id}`)).toEqual([]);
+    // Three more people: five.
+    await insertEvents([1, 2, 3].map((i) => blocked({ email: `other-${i}-${email}` }, 1)));
+    await check(now + 1000);
+    const [alert] = await alertsFor("HIRE_TRAINER", `class:${klass.id}`);
+    expect(JSON.parse(alert!.details)).toMatchObject({ blocked: 5, attempts: 11 });
+  });
+
+  it("add a session: a waitlist wanting at least as many seats as the session has", async () => {
     const klass = await makeClass();
     let sessionId = "";
-    const waitlist = (status: string) =>
+    const waitlist = (status: string, guests = 1) =>
       env.DB.prepare(
         `INSERT INTO waitlist_entries (id, session_id, class_id, email, first_name, last_name, guest_count, priority, status, version, joined_at)
-         VALUES (?, ?, ?, ?, 'Wait', 'Ing', 1, 'normal', ?, 1, 0)`,
+         VALUES (?, ?, ?, ?, 'Wait', 'Ing', ?, 'normal', ?, 1, 0)`,
       )
-        .bind(`wle_${crypto.randomUUID()}`, sessionId, klass.id, `${crypto.randomUUID()}@example.test`, status)
+        .bind(`wle_${crypto.randomUUID()}`, sessionId, klass.id, `${crypto.randomUUID()}@example.test`, guests, status)
         .run();
     const now = testNow();
-    const session = await makeSession(klass.id, { startsAt: new Date(now + 3 * 24 * HOUR), capacity: 2 });
+    const session = await makeSession(klass.id, { startsAt: new Date(now + 3 * 24 * HOUR), capacity: 4 });
     sessionId = session.id;
-    await waitlist("waiting");
-    await waitlist("expired");
+    await waitlist("waiting", 2);
+    await waitlist("expired", 3);
     await check(now);
     expect(await alertsFor("ADD_SESSION", `session:${session.id}`)).toEqual([]);
-    await waitlist("offered");
+    // Two parties, four seats wanted: as many as the session has.
+    await waitlist("offered", 2);
     await check(now);
     const [opened] = await alertsFor("ADD_SESSION", `session:${session.id}`);
     expect(opened).toMatchObject({ status: "open", severity: "info", occurrences: 1 });
-    expect(JSON.parse(opened!.details)).toMatchObject({ capacity: 2, waitlistEntries: 2 });
+    expect(JSON.parse(opened!.details)).toMatchObject({ capacity: 4, waitlistEntries: 2, waitlistSeats: 4 });
     await check(now + 1000);
     expect(await alertsFor("ADD_SESSION", `session:${session.id}`)).toEqual([expect.objectContaining({ id: opened!.id, occurrences: 2 })]);
     await env.DB.prepare(`UPDATE waitlist_entries SET status = 'booked' WHERE session_id = ? AND status = 'offered'`).bind(session.id).run();

@@ -77,21 +77,25 @@ describe("rule evaluation", () => {
     expect(notificationSuccessAlerts({ sent: 0, failed: 19 }, rule)).toEqual([]);
   });
 
-  it("hire a trainer names the course and its cities, busiest first", () => {
+  it("hire a trainer counts people, not attempts, and names the course and its cities, busiest first", () => {
     const rows = [
-      { classId: "cls_a", className: "Life drawing", cityId: "cty_m", cityName: "Manchester", count: 2 },
-      { classId: "cls_a", className: "Life drawing", cityId: "cty_l", cityName: "London", count: 3 },
-      { classId: "cls_b", className: "Yoga", cityId: "cty_l", cityName: "London", count: 4 },
+      { classId: "cls_a", className: "Life drawing", cityId: "cty_m", cityName: "Manchester", people: 2, attempts: 2, classPeople: 5 },
+      { classId: "cls_a", className: "Life drawing", cityId: "cty_l", cityName: "London", people: 3, attempts: 7, classPeople: 5 },
+      // Nine attempts by four people (one of them in both cities): not enough people.
+      { classId: "cls_b", className: "Yoga", cityId: "cty_l", cityName: "London", people: 3, attempts: 6, classPeople: 4 },
+      { classId: "cls_b", className: "Yoga", cityId: "cty_m", cityName: "Manchester", people: 2, attempts: 3, classPeople: 4 },
     ];
     const firing = hireTrainerAlerts(rows, rules.hireTrainer);
     expect(firing).toHaveLength(1);
-    expect(firing[0]).toMatchObject({ type: "HIRE_TRAINER", subjectKey: "class:cls_a", details: { blocked: 5 } });
-    expect(firing[0]!.title).toBe("Hire a trainer for Life drawing: 5 purchases blocked in 7 days (London, Manchester)");
+    expect(firing[0]).toMatchObject({ type: "HIRE_TRAINER", subjectKey: "class:cls_a", details: { blocked: 5, attempts: 9 } });
+    expect(firing[0]!.title).toBe("Hire a trainer for Life drawing: 5 people could not buy in 7 days (London, Manchester)");
   });
 
-  it("add a session fires when the waitlist is as long as the capacity; low fill below 30 % of it", () => {
-    expect(addSessionAlerts([{ ...session, waitlistEntries: 9, waitlistSeats: 12 }], rules.addSession)).toEqual([]);
+  it("add a session fires when the seats wanted in line reach the capacity (parties of any size); low fill below 30 % of it", () => {
+    expect(addSessionAlerts([{ ...session, waitlistEntries: 9, waitlistSeats: 9 }], rules.addSession)).toEqual([]);
     expect(addSessionAlerts([{ ...session, waitlistEntries: 10, waitlistSeats: 10 }], rules.addSession)[0]).toMatchObject({ type: "ADD_SESSION", subjectKey: "session:ses_1", severity: "info" });
+    // Four parties of three want 12 seats of a session of 10.
+    expect(addSessionAlerts([{ ...session, waitlistEntries: 4, waitlistSeats: 12 }], rules.addSession)[0]).toMatchObject({ details: { waitlistEntries: 4, waitlistSeats: 12 } });
     expect(lowFillAlerts([{ ...session, bookedSeats: 3 }], rules.lowFill)).toEqual([]);
     expect(lowFillAlerts([{ ...session, bookedSeats: 2 }], rules.lowFill)[0]).toMatchObject({ type: "LOW_FILL", details: { fill: 0.2 } });
   });

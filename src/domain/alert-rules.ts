@@ -22,7 +22,7 @@ export const AlertRulesConfig = z.strictObject({
   notificationSuccess: z
     .strictObject({ enabled, windowHours: count(24), minAttempts: count(20), warningBelow: share(0.95), criticalBelow: share(0.8) })
     .prefault({}),
-  /** A course with at least `minBlocked` purchases blocked for one of `reasons` in the window: hire a trainer. */
+  /** A course that at least `minBlocked` people (emails, else client addresses) could not buy for one of `reasons` in the window: hire a trainer. */
   hireTrainer: z
     .strictObject({
       enabled,
@@ -32,7 +32,7 @@ export const AlertRulesConfig = z.strictObject({
       severity: severity("warning"),
     })
     .prefault({}),
-  /** An upcoming session whose active waitlist entries reach `waitlistToCapacity` × its capacity: add a session. */
+  /** An upcoming session whose waiting and offered parties want seats reaching `waitlistToCapacity` × its capacity: add a session. */
   addSession: z
     .strictObject({ enabled, lookaheadDays: count(90), waitlistToCapacity: z.number().positive().max(100).default(1), severity: severity("info") })
     .prefault({}),
@@ -152,33 +152,38 @@ export function notificationSuccessAlerts(figures: { sent: number; failed: numbe
 
 // ---- demand and capacity --------------------------------------------------------------------
 
+/** Purchases of one course blocked in one city: by how many people (emails, or client addresses without one), in how many attempts. */
 export interface BlockedPurchases {
   classId: string;
   className: string | null;
   cityId: string | null;
   cityName: string | null;
-  count: number;
+  people: number;
+  attempts: number;
+  /** People blocked for the course in any city (one person in two cities counts once). */
+  classPeople: number;
 }
 
-/** Groups blocked purchases per course; a course at or over the threshold fires, naming its cities. */
+/** A course whose blocked purchases come from at least `minBlocked` people fires, naming its cities. */
 export function hireTrainerAlerts(rows: BlockedPurchases[], rule: AlertRules["hireTrainer"]): FiringAlert[] {
   if (!rule.enabled) return [];
   const byClass = new Map<string, BlockedPurchases[]>();
   for (const row of rows) byClass.set(row.classId, [...(byClass.get(row.classId) ?? []), row]);
   const firing: FiringAlert[] = [];
   for (const [classId, cityRows] of byClass) {
-    const total = cityRows.reduce((sum, row) => sum + row.count, 0);
-    if (total < rule.minBlocked) continue;
+    const people = cityRows[0]!.classPeople;
+    if (people < rule.minBlocked) continue;
+    const attempts = cityRows.reduce((sum, row) => sum + row.attempts, 0);
     const cities = cityRows
-      .map((row) => ({ cityId: row.cityId, name: row.cityName ?? row.cityId ?? "unknown", blocked: row.count }))
+      .map((row) => ({ cityId: row.cityId, name: row.cityName ?? row.cityId ?? "unknown", blocked: row.people, attempts: row.attempts }))
       .sort((a, b) => b.blocked - a.blocked || a.name.localeCompare(b.name));
     const className = cityRows[0]!.className ?? classId;
     firing.push({
       type: "HIRE_TRAINER",
       subjectKey: `class:${classId}`,
       severity: rule.severity,
-      title: `Hire a trainer for ${className}: ${total} purchases blocked in ${rule.windowDays} days (${cities.map((c) => c.name).join(", ")})`,
-      details: { classId, blocked: total, cities, reasons: rule.reasons, windowDays: rule.windowDays },
+      title: `Hire a trainer for ${className}: ${people} people could not buy in ${rule.windowDays} days (${cities.map((c) => c.name).join(", ")})`,
+      details: { classId, blocked: people, attempts, cities, reasons: rule.reasons, windowDays: rule.windowDays },
     });
   }
   return firing;
@@ -192,15 +197,16 @@ export interface UpcomingSession {
   capacity: number;
 }
 
+/** Fires when the seats the waiting and offered parties want (guests, not parties) reach the ratio of the capacity. */
 export function addSessionAlerts(sessions: (UpcomingSession & { waitlistEntries: number; waitlistSeats: number })[], rule: AlertRules["addSession"]): FiringAlert[] {
   if (!rule.enabled) return [];
   return sessions
-    .filter((s) => s.waitlistEntries >= s.capacity * rule.waitlistToCapacity)
+    .filter((s) => s.waitlistSeats >= s.capacity * rule.waitlistToCapacity)
     .map((s) => ({
       type: "ADD_SESSION",
       subjectKey: `session:${s.sessionId}`,
       severity: rule.severity,
-      title: `Add a session of ${s.className}: ${s.waitlistEntries} waiting for the ${new Date(s.startsAt).toISOString()} session of ${s.capacity} seats`,
+      title: `Add a session of ${s.className}: ${s.waitlistSeats} seats wanted by ${s.waitlistEntries} parties waiting for the ${new Date(s.startsAt).toISOString()} session of ${s.capacity} seats`,
       details: { sessionId: s.sessionId, classId: s.classId, startsAt: new Date(s.startsAt).toISOString(), capacity: s.capacity, waitlistEntries: s.waitlistEntries, waitlistSeats: s.waitlistSeats },
     }));
 }

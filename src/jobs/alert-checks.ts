@@ -91,13 +91,20 @@ const RULES: Rule[] = [
     type: "HIRE_TRAINER",
     async evaluate(d1, { hireTrainer: rule }, now) {
       if (!rule.enabled) return [];
+      // People, not attempts: one customer retrying is one person (their email, else their client
+      // address; an event with neither counts as its own).
       const rows = await all<BlockedPurchases>(
         d1,
-        `SELECT e.class_id AS classId, c.name AS className, e.city_id AS cityId, y.name AS cityName, count(*) AS count
-         FROM events e LEFT JOIN classes c ON c.id = e.class_id LEFT JOIN cities y ON y.id = e.city_id
-         WHERE e.type = 'PURCHASE_BLOCKED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
-           AND e.class_id IS NOT NULL AND e.code IN (SELECT value FROM json_each(?3))
-         GROUP BY e.class_id, e.city_id`,
+        `WITH blocked AS (
+           SELECT e.class_id, e.city_id, COALESCE('email:' || lower(e.email), 'client:' || e.client_key, 'event:' || e.id) AS who
+           FROM events e
+           WHERE e.type = 'PURCHASE_BLOCKED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+             AND e.class_id IS NOT NULL AND e.code IN (SELECT value FROM json_each(?3)))
+         SELECT b.class_id AS classId, c.name AS className, b.city_id AS cityId, y.name AS cityName,
+                count(DISTINCT b.who) AS people, count(*) AS attempts,
+                (SELECT count(DISTINCT x.who) FROM blocked x WHERE x.class_id = b.class_id) AS classPeople
+         FROM blocked b LEFT JOIN classes c ON c.id = b.class_id LEFT JOIN cities y ON y.id = b.city_id
+         GROUP BY b.class_id, b.city_id`,
         now - rule.windowDays * 24 * HOUR,
         now,
         JSON.stringify(rule.reasons),
