@@ -14,6 +14,7 @@ const group = (type: string, fields: Partial<EventAggregate> = {}): EventAggrega
   checkouts: 0,
   converted: 0,
   sampledRequests: 0,
+  offersWithdrawn: 0,
   ...fields,
 });
 

@@ -381,3 +381,40 @@ describe("the booking funnel", () => {
     expect(second[`funnel.checkout_to_booking|class|${klass.id}|`]).toBeUndefined();
   });
 });
+
+describe("waitlist acceptance", () => {
+  it("counts an offer ended by the party leaving (or staff removing it) while offered as withdrawn, and nothing else", async () => {
+    const day = addDays(testMonday(), 3);
+    const klass = await makeClass();
+    const session = await makeSession(klass.id, { startsAt: new Date(dayRange(day).startMs + 20 * 3600_000) });
+    const at = (minutes: number) => dayRange(day).startMs + minutes * 60_000;
+    const offer = (type: EventType, entryId: string, offerNumber: number, minutes: number, data: Record<string, unknown> = {}) =>
+      event(type, at(minutes), { sessionId: session.id, data: { entryId, offerNumber, ...data } });
+    const left = (entryId: string, offerNumber: number, minutes: number, by: string, status = "removed") =>
+      offer("WAITLIST_LEFT", entryId, offerNumber, minutes, { status, by });
+    await insertEvents([
+      // Offered, then left: withdrawn.
+      offer("OFFER_SENT", "wle_left", 1, 10),
+      left("wle_left", 1, 20, "customer"),
+      // Offered, then removed by staff: withdrawn.
+      offer("OFFER_SENT", "wle_removed", 1, 10),
+      left("wle_removed", 1, 30, "staff"),
+      // Left while still waiting, never offered.
+      left("wle_waiting", 0, 20, "customer"),
+      // Its first offer lapsed; left later while waiting again: the lapse counts, the leaving does not.
+      offer("OFFER_SENT", "wle_lapsed", 1, 10),
+      offer("OFFER_EXPIRED", "wle_lapsed", 1, 40),
+      left("wle_lapsed", 1, 50, "customer"),
+      // The session was cancelled while offered: not the party's answer.
+      offer("OFFER_SENT", "wle_cancelled", 1, 10),
+      left("wle_cancelled", 1, 60, "system"),
+      // Accepted.
+      offer("OFFER_SENT", "wle_booked", 1, 10),
+      offer("OFFER_ACCEPTED", "wle_booked", 1, 15),
+    ]);
+    await rollupDay(env.DB, day, NOW);
+    const rows = byKey((await metricRows("daily", day)).filter((r) => r.scope === "class" && r.scope_id === klass.id));
+    expect(rows[`waitlist.offers_withdrawn|class|${klass.id}|`]).toEqual([2, null]);
+    expect(rows[`waitlist.acceptance_rate|class|${klass.id}|`]).toEqual([1, 1 + 1 + 2]);
+  });
+});

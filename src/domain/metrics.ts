@@ -54,7 +54,16 @@ export const METRICS = {
   "waitlist.offers_accepted": { kind: "count", scopes: ASC, description: "Offers accepted (OFFER_ACCEPTED)" },
   "waitlist.offers_declined": { kind: "count", scopes: ASC, description: "Offers declined (OFFER_DECLINED)" },
   "waitlist.offers_expired": { kind: "count", scopes: ASC, description: "Offers that lapsed (OFFER_EXPIRED)" },
-  "waitlist.acceptance_rate": { kind: "rate", scopes: ASC, description: "Offers accepted / offers answered or lapsed (accepted + declined + expired)" },
+  "waitlist.offers_withdrawn": {
+    kind: "count",
+    scopes: ASC,
+    description: "Offers ended by the party leaving the line, or staff removing it, while offered (WAITLIST_LEFT after that OFFER_SENT)",
+  },
+  "waitlist.acceptance_rate": {
+    kind: "rate",
+    scopes: ASC,
+    description: "Offers accepted / offers answered, lapsed or withdrawn (accepted + declined + expired + withdrawn)",
+  },
   "purchases.blocked": { kind: "count", scopes: ASCY, description: "Purchases blocked (PURCHASE_BLOCKED), e.g. for lack of a trainer" },
   "purchases.blocked_by_reason": { kind: "count", scopes: ["all", "class"], dimension: "reason code", description: "Purchases blocked, by reason" },
   "purchases.blocked_by_city": { kind: "count", scopes: ["all", "class"], dimension: "city id", description: "Purchases blocked, by the city asked for (per course: where to hire)" },
@@ -111,6 +120,8 @@ export interface EventAggregate {
   converted: number;
   /** REQUEST_SAMPLED only: the requests the group's samples stand for (Σ data.sampleRate). */
   sampledRequests: number;
+  /** WAITLIST_LEFT only: how many of them ended an open offer. */
+  offersWithdrawn: number;
 }
 
 /** The sessions of one class that ran in the period. */
@@ -151,7 +162,7 @@ const RATES: [MetricName, MetricName, MetricName[]][] = [
   ["funnel.checkout_to_booking", "funnel.checkouts_converted", ["funnel.checkouts"]],
   ["funnel.view_to_booking", "funnel.checkouts_converted", ["funnel.views"]],
   ["cancellations.rate", "cancellations.count", ["bookings.confirmed"]],
-  ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired"]],
+  ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired", "waitlist.offers_withdrawn"]],
   ["notifications.success_rate", "notifications.sent", ["notifications.sent", "notifications.failed"]],
   ["requests.error_rate", "requests.failed", ["requests.sampled_estimate"]],
 ];
@@ -212,6 +223,10 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
     if (group.type === "CHECKOUT_STARTED") {
       add("funnel.checkouts", scopes, "", group.checkouts);
       add("funnel.checkouts_converted", scopes, "", group.converted);
+      continue;
+    }
+    if (group.type === "WAITLIST_LEFT") {
+      add("waitlist.offers_withdrawn", scopes, "", group.offersWithdrawn);
       continue;
     }
     if (group.type === "REQUEST_SAMPLED") {

@@ -49,11 +49,25 @@ const SAMPLED_REQUESTS = `(CASE WHEN json_type(e.data, '$.sampleRate') IN ('inte
   THEN CAST(round(json_extract(e.data, '$.sampleRate')) AS INTEGER) ELSE 0 END)`;
 
 /**
+ * 1 for a WAITLIST_LEFT that ended an open offer (the party left, or staff removed it, while
+ * offered), else 0: the entry was sent that offer (OFFER_SENT with the same entry and offer number)
+ * and the offer had not been answered or lapsed before. Offers last at most a day or so, so the
+ * lookups go back 30 days; WAITLIST_LEFT is rare, so they are few.
+ */
+const OFFER_ENDED_BY_LEAVING = `(json_extract(e.data, '$.status') = 'removed' AND json_extract(e.data, '$.by') IN ('customer', 'staff')
+  AND COALESCE(json_extract(e.data, '$.offerNumber'), 0) >= 1
+  AND EXISTS (SELECT 1 FROM events o WHERE o.type = 'OFFER_SENT' AND o.occurred_at <= e.occurred_at AND o.occurred_at >= e.occurred_at - ${30 * 86_400_000}
+    AND json_extract(o.data, '$.entryId') = json_extract(e.data, '$.entryId') AND json_extract(o.data, '$.offerNumber') = json_extract(e.data, '$.offerNumber'))
+  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.type IN ('OFFER_ACCEPTED', 'OFFER_DECLINED', 'OFFER_EXPIRED') AND x.occurred_at <= e.occurred_at AND x.occurred_at >= e.occurred_at - ${30 * 86_400_000}
+    AND json_extract(x.data, '$.entryId') = json_extract(e.data, '$.entryId') AND json_extract(x.data, '$.offerNumber') = json_extract(e.data, '$.offerNumber')))`;
+
+/**
  * One day's events grouped by what the metrics split them by. An event without a class or studio
  * gets them from its session (waitlist offers) or its booking (cancellations), and a studio from
  * its class; the joins run only for events that need them. City is kept for the metrics that have
  * a city scope, code and source only where they mean something, so the groups stay few. Funnel
- * checkouts and their conversions (src/db/funnel.ts) and the sampled requests are summed per group.
+ * checkouts and their conversions (src/db/funnel.ts), the sampled requests and the offers ended by
+ * leaving the line are summed per group.
  */
 const DAY_EVENTS = `
 SELECT e.type AS type,
@@ -67,7 +81,8 @@ SELECT e.type AS type,
        COALESCE(sum(e.amount_pence), 0) AS amountPence,
        COALESCE(sum(CASE WHEN ${FUNNEL_CHECKOUT} THEN 1 ELSE 0 END), 0) AS checkouts,
        COALESCE(sum(CASE WHEN ${FUNNEL_CHECKOUT} THEN ${CHECKOUT_CONVERTED} ELSE 0 END), 0) AS converted,
-       COALESCE(sum(CASE WHEN e.type = 'REQUEST_SAMPLED' THEN ${SAMPLED_REQUESTS} ELSE 0 END), 0) AS sampledRequests
+       COALESCE(sum(CASE WHEN e.type = 'REQUEST_SAMPLED' THEN ${SAMPLED_REQUESTS} ELSE 0 END), 0) AS sampledRequests,
+       COALESCE(sum(CASE WHEN e.type = 'WAITLIST_LEFT' THEN ${OFFER_ENDED_BY_LEAVING} ELSE 0 END), 0) AS offersWithdrawn
 FROM events e
 LEFT JOIN class_sessions s ON e.class_id IS NULL AND s.id = e.session_id
 LEFT JOIN bookings b ON e.class_id IS NULL AND s.id IS NULL AND b.id = e.booking_id
@@ -214,6 +229,7 @@ function numeric(group: EventAggregate): EventAggregate {
     checkouts: Number(group.checkouts),
     converted: Number(group.converted),
     sampledRequests: Number(group.sampledRequests),
+    offersWithdrawn: Number(group.offersWithdrawn),
   };
 }
 
