@@ -20,7 +20,8 @@ const WINDOW_AFTER_MS = 120 * 24 * 3600_000;
 /** How long after its expiry a hold may still be held before it counts as drift (ALERT_RULES dataDrift). */
 export const DEFAULT_HOLD_OVERDUE_MS = 5 * 60_000;
 const DRIFT = "LEDGER_DRIFT";
-const subjectOf = (sessionId: string) => `session:${sessionId}`;
+const SUBJECT_PREFIX = "session:";
+const subjectOf = (sessionId: string) => `${SUBJECT_PREFIX}${sessionId}`;
 
 export interface Drift {
   bookingId: string;
@@ -180,7 +181,7 @@ async function resolveOutOfScope(db: Db, inScope: Set<string>, now: Date): Promi
     .select({ id: alerts.id, subjectKey: alerts.subjectKey })
     .from(alerts)
     .where(and(eq(alerts.type, DRIFT), ne(alerts.status, "resolved")));
-  const gone = open.filter((alert) => !inScope.has(alert.subjectKey.slice(subjectOf("").length)));
+  const gone = open.filter((alert) => !inScope.has(alert.subjectKey.slice(SUBJECT_PREFIX.length)));
   for (const alert of gone) await resolveAlert(db, alert.id, "system", now);
   return gone.length;
 }
