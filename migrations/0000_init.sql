@@ -229,7 +229,7 @@ CREATE TABLE `demand_signals` (
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `demand_signals_course_idx` ON `demand_signals` (`course_id`);--> statement-breakpoint
+CREATE INDEX `demand_signals_course_analytics_idx` ON `demand_signals` (`course_id`,`created_at`,`city_id`,`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_city_idx` ON `demand_signals` (`city_id`);--> statement-breakpoint
 CREATE INDEX `demand_signals_type_idx` ON `demand_signals` (`signal_type`);--> statement-breakpoint
 CREATE INDEX `demand_signals_created_idx` ON `demand_signals` (`created_at`);--> statement-breakpoint
@@ -258,6 +258,7 @@ CREATE INDEX `events_occurred_idx` ON `events` (`occurred_at`);--> statement-bre
 CREATE INDEX `events_type_occurred_idx` ON `events` (`type`,`occurred_at`);--> statement-breakpoint
 CREATE INDEX `events_studio_occurred_idx` ON `events` (`studio_id`,`occurred_at`);--> statement-breakpoint
 CREATE INDEX `events_email_occurred_idx` ON `events` (`email`,`occurred_at`);--> statement-breakpoint
+CREATE INDEX `events_hold_booking_idx` ON `events` (data ->> '$.holdId',`occurred_at`) WHERE type = 'BOOKING_CONFIRMED';--> statement-breakpoint
 CREATE TABLE `idempotency_keys` (
 	`scope` text NOT NULL,
 	`key` text NOT NULL,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addDays, dayRange, previousDay } from "../src/domain/metric-periods";
-import { rollupDay } from "../src/jobs/rollups";
+import { rollupDay, rollupWeek } from "../src/jobs/rollups";
 import { makeClass } from "./fixtures";
 import { call, tokenFor } from "./helpers";
 import { event, insertEvents, metricRows, testMonday } from "./metrics-helpers";
@@ -107,16 +107,30 @@ describe("POST /api/v1/admin/metrics/rollup (backfill)", () => {
 });
 
 describe("GET /api/v1/admin/metrics", () => {
+  it("weekly: a startDate in the middle of a week includes that week (weeks are kept under their Monday)", async () => {
+    const monday = testMonday();
+    await insertEvents([event("COURSE_VIEWED", dayRange(addDays(monday, 1)).startMs + 1000)]);
+    await rollupWeek(env.DB, monday, "missing");
+    const token = await staff();
+    const read = (startDate: string) => call("GET", `/api/v1/admin/metrics?granularity=weekly&startDate=${startDate}&endDate=${addDays(monday, 6)}&metric=funnel.views`, { token });
+    for (const startDate of [monday, addDays(monday, 3), addDays(monday, 6)]) {
+      const response = await read(startDate);
+      expect(response.status).toBe(200);
+      expect(response.json.data, startDate).toEqual([expect.objectContaining({ granularity: "weekly", periodStart: monday, value: 1 })]);
+    }
+  });
+
   it("reads the overall rows of a range, or one studio's, with rates worked out", async () => {
     const monday = testMonday();
     const klass = await makeClass();
     const day = addDays(monday, 1);
     const at = dayRange(day).startMs + 1000;
+    const attempt = (outcome: string) => event("CHECKOUT_STARTED", at, { classId: klass.id, data: { origin: "booking", outcome } });
     await insertEvents([
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
-      event("CHECKOUT_STARTED", at, { classId: klass.id }),
+      attempt("accepted"),
+      attempt("rejected"),
+      attempt("rejected"),
+      attempt("rejected"),
       event("BOOKING_CONFIRMED", at, { classId: klass.id, seats: 1, amountPence: 2000 }),
     ]);
     await rollupDay(env.DB, day);

@@ -11,6 +11,7 @@ import {
   parseAlertRules,
   priceTamperingAlerts,
   quickCancellationAlerts,
+  type SeatEvent,
   seatHoardingAlerts,
 } from "../src/domain/alert-rules";
 
@@ -76,37 +77,76 @@ describe("rule evaluation", () => {
     expect(notificationSuccessAlerts({ sent: 0, failed: 19 }, rule)).toEqual([]);
   });
 
-  it("hire a trainer names the course and its cities, busiest first", () => {
+  it("hire a trainer counts people, not attempts, and names the course and its cities, busiest first", () => {
     const rows = [
-      { classId: "cls_a", className: "Life drawing", cityId: "cty_m", cityName: "Manchester", count: 2 },
-      { classId: "cls_a", className: "Life drawing", cityId: "cty_l", cityName: "London", count: 3 },
-      { classId: "cls_b", className: "Yoga", cityId: "cty_l", cityName: "London", count: 4 },
+      { classId: "cls_a", className: "Life drawing", cityId: "cty_m", cityName: "Manchester", people: 2, attempts: 2, classPeople: 5 },
+      { classId: "cls_a", className: "Life drawing", cityId: "cty_l", cityName: "London", people: 3, attempts: 7, classPeople: 5 },
+      // Nine attempts by four people (one of them in both cities): not enough people.
+      { classId: "cls_b", className: "Yoga", cityId: "cty_l", cityName: "London", people: 3, attempts: 6, classPeople: 4 },
+      { classId: "cls_b", className: "Yoga", cityId: "cty_m", cityName: "Manchester", people: 2, attempts: 3, classPeople: 4 },
     ];
     const firing = hireTrainerAlerts(rows, rules.hireTrainer);
     expect(firing).toHaveLength(1);
-    expect(firing[0]).toMatchObject({ type: "HIRE_TRAINER", subjectKey: "class:cls_a", details: { blocked: 5 } });
-    expect(firing[0]!.title).toBe("Hire a trainer for Life drawing: 5 purchases blocked in 7 days (London, Manchester)");
+    expect(firing[0]).toMatchObject({ type: "HIRE_TRAINER", subjectKey: "class:cls_a", details: { blocked: 5, attempts: 9 } });
+    expect(firing[0]!.title).toBe("Hire a trainer for Life drawing: 5 people could not buy in 7 days (London, Manchester)");
   });
 
-  it("add a session fires when the waitlist is as long as the capacity; low fill below 30 % of it", () => {
-    expect(addSessionAlerts([{ ...session, waitlistEntries: 9, waitlistSeats: 12 }], rules.addSession)).toEqual([]);
+  it("add a session fires when the seats wanted in line reach the capacity (parties of any size); low fill below 30 % of it", () => {
+    expect(addSessionAlerts([{ ...session, waitlistEntries: 9, waitlistSeats: 9 }], rules.addSession)).toEqual([]);
     expect(addSessionAlerts([{ ...session, waitlistEntries: 10, waitlistSeats: 10 }], rules.addSession)[0]).toMatchObject({ type: "ADD_SESSION", subjectKey: "session:ses_1", severity: "info" });
+    // Four parties of three want 12 seats of a session of 10.
+    expect(addSessionAlerts([{ ...session, waitlistEntries: 4, waitlistSeats: 12 }], rules.addSession)[0]).toMatchObject({ details: { waitlistEntries: 4, waitlistSeats: 12 } });
     expect(lowFillAlerts([{ ...session, bookedSeats: 3 }], rules.lowFill)).toEqual([]);
     expect(lowFillAlerts([{ ...session, bookedSeats: 2 }], rules.lowFill)[0]).toMatchObject({ type: "LOW_FILL", details: { fill: 0.2 } });
   });
 
-  it("seat hoarding counts seats across sessions per email and per client address, a hold and its booking once", () => {
-    const hold = (email: string, clientKey: string, seats: number, sessionId: string) => ({ type: "HOLD_CREATED" as const, email, clientKey, seats, sessionIds: [sessionId] });
+  it("seat hoarding counts guests over distinct holds and bookings (a hold and its booking once) across sessions, per email and per client address", () => {
+    const t0 = Date.parse("2026-03-02T12:00:00Z");
+    let n = 0;
+    const seat = (type: SeatEvent["type"], email: string, clientKey: string, seats: number, sessionIds: string[], minute: number, reservationId = `r${++n}`): SeatEvent => ({
+      type,
+      occurredAt: t0 + minute * 60_000,
+      email,
+      clientKey,
+      reservationId,
+      seats,
+      sessionIds,
+    });
     const events = [
-      hold("a@x.test", "10.0.0.1", 12, "s1"),
-      hold("A@x.test", "10.0.0.2", 12, "s2"),
-      { type: "BOOKING_CONFIRMED" as const, email: "a@x.test", clientKey: "10.0.0.1", seats: 24, sessionIds: ["s1", "s2"] },
-      hold("b@x.test", "10.0.0.9", 30, "s1"),
+      // a@: holds of 12 on two sessions, then the booking of one of them: 24 seats, 2 sessions.
+      seat("HOLD_CREATED", "a@x.test", "10.0.0.1", 12, ["s1"], 0, "hld_a1"),
+      seat("HOLD_CREATED", "A@x.test", "10.0.0.2", 12, ["s2"], 5, "hld_a2"),
+      seat("BOOKING_CONFIRMED", "a@x.test", "10.0.0.1", 12, ["s1"], 8, "hld_a1"),
+      // b@: a lot of seats, but one session.
+      seat("HOLD_CREATED", "b@x.test", "10.0.0.9", 30, ["s1"], 0),
+      // c@: a full schedule for two: 2 guests over 12 sessions.
+      seat("BOOKING_CONFIRMED", "c@x.test", "10.0.0.3", 2, Array.from({ length: 12 }, (_, i) => `w${i}`), 0),
     ];
     const firing = seatHoardingAlerts(events, rules.seatHoarding);
-    // a@ held 24 and booked 24 (the same seats): 24 counts, over 2 sessions. b@ has one session only; 10.0.0.1 has 12 held, 24 booked.
-    expect(firing.map((a) => a.subjectKey).sort()).toEqual(["client:10.0.0.1", "email:a@x.test"]);
-    expect(firing.find((a) => a.subjectKey === "email:a@x.test")!.details).toMatchObject({ seatsHeld: 24, seatsBooked: 24, sessionCount: 2 });
+    expect(firing.map((a) => a.subjectKey).sort()).toEqual(["email:a@x.test"]);
+    expect(firing[0]!.details).toMatchObject({ seats: 24, reservations: 2, sessionCount: 2 });
+  });
+
+  it("seat hoarding looks at every span of the window, so a burst across two hourly runs is seen whole, and spread-out reservations are not", () => {
+    const t0 = Date.parse("2026-03-02T12:00:00Z");
+    const hold = (minute: number, sessionId: string): SeatEvent => ({
+      type: "HOLD_CREATED",
+      occurredAt: t0 + minute * 60_000,
+      email: "h@x.test",
+      clientKey: null,
+      reservationId: `hld_${minute}`,
+      seats: 8,
+      sessionIds: [sessionId],
+    });
+    // 12:50, 12:55 and 13:10: twenty minutes apart at most, on both sides of the 13:00 run.
+    expect(seatHoardingAlerts([hold(50, "s1"), hold(55, "s2"), hold(70, "s3")], rules.seatHoarding)[0]!.details).toMatchObject({
+      seats: 24,
+      sessionCount: 3,
+      from: "2026-03-02T12:50:00.000Z",
+      to: "2026-03-02T13:10:00.000Z",
+    });
+    // 12:00, 12:45 and 13:30: no 60 minutes hold all three.
+    expect(seatHoardingAlerts([hold(0, "s1"), hold(45, "s2"), hold(90, "s3")], rules.seatHoarding)).toEqual([]);
   });
 
   it("price tampering and quick cancellations fire at their counts", () => {

@@ -187,9 +187,9 @@ describe("validation and access", () => {
 });
 
 describe("query plan", () => {
-  it("every view reads only the covering composite index, seeking the date range when there is one", async () => {
+  it("every view reads only a covering composite index, seeking the course and the date range when there are", async () => {
     const dialect = new SQLiteSyncDialect();
-    const filters = [{}, { from: 1, to: 2 }, { courseId: "cls_x", from: 1 }, { cityId: "cty_y", to: 2 }, { courseId: "cls_x", cityId: "cty_y" }];
+    const filters = [{}, { from: 1, to: 2 }, { courseId: "cls_x", from: 1 }, { cityId: "cty_y", to: 2 }, { courseId: "cls_x", cityId: "cty_y" }, { courseId: "cls_x" }];
     for (const filter of filters) {
       for (const [name, query] of Object.entries(analyticsQueries(filter))) {
         const { sql, params } = dialect.sqlToQuery(query);
@@ -198,8 +198,14 @@ describe("query plan", () => {
           .all<{ detail: string }>();
         const access = results.map((row) => row.detail).find((detail) => /demand_signals/.test(detail));
         const where = `${name} ${JSON.stringify(filter)}: ${access}`;
-        expect(access, where).toMatch(/USING COVERING INDEX demand_signals_analytics_idx/);
-        if ("from" in filter || "to" in filter) expect(access, where).toMatch(/^SEARCH .*\(created_at[<>]/);
+        if ("courseId" in filter) {
+          // A course, with or without dates, is a seek: never a scan of every course's signals.
+          expect(access, where).toMatch(/^SEARCH .*USING COVERING INDEX demand_signals_course_analytics_idx \(course_id=\?/);
+          if ("from" in filter) expect(access, where).toMatch(/course_id=\? AND created_at>/);
+        } else {
+          expect(access, where).toMatch(/USING COVERING INDEX demand_signals_analytics_idx/);
+          if ("from" in filter || "to" in filter) expect(access, where).toMatch(/^SEARCH .*\(created_at[<>]/);
+        }
       }
     }
   });

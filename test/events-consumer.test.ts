@@ -171,6 +171,24 @@ describe("events consumer: bad messages", () => {
     // Nothing half-written: the signals went in the same transaction.
     expect(await rowsOf("demand_signals", events.map((event) => event.id))).toHaveLength(0);
   });
+
+  it("an event D1 refuses every time is retried alone: the rest of its batch is written and acknowledged", async () => {
+    const events = sampleEvents(`cls_${tag()}`).slice(0, 4);
+    const poison = events[2]!;
+    // A real, lasting D1 refusal of that one row (a trigger), as a constraint it breaks would be.
+    await env.DB.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON events WHEN NEW.id = '${poison.id}' BEGIN SELECT RAISE(ABORT, 'poison event'); END`);
+    let outcome;
+    try {
+      outcome = await deliver("booking-events", events, { attempts: 3 });
+    } finally {
+      await env.DB.exec("DROP TRIGGER refuse_poison");
+    }
+    const poisonMessage = outcome.ids[2]!;
+    expect(outcome.result.retryMessages).toEqual([{ msgId: poisonMessage, delaySeconds: 40 }]);
+    expect(outcome.result.explicitAcks.sort()).toEqual(outcome.ids.filter((id) => id !== poisonMessage).sort());
+    const written = await rowsOf("events", events.map((event) => event.id));
+    expect(written.map((row) => row.id).sort()).toEqual(events.filter((event) => event !== poison).map((event) => event.id).sort());
+  });
 });
 
 describe("events queue end to end", () => {

@@ -11,6 +11,10 @@ const group = (type: string, fields: Partial<EventAggregate> = {}): EventAggrega
   count: 1,
   seats: 0,
   amountPence: 0,
+  checkouts: 0,
+  converted: 0,
+  sampledRequests: 0,
+  offersWithdrawn: 0,
   ...fields,
 });
 
@@ -31,23 +35,32 @@ describe("dailyMetricRows", () => {
   it("counts per scope, keeps money in pence by source and refusals by code, and works out rates per scope", () => {
     const rows = dailyMetricRows(
       [
-        group("CHECKOUT_STARTED", { classId: "c1", studioId: "s1", cityId: "y1", count: 4 }),
+        // Five CHECKOUT_STARTED, one of them a client's signal: four funnel checkouts, two converted.
+        group("CHECKOUT_STARTED", { classId: "c1", studioId: "s1", cityId: "y1", count: 5, checkouts: 4, converted: 2 }),
         group("BOOKING_CONFIRMED", { classId: "c1", studioId: "s1", cityId: "y1", source: "web", count: 2, seats: 3, amountPence: 7500 }),
         group("BOOKING_CONFIRMED", { classId: "c2", studioId: "s1", source: null, count: 1, seats: 1, amountPence: 2500 }),
         group("BOOKING_REJECTED", { classId: "c1", studioId: "s1", code: "SESSION_FULL", count: 5 }),
         group("PURCHASE_BLOCKED", { classId: "c3", studioId: "s2", cityId: "y2", code: "NO_TRAINER", count: 6 }),
         group("NOTIFICATION_SENT", { count: 19 }),
         group("NOTIFICATION_FAILED", { count: 1 }),
+        group("REQUEST_FAILED", { code: "INTERNAL_ERROR", count: 2 }),
+        group("REQUEST_SAMPLED", { count: 5, sampledRequests: 50 }),
         group("UNHEARD_OF", { count: 2 }),
       ],
       [{ classId: "c1", studioId: "s1", sessions: 2, capacity: 20, bookedSeats: 15 }],
     );
-    expect(find(rows, "events.total")?.value).toBe(4 + 2 + 1 + 5 + 6 + 19 + 1 + 2);
-    expect(find(rows, "funnel.checkout_to_booking")).toMatchObject({ value: 3, denominator: 4 });
+    expect(find(rows, "events.total")?.value).toBe(5 + 2 + 1 + 5 + 6 + 19 + 1 + 2 + 5 + 2);
+    expect(find(rows, "funnel.checkouts")?.value).toBe(4);
+    expect(find(rows, "bookings.confirmed")?.value).toBe(3);
+    // Conversion is counted on the checkouts: the booking of c2 (staff, say) had none and is not in it.
+    expect(find(rows, "funnel.checkout_to_booking")).toMatchObject({ value: 2, denominator: 4 });
     expect(find(rows, "funnel.checkout_to_booking", "class", "c1")).toMatchObject({ value: 2, denominator: 4 });
     expect(find(rows, "funnel.checkout_to_booking", "city", "y1")).toMatchObject({ value: 2, denominator: 4 });
-    // c2 had a booking and no checkout: its rate is 1/0, written so weeks still sum (rate null).
-    expect(find(rows, "funnel.checkout_to_booking", "class", "c2")).toMatchObject({ value: 1, denominator: 0 });
+    expect(find(rows, "funnel.checkout_to_booking", "class", "c2")).toBeUndefined();
+    expect(find(rows, "bookings.confirmed", "class", "c2")?.value).toBe(1);
+    // Failures over the requests the sample stands for.
+    expect(find(rows, "requests.sampled_estimate")?.value).toBe(50);
+    expect(find(rows, "requests.error_rate")).toMatchObject({ value: 2, denominator: 50 });
     expect(find(rows, "revenue.pence", "studio", "s1")?.value).toBe(10_000);
     expect(find(rows, "revenue.pence_by_source", "all", "", "web")?.value).toBe(7500);
     expect(find(rows, "revenue.pence_by_source", "all", "", "unknown")?.value).toBe(2500);

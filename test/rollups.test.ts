@@ -36,7 +36,8 @@ type Catalog = Awaited<ReturnType<typeof catalog>>;
 const TYPES: EventType[] = [
   "COURSE_VIEWED", "COURSE_VIEWED", "COURSE_VIEWED", "CHECKOUT_STARTED", "CHECKOUT_STARTED", "BOOKING_CONFIRMED", "BOOKING_REJECTED",
   "BOOKING_CANCELLED", "DUPLICATE_ATTEMPT", "HOLD_CREATED", "PURCHASE_BLOCKED", "WAITLIST_JOINED", "OFFER_SENT", "OFFER_ACCEPTED",
-  "OFFER_DECLINED", "OFFER_EXPIRED", "NOTIFICATION_SENT", "NOTIFICATION_SENT", "NOTIFICATION_FAILED", "REQUEST_FAILED",
+  "OFFER_DECLINED", "OFFER_EXPIRED", "NOTIFICATION_SENT", "NOTIFICATION_SENT", "NOTIFICATION_FAILED", "REQUEST_FAILED", "REQUEST_SAMPLED",
+  "CHECKOUT_STARTED",
 ];
 
 /**
@@ -50,7 +51,7 @@ function generateEvents(seed: number, day: string, cat: Catalog, count: number):
   const { startMs, endMs } = dayRange(day);
   const span = endMs - startMs + 2 * 3600_000;
   const times = [startMs, endMs - 1, endMs, startMs - 1, ...Array.from({ length: count }, () => startMs - 3600_000 + Math.floor(random() * span))];
-  return times.map((occurredAt) => {
+  return times.flatMap((occurredAt): DomainEvent | DomainEvent[] => {
     const type = pick(TYPES);
     const klass = pick(cat.classes);
     const withClass = { classId: klass.id, studioId: random() < 0.5 ? klass.studioId : null, cityId: pick(cat.cities) };
@@ -61,7 +62,7 @@ function generateEvents(seed: number, day: string, cat: Catalog, count: number):
       case "OFFER_EXPIRED":
         return event(type, occurredAt, { sessionId: pick(cat.sessions).id, data: { entryId: "wle_x" } });
       case "BOOKING_CANCELLED":
-        return event(type, occurredAt, { bookingId: pick(cat.bookingIds), email: "a@example.test", data: { minutesSinceConfirmed: 90 } });
+        return event(type, occurredAt, { bookingId: pick(cat.bookingIds), email: "a@example.test", data: { minutesSinceConfirmation: 90 } });
       case "BOOKING_CONFIRMED": {
         const seats = 1 + Math.floor(random() * 4);
         return event(type, occurredAt, { ...withClass, seats, amountPence: seats * 2500, source: pick(["web", "app", null]), email: "b@example.test" });
@@ -75,6 +76,20 @@ function generateEvents(seed: number, day: string, cat: Catalog, count: number):
         return event(type, occurredAt, { email: "c@example.test" });
       case "REQUEST_FAILED":
         return event(type, occurredAt, { code: pick(["INTERNAL_ERROR", "SERVICE_UNAVAILABLE"]) });
+      case "REQUEST_SAMPLED":
+        return event(type, occurredAt, { data: { sampleRate: pick([10, 10, 1, 25]), route: "/api/v1/bookings" } });
+      case "CHECKOUT_STARTED": {
+        // A client's signal, a booking attempted without a hold (through or refused), or a hold
+        // that half the time is booked within its ten minutes (sometimes on the next day).
+        const kind = pick(["client", "booked", "refused", "hold"] as const);
+        if (kind === "client") return event(type, occurredAt, { ...withClass, data: { origin: "client" } });
+        if (kind !== "hold") return event(type, occurredAt, { ...withClass, data: { origin: "booking", outcome: kind === "booked" ? "accepted" : "rejected" } });
+        const holdId = `hld_${seed}_${occurredAt}_${Math.floor(random() * 1e9)}`;
+        const checkout = event(type, occurredAt, { ...withClass, data: { origin: "hold", outcome: "accepted", holdId, holdExpiresAt: occurredAt + 600_000 } });
+        if (random() < 0.5) return [checkout];
+        const bookedAt = occurredAt + Math.floor(random() * 600_000);
+        return [checkout, event("BOOKING_CONFIRMED", bookedAt, { ...withClass, seats: 1, amountPence: 2500, source: "web", data: { holdId } })];
+      }
       case "HOLD_CREATED":
         return event(type, occurredAt, { ...withClass, seats: 2, sessionId: pick(cat.sessions).id });
       default:
@@ -119,7 +134,15 @@ async function recount(events: DomainEvent[], day: string, cat: Catalog) {
     if (scope === "all") put("events.total", scope, scopeId, "", mine.length);
     if (ascy) {
       put("funnel.views", scope, scopeId, "", n("COURSE_VIEWED"));
-      put("funnel.checkout_to_booking", scope, scopeId, "", n("BOOKING_CONFIRMED"), n("CHECKOUT_STARTED"));
+      const checkouts = mine.filter((e) => e.type === "CHECKOUT_STARTED" && ["hold", "booking"].includes(String(e.data?.origin)));
+      const converted = checkouts.filter((c) =>
+        c.data!.origin === "booking"
+          ? c.data!.outcome === "accepted"
+          : events.some((b) => b.type === "BOOKING_CONFIRMED" && b.data?.holdId === c.data!.holdId && b.occurredAt >= c.occurredAt && b.occurredAt <= Number(c.data!.holdExpiresAt) + 300_000),
+      );
+      put("funnel.checkouts", scope, scopeId, "", checkouts.length);
+      put("funnel.checkout_to_booking", scope, scopeId, "", converted.length, checkouts.length);
+      expect(converted.length).toBeLessThanOrEqual(checkouts.length);
       put("purchases.blocked", scope, scopeId, "", n("PURCHASE_BLOCKED"));
     }
     if (asc) {
@@ -142,15 +165,16 @@ async function recount(events: DomainEvent[], day: string, cat: Catalog) {
     }
     if (scope === "all") {
       put("notifications.success_rate", scope, scopeId, "", n("NOTIFICATION_SENT"), n("NOTIFICATION_SENT") + n("NOTIFICATION_FAILED"));
-      const outcomes = n("REQUEST_FAILED") + n("BOOKING_CONFIRMED") + n("BOOKING_REJECTED") + n("HOLD_CREATED") + n("BOOKING_CANCELLED");
-      put("requests.error_rate", scope, scopeId, "", n("REQUEST_FAILED"), outcomes);
+      const served = mine.filter((e) => e.type === "REQUEST_SAMPLED").reduce((sum, e) => sum + Number(e.data!.sampleRate), 0);
+      put("requests.sampled_estimate", scope, scopeId, "", served);
+      put("requests.error_rate", scope, scopeId, "", n("REQUEST_FAILED"), served);
     }
   }
   return expected;
 }
 
 const COMPARED = [
-  "events.total", "funnel.views", "funnel.checkout_to_booking", "purchases.blocked", "bookings.seats", "revenue.pence", "revenue.pence_by_source",
+  "events.total", "funnel.views", "funnel.checkouts", "funnel.checkout_to_booking", "requests.sampled_estimate", "purchases.blocked", "bookings.seats", "revenue.pence", "revenue.pence_by_source",
   "bookings.rejected_by_code", "cancellations.rate", "waitlist.acceptance_rate", "purchases.blocked_by_city", "notifications.success_rate", "requests.error_rate",
 ];
 
@@ -269,10 +293,10 @@ describe("weekly rollup", () => {
     const inWeek = events.filter((e) => e.occurredAt >= startMs && e.occurredAt < startMs + 7 * 86_400_000);
     expect(weekly.find((r) => r.metric === "events.total")!.value).toBe(inWeek.length);
     const checkout = weekly.find((r) => r.metric === "funnel.checkout_to_booking" && r.scope === "all")!;
-    expect([checkout.value, checkout.denominator]).toEqual([
-      inWeek.filter((e) => e.type === "BOOKING_CONFIRMED").length,
-      inWeek.filter((e) => e.type === "CHECKOUT_STARTED").length,
-    ]);
+    const funnelCheckouts = inWeek.filter((e) => e.type === "CHECKOUT_STARTED" && e.data?.origin !== "client");
+    expect(checkout.denominator).toBe(funnelCheckouts.length);
+    expect(checkout.value).toBeGreaterThan(0);
+    expect(checkout.value).toBeLessThanOrEqual(checkout.denominator!);
 
     // Run again with "missing": nothing to roll up first, the same rows.
     const again = await rollupWeek(env.DB, monday, "missing", NOW);
@@ -280,16 +304,117 @@ describe("weekly rollup", () => {
     expect(byKey(await metricRows("weekly", monday))).toEqual(byKey(weekly));
   });
 
+  it("follows its days: a day rolled up again (a late event, a daily backfill) re-sums a week already rolled up", async () => {
+    const monday = testMonday();
+    const klass = await makeClass();
+    const wednesday = addDays(monday, 2);
+    await insertEvents([event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 5, { classId: klass.id, seats: 1, amountPence: 1000 })]);
+    await rollupWeek(env.DB, monday, "missing", NOW);
+    const weekly = async () => byKey(await metricRows("weekly", monday));
+    expect((await weekly())[`revenue.pence|class|${klass.id}|`]).toEqual([1000, null]);
+
+    // A late event for Wednesday, and one for a class the week has no row of yet.
+    const other = await makeClass();
+    await insertEvents([
+      event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 10, { classId: klass.id, seats: 1, amountPence: 500 }),
+      event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 20, { classId: other.id, seats: 1, amountPence: 700 }),
+    ]);
+    await rollupDay(env.DB, wednesday, NOW + 1000);
+    const after = await weekly();
+    expect(after[`revenue.pence|class|${klass.id}|`]).toEqual([1500, null]);
+    expect(after[`revenue.pence|class|${other.id}|`]).toEqual([700, null]);
+    expect(after["events.total|all||"]).toEqual([3, null]);
+    // The week is exactly the sum of its days again.
+    await rollupWeek(env.DB, monday, "missing", NOW + 2000);
+    expect(await weekly()).toEqual(after);
+
+    // A day whose week was never rolled up writes no weekly rows.
+    const unrolled = testMonday();
+    await insertEvents([event("COURSE_VIEWED", dayRange(unrolled).startMs + 5)]);
+    await rollupDay(env.DB, unrolled, NOW);
+    expect(await metricRows("weekly", unrolled)).toEqual([]);
+  });
+
   it("with days recomputed picks up events that arrived after the days were rolled up", async () => {
     const monday = testMonday();
-    await insertEvents([event("CHECKOUT_STARTED", dayRange(monday).startMs + 5)]);
+    const checkout = { data: { origin: "booking", outcome: "rejected" } };
+    await insertEvents([event("CHECKOUT_STARTED", dayRange(monday).startMs + 5, checkout)]);
     await rollupWeek(env.DB, monday, "missing", NOW);
-    await insertEvents([event("CHECKOUT_STARTED", dayRange(addDays(monday, 6)).startMs + 5)]);
+    await insertEvents([event("CHECKOUT_STARTED", dayRange(addDays(monday, 6)).startMs + 5, checkout)]);
     const checkouts = async () => (await metricRows("weekly", monday)).find((r) => r.metric === "funnel.checkouts")!.value;
     await rollupWeek(env.DB, monday, "missing", NOW);
     expect(await checkouts()).toBe(1);
     const result = await rollupWeek(env.DB, monday, "recompute", NOW);
     expect(result.daysRolledUp).toHaveLength(7);
     expect(await checkouts()).toBe(2);
+  });
+});
+
+describe("the booking funnel", () => {
+  it("counts a conversion on its checkout's day, so conversion is at most 1 in every period; a booking after the hold expired converts nothing", async () => {
+    const day = addDays(testMonday(), 2);
+    const next = addDays(day, 1);
+    const klass = await makeClass();
+    const { endMs } = dayRange(day);
+    const hold = (holdId: string, at: number) => event("CHECKOUT_STARTED", at, { classId: klass.id, data: { origin: "hold", outcome: "accepted", holdId, holdExpiresAt: at + 600_000 } });
+    const booking = (holdId: string | null, at: number) => event("BOOKING_CONFIRMED", at, { classId: klass.id, seats: 1, amountPence: 1000, data: { holdId } });
+    await insertEvents([
+      // Taken at 23:58, booked at 00:03 the next day.
+      hold("hld_midnight", endMs - 120_000),
+      booking("hld_midnight", endMs + 180_000),
+      // Booked long after it expired (it cannot have been this hold's booking).
+      hold("hld_lapsed", endMs - 3 * 3600_000),
+      booking("hld_lapsed", endMs - 3600_000),
+      // A staff booking and a client's signal: outside the funnel.
+      booking(null, endMs - 60_000),
+      event("CHECKOUT_STARTED", endMs - 60_000, { classId: klass.id, data: { origin: "client" } }),
+    ]);
+    await rollupDay(env.DB, day, NOW);
+    await rollupDay(env.DB, next, NOW);
+    const rows = async (d: string) => byKey((await metricRows("daily", d)).filter((r) => r.scope === "class" && r.scope_id === klass.id));
+    const first = await rows(day);
+    expect(first[`funnel.checkouts|class|${klass.id}|`]).toEqual([2, null]);
+    expect(first[`funnel.checkout_to_booking|class|${klass.id}|`]).toEqual([1, 2]);
+    expect(first[`bookings.confirmed|class|${klass.id}|`]).toEqual([2, null]);
+    const second = await rows(next);
+    expect(second[`bookings.confirmed|class|${klass.id}|`]).toEqual([1, null]);
+    expect(second[`funnel.checkout_to_booking|class|${klass.id}|`]).toBeUndefined();
+  });
+});
+
+describe("waitlist acceptance", () => {
+  it("counts an offer ended by the party leaving (or staff removing it) while offered as withdrawn, and nothing else", async () => {
+    const day = addDays(testMonday(), 3);
+    const klass = await makeClass();
+    const session = await makeSession(klass.id, { startsAt: new Date(dayRange(day).startMs + 20 * 3600_000) });
+    const at = (minutes: number) => dayRange(day).startMs + minutes * 60_000;
+    const offer = (type: EventType, entryId: string, offerNumber: number, minutes: number, data: Record<string, unknown> = {}) =>
+      event(type, at(minutes), { sessionId: session.id, data: { entryId, offerNumber, ...data } });
+    const left = (entryId: string, offerNumber: number, minutes: number, by: string, status = "removed") =>
+      offer("WAITLIST_LEFT", entryId, offerNumber, minutes, { status, by });
+    await insertEvents([
+      // Offered, then left: withdrawn.
+      offer("OFFER_SENT", "wle_left", 1, 10),
+      left("wle_left", 1, 20, "customer"),
+      // Offered, then removed by staff: withdrawn.
+      offer("OFFER_SENT", "wle_removed", 1, 10),
+      left("wle_removed", 1, 30, "staff"),
+      // Left while still waiting, never offered.
+      left("wle_waiting", 0, 20, "customer"),
+      // Its first offer lapsed; left later while waiting again: the lapse counts, the leaving does not.
+      offer("OFFER_SENT", "wle_lapsed", 1, 10),
+      offer("OFFER_EXPIRED", "wle_lapsed", 1, 40),
+      left("wle_lapsed", 1, 50, "customer"),
+      // The session was cancelled while offered: not the party's answer.
+      offer("OFFER_SENT", "wle_cancelled", 1, 10),
+      left("wle_cancelled", 1, 60, "system"),
+      // Accepted.
+      offer("OFFER_SENT", "wle_booked", 1, 10),
+      offer("OFFER_ACCEPTED", "wle_booked", 1, 15),
+    ]);
+    await rollupDay(env.DB, day, NOW);
+    const rows = byKey((await metricRows("daily", day)).filter((r) => r.scope === "class" && r.scope_id === klass.id));
+    expect(rows[`waitlist.offers_withdrawn|class|${klass.id}|`]).toEqual([2, null]);
+    expect(rows[`waitlist.acceptance_rate|class|${klass.id}|`]).toEqual([1, 1 + 1 + 2]);
   });
 });

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { addDays, dayRange } from "../src/domain/metric-periods";
+import { rollupDay } from "../src/jobs/rollups";
 import { DAILY_ROLLUP, HOURLY, WEEKLY_ROLLUP } from "../src/jobs/scheduled";
 import { makeClass } from "./fixtures";
 import { event, insertEvents, metricRows, testMonday } from "./metrics-helpers";
@@ -23,14 +24,20 @@ async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promi
 const overall = (rows: Awaited<ReturnType<typeof metricRows>>, metric: string) => rows.find((r) => r.metric === metric && r.scope === "all")?.value;
 
 describe("the scheduled handler, for each cron expression in wrangler.toml", () => {
-  it(`${DAILY_ROLLUP}: rolls up yesterday (UTC) through the rollup queue`, async () => {
+  it(`${DAILY_ROLLUP}: rolls up yesterday (UTC) and, for events that arrived late, the day before, through the rollup queue`, async () => {
     const monday = testMonday();
     const yesterday = addDays(monday, 2);
+    const dayBefore = addDays(monday, 1);
     const { startMs, endMs } = dayRange(yesterday);
     await insertEvents([event("COURSE_VIEWED", startMs), event("COURSE_VIEWED", endMs - 1), event("COURSE_VIEWED", endMs)]);
+    // The day before was rolled up by yesterday's cron; an event for it arrived afterwards.
+    await rollupDay(env.DB, dayBefore, endMs);
+    await insertEvents([event("COURSE_VIEWED", dayRange(dayBefore).startMs + 1000)]);
     await worker.scheduled({ cron: DAILY_ROLLUP, scheduledTime: endMs + 3600_000 });
     await eventually(async () => expect(overall(await metricRows("daily", yesterday), "funnel.views")).toBe(2));
+    await eventually(async () => expect(overall(await metricRows("daily", dayBefore), "funnel.views")).toBe(1));
     expect(await metricRows("daily", addDays(yesterday, 1))).toEqual([]);
+    expect(await metricRows("daily", addDays(dayBefore, -1))).toEqual([]);
   });
 
   it(`${WEEKLY_ROLLUP}: rolls up the previous ISO week, rolling up the days it still misses`, async () => {

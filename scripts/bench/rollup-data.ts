@@ -57,7 +57,9 @@ export function catalogStatements(weekStartMs: number): { sql: string; params: u
  * Events `from` … `to - 1`. The type comes from a hash of `i` (35 % views, 15 % checkouts, 8 %
  * holds, 8 % bookings, 4 % refusals, 11 % notifications …); offers carry only their session and
  * cancellations only their booking (the rollup finds their class), and 3 in 10 events lack their
- * studio (the rollup takes it from the class), as the booking engine may send them.
+ * studio (the rollup takes it from the class), as the booking engine may send them. Checkouts
+ * are a quarter each client signals, bookings through, bookings refused and holds (which run the
+ * funnel's conversion lookup); half the bookings name a hold; 1 % are REQUEST_SAMPLED.
  */
 export function eventsStatement(from: number, to: number, weekStartMs: number): { sql: string; params: unknown[] } {
   const sessions = 7 * SESSIONS_PER_DAY;
@@ -73,7 +75,7 @@ SELECT 'evt_bench_' || i,
        WHEN r < 73 THEN 'DUPLICATE_ATTEMPT' WHEN r < 76 THEN 'PURCHASE_BLOCKED' WHEN r < 79 THEN 'WAITLIST_JOINED'
        WHEN r < 81 THEN 'OFFER_SENT' WHEN r < 82 THEN 'OFFER_ACCEPTED' WHEN r < 83 THEN 'OFFER_EXPIRED'
        WHEN r < 94 THEN 'NOTIFICATION_SENT' WHEN r < 96 THEN 'NOTIFICATION_FAILED' WHEN r < 98 THEN 'REQUEST_FAILED'
-       ELSE 'COURSE_VIEWED' END,
+       WHEN r < 99 THEN 'REQUEST_SAMPLED' ELSE 'COURSE_VIEWED' END,
   ?3 + (i * 1103515245 + 12345) % ${7 * DAY_MS},
   CASE WHEN r BETWEEN 50 AND 57 OR r BETWEEN 79 AND 82 THEN 'ses_bench_' || (i % ${sessions}) END,
   CASE WHEN r BETWEEN 70 AND 71 OR r BETWEEN 79 AND 97 THEN NULL ELSE 'cls_bench_' || k END,
@@ -87,7 +89,14 @@ SELECT 'evt_bench_' || i,
   CASE WHEN r BETWEEN 50 AND 65 THEN 1 + i % 3 END,
   CASE WHEN r BETWEEN 58 AND 65 THEN (1 + i % 3) * 2500 END,
   CASE WHEN r BETWEEN 58 AND 65 THEN (CASE i % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'app' ELSE 'staff' END) END,
-  CASE WHEN r BETWEEN 70 AND 71 THEN '{"minutesSinceConfirmed":' || (i % 600) || '}' END
+  CASE WHEN r BETWEEN 70 AND 71 THEN '{"minutesSinceConfirmation":' || (i % 600) || '}'
+       WHEN r BETWEEN 35 AND 49 THEN (CASE i % 4
+         WHEN 0 THEN '{"origin":"client"}'
+         WHEN 1 THEN '{"origin":"booking","outcome":"accepted"}'
+         WHEN 2 THEN '{"origin":"booking","outcome":"rejected"}'
+         ELSE '{"origin":"hold","outcome":"accepted","holdId":"hld_bench_' || i || '","holdExpiresAt":' || (?3 + (i * 1103515245 + 12345) % ${7 * DAY_MS} + 600000) || '}' END)
+       WHEN r BETWEEN 58 AND 65 THEN '{"holdId":' || (CASE WHEN i % 2 = 0 THEN '"hld_bench_' || (i - 1) || '"' ELSE 'null' END) || '}'
+       WHEN r = 98 THEN '{"sampleRate":10}' END
 FROM t`,
     params: [from, to, weekStartMs],
   };

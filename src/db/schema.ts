@@ -400,7 +400,8 @@ export const demandSignals = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("demand_signals_course_idx").on(t.courseId),
+    // One course's signals, by date (demand analytics filtered by course): covers every count too.
+    index("demand_signals_course_analytics_idx").on(t.courseId, t.createdAt, t.cityId, t.signalType),
     index("demand_signals_city_idx").on(t.cityId),
     index("demand_signals_type_idx").on(t.signalType),
     index("demand_signals_created_idx").on(t.createdAt),
@@ -467,6 +468,8 @@ export const events = sqliteTable(
     index("events_type_occurred_idx").on(t.type, t.occurredAt),
     index("events_studio_occurred_idx").on(t.studioId, t.occurredAt),
     index("events_email_occurred_idx").on(t.email, t.occurredAt),
+    // The booking funnel finds the booking that confirmed a hold by the hold's id (src/db/funnel.ts).
+    index("events_hold_booking_idx").on(sql`data ->> '$.holdId'`, t.occurredAt).where(sql`type = 'BOOKING_CONFIRMED'`),
   ],
 );
 

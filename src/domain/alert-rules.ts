@@ -14,7 +14,7 @@ const enabled = z.boolean().default(true);
 
 /** Every rule's settings with their defaults. Unknown keys are refused, so a typo is not silently ignored. */
 export const AlertRulesConfig = z.strictObject({
-  /** Bookings confirmed / checkouts started over the window, overall and per class. */
+  /** Checkouts that ended in a booking / checkouts, over the window, overall and per class (the funnel of src/db/funnel.ts). */
   bookingConversion: z
     .strictObject({ enabled, windowHours: count(24), minCheckouts: count(20), below: share(0.3), severity: severity("warning") })
     .prefault({}),
@@ -22,7 +22,7 @@ export const AlertRulesConfig = z.strictObject({
   notificationSuccess: z
     .strictObject({ enabled, windowHours: count(24), minAttempts: count(20), warningBelow: share(0.95), criticalBelow: share(0.8) })
     .prefault({}),
-  /** A course with at least `minBlocked` purchases blocked for one of `reasons` in the window: hire a trainer. */
+  /** A course that at least `minBlocked` people (emails, else client addresses) could not buy for one of `reasons` in the window: hire a trainer. */
   hireTrainer: z
     .strictObject({
       enabled,
@@ -32,13 +32,16 @@ export const AlertRulesConfig = z.strictObject({
       severity: severity("warning"),
     })
     .prefault({}),
-  /** An upcoming session whose active waitlist entries reach `waitlistToCapacity` × its capacity: add a session. */
+  /** An upcoming session whose waiting and offered parties want seats reaching `waitlistToCapacity` × its capacity: add a session. */
   addSession: z
     .strictObject({ enabled, lookaheadDays: count(90), waitlistToCapacity: z.number().positive().max(100).default(1), severity: severity("info") })
     .prefault({}),
   /** A session starting within `withinHours` with fewer than `below` × capacity seats booked. */
   lowFill: z.strictObject({ enabled, withinHours: count(48), below: share(0.3), severity: severity("warning") }).prefault({}),
-  /** One email or client address holding or booking at least `minSeats` seats across at least `minSessions` sessions in the window. */
+  /**
+   * One email or client address holding or booking at least `minSeats` seats (guests, over distinct
+   * holds and bookings) across at least `minSessions` sessions within `windowMinutes`.
+   */
   seatHoarding: z
     .strictObject({ enabled, windowMinutes: count(60), minSeats: count(24), minSessions: count(2), severity: severity("warning") })
     .prefault({}),
@@ -149,33 +152,38 @@ export function notificationSuccessAlerts(figures: { sent: number; failed: numbe
 
 // ---- demand and capacity --------------------------------------------------------------------
 
+/** Purchases of one course blocked in one city: by how many people (emails, or client addresses without one), in how many attempts. */
 export interface BlockedPurchases {
   classId: string;
   className: string | null;
   cityId: string | null;
   cityName: string | null;
-  count: number;
+  people: number;
+  attempts: number;
+  /** People blocked for the course in any city (one person in two cities counts once). */
+  classPeople: number;
 }
 
-/** Groups blocked purchases per course; a course at or over the threshold fires, naming its cities. */
+/** A course whose blocked purchases come from at least `minBlocked` people fires, naming its cities. */
 export function hireTrainerAlerts(rows: BlockedPurchases[], rule: AlertRules["hireTrainer"]): FiringAlert[] {
   if (!rule.enabled) return [];
   const byClass = new Map<string, BlockedPurchases[]>();
   for (const row of rows) byClass.set(row.classId, [...(byClass.get(row.classId) ?? []), row]);
   const firing: FiringAlert[] = [];
   for (const [classId, cityRows] of byClass) {
-    const total = cityRows.reduce((sum, row) => sum + row.count, 0);
-    if (total < rule.minBlocked) continue;
+    const people = cityRows[0]!.classPeople;
+    if (people < rule.minBlocked) continue;
+    const attempts = cityRows.reduce((sum, row) => sum + row.attempts, 0);
     const cities = cityRows
-      .map((row) => ({ cityId: row.cityId, name: row.cityName ?? row.cityId ?? "unknown", blocked: row.count }))
+      .map((row) => ({ cityId: row.cityId, name: row.cityName ?? row.cityId ?? "unknown", blocked: row.people, attempts: row.attempts }))
       .sort((a, b) => b.blocked - a.blocked || a.name.localeCompare(b.name));
     const className = cityRows[0]!.className ?? classId;
     firing.push({
       type: "HIRE_TRAINER",
       subjectKey: `class:${classId}`,
       severity: rule.severity,
-      title: `Hire a trainer for ${className}: ${total} purchases blocked in ${rule.windowDays} days (${cities.map((c) => c.name).join(", ")})`,
-      details: { classId, blocked: total, cities, reasons: rule.reasons, windowDays: rule.windowDays },
+      title: `Hire a trainer for ${className}: ${people} people could not buy in ${rule.windowDays} days (${cities.map((c) => c.name).join(", ")})`,
+      details: { classId, blocked: people, attempts, cities, reasons: rule.reasons, windowDays: rule.windowDays },
     });
   }
   return firing;
@@ -189,15 +197,16 @@ export interface UpcomingSession {
   capacity: number;
 }
 
+/** Fires when the seats the waiting and offered parties want (guests, not parties) reach the ratio of the capacity. */
 export function addSessionAlerts(sessions: (UpcomingSession & { waitlistEntries: number; waitlistSeats: number })[], rule: AlertRules["addSession"]): FiringAlert[] {
   if (!rule.enabled) return [];
   return sessions
-    .filter((s) => s.waitlistEntries >= s.capacity * rule.waitlistToCapacity)
+    .filter((s) => s.waitlistSeats >= s.capacity * rule.waitlistToCapacity)
     .map((s) => ({
       type: "ADD_SESSION",
       subjectKey: `session:${s.sessionId}`,
       severity: rule.severity,
-      title: `Add a session of ${s.className}: ${s.waitlistEntries} waiting for the ${new Date(s.startsAt).toISOString()} session of ${s.capacity} seats`,
+      title: `Add a session of ${s.className}: ${s.waitlistSeats} seats wanted by ${s.waitlistEntries} parties waiting for the ${new Date(s.startsAt).toISOString()} session of ${s.capacity} seats`,
       details: { sessionId: s.sessionId, classId: s.classId, startsAt: new Date(s.startsAt).toISOString(), capacity: s.capacity, waitlistEntries: s.waitlistEntries, waitlistSeats: s.waitlistSeats },
     }));
 }
@@ -220,45 +229,100 @@ export function lowFillAlerts(sessions: (UpcomingSession & { bookedSeats: number
 
 // ---- suspicious patterns --------------------------------------------------------------------
 
-/** A hold or a confirmed booking in the window, as the seat-hoarding rule reads it. */
+/** A hold or a confirmed booking, as the seat-hoarding rule reads it. */
 export interface SeatEvent {
   type: "HOLD_CREATED" | "BOOKING_CONFIRMED";
+  occurredAt: number;
   email: string | null;
   clientKey: string | null;
+  /**
+   * The reservation the seats belong to: a hold's id, and for a booking the hold it confirmed (or
+   * its own id), so a hold and its booking are one reservation.
+   */
+  reservationId: string;
+  /** Seats per session (guests), not seat-sessions. */
   seats: number;
   sessionIds: string[];
 }
 
 /**
- * Per email and per client address: seats held and seats booked in the window (a hold that became
- * a booking would count twice if added, so the larger of the two is what counts) and the distinct
- * sessions touched.
+ * Per email and per client address, over every span of `windowMinutes`: the seats of the distinct
+ * reservations made in it (a hold and the booking that confirmed it count once; a reservation over
+ * many sessions counts its guests once, so one full-schedule booking for a couple is not hoarding)
+ * and the distinct sessions they touch. An actor fires when some span reaches both thresholds;
+ * the details describe the fullest such span. Events may cover more than one window (the checks
+ * look back further than their interval, so a burst across two runs is still seen whole).
  */
 export function seatHoardingAlerts(events: SeatEvent[], rule: AlertRules["seatHoarding"]): FiringAlert[] {
   if (!rule.enabled) return [];
-  const actors = new Map<string, { held: number; booked: number; sessions: Set<string> }>();
+  const byActor = new Map<string, SeatEvent[]>();
   for (const event of events) {
-    for (const subjectKey of actorKeys(event.email, event.clientKey)) {
-      const actor = actors.get(subjectKey) ?? { held: 0, booked: 0, sessions: new Set<string>() };
-      if (event.type === "HOLD_CREATED") actor.held += event.seats;
-      else actor.booked += event.seats;
-      for (const sessionId of event.sessionIds) actor.sessions.add(sessionId);
-      actors.set(subjectKey, actor);
-    }
+    for (const key of actorKeys(event.email, event.clientKey)) byActor.set(key, [...(byActor.get(key) ?? []), event]);
   }
+  const windowMs = rule.windowMinutes * 60_000;
   const firing: FiringAlert[] = [];
-  for (const [subjectKey, actor] of actors) {
-    const seats = Math.max(actor.held, actor.booked);
-    if (seats < rule.minSeats || actor.sessions.size < rule.minSessions) continue;
+  for (const [subjectKey, actorEvents] of byActor) {
+    const peak = fullestWindow(
+      actorEvents.sort((a, b) => a.occurredAt - b.occurredAt),
+      windowMs,
+      (seats, sessions) => seats >= rule.minSeats && sessions >= rule.minSessions,
+    );
+    if (!peak) continue;
     firing.push({
       type: "SUSPICIOUS_SEAT_HOARDING",
       subjectKey,
       severity: rule.severity,
-      title: `${describeActor(subjectKey)} held or booked ${seats} seats across ${actor.sessions.size} sessions within ${rule.windowMinutes} min`,
-      details: { seatsHeld: actor.held, seatsBooked: actor.booked, sessions: [...actor.sessions].slice(0, 50), sessionCount: actor.sessions.size, windowMinutes: rule.windowMinutes },
+      title: `${describeActor(subjectKey)} held or booked ${peak.seats} seats in ${peak.reservations} reservations across ${peak.sessions.length} sessions within ${rule.windowMinutes} min`,
+      details: {
+        seats: peak.seats,
+        reservations: peak.reservations,
+        sessionCount: peak.sessions.length,
+        sessions: peak.sessions.slice(0, 50),
+        from: new Date(peak.from).toISOString(),
+        to: new Date(peak.to).toISOString(),
+        windowMinutes: rule.windowMinutes,
+      },
     });
   }
   return firing;
+}
+
+/**
+ * Slides a window of `windowMs` over time-ordered events (two pointers, counts kept as events
+ * enter and leave) and returns the firing window with the most seats, or null.
+ */
+function fullestWindow(events: SeatEvent[], windowMs: number, fires: (seats: number, sessions: number) => boolean) {
+  const reservations = new Map<string, { events: number; seats: number }>();
+  const sessions = new Map<string, number>();
+  let seats = 0;
+  let best: { seats: number; reservations: number; sessions: string[]; from: number; to: number } | null = null;
+  let first = 0;
+  for (const event of events) {
+    while (event.occurredAt - events[first]!.occurredAt >= windowMs) {
+      const leaving = events[first++]!;
+      const reservation = reservations.get(leaving.reservationId)!;
+      if (--reservation.events === 0) {
+        reservations.delete(leaving.reservationId);
+        seats -= reservation.seats;
+      }
+      for (const id of leaving.sessionIds) {
+        const left = sessions.get(id)! - 1;
+        if (left === 0) sessions.delete(id);
+        else sessions.set(id, left);
+      }
+    }
+    const reservation = reservations.get(event.reservationId);
+    if (reservation) reservation.events += 1;
+    else {
+      reservations.set(event.reservationId, { events: 1, seats: event.seats });
+      seats += event.seats;
+    }
+    for (const id of event.sessionIds) sessions.set(id, (sessions.get(id) ?? 0) + 1);
+    if (fires(seats, sessions.size) && (!best || seats > best.seats)) {
+      best = { seats, reservations: reservations.size, sessions: [...sessions.keys()], from: events[first]!.occurredAt, to: event.occurredAt };
+    }
+  }
+  return best;
 }
 
 /** Refusals for AMOUNT_MISMATCH, grouped by email and client address. */

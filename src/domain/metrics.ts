@@ -25,11 +25,21 @@ const ASCY = ["all", "studio", "class", "city"] as const;
 export const METRICS = {
   "events.total": { kind: "count", scopes: A, description: "Every event recorded in the period; written for every period rolled up, so its presence marks the period as computed" },
   "funnel.views": { kind: "count", scopes: ASCY, description: "Course views (COURSE_VIEWED)" },
-  "funnel.checkouts": { kind: "count", scopes: ASCY, description: "Checkouts started (CHECKOUT_STARTED)" },
-  "funnel.view_to_checkout": { kind: "rate", scopes: ASCY, description: "Checkouts started / course views" },
-  "funnel.checkout_to_booking": { kind: "rate", scopes: ASCY, description: "Bookings confirmed / checkouts started (the booking conversion alerted on)" },
-  "funnel.view_to_booking": { kind: "rate", scopes: ASCY, description: "Bookings confirmed / course views" },
-  "bookings.confirmed": { kind: "count", scopes: ASCY, description: "Bookings confirmed (BOOKING_CONFIRMED)" },
+  "funnel.checkouts": {
+    kind: "count",
+    scopes: ASCY,
+    description:
+      "Checkouts: customer attempts to buy that reached the seat check, one per hold and one per booking made without a hold (CHECKOUT_STARTED with origin hold or booking; client-sent signals are not counted, staff bookings and waitlist acceptances are none)",
+  },
+  "funnel.checkouts_converted": {
+    kind: "count",
+    scopes: ASCY,
+    description: "Checkouts of the period that ended in a booking (the hold was booked before it expired, or the booking went through)",
+  },
+  "funnel.view_to_checkout": { kind: "rate", scopes: ASCY, description: "Checkouts / course views (views are client signals: a flow ratio that can exceed 1)" },
+  "funnel.checkout_to_booking": { kind: "rate", scopes: ASCY, description: "Checkouts converted / checkouts (the booking conversion alerted on; at most 1)" },
+  "funnel.view_to_booking": { kind: "rate", scopes: ASCY, description: "Checkouts converted / course views (a flow ratio that can exceed 1)" },
+  "bookings.confirmed": { kind: "count", scopes: ASCY, description: "Bookings confirmed (BOOKING_CONFIRMED), by customers, staff and waitlist acceptances alike" },
   "bookings.seats": { kind: "count", scopes: ASC, description: "Seats of the bookings confirmed (guests × sessions)" },
   "bookings.rejected": { kind: "count", scopes: ASC, description: "Booking attempts refused (BOOKING_REJECTED)" },
   "bookings.rejected_by_code": { kind: "count", scopes: ASC, dimension: "error code", description: "Booking attempts refused, by error code" },
@@ -44,7 +54,16 @@ export const METRICS = {
   "waitlist.offers_accepted": { kind: "count", scopes: ASC, description: "Offers accepted (OFFER_ACCEPTED)" },
   "waitlist.offers_declined": { kind: "count", scopes: ASC, description: "Offers declined (OFFER_DECLINED)" },
   "waitlist.offers_expired": { kind: "count", scopes: ASC, description: "Offers that lapsed (OFFER_EXPIRED)" },
-  "waitlist.acceptance_rate": { kind: "rate", scopes: ASC, description: "Offers accepted / offers answered or lapsed (accepted + declined + expired)" },
+  "waitlist.offers_withdrawn": {
+    kind: "count",
+    scopes: ASC,
+    description: "Offers ended by the party leaving the line, or staff removing it, while offered (WAITLIST_LEFT after that OFFER_SENT)",
+  },
+  "waitlist.acceptance_rate": {
+    kind: "rate",
+    scopes: ASC,
+    description: "Offers accepted / offers answered, lapsed or withdrawn (accepted + declined + expired + withdrawn)",
+  },
   "purchases.blocked": { kind: "count", scopes: ASCY, description: "Purchases blocked (PURCHASE_BLOCKED), e.g. for lack of a trainer" },
   "purchases.blocked_by_reason": { kind: "count", scopes: ["all", "class"], dimension: "reason code", description: "Purchases blocked, by reason" },
   "purchases.blocked_by_city": { kind: "count", scopes: ["all", "class"], dimension: "city id", description: "Purchases blocked, by the city asked for (per course: where to hire)" },
@@ -55,11 +74,15 @@ export const METRICS = {
   "notifications.success_rate": { kind: "rate", scopes: A, description: "Sent / (sent + failed)" },
   "requests.failed": { kind: "count", scopes: A, description: "Requests that failed (REQUEST_FAILED)" },
   "requests.failed_by_code": { kind: "count", scopes: A, dimension: "error code", description: "Requests that failed, by error code" },
+  "requests.sampled_estimate": {
+    kind: "count",
+    scopes: A,
+    description: "API requests served, estimated from the sample: the sum of data.sampleRate over REQUEST_SAMPLED (one request in sampleRate emits one)",
+  },
   "requests.error_rate": {
     kind: "rate",
     scopes: A,
-    description:
-      "Failed / (failed + booking-engine outcomes: bookings confirmed and refused, holds, cancellations). No event is recorded per successful read, so this is the error rate of the write paths",
+    description: "Failed / requests served (requests.failed / requests.sampled_estimate); an estimate, so a quiet period may read above 1",
   },
 } as const satisfies Record<string, MetricDefinition>;
 
@@ -92,6 +115,13 @@ export interface EventAggregate {
   count: number;
   seats: number;
   amountPence: number;
+  /** Funnel checkouts among the group's CHECKOUT_STARTED (src/db/funnel.ts), and how many of them converted. */
+  checkouts: number;
+  converted: number;
+  /** REQUEST_SAMPLED only: the requests the group's samples stand for (Σ data.sampleRate). */
+  sampledRequests: number;
+  /** WAITLIST_LEFT only: how many of them ended an open offer. */
+  offersWithdrawn: number;
 }
 
 /** The sessions of one class that ran in the period. */
@@ -110,7 +140,6 @@ export function rateOf(value: number, denominator: number | null): number | null
 
 const COUNTED_BY_TYPE: Record<string, MetricName | undefined> = {
   COURSE_VIEWED: "funnel.views",
-  CHECKOUT_STARTED: "funnel.checkouts",
   BOOKING_CONFIRMED: "bookings.confirmed",
   BOOKING_REJECTED: "bookings.rejected",
   DUPLICATE_ATTEMPT: "bookings.duplicate_attempts",
@@ -130,12 +159,12 @@ const COUNTED_BY_TYPE: Record<string, MetricName | undefined> = {
 /** Rates derived per scope from the counts: [rate, numerator, denominator terms]. */
 const RATES: [MetricName, MetricName, MetricName[]][] = [
   ["funnel.view_to_checkout", "funnel.checkouts", ["funnel.views"]],
-  ["funnel.checkout_to_booking", "bookings.confirmed", ["funnel.checkouts"]],
-  ["funnel.view_to_booking", "bookings.confirmed", ["funnel.views"]],
+  ["funnel.checkout_to_booking", "funnel.checkouts_converted", ["funnel.checkouts"]],
+  ["funnel.view_to_booking", "funnel.checkouts_converted", ["funnel.views"]],
   ["cancellations.rate", "cancellations.count", ["bookings.confirmed"]],
-  ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired"]],
+  ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired", "waitlist.offers_withdrawn"]],
   ["notifications.success_rate", "notifications.sent", ["notifications.sent", "notifications.failed"]],
-  ["requests.error_rate", "requests.failed", ["requests.failed", "bookings.confirmed", "bookings.rejected", "holds.created", "cancellations.count"]],
+  ["requests.error_rate", "requests.failed", ["requests.sampled_estimate"]],
 ];
 
 type ScopeKey = `${MetricScope}\u0000${string}`;
@@ -191,6 +220,19 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
   for (const group of aggregates) {
     const scopes = scopesOf(group);
     acc.add("events.total", "all", "", "", group.count);
+    if (group.type === "CHECKOUT_STARTED") {
+      add("funnel.checkouts", scopes, "", group.checkouts);
+      add("funnel.checkouts_converted", scopes, "", group.converted);
+      continue;
+    }
+    if (group.type === "WAITLIST_LEFT") {
+      add("waitlist.offers_withdrawn", scopes, "", group.offersWithdrawn);
+      continue;
+    }
+    if (group.type === "REQUEST_SAMPLED") {
+      add("requests.sampled_estimate", scopes, "", group.sampledRequests);
+      continue;
+    }
     const counted = COUNTED_BY_TYPE[group.type];
     if (!counted) continue;
     add(counted, scopes, "", group.count);

@@ -9,6 +9,7 @@
  */
 import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { CHECKOUT_CONVERTED, checkoutDecidedBy, FUNNEL_CHECKOUT } from "../db/funnel";
 import { alerts } from "../db/schema";
 import {
   addSessionAlerts,
@@ -27,10 +28,15 @@ import {
   seatHoardingAlerts,
 } from "../domain/alert-rules";
 import { raiseAlert, resolveAlert } from "../services/alerts";
+import type { CancellationData } from "../services/attempt-events";
 
 const HOUR = 3600_000;
+/** How often the checks run (the hourly cron): windows shorter than a run's reach are looked at across two runs. */
+const CHECK_INTERVAL_MINUTES = 60;
 /** At most this many events are read for the seat-hoarding rule in one run. */
 const MAX_SEAT_EVENTS = 50_000;
+/** The key of BOOKING_CANCELLED data the quick-cancellation rule reads (typed, so a rename cannot miss it). */
+const MINUTES_SINCE_CONFIRMATION: keyof CancellationData = "minutesSinceConfirmation";
 const CONFIG_ALERT = { type: "ALERT_RULES_INVALID", subjectKey: "config:ALERT_RULES" } as const;
 
 interface Rule {
@@ -47,12 +53,14 @@ const RULES: Rule[] = [
     type: "BOOKING_CONVERSION_LOW",
     async evaluate(d1, { bookingConversion: rule }, now) {
       if (!rule.enabled) return [];
+      // The funnel of the rollups (src/db/funnel.ts): checkouts of the window and how many converted,
+      // leaving out holds still open and not booked yet.
       const rows = await all<{ classId: string | null; className: string | null; checkouts: number; bookings: number }>(
         d1,
-        `SELECT e.class_id AS classId, c.name AS className,
-                sum(e.type = 'CHECKOUT_STARTED') AS checkouts, sum(e.type = 'BOOKING_CONFIRMED') AS bookings
+        `SELECT e.class_id AS classId, c.name AS className, count(*) AS checkouts, COALESCE(sum(${CHECKOUT_CONVERTED}), 0) AS bookings
          FROM events e LEFT JOIN classes c ON c.id = e.class_id
-         WHERE e.type IN ('CHECKOUT_STARTED', 'BOOKING_CONFIRMED') AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+         WHERE e.type = 'CHECKOUT_STARTED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+           AND ${FUNNEL_CHECKOUT} AND ${checkoutDecidedBy("?2")}
          GROUP BY e.class_id`,
         now - rule.windowHours * HOUR,
         now,
@@ -83,13 +91,20 @@ const RULES: Rule[] = [
     type: "HIRE_TRAINER",
     async evaluate(d1, { hireTrainer: rule }, now) {
       if (!rule.enabled) return [];
+      // People, not attempts: one customer retrying is one person (their email, else their client
+      // address; an event with neither counts as its own).
       const rows = await all<BlockedPurchases>(
         d1,
-        `SELECT e.class_id AS classId, c.name AS className, e.city_id AS cityId, y.name AS cityName, count(*) AS count
-         FROM events e LEFT JOIN classes c ON c.id = e.class_id LEFT JOIN cities y ON y.id = e.city_id
-         WHERE e.type = 'PURCHASE_BLOCKED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
-           AND e.class_id IS NOT NULL AND e.code IN (SELECT value FROM json_each(?3))
-         GROUP BY e.class_id, e.city_id`,
+        `WITH blocked AS (
+           SELECT e.class_id, e.city_id, COALESCE('email:' || lower(e.email), 'client:' || e.client_key, 'event:' || e.id) AS who
+           FROM events e
+           WHERE e.type = 'PURCHASE_BLOCKED' AND e.occurred_at >= ?1 AND e.occurred_at < ?2
+             AND e.class_id IS NOT NULL AND e.code IN (SELECT value FROM json_each(?3)))
+         SELECT b.class_id AS classId, c.name AS className, b.city_id AS cityId, y.name AS cityName,
+                count(DISTINCT b.who) AS people, count(*) AS attempts,
+                (SELECT count(DISTINCT x.who) FROM blocked x WHERE x.class_id = b.class_id) AS classPeople
+         FROM blocked b LEFT JOIN classes c ON c.id = b.class_id LEFT JOIN cities y ON y.id = b.city_id
+         GROUP BY b.class_id, b.city_id`,
         now - rule.windowDays * 24 * HOUR,
         now,
         JSON.stringify(rule.reasons),
@@ -136,14 +151,19 @@ const RULES: Rule[] = [
     type: "SUSPICIOUS_SEAT_HOARDING",
     async evaluate(d1, { seatHoarding: rule }, now) {
       if (!rule.enabled) return [];
-      const rows = await all<{ type: SeatEvent["type"]; email: string | null; clientKey: string | null; seats: number | null; sessionId: string | null; sessionIds: string | null }>(
+      // Back a whole check interval further than the window, so a burst that straddles two runs
+      // is seen whole by the second; the rule slides its window over what it reads.
+      const rows = await all<SeatRow>(
         d1,
-        `SELECT type, email, client_key AS clientKey, seats, session_id AS sessionId, json_extract(data, '$.sessionIds') AS sessionIds
+        `SELECT type, occurred_at AS occurredAt, email, client_key AS clientKey, seats, booking_id AS bookingId, session_id AS sessionId,
+                json_extract(data, '$.sessionIds') AS sessionIds, json_extract(data, '$.guestCount') AS guestCount,
+                json_extract(data, '$.holdId') AS holdId, id
          FROM events
          WHERE type IN ('HOLD_CREATED', 'BOOKING_CONFIRMED') AND occurred_at >= ?1 AND occurred_at < ?2
            AND (email IS NOT NULL OR client_key IS NOT NULL)
+         ORDER BY occurred_at DESC
          LIMIT ?3`,
-        now - rule.windowMinutes * 60_000,
+        now - (rule.windowMinutes + CHECK_INTERVAL_MINUTES) * 60_000,
         now,
         MAX_SEAT_EVENTS,
       );
@@ -173,18 +193,37 @@ const RULES: Rule[] = [
         d1,
         `SELECT lower(email) AS email, count(*) AS count FROM events
          WHERE type = 'BOOKING_CANCELLED' AND occurred_at >= ?1 AND occurred_at < ?2 AND email IS NOT NULL
-           AND CAST(json_extract(data, '$.minutesSinceConfirmed') AS REAL) <= ?3
+           AND CAST(json_extract(data, ?4) AS REAL) <= ?3
          GROUP BY lower(email)`,
         now - rule.windowHours * HOUR,
         now,
         rule.withinMinutes,
+        `$.${MINUTES_SINCE_CONFIRMATION}`,
       );
       return quickCancellationAlerts(rows, rule);
     },
   },
 ];
 
-function toSeatEvent(row: { type: SeatEvent["type"]; email: string | null; clientKey: string | null; seats: number | null; sessionId: string | null; sessionIds: string | null }): SeatEvent {
+interface SeatRow {
+  id: string;
+  type: SeatEvent["type"];
+  occurredAt: number;
+  email: string | null;
+  clientKey: string | null;
+  seats: number | null;
+  bookingId: string | null;
+  sessionId: string | null;
+  sessionIds: string | null;
+  guestCount: unknown;
+  holdId: unknown;
+}
+
+/**
+ * A hold or booking as the seat-hoarding rule counts it: guests per session (`data.guestCount`;
+ * without it, seat-sessions ÷ sessions), in one reservation per hold (its booking included).
+ */
+function toSeatEvent(row: SeatRow): SeatEvent {
   const sessionIds = new Set<string>();
   if (row.sessionId) sessionIds.add(row.sessionId);
   if (row.sessionIds) {
@@ -195,7 +234,18 @@ function toSeatEvent(row: { type: SeatEvent["type"]; email: string | null; clien
       // Not a list: only the event's own session counts.
     }
   }
-  return { type: row.type, email: row.email, clientKey: row.clientKey, seats: row.seats ?? 0, sessionIds: [...sessionIds] };
+  const guests = Number(row.guestCount);
+  const seats = Number.isSafeInteger(guests) && guests > 0 ? guests : Math.ceil((row.seats ?? 0) / Math.max(1, sessionIds.size));
+  const holdId = typeof row.holdId === "string" && row.holdId ? row.holdId : null;
+  return {
+    type: row.type,
+    occurredAt: Number(row.occurredAt),
+    email: row.email,
+    clientKey: row.clientKey,
+    reservationId: holdId ?? row.bookingId ?? row.id,
+    seats,
+    sessionIds: [...sessionIds],
+  };
 }
 
 export interface AlertCheckReport {

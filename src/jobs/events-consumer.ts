@@ -5,7 +5,9 @@
  *
  * A message that is not an event is retried on its own (a producer deployed ahead of this consumer
  * may fix itself) and, after max_retries, lands in the dead-letter queue; the rest of its batch is
- * written and acknowledged regardless. A failed D1 write retries the written messages with backoff.
+ * written and acknowledged regardless. When the batch's D1 write fails, its events are written one
+ * by one: those D1 takes are acknowledged, the others retried with backoff (so one event D1 always
+ * refuses reaches the dead-letter queue alone, not with its whole batch).
  */
 import { getDb, type Db } from "../db/client";
 import { chunkByParameters, presentValues } from "../db/chunks";
@@ -41,14 +43,38 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env,
   }
   if (accepted.length === 0) return;
 
+  const db = getDb(env.DB);
   try {
-    const statements = await writeEvents(getDb(env.DB), accepted.map(({ event }) => event));
+    const statements = await writeEvents(db, accepted.map(({ event }) => event));
     for (const { message } of accepted) message.ack();
     console.log(JSON.stringify({ level: "info", msg: "events written", queue: batch.queue, events: accepted.length, statements }));
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not write events", queue: batch.queue, events: accepted.length, error: String(error) }));
-    for (const { message } of accepted) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    if (accepted.length === 1) {
+      accepted[0]!.message.retry({ delaySeconds: retryDelaySeconds(accepted[0]!.message.attempts) });
+      return;
+    }
+    await writeOneByOne(db, batch.queue, accepted);
   }
+}
+
+/**
+ * After a batch write failed: each event on its own, so one that D1 refuses every time is retried
+ * (and dead-lettered) alone while the rest are written and acknowledged.
+ */
+async function writeOneByOne(db: Db, queue: string, accepted: { message: Message<unknown>; event: DomainEvent }[]): Promise<void> {
+  let written = 0;
+  for (const { message, event } of accepted) {
+    try {
+      await writeEvents(db, [event]);
+      message.ack();
+      written += 1;
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", msg: "could not write event", queue, messageId: message.id, eventId: event.id, attempts: message.attempts, error: String(error) }));
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+  console.log(JSON.stringify({ level: "info", msg: "events written one by one", queue, written, retried: accepted.length - written }));
 }
 
 /**

@@ -4,8 +4,12 @@
  * itself once the two agree again. Outbox entries still undelivered past their deadline are drift
  * too: D1 has been missing an acknowledged booking for that long; so are holds still held well
  * after they expired (the alarm that settles them is not running).
+ *
+ * Every session in the window is checked on every run, in start order, a page at a time and a few
+ * at once. A session whose DO cannot be asked is counted and logged, and its alert left as it is;
+ * an alert whose session left the window (cancelled, over, deleted) is resolved.
  */
-import { and, eq, gte, inArray, lt, ne } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { alerts, bookingSessions, classSessions } from "../db/schema";
 import type { Env } from "../env";
@@ -13,9 +17,11 @@ import { raiseAlert, resolveAlert } from "../services/alerts";
 
 const WINDOW_BEFORE_MS = 2 * 24 * 3600_000;
 const WINDOW_AFTER_MS = 120 * 24 * 3600_000;
-const MAX_SESSIONS_PER_RUN = 500;
 /** How long after its expiry a hold may still be held before it counts as drift (ALERT_RULES dataDrift). */
 export const DEFAULT_HOLD_OVERDUE_MS = 5 * 60_000;
+const DRIFT = "LEDGER_DRIFT";
+const SUBJECT_PREFIX = "session:";
+const subjectOf = (sessionId: string) => `${SUBJECT_PREFIX}${sessionId}`;
 
 export interface Drift {
   bookingId: string;
@@ -45,56 +51,146 @@ export function ledgerDrift(
   return drift;
 }
 
+export interface ReconcileOptions {
+  now?: Date;
+  /** Check just these sessions (when in the window); out-of-scope alerts are then left alone. */
+  only?: string[];
+  holdOverdueMs?: number;
+  /** Sessions read from D1 per page. */
+  pageSize?: number;
+  /** Sessions checked at once. */
+  concurrency?: number;
+  /** The pause before a drifting session with deliveries still in flight is looked at again. */
+  recheckDelayMs?: number;
+}
+
+export interface ReconcileReport {
+  checked: number;
+  drifting: string[];
+  /** Drift explained by outbox deliveries still within their deadline: neither raised nor resolved. */
+  deferred: string[];
+  /** Sessions whose DO (or D1 lines) could not be read. */
+  failed: number;
+  /** Open alerts resolved because their session left the window. */
+  resolvedOutOfScope: number;
+}
+
 /**
- * Checks sessions from two days ago to four months ahead (or just `only`, when given); returns
- * which drift.
+ * Checks every session from two days ago to four months ahead (or just `only`), and keeps one
+ * LEDGER_DRIFT alert open per drifting session.
  */
-export async function reconcileLedgers(
-  env: Env,
-  db: Db,
-  now = new Date(),
-  only?: string[],
-  holdOverdueMs = DEFAULT_HOLD_OVERDUE_MS,
-): Promise<{ checked: number; drifting: string[] }> {
-  const sessions = await db
-    .select({ id: classSessions.id })
-    .from(classSessions)
-    .where(
-      and(
-        only ? inArray(classSessions.id, only) : undefined,
-        ne(classSessions.status, "cancelled"),
-        gte(classSessions.startsAt, new Date(now.getTime() - WINDOW_BEFORE_MS)),
-        lt(classSessions.startsAt, new Date(now.getTime() + WINDOW_AFTER_MS)),
-      ),
-    )
-    .limit(MAX_SESSIONS_PER_RUN);
-  const drifting: string[] = [];
-  for (const { id } of sessions) {
-    const stub = env.SESSION.getByName(id);
-    const [ledger, staleOutbox, staleHolds, lines] = await Promise.all([
-      stub.ledgerEntries(),
-      stub.staleOutboxEntries(now.getTime()),
-      stub.staleHolds(now.getTime(), holdOverdueMs),
-      db.select({ bookingId: bookingSessions.bookingId, seats: bookingSessions.seats, status: bookingSessions.status }).from(bookingSessions).where(eq(bookingSessions.sessionId, id)),
-    ]);
-    const drift = ledgerDrift(ledger, lines);
-    const subjectKey = `session:${id}`;
-    if (drift.length > 0 || staleOutbox > 0 || staleHolds > 0) {
-      drifting.push(id);
-      await raiseAlert(db, {
-        type: "LEDGER_DRIFT",
-        severity: "critical",
-        subjectKey,
-        title: `Session ${id}: D1 disagrees with the session's Durable Object`,
-        details: { sessionId: id, drift: drift.slice(0, 20), driftCount: drift.length, undeliveredOutboxEntries: staleOutbox, overdueHolds: staleHolds },
-        now,
-      });
-    } else {
-      const open = await db.query.alerts.findFirst({
-        where: and(eq(alerts.type, "LEDGER_DRIFT"), eq(alerts.subjectKey, subjectKey), ne(alerts.status, "resolved")),
-      });
-      if (open) await resolveAlert(db, open.id, "system", now);
-    }
+export async function reconcileLedgers(env: Env, db: Db, options: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const now = options.now ?? new Date();
+  const settings = {
+    now,
+    holdOverdueMs: options.holdOverdueMs ?? DEFAULT_HOLD_OVERDUE_MS,
+    recheckDelayMs: options.recheckDelayMs ?? 1000,
+  };
+  const pageSize = options.pageSize ?? 200;
+  const concurrency = options.concurrency ?? 6;
+  const report: ReconcileReport = { checked: 0, drifting: [], deferred: [], failed: 0, resolvedOutOfScope: 0 };
+  const inScope = new Set<string>();
+
+  let after: { startsAt: Date; id: string } | undefined;
+  for (;;) {
+    const page = await db
+      .select({ id: classSessions.id, startsAt: classSessions.startsAt })
+      .from(classSessions)
+      .where(
+        and(
+          options.only ? inArray(classSessions.id, options.only) : undefined,
+          ne(classSessions.status, "cancelled"),
+          gte(classSessions.startsAt, new Date(now.getTime() - WINDOW_BEFORE_MS)),
+          lt(classSessions.startsAt, new Date(now.getTime() + WINDOW_AFTER_MS)),
+          after ? or(gt(classSessions.startsAt, after.startsAt), and(eq(classSessions.startsAt, after.startsAt), gt(classSessions.id, after.id))) : undefined,
+        ),
+      )
+      .orderBy(asc(classSessions.startsAt), asc(classSessions.id))
+      .limit(pageSize);
+    for (const { id } of page) inScope.add(id);
+    await eachWithConcurrency(page, concurrency, async ({ id }) => {
+      try {
+        const outcome = await checkSession(env, db, id, settings);
+        report.checked += 1;
+        if (outcome === "drifting") report.drifting.push(id);
+        if (outcome === "deferred") report.deferred.push(id);
+      } catch (error) {
+        report.failed += 1;
+        console.error(JSON.stringify({ level: "error", msg: "reconciliation could not check a session", sessionId: id, error: String(error) }));
+      }
+    });
+    if (page.length < pageSize) break;
+    after = page[page.length - 1]!;
   }
-  return { checked: sessions.length, drifting };
+  if (!options.only) report.resolvedOutOfScope = await resolveOutOfScope(db, inScope, now);
+  return report;
+}
+
+type SessionOutcome = "agrees" | "drifting" | "deferred";
+
+/** One session: raise its alert on drift, resolve it when the two agree. */
+async function checkSession(env: Env, db: Db, sessionId: string, settings: { now: Date; holdOverdueMs: number; recheckDelayMs: number }): Promise<SessionOutcome> {
+  const { now } = settings;
+  let state = await readSession(env, db, sessionId, settings);
+  if (state.drift.length > 0 && state.staleOutbox === 0 && state.freshOutbox > 0) {
+    // Deliveries still within their deadline may be what D1 is missing: look once more before
+    // calling it drift, and if they are still in flight, leave it to the next run (by then they are
+    // delivered, or past their deadline and drift on their own account).
+    await new Promise((resolve) => setTimeout(resolve, settings.recheckDelayMs));
+    state = await readSession(env, db, sessionId, settings);
+    if (state.drift.length > 0 && state.staleOutbox === 0 && state.freshOutbox > 0 && state.staleHolds === 0) return "deferred";
+  }
+  const subjectKey = subjectOf(sessionId);
+  if (state.drift.length > 0 || state.staleOutbox > 0 || state.staleHolds > 0) {
+    await raiseAlert(db, {
+      type: DRIFT,
+      severity: "critical",
+      subjectKey,
+      title: `Session ${sessionId}: D1 disagrees with the session's Durable Object`,
+      details: {
+        sessionId,
+        drift: state.drift.slice(0, 20),
+        driftCount: state.drift.length,
+        undeliveredOutboxEntries: state.staleOutbox,
+        overdueHolds: state.staleHolds,
+      },
+      now,
+    });
+    return "drifting";
+  }
+  const open = await db.query.alerts.findFirst({ where: and(eq(alerts.type, DRIFT), eq(alerts.subjectKey, subjectKey), ne(alerts.status, "resolved")) });
+  if (open) await resolveAlert(db, open.id, "system", now);
+  return "agrees";
+}
+
+async function readSession(env: Env, db: Db, sessionId: string, { now, holdOverdueMs }: { now: Date; holdOverdueMs: number }) {
+  const stub = env.SESSION.getByName(sessionId);
+  const [ledger, pendingOutbox, staleOutbox, staleHolds, lines] = await Promise.all([
+    stub.ledgerEntries(),
+    stub.pendingOutbox(),
+    stub.staleOutboxEntries(now.getTime()),
+    stub.staleHolds(now.getTime(), holdOverdueMs),
+    db.select({ bookingId: bookingSessions.bookingId, seats: bookingSessions.seats, status: bookingSessions.status }).from(bookingSessions).where(eq(bookingSessions.sessionId, sessionId)),
+  ]);
+  return { drift: ledgerDrift(ledger, lines), staleOutbox, freshOutbox: Math.max(0, pendingOutbox - staleOutbox), staleHolds };
+}
+
+/** Resolves open drift alerts of sessions no longer checked: cancelled, past the window, or deleted. */
+async function resolveOutOfScope(db: Db, inScope: Set<string>, now: Date): Promise<number> {
+  const open = await db
+    .select({ id: alerts.id, subjectKey: alerts.subjectKey })
+    .from(alerts)
+    .where(and(eq(alerts.type, DRIFT), ne(alerts.status, "resolved")));
+  const gone = open.filter((alert) => !inScope.has(alert.subjectKey.slice(SUBJECT_PREFIX.length)));
+  for (const alert of gone) await resolveAlert(db, alert.id, "system", now);
+  return gone.length;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function eachWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
 }

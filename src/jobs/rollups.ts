@@ -9,6 +9,7 @@
  * that have (a backfill of the current week), and the weekly cron redoes it on Monday.
  */
 import { z } from "zod";
+import { CHECKOUT_CONVERTED, FUNNEL_CHECKOUT } from "../db/funnel";
 import { addDays, dayHasEnded, dayRange, daysOfWeek, isCalendarDate, weekStartOf } from "../domain/metric-periods";
 import { dailyMetricRows, type EventAggregate, type MetricRow, type SessionsRan } from "../domain/metrics";
 import type { RollupChunk } from "./rollup-contract";
@@ -23,9 +24,12 @@ export const RollupChunkBody = z
     requestedBy: z.string().max(200),
     days: z.enum(["missing", "recompute"]).optional(),
   })
-  .refine((chunk) => chunk.granularity === "daily" || weekStartOf(chunk.periodStart) === chunk.periodStart, {
-    message: "a weekly chunk starts on a Monday",
-    path: ["periodStart"],
+  .superRefine((chunk, ctx) => {
+    // Object refinements run even when a field failed its own check: only a real date has a week.
+    if (chunk.granularity !== "weekly" || !isCalendarDate(chunk.periodStart)) return;
+    if (weekStartOf(chunk.periodStart) !== chunk.periodStart) {
+      ctx.addIssue({ code: "custom", message: "a weekly chunk starts on a Monday", path: ["periodStart"] });
+    }
   }) satisfies z.ZodType<RollupChunk>;
 
 export interface RollupResult {
@@ -40,11 +44,30 @@ export interface RollupResult {
   skipped?: "period has not ended";
 }
 
+/** The requests one REQUEST_SAMPLED stands for: its `data.sampleRate` when that is a number ≥ 1, else 0. */
+const SAMPLED_REQUESTS = `(CASE WHEN json_type(e.data, '$.sampleRate') IN ('integer', 'real') AND json_extract(e.data, '$.sampleRate') >= 1
+  THEN CAST(round(json_extract(e.data, '$.sampleRate')) AS INTEGER) ELSE 0 END)`;
+
+/**
+ * 1 for a WAITLIST_LEFT that ended an open offer (the party left, or staff removed it, while
+ * offered), else 0: the entry was sent that offer (OFFER_SENT with the same entry and offer number)
+ * and the offer had not been answered or lapsed before. Offers last at most a day or so, so the
+ * lookups go back 30 days; WAITLIST_LEFT is rare, so they are few.
+ */
+const OFFER_ENDED_BY_LEAVING = `(json_extract(e.data, '$.status') = 'removed' AND json_extract(e.data, '$.by') IN ('customer', 'staff')
+  AND COALESCE(json_extract(e.data, '$.offerNumber'), 0) >= 1
+  AND EXISTS (SELECT 1 FROM events o WHERE o.type = 'OFFER_SENT' AND o.occurred_at <= e.occurred_at AND o.occurred_at >= e.occurred_at - ${30 * 86_400_000}
+    AND json_extract(o.data, '$.entryId') = json_extract(e.data, '$.entryId') AND json_extract(o.data, '$.offerNumber') = json_extract(e.data, '$.offerNumber'))
+  AND NOT EXISTS (SELECT 1 FROM events x WHERE x.type IN ('OFFER_ACCEPTED', 'OFFER_DECLINED', 'OFFER_EXPIRED') AND x.occurred_at <= e.occurred_at AND x.occurred_at >= e.occurred_at - ${30 * 86_400_000}
+    AND json_extract(x.data, '$.entryId') = json_extract(e.data, '$.entryId') AND json_extract(x.data, '$.offerNumber') = json_extract(e.data, '$.offerNumber')))`;
+
 /**
  * One day's events grouped by what the metrics split them by. An event without a class or studio
  * gets them from its session (waitlist offers) or its booking (cancellations), and a studio from
  * its class; the joins run only for events that need them. City is kept for the metrics that have
- * a city scope, code and source only where they mean something, so the groups stay few.
+ * a city scope, code and source only where they mean something, so the groups stay few. Funnel
+ * checkouts and their conversions (src/db/funnel.ts), the sampled requests and the offers ended by
+ * leaving the line are summed per group.
  */
 const DAY_EVENTS = `
 SELECT e.type AS type,
@@ -55,7 +78,11 @@ SELECT e.type AS type,
        CASE WHEN e.type = 'BOOKING_CONFIRMED' THEN e.source END AS source,
        count(*) AS count,
        COALESCE(sum(e.seats), 0) AS seats,
-       COALESCE(sum(e.amount_pence), 0) AS amountPence
+       COALESCE(sum(e.amount_pence), 0) AS amountPence,
+       COALESCE(sum(CASE WHEN ${FUNNEL_CHECKOUT} THEN 1 ELSE 0 END), 0) AS checkouts,
+       COALESCE(sum(CASE WHEN ${FUNNEL_CHECKOUT} THEN ${CHECKOUT_CONVERTED} ELSE 0 END), 0) AS converted,
+       COALESCE(sum(CASE WHEN e.type = 'REQUEST_SAMPLED' THEN ${SAMPLED_REQUESTS} ELSE 0 END), 0) AS sampledRequests,
+       COALESCE(sum(CASE WHEN e.type = 'WAITLIST_LEFT' THEN ${OFFER_ENDED_BY_LEAVING} ELSE 0 END), 0) AS offersWithdrawn
 FROM events e
 LEFT JOIN class_sessions s ON e.class_id IS NULL AND s.id = e.session_id
 LEFT JOIN bookings b ON e.class_id IS NULL AND s.id IS NULL AND b.id = e.booking_id
@@ -91,6 +118,23 @@ GROUP BY scope, scope_id, metric, dimension`;
 
 const DELETE_PERIOD = `DELETE FROM metrics WHERE granularity = ?1 AND period_start = ?2`;
 
+/**
+ * A day rolled up again re-sums its week, when that week has been rolled up (its `events.total`
+ * row exists), in the same transaction: the week never disagrees with its days. Two statements:
+ * every weekly row but that marker goes, then the sums come in (the marker is updated in place).
+ */
+const MARKER_ROW = `scope = 'all' AND scope_id = '' AND metric = 'events.total' AND dimension = ''`;
+const CLEAR_ROLLED_WEEK = `DELETE FROM metrics WHERE granularity = 'weekly' AND period_start = ?1 AND NOT (${MARKER_ROW})`;
+const RESUM_ROLLED_WEEK = `
+INSERT INTO metrics (granularity, period_start, scope, scope_id, metric, dimension, value, denominator, computed_at)
+SELECT 'weekly', ?1, scope, scope_id, metric, dimension, sum(value), sum(denominator), ?3
+FROM metrics
+WHERE granularity = 'daily' AND period_start >= ?1 AND period_start < ?2
+  AND EXISTS (SELECT 1 FROM metrics WHERE granularity = 'weekly' AND period_start = ?1 AND ${MARKER_ROW})
+GROUP BY scope, scope_id, metric, dimension
+ON CONFLICT (granularity, period_start, scope, scope_id, metric, dimension)
+DO UPDATE SET value = excluded.value, denominator = excluded.denominator, computed_at = excluded.computed_at`;
+
 /** A rollup that failed for good was alerted on by the dead-letter consumer; its success clears that. */
 const RESOLVE_FAILURE_ALERT = `
 UPDATE alerts SET status = 'resolved', resolved_at = ?2, resolved_by = 'system', updated_at = ?2
@@ -102,8 +146,12 @@ export const ROLLUP_QUERIES = { dayEvents: DAY_EVENTS, daySessions: DAY_SESSIONS
 /** The alert subject of a period's rollup (ROLLUP_FAILED alerts). */
 export const rollupSubject = (granularity: string, periodStart: string) => `rollup:${granularity}:${periodStart}`;
 
-/** Rolls up one UTC day; replaces the day's rows. A day that has not ended is left alone. */
-export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now()): Promise<RollupResult> {
+/**
+ * Rolls up one UTC day; replaces the day's rows, and re-sums its week if that was rolled up
+ * (unless `resumWeek` is false: the weekly rollup sums once after its days). A day that has not
+ * ended is left alone.
+ */
+export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now(), { resumWeek = true } = {}): Promise<RollupResult> {
   if (!dayHasEnded(date, nowMs)) return { granularity: "daily", periodStart: date, inputRows: 0, rowsWritten: 0, skipped: "period has not ended" };
   const { startMs, endMs } = dayRange(date);
   const [events, sessions] = await d1.batch<EventAggregate | SessionsRan>([
@@ -119,6 +167,10 @@ export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now()
     statements.push(d1.prepare(INSERT_ROWS).bind("daily", date, nowMs, json));
   }
   statements.push(d1.prepare(RESOLVE_FAILURE_ALERT).bind(rollupSubject("daily", date), nowMs));
+  if (resumWeek) {
+    const monday = weekStartOf(date);
+    statements.push(d1.prepare(CLEAR_ROLLED_WEEK).bind(monday), d1.prepare(RESUM_ROLLED_WEEK).bind(monday, addDays(monday, 7), nowMs));
+  }
   await d1.batch(statements);
   return { granularity: "daily", periodStart: date, inputRows: aggregates.reduce((sum, group) => sum + group.count, 0), rowsWritten: rows.length };
 }
@@ -131,7 +183,7 @@ export async function rollupWeek(d1: D1Database, monday: string, days: "missing"
   const ended = daysOfWeek(monday).filter((day) => dayHasEnded(day, nowMs));
   if (ended.length === 0) return { granularity: "weekly", periodStart: monday, inputRows: 0, rowsWritten: 0, skipped: "period has not ended" };
   const toRollUp = days === "recompute" ? ended : await daysNeverRolledUp(d1, ended);
-  for (const day of toRollUp) await rollupDay(d1, day, nowMs);
+  for (const day of toRollUp) await rollupDay(d1, day, nowMs, { resumWeek: false });
 
   const nextMonday = addDays(monday, 7);
   const [, inserted] = await d1.batch([
@@ -169,7 +221,16 @@ const toTuple = (row: MetricRow) => [row.scope, row.scopeId, row.metric, row.dim
 
 /** SQLite sums come back as numbers, but be strict: the domain adds them up. */
 function numeric(group: EventAggregate): EventAggregate {
-  return { ...group, count: Number(group.count), seats: Number(group.seats), amountPence: Number(group.amountPence) };
+  return {
+    ...group,
+    count: Number(group.count),
+    seats: Number(group.seats),
+    amountPence: Number(group.amountPence),
+    checkouts: Number(group.checkouts),
+    converted: Number(group.converted),
+    sampledRequests: Number(group.sampledRequests),
+    offersWithdrawn: Number(group.offersWithdrawn),
+  };
 }
 
 function numericSessions(ran: SessionsRan): SessionsRan {

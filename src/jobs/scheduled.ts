@@ -1,7 +1,7 @@
 /** Cron Triggers (wrangler.toml [triggers]): what runs on which schedule. */
-import { getDb } from "../db/client";
+import { type Db, getDb } from "../db/client";
 import { parseAlertRules } from "../domain/alert-rules";
-import { previousDay, previousWeekStart } from "../domain/metric-periods";
+import { addDays, previousDay, previousWeekStart } from "../domain/metric-periods";
 import type { Env } from "../env";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { notifyInterestedCustomers } from "../services/course-interest";
@@ -20,28 +20,60 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   const db = getDb(env.DB);
   const now = new Date(controller.scheduledTime);
   switch (controller.cron) {
-    case HOURLY: {
-      const holdOverdueMs = parseAlertRules(env.ALERT_RULES).rules.dataDrift.holdOverdueMinutes * 60_000;
-      const [purged, reconciled, notifiedInterest] = await Promise.all([
-        purgeExpiredIdempotencyKeys(db, now),
-        reconcileLedgers(env, db, now, undefined, holdOverdueMs),
-        notifyInterestedCustomers(env, db, now),
-      ]);
-      const alertChecks = await runAlertChecks(env.DB, db, env.ALERT_RULES, now);
-      console.log(JSON.stringify({ level: "info", msg: "hourly jobs", purgedIdempotencyKeys: purged, notifiedInterest, ...reconciled, alertChecks }));
-      return;
-    }
+    case HOURLY:
+      return runHourly(env, db, now);
     // Rollups go through the Queue: a failure is retried, and lands in the dead-letter queue (and an alert) at last.
-    case DAILY_ROLLUP:
-      return enqueueRollup(env, { granularity: "daily", periodStart: previousDay(now.getTime()), requestedBy: `cron:${DAILY_ROLLUP}` });
+    case DAILY_ROLLUP: {
+      // The day before too: events delivered late (outbox and queue retries) land in it, and
+      // rolling a day up again re-sums its week if that was already rolled up.
+      const yesterday = previousDay(now.getTime());
+      const requestedBy = `cron:${DAILY_ROLLUP}`;
+      return enqueueRollups(env, [
+        { granularity: "daily", periodStart: yesterday, requestedBy },
+        { granularity: "daily", periodStart: addDays(yesterday, -1), requestedBy },
+      ]);
+    }
     case WEEKLY_ROLLUP:
-      return enqueueRollup(env, { granularity: "weekly", periodStart: previousWeekStart(now.getTime()), requestedBy: `cron:${WEEKLY_ROLLUP}`, days: "missing" });
+      return enqueueRollups(env, [{ granularity: "weekly", periodStart: previousWeekStart(now.getTime()), requestedBy: `cron:${WEEKLY_ROLLUP}`, days: "missing" }]);
     default:
       console.log(JSON.stringify({ level: "warn", msg: "no job for cron", cron: controller.cron }));
   }
 }
 
-async function enqueueRollup(env: Env, chunk: RollupChunk): Promise<void> {
-  await env.ROLLUPS.send(chunk, { contentType: "json" });
-  console.log(JSON.stringify({ level: "info", msg: "rollup queued", ...chunk }));
+/**
+ * Reconciliation, the idempotency purge, notify-me and the alert checks. Each runs whatever the
+ * others did: a failure is logged with the job's name, and once all have run the invocation fails
+ * (so the Cron Trigger shows it) naming them.
+ */
+async function runHourly(env: Env, db: Db, now: Date): Promise<void> {
+  const holdOverdueMs = parseAlertRules(env.ALERT_RULES).rules.dataDrift.holdOverdueMinutes * 60_000;
+  const jobs = {
+    purgedIdempotencyKeys: () => purgeExpiredIdempotencyKeys(db, now),
+    reconciliation: () => reconcileLedgers(env, db, { now, holdOverdueMs }),
+    notifiedInterest: () => notifyInterestedCustomers(env, db, now),
+  };
+  const settled = await Promise.allSettled(Object.values(jobs).map((job) => job()));
+  const results: Record<string, unknown> = {};
+  const failed: string[] = [];
+  Object.keys(jobs).forEach((name, i) => record(name, settled[i]!));
+  // After the others, as before: the alert checks then see this hour's reconciliation.
+  const [alertChecks] = await Promise.allSettled([runAlertChecks(env.DB, db, env.ALERT_RULES, now)]);
+  record("alertChecks", alertChecks);
+  console.log(JSON.stringify({ level: failed.length > 0 ? "error" : "info", msg: "hourly jobs", failed, ...results }));
+  if (failed.length > 0) throw new Error(`hourly jobs failed: ${failed.join(", ")}`);
+
+  function record(name: string, outcome: PromiseSettledResult<unknown>): void {
+    if (outcome.status === "fulfilled") {
+      results[name] = outcome.value;
+      return;
+    }
+    failed.push(name);
+    results[name] = { error: String(outcome.reason) };
+    console.error(JSON.stringify({ level: "error", msg: "hourly job failed", job: name, error: String(outcome.reason) }));
+  }
+}
+
+async function enqueueRollups(env: Env, chunks: RollupChunk[]): Promise<void> {
+  await env.ROLLUPS.sendBatch(chunks.map((body) => ({ body, contentType: "json" as const })));
+  console.log(JSON.stringify({ level: "info", msg: "rollups queued", chunks }));
 }

@@ -24,6 +24,28 @@ export interface AttemptSubject {
   data?: Record<string, unknown>;
 }
 
+/**
+ * A checkout of the booking funnel (README "Metrics and alerts"): one customer's attempt to buy
+ * that reached the seat check, whatever it found there. A hold ("hold") is one; so is a booking
+ * made without a hold ("booking"). A booking that confirms a hold is that hold's checkout, not
+ * another; staff bookings and waitlist acceptances are no checkout at all. Client-sent
+ * CHECKOUT_STARTED signals (`origin: "client"`) stay demand signals outside the funnel.
+ */
+export type FunnelCheckout = "hold" | "booking";
+
+/**
+ * What a cancellation's BOOKING_CANCELLED carries in `data` besides the request fields. The alert
+ * checks read these keys back from D1 (json_extract), so they are named here once.
+ */
+export interface CancellationData {
+  /** When the booking was confirmed (ms). */
+  confirmedAt: number;
+  /** Whole minutes from confirmation to cancellation: the quick-cancellation rule reads it. */
+  minutesSinceConfirmation: number;
+  /** Whole minutes from cancellation to the first session's start. */
+  minutesBeforeStart: number;
+}
+
 /** The subject of a hold or booking attempt, from its loaded context. */
 export function subjectOf(context: BookingContext, data?: Record<string, unknown>): AttemptSubject {
   return {
@@ -42,8 +64,15 @@ const SUPPLY_REFUSALS: ReadonlySet<ErrorCode> = new Set(["NO_TRAINER", "SESSION_
 /**
  * The events of one attempt. `subject` is undefined when the attempt ended before the catalog was
  * read (validation, rate limit, unknown session) or, for a cancellation, when it changed nothing.
+ * `checkout` is set when the attempt was a funnel checkout that reached the seat check: it then
+ * emits CHECKOUT_STARTED with `origin` "hold" or "booking" and its `outcome`.
  */
-export function attemptEvents(attempt: AttemptRecord, subject: AttemptSubject | undefined, error: unknown, now = Date.now()): DomainEvent[] {
+export function attemptEvents(
+  attempt: AttemptRecord,
+  subject: AttemptSubject | undefined,
+  error: unknown,
+  { now = Date.now(), checkout }: { now?: number; checkout?: FunnelCheckout | undefined } = {},
+): DomainEvent[] {
   const sessionIds = subject?.sessionIds ?? attempt.sessionIds;
   const common = {
     occurredAt: now,
@@ -98,14 +127,18 @@ export function attemptEvents(attempt: AttemptRecord, subject: AttemptSubject | 
     if (subject && SUPPLY_REFUSALS.has(code as ErrorCode)) {
       events.push(domainEvent("PURCHASE_BLOCKED", { ...common, code, data: { ...requested, details } }));
     }
+    if (subject && checkout) {
+      // A checkout the seat check (or what came after it) refused: in the funnel, not converted.
+      events.push(domainEvent("CHECKOUT_STARTED", { ...common, code, data: { ...requested, origin: checkout, outcome: "rejected", code } }));
+    }
     return events;
   }
 
   if (!subject) return [];
   const id = attempt.bookingId ?? null;
   switch (attempt.kind) {
-    case "booking":
-      return [
+    case "booking": {
+      const events = [
         stateEvent("BOOKING_CONFIRMED", id, {
           ...common,
           bookingId: id,
@@ -113,11 +146,20 @@ export function attemptEvents(attempt: AttemptRecord, subject: AttemptSubject | 
           data: { ...requested, currency: attempt.currency ?? null, promoCode: attempt.promoCode ?? null, ...subject.data },
         }),
       ];
-    case "hold":
-      return [
-        stateEvent("HOLD_CREATED", id, { ...common, data: { ...requested, holdId: id, ...subject.data } }),
-        stateEvent("CHECKOUT_STARTED", id, { ...common, data: { ...requested, origin: "hold", holdId: id } }),
-      ];
+      if (checkout === "booking") {
+        events.push(stateEvent("CHECKOUT_STARTED", id, { ...common, bookingId: id, data: { ...requested, origin: "booking", outcome: "accepted", bookingId: id } }));
+      }
+      return events;
+    }
+    case "hold": {
+      const events = [stateEvent("HOLD_CREATED", id, { ...common, data: { ...requested, holdId: id, ...subject.data } })];
+      if (checkout === "hold") {
+        // Converted once a BOOKING_CONFIRMED names this hold before it expires (src/db/funnel.ts).
+        const expiresAt = typeof subject.data?.expiresAt === "string" ? Date.parse(subject.data.expiresAt) : null;
+        events.push(stateEvent("CHECKOUT_STARTED", id, { ...common, data: { ...requested, origin: "hold", outcome: "accepted", holdId: id, holdExpiresAt: expiresAt } }));
+      }
+      return events;
+    }
     case "cancellation":
       return [
         stateEvent("BOOKING_CANCELLED", id, {

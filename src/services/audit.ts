@@ -8,7 +8,7 @@ import { bookingAttempts } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
-import { attemptEvents, type AttemptSubject } from "./attempt-events";
+import { attemptEvents, type AttemptSubject, type FunnelCheckout } from "./attempt-events";
 import { dispatchEvents, type WaitUntil } from "./events";
 
 export type AttemptRecord = Omit<typeof bookingAttempts.$inferInsert, "id" | "createdAt">;
@@ -24,8 +24,11 @@ export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<voi
 
 export type AttemptFields = Omit<AttemptRecord, "outcome" | "errorCode" | "durationMs">;
 
-/** What `note` accepts: audit fields known part-way through, and what the attempt is about. */
-export type AttemptNote = Partial<AttemptFields> & { subject?: AttemptSubject };
+/**
+ * What `note` accepts: audit fields known part-way through, what the attempt is about, and
+ * whether it is a checkout of the booking funnel (noted as it reaches the seat check).
+ */
+export type AttemptNote = Partial<AttemptFields> & { subject?: AttemptSubject; checkout?: FunnelCheckout };
 
 /** Where an attempt is recorded and its events sent (a booking `Caller` is one). */
 export interface AuditSink {
@@ -44,12 +47,14 @@ export async function audited<T>(sink: AuditSink, fields: AttemptFields, run: (n
   const started = Date.now();
   const record: AttemptFields = { ...fields };
   let subject: AttemptSubject | undefined;
+  let checkout: FunnelCheckout | undefined;
   let errorCode: string | null = null;
   let failure: unknown;
   try {
-    return await run(({ subject: about, ...more }) => {
+    return await run(({ subject: about, checkout: funnel, ...more }) => {
       Object.assign(record, more);
       if (about) subject = about;
+      if (funnel) checkout = funnel;
     });
   } catch (error) {
     failure = error;
@@ -58,14 +63,14 @@ export async function audited<T>(sink: AuditSink, fields: AttemptFields, run: (n
   } finally {
     const attempt: AttemptRecord = { ...record, outcome: errorCode ? "rejected" : "accepted", errorCode, durationMs: Date.now() - started };
     await recordAttempt(sink.db, attempt);
-    await emitAttemptEvents(sink, attempt, subject, failure);
+    await emitAttemptEvents(sink, attempt, subject, failure, checkout);
   }
 }
 
 /** Like the audit row, the events never become the caller's failure (this runs in a `finally`). */
-async function emitAttemptEvents(sink: AuditSink, attempt: AttemptRecord, subject: AttemptSubject | undefined, failure: unknown): Promise<void> {
+async function emitAttemptEvents(sink: AuditSink, attempt: AttemptRecord, subject: AttemptSubject | undefined, failure: unknown, checkout: FunnelCheckout | undefined): Promise<void> {
   try {
-    await dispatchEvents(sink.env, attemptEvents(attempt, subject, failure), sink.waitUntil);
+    await dispatchEvents(sink.env, attemptEvents(attempt, subject, failure, { checkout }), sink.waitUntil);
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not emit attempt events", error: String(error), kind: attempt.kind }));
   }

@@ -16,7 +16,7 @@ import { newId } from "../lib/ids";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
 import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
-import { subjectOf } from "./attempt-events";
+import { type CancellationData, subjectOf } from "./attempt-events";
 import { type AttemptFields, type AttemptNote, audited } from "./audit";
 import { type BookingContext, classPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { notifyBooking } from "./booking-notifications";
@@ -161,6 +161,9 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
   });
 
   if (promo) await redeemPromo(db, { promo, bookingId, email, now });
+  // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
+  // bookings and waitlist acceptances, which confirm an offer's hold, are none).
+  if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) note({ checkout: "booking" });
   // If this throws, the seats may or may not have been committed: the promo use is kept (the
   // limit is never exceeded; a retry with the same Idempotency-Key reuses it as a replay).
   const outcome = await bookSeats(env, db, context.sessions, seatRequest(caller, input, input.holdId ?? bookingId), lineBooking, input.holdId !== undefined);
@@ -404,7 +407,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
           confirmedAt,
           minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
           minutesBeforeStart: Math.floor((firstStart - now) / 60_000),
-        },
+        } satisfies CancellationData,
       },
     });
     return (await getBooking(caller.db, booking.id)) ?? booking;

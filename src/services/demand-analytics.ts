@@ -2,11 +2,12 @@
  * Demand analytics: signals counted per course, per city and course, and the courses with the
  * most unmet demand (purchases blocked + waitlist sign-ups), over a UTC instant range.
  *
- * Each view is one SQL aggregation that reads only the composite index demand_signals_analytics_idx
- * (created_at, course, city, type): it covers every column the counts need, so a query reads the
- * index entries in its date range and never the table. The index is named (INDEXED BY) because,
- * without statistics, SQLite's planner may prefer a one-column index (course or city) and then
- * read every matching row from the table, over all time.
+ * Each view is one SQL aggregation that reads only a covering composite index, chosen by the
+ * filter: with a course, demand_signals_course_analytics_idx (course, created_at, city, type) seeks
+ * that course and its date range; otherwise demand_signals_analytics_idx (created_at, course, city,
+ * type) seeks the date range. Either covers every column the counts need, so the table is never
+ * read. The index is named (INDEXED BY) because, without statistics, SQLite's planner may prefer a
+ * one-column index (city) and then read every matching row from the table, over all time.
  */
 import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -42,8 +43,11 @@ const counts = sql`count(*) AS "total",
   sum(${type} = 'COURSE_VIEW') AS "views",
   sum(${type} = 'CHECKOUT_STARTED') AS "checkouts"`;
 const unmet = sql`sum(${type} IN ('PURCHASE_BLOCKED', 'WAITLIST'))`;
-const fromSignals = sql`${signals} INDEXED BY demand_signals_analytics_idx
-  LEFT JOIN ${classes} ON ${classes.id} = ${signals.courseId}`;
+/** The signals through the index that serves the filter (see above), with their course. */
+const fromSignals = (filter: DemandFilter) =>
+  filter.courseId !== undefined
+    ? sql`${signals} INDEXED BY demand_signals_course_analytics_idx LEFT JOIN ${classes} ON ${classes.id} = ${signals.courseId}`
+    : sql`${signals} INDEXED BY demand_signals_analytics_idx LEFT JOIN ${classes} ON ${classes.id} = ${signals.courseId}`;
 
 function where(filter: DemandFilter): SQL {
   return (
@@ -59,16 +63,17 @@ function where(filter: DemandFilter): SQL {
 /** The three aggregations (EXPLAIN QUERY PLAN in the tests reads them). */
 export function analyticsQueries(filter: DemandFilter) {
   const conditions = where(filter);
+  const from = fromSignals(filter);
   return {
     byCourse: sql`SELECT ${signals.courseId} AS "courseId", ${classes.name} AS "courseName", ${counts}
-      FROM ${fromSignals} WHERE ${conditions}
+      FROM ${from} WHERE ${conditions}
       GROUP BY ${signals.courseId} ORDER BY ${signals.courseId}`,
     byCityAndCourse: sql`SELECT ${signals.cityId} AS "cityId", ${cities.name} AS "cityName",
         ${signals.courseId} AS "courseId", ${classes.name} AS "courseName", ${counts}
-      FROM ${fromSignals} LEFT JOIN ${cities} ON ${cities.id} = ${signals.cityId} WHERE ${conditions}
+      FROM ${from} LEFT JOIN ${cities} ON ${cities.id} = ${signals.cityId} WHERE ${conditions}
       GROUP BY ${signals.cityId}, ${signals.courseId} ORDER BY ${signals.cityId}, ${signals.courseId}`,
     topCourses: sql`SELECT ${signals.courseId} AS "courseId", ${classes.name} AS "courseName", ${counts}
-      FROM ${fromSignals} WHERE ${conditions}
+      FROM ${from} WHERE ${conditions}
       GROUP BY ${signals.courseId} HAVING ${unmet} > 0
       ORDER BY ${unmet} DESC, ${signals.courseId} LIMIT ${sql.raw(String(TOP_COURSES))}`,
   };

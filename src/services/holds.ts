@@ -53,6 +53,7 @@ async function hold(caller: Caller, input: NewHold, note: (more: AttemptNote) =>
 
   const holdId = caller.idempotency ? idFromSeed("hld", caller.idempotency.seed) : newId("hold");
   const request = seatRequest(caller, input, holdId);
+  if (!request.exempt) note({ checkout: "hold" });
   const outcome = await holdAll(caller.env, context.sessions, request);
   if (!outcome.ok) {
     throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });

@@ -6,7 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gte, lte, sql } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { METRIC_GRANULARITIES, metrics } from "../../db/schema";
-import { backfillPeriods, backfillRangeProblem, daysInRange, isCalendarDate, MAX_BACKFILL_DAYS } from "../../domain/metric-periods";
+import { backfillPeriods, backfillRangeProblem, daysInRange, isCalendarDate, MAX_BACKFILL_DAYS, weekStartOf } from "../../domain/metric-periods";
 import { METRIC_NAMES, METRICS, rateOf } from "../../domain/metrics";
 import { ApiError } from "../../errors";
 import type { RollupChunk } from "../../jobs/rollup-contract";
@@ -44,7 +44,7 @@ const MetricSchema = z
 const MetricQuery = z
   .object({
     granularity: z.enum(METRIC_GRANULARITIES).default("daily"),
-    startDate: CalendarDate("First period start, inclusive (UTC date)"),
+    startDate: CalendarDate("First period start, inclusive (UTC date); for weekly, any day of the first week"),
     endDate: CalendarDate("Last period start, inclusive (UTC date)"),
     studioId: Id.optional().openapi({ description: "Rows of this studio (scope studio) instead of the overall ones" }),
     classId: Id.optional().openapi({ description: "Rows of this class (scope class)" }),
@@ -115,11 +115,13 @@ export const metricRoutes = createRouter()
           : query.cityId
             ? (["city", query.cityId] as const)
             : (["all", ""] as const);
+      // Weeks are stored under their Monday: a range starting mid-week includes that week.
+      const startDate = query.granularity === "weekly" ? weekStartOf(query.startDate) : query.startDate;
       const conditions = [
         eq(metrics.granularity, query.granularity),
         eq(metrics.scope, scope),
         eq(metrics.scopeId, scopeId),
-        gte(metrics.periodStart, query.startDate),
+        gte(metrics.periodStart, startDate),
         lte(metrics.periodStart, query.endDate),
         query.metric ? eq(metrics.metric, query.metric) : undefined,
       ];
