@@ -4,7 +4,8 @@
  * the retry is tested without standing in for the Queue binding.
  */
 import { describe, expect, it } from "vitest";
-import { type DomainEvent, domainEvent, EVENT_SEND_ATTEMPTS, sendEventsWithRetry } from "../src/services/events";
+import { SEND_ATTEMPTS as EVENT_SEND_ATTEMPTS, sendWithRetry as sendEventsWithRetry } from "../src/lib/queue-send";
+import { type DomainEvent, domainEvent } from "../src/services/events";
 
 const events = (n: number) => Array.from({ length: n }, () => domainEvent("COURSE_VIEWED", { classId: "cls_send" }));
 
@@ -23,7 +24,7 @@ function recordedSleep() {
   return { pauses, sleep: async (ms: number) => void pauses.push(ms) };
 }
 
-describe("sendEventsWithRetry", () => {
+describe("sendWithRetry (events)", () => {
   it("sends a batch again after a transient failure, after a pause", async () => {
     const { send, calls } = flakySend(1);
     const { pauses, sleep } = recordedSleep();

@@ -9,6 +9,7 @@ import { cities, classes, courseInterest, customers, studios } from "../db/schem
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
+import { jsonBatchesTo, sendWithRetry } from "../lib/queue-send";
 import { invalidReference } from "../lib/references";
 import { domainEvent, emitEvents } from "./events";
 import type { NotificationRequest } from "./notifications";
@@ -143,18 +144,19 @@ export async function notifyInterestedCustomers(env: Env, db: Db, now: Date, cou
       bookLinkPath: `/api/v1/classes/${row.courseId}`,
     },
   }));
-  // Sent before marking: a failure here leaves them pending for the next run, never marked unsent.
-  for (let i = 0; i < requests.length; i += 100) {
-    await env.NOTIFICATIONS.sendBatch(requests.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
-  }
-  const marks = pending.map((row) =>
+  // Sent before marking: what the Queue did not take stays pending for the next run, never marked unsent.
+  const { lost } = await sendWithRetry(jsonBatchesTo(env.NOTIFICATIONS), requests);
+  const lostIds = new Set(lost.map((request) => request.id));
+  const sent = pending.filter((_, index) => !lostIds.has(requests[index]!.id));
+  if (sent.length === 0) return 0;
+  const marks = sent.map((row) =>
     db
       .update(courseInterest)
       .set({ notifiedAt: now, notifiedSessionId: row.sessionId })
       .where(and(eq(courseInterest.id, row.interestId), isNull(courseInterest.notifiedAt))),
   );
   await db.batch(marks as [(typeof marks)[number], ...(typeof marks)[number][]]);
-  return pending.length;
+  return sent.length;
 }
 
 /**

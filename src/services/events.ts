@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { Env } from "../env";
+import { jsonBatchesTo, SEND_ATTEMPTS, sendWithRetry } from "../lib/queue-send";
 
 export const EVENT_TYPES = [
   "COURSE_VIEWED",
@@ -93,62 +94,20 @@ export function domainEvent(type: EventType, fields: Omit<DomainEvent, "id" | "t
   return { id: `evt_${crypto.randomUUID().replaceAll("-", "")}`, type, occurredAt: Date.now(), ...fields };
 }
 
-/** Attempts per batch of events before they are given up (and their ids logged). */
-export const EVENT_SEND_ATTEMPTS = 3;
-/** The pause before the second attempt; it doubles for each one after. */
-export const EVENT_RETRY_BASE_MS = 250;
-
-/** Sends one batch (at most 100 events); throws when the Queue did not take it. */
-export type SendEventBatch = (batch: DomainEvent[]) => Promise<void>;
-
 /**
- * Sends events in batches of 100, each tried up to `attempts` times with a doubling pause between
- * tries (250 ms, 500 ms: well inside `waitUntil`'s time after the response). Returns the events of
- * the batches that failed every attempt; never throws.
- */
-export async function sendEventsWithRetry(
-  send: SendEventBatch,
-  events: DomainEvent[],
-  { attempts = EVENT_SEND_ATTEMPTS, baseDelayMs = EVENT_RETRY_BASE_MS, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = {},
-): Promise<{ lost: DomainEvent[]; errors: string[] }> {
-  const lost: DomainEvent[] = [];
-  const errors: string[] = [];
-  for (let i = 0; i < events.length; i += 100) {
-    const batch = events.slice(i, i + 100);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await send(batch);
-        break;
-      } catch (error) {
-        if (attempt >= attempts) {
-          lost.push(...batch);
-          errors.push(String(error));
-          break;
-        }
-        await sleep(baseDelayMs * 2 ** (attempt - 1));
-      }
-    }
-  }
-  return { lost, errors };
-}
-
-/**
- * Sends events to the Queue, retrying a failed send (see sendEventsWithRetry). What still fails is
+ * Sends events to the Queue, retrying a failed send (see sendWithRetry). What still fails is
  * logged with the events' ids, never turned into the caller's failure: the request already did its
  * work, and losing analytics must not lose a booking.
  */
 export async function emitEvents(env: Pick<Env, "EVENTS">, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const send: SendEventBatch = async (batch) => {
-    await env.EVENTS.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
-  };
-  const { lost, errors } = await sendEventsWithRetry(send, events);
+  const { lost, errors } = await sendWithRetry(jsonBatchesTo(env.EVENTS), events);
   if (lost.length > 0) {
     console.error(
       JSON.stringify({
         level: "error",
         msg: "could not send events; they are lost",
-        attempts: EVENT_SEND_ATTEMPTS,
+        attempts: SEND_ATTEMPTS,
         error: errors[errors.length - 1],
         eventIds: lost.map((event) => event.id),
         types: lost.map((event) => event.type),

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { NotificationDataInput, TemplateKind } from "../domain/notification-templates";
 import type { Env } from "../env";
+import { jsonBatchesTo, sendWithRetry } from "../lib/queue-send";
 
 export const NOTIFICATION_KINDS = [
   "OFFER_MADE",
@@ -77,14 +78,11 @@ export const NotificationRequestSchema = z.object({
   requestedAt: z.number().int().nonnegative(),
 });
 
-/** Queues notification requests. Like events, a failure to queue is logged, not thrown. */
+/** Queues notification requests, retrying a failed send. Like events, what still fails is logged, not thrown. */
 export async function queueNotifications(env: Pick<Env, "NOTIFICATIONS">, requests: NotificationRequest[]): Promise<void> {
   if (requests.length === 0) return;
-  try {
-    for (let i = 0; i < requests.length; i += 100) {
-      await env.NOTIFICATIONS.sendBatch(requests.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
-    }
-  } catch (error) {
-    console.error(JSON.stringify({ level: "error", msg: "could not queue notifications", error: String(error), ids: requests.map((r) => r.id) }));
+  const { lost, errors } = await sendWithRetry(jsonBatchesTo(env.NOTIFICATIONS), requests);
+  if (lost.length > 0) {
+    console.error(JSON.stringify({ level: "error", msg: "could not queue notifications", error: errors[errors.length - 1], ids: lost.map((r) => r.id) }));
   }
 }
