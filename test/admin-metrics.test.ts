@@ -3,24 +3,12 @@ import { describe, expect, it } from "vitest";
 import { addDays, dayRange, previousDay } from "../src/domain/metric-periods";
 import { rollupDay, rollupWeek } from "../src/jobs/rollups";
 import { makeClass } from "./fixtures";
-import { call, tokenFor } from "./helpers";
+import { call, eventuallyPasses as eventually, tokenFor } from "./helpers";
 import { event, insertEvents, metricRows, testMonday } from "./metrics-helpers";
 
 const admin = () => tokenFor("admin");
 const staff = () => tokenFor("staff");
 
-/** Waits for the queue consumer: polls until `check` passes (it throws until then). */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 const value = (rows: Awaited<ReturnType<typeof metricRows>>, metric: string, scope = "all", scopeId = "") =>
   rows.find((row) => row.metric === metric && row.scope === scope && row.scope_id === scopeId)?.value;

@@ -23,7 +23,7 @@ import {
 import type { NotificationRequest } from "../src/services/notifications";
 import { postBooking, singleBookingBody } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
-import { call, tokenFor, unique } from "./helpers";
+import { call, eventually, tokenFor, unique } from "./helpers";
 
 const db = getDb(env.DB);
 const QUEUE = "booking-notifications";
@@ -115,16 +115,6 @@ const deadLetterAlert = (subjectKey: string) =>
   db.query.alerts.findFirst({ where: and(eq(alerts.type, DEAD_LETTER_ALERT), eq(alerts.subjectKey, subjectKey)) });
 const idsOf = (batch: MessageBatch<Body>) => batch.messages.map((message) => message.id);
 
-/** Polls until `check` returns a value, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("notifications consumer", () => {
   it("renders, sends once and records the message as sent, then acks", async () => {

@@ -4,10 +4,10 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, tokenFor } from "./helpers";
+import { call, eventually, tokenFor } from "./helpers";
 import { nextClientIp, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeCity, makeClass, makeRole, makeSession, makeStaff, makeStudio } from "./fixtures";
-import { messageTo, sentMessages, waitFor } from "./waitlist-helpers";
+import { messageTo, sentMessages } from "./waitlist-helpers";
 
 function register(body: unknown, token?: string) {
   return call("POST", "/api/v1/demand/waitlist", { body, ...(token ? { token } : {}), headers: { "CF-Connecting-IP": nextClientIp() } });
@@ -92,7 +92,7 @@ describe("notify me when a course can be booked", () => {
     const instructor = await makeStaff([role.id]);
     const assigned = await call("PUT", `/api/v1/admin/sessions/${session.id}/staff`, { token: admin, body: { instructorId: instructor.id, assistantIds: [] } });
     expect(assigned.status).toBe(200);
-    const first = await waitFor(async () => (await notifiedAt(klass.id, inCity))?.notifiedAt);
+    const first = await eventually(async () => (await notifiedAt(klass.id, inCity))?.notifiedAt);
     expect(await notifiedAt(klass.id, anyCity)).toMatchObject({ notifiedAt: expect.any(Number), sessionId: session.id });
     expect(await notifiedAt(klass.id, otherCity)).toBeNull();
 

@@ -5,21 +5,11 @@ import { rollupDay } from "../src/jobs/rollups";
 import { DAILY_ROLLUP, HOURLY, WEEKLY_ROLLUP } from "../src/jobs/scheduled";
 import { makeClass } from "./fixtures";
 import { event, insertEvents, metricRows, testMonday } from "./metrics-helpers";
+import { eventuallyPasses as eventually } from "./helpers";
 
 // The loopback binding's types omit the extra handlers that service_binding_extra_handlers enables.
 const worker = exports.default as unknown as { scheduled(options: { cron: string; scheduledTime: number }): Promise<unknown> };
 
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 const overall = (rows: Awaited<ReturnType<typeof metricRows>>, metric: string) => rows.find((r) => r.metric === metric && r.scope === "all")?.value;
 

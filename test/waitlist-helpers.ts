@@ -3,7 +3,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { offerToken } from "../src/durable-objects/outbox";
 import { makeBookableSession } from "./fixtures";
-import { call } from "./helpers";
+import { call, eventually } from "./helpers";
 import { expireHolds, nextClientIp, postBooking, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 
 /** A session whose seats are all booked, one booking per party size given. */
@@ -70,16 +70,6 @@ export async function d1Waitlist(sessionId: string) {
   return results;
 }
 
-/** Polls until `check` returns something truthy (work left to waitUntil or a Queue), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("waitFor: condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** Messages sent to an email, by type, once the notifications consumer has recorded them. */
 export async function sentMessages(email: string) {
@@ -91,5 +81,5 @@ export async function sentMessages(email: string) {
 
 /** Waits until `email` has been sent a message of `type`, and returns it. */
 export async function messageTo(email: string, type: string) {
-  return waitFor(async () => (await sentMessages(email)).find((message) => message.type === type && message.status === "sent"), 10_000);
+  return eventually(async () => (await sentMessages(email)).find((message) => message.type === type && message.status === "sent"), 10_000);
 }
