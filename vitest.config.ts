@@ -15,6 +15,7 @@ export default defineConfig(async () => {
             JWT_SECRET: "test-only-secret-not-used-anywhere-else",
             // Small enough for test/live.test.ts to reach it with real sockets (wrangler.toml: 2000).
             MAX_LIVE_CONNECTIONS_PER_SESSION: "3",
+            MAX_LIVE_CONNECTIONS_PER_CLIENT: "2",
           },
         },
       }),

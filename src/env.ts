@@ -23,6 +23,8 @@ export interface Env {
   /** Comma-separated browser origins allowed to open the live capacity WebSocket. */
   LIVE_ALLOWED_ORIGINS: string;
   MAX_LIVE_CONNECTIONS_PER_SESSION: string;
+  /** Live capacity subscribers per session from one client address. */
+  MAX_LIVE_CONNECTIONS_PER_CLIENT: string;
   MAX_SEATS_PER_EMAIL_PER_SESSION: string;
   MAX_SEATS_PER_CLIENT_PER_SESSION: string;
   /** HMAC key for HS256 bearer tokens: `.dev.vars` locally, `wrangler secret put JWT_SECRET` in production. */

@@ -124,7 +124,7 @@ describe("refusals", () => {
     expect((await postBooking(singleBookingBody(session.id, 1000, { contact }))).status).toBe(409);
     const [duplicate] = await eventsFor(email, ["DUPLICATE_ATTEMPT"]);
     expect(duplicate).toMatchObject({ code: "DUPLICATE_BOOKING", session_id: session.id });
-    expect(dataOf(duplicate)).toMatchObject({ existingBookingId: first.json.booking.id, existingHoldId: null, attempt: "booking" });
+    expect(dataOf(duplicate)).toMatchObject({ existingBookingId: first.json.booking.id, existing: "booking", attempt: "booking" });
     const [rejected] = await eventsFor(email, ["BOOKING_REJECTED"]);
     expect(rejected).toMatchObject({ code: "DUPLICATE_BOOKING" });
   });

@@ -1,13 +1,18 @@
 /** Helpers for live capacity tests: open the feed through the Worker and read it message by message. */
 import { exports } from "cloudflare:workers";
 import type { CapacityMessage } from "../src/domain/live";
+import { nextClientIp } from "./booking-helpers";
 
 export const ALLOWED_ORIGIN = "http://localhost:5173";
 
-/** GET /api/v1/sessions/{id}/live as a WebSocket upgrade (or not, with `upgrade: false`). */
+/**
+ * GET /api/v1/sessions/{id}/live as a WebSocket upgrade (or not, with `upgrade: false`), from a
+ * client address of its own unless `CF-Connecting-IP` is given (the per-client cap is 2 in tests).
+ */
 export function requestLive(sessionId: string, headers: Record<string, string> = {}, upgrade = true): Promise<Response> {
+  const withClient = { "CF-Connecting-IP": nextClientIp(), ...headers };
   return exports.default.fetch(`http://localhost/api/v1/sessions/${sessionId}/live`, {
-    headers: upgrade ? { Upgrade: "websocket", ...headers } : headers,
+    headers: upgrade ? { Upgrade: "websocket", ...withClient } : withClient,
   });
 }
 

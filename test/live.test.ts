@@ -248,6 +248,23 @@ describe("GET /api/v1/sessions/{id}/live", () => {
     for (const { feed } of [...again, { feed: feeds[2]! }]) feed.socket.close(1000);
   });
 
+  it("caps one client address's subscribers per session (MAX_LIVE_CONNECTIONS_PER_CLIENT) with 429, leaving room for others", async () => {
+    expect(env.MAX_LIVE_CONNECTIONS_PER_CLIENT).toBe("2");
+    const { session } = await makeBookableSession();
+    const ip = "203.0.113.7";
+    const mine = [await openLive(session.id, { "CF-Connecting-IP": ip }), await openLive(session.id, { "CF-Connecting-IP": ip })];
+    const refused = await requestLive(session.id, { "CF-Connecting-IP": ip });
+    expect(refused.status).toBe(429);
+    const body = await refused.json<{ error: { code: string; details: Record<string, unknown> } }>();
+    expect(body.error).toMatchObject({ code: "RATE_LIMITED", details: { scope: "live_connections_per_client", maxConnections: 2 } });
+    // Someone else still gets in, and this client does once one of its feeds closes.
+    const other = await openLive(session.id);
+    mine[0]!.feed.socket.close(1000);
+    await mine[0]!.feed.closed();
+    const back = await openLive(session.id, { "CF-Connecting-IP": ip });
+    for (const { feed } of [mine[1]!, other, back]) feed.socket.close(1000);
+  });
+
   it("is documented in the OpenAPI document with its 101, 403, 404, 426 and 503 answers", async () => {
     const doc = (await call("GET", "/api/v1/openapi.json")).json;
     const op = doc.paths["/api/v1/sessions/{id}/live"]?.get;

@@ -4,7 +4,20 @@
  */
 import { describe, expect, it } from "vitest";
 import { call, tokenFor } from "./helpers";
-import { availability, d1Lines, doLedger, nextClientIp, postBooking, sessionStub, singleBookingBody, snapshotOf, uniqueEmail } from "./booking-helpers";
+import {
+  availability,
+  d1Lines,
+  doLedger,
+  expireHolds,
+  holdBody,
+  nextClientIp,
+  postBooking,
+  postHold,
+  sessionStub,
+  singleBookingBody,
+  snapshotOf,
+  uniqueEmail,
+} from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import {
@@ -121,6 +134,7 @@ describe("joining a session's waitlist", () => {
     expect((await call("GET", `/api/v1/admin/sessions/${session.id}/waiting-list`)).status).toBe(401);
     const staff = await tokenFor("staff");
     expect((await call("PUT", "/api/v1/admin/waiting-lists/wle_missing/offer", { token: staff })).json.error.code).toBe("WAITLIST_ENTRY_NOT_FOUND");
+    expect((await call("GET", "/api/v1/admin/sessions/ses_missing/waiting-list", { token: staff })).json.error.code).toBe("SESSION_NOT_FOUND");
   });
 });
 
@@ -332,6 +346,13 @@ describe("automatic offers", () => {
     const pair = (await join(session.id, joinBody(2))).json.entry;
     await cancelBooking(bookings[0]!);
     expect((await entryOf(session.id, pair.id)).status).toBe("waiting");
+    // A checkout hold in the party's name (anyone could take one) does not take it out of line…
+    const hold = await postHold(holdBody(session.id, 1, pair.email));
+    expect(hold.status).toBe(201);
+    expect((await entryOf(session.id, pair.id)).status).toBe("waiting");
+    await expireHolds(session.id);
+    await runDurableObjectAlarm(sessionStub(session.id));
+    // …a booking does.
     const direct = await postBooking(singleBookingBody(session.id, pricePence, { contact: { email: pair.email, firstName: "Pa", lastName: "Ir" } }));
     expect(direct.status).toBe(201);
     expect((await entryOf(session.id, pair.id)).status).toBe("removed");

@@ -172,6 +172,8 @@ export interface BenchSetup {
   keep: boolean;
   /** After this long the watchdog ends the run (exit 2). */
   watchdogSeconds: number;
+  /** wrangler vars to override for this run. */
+  vars?: Record<string, string>;
 }
 
 /** The machine the figures come from, in one line. */
@@ -233,7 +235,7 @@ export async function runBench(setup: BenchSetup, body: (context: BenchContext) 
     const [port, inspectorPort] = [await freePort(), await freePort()];
     const t0 = performance.now();
     try {
-      service = await startService({ cwd, port, inspectorPort, stateDir, logPath, jwtSecret, logLevel: setup.logLevel, startTimeoutMs: 120_000 });
+      service = await startService({ cwd, port, inspectorPort, stateDir, logPath, jwtSecret, logLevel: setup.logLevel, startTimeoutMs: 120_000, vars: setup.vars });
     } catch (error) {
       console.error(`bench: could not start the service: ${(error as Error).message}\nbench: see the log: ${logPath}`);
       keep = true;

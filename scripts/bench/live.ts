@@ -356,6 +356,8 @@ function run(options: Options): Promise<number> {
       logLevel: options.logLevel,
       keep: options.keep,
       watchdogSeconds: 600 + Math.ceil((options.changes * (options.updateTimeoutMs + 2_000)) / 1000),
+      // Every subscriber connects from 127.0.0.1: lift the per-client cap (not the per-session one) for this run.
+      vars: { MAX_LIVE_CONNECTIONS_PER_CLIENT: String(options.subscribers + 10) },
     },
     (context) => measure(context, options),
   );

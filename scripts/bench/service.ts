@@ -21,6 +21,8 @@ export interface ServiceOptions {
   logLevel: string | undefined;
   /** How long migrations and start-up may take, each. */
   startTimeoutMs: number;
+  /** wrangler vars to override for this run (`--var NAME:value`). */
+  vars?: Record<string, string> | undefined;
 }
 
 export interface LocalService {
@@ -136,6 +138,7 @@ export async function startService(options: ServiceOptions): Promise<LocalServic
       "--inspector-port", String(options.inspectorPort),
       "--persist-to", options.stateDir,
       "--var", `JWT_SECRET:${options.jwtSecret}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       ...(options.logLevel ? ["--log-level", options.logLevel] : []),
       "--show-interactive-dev-session=false",
     ];

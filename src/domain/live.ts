@@ -78,6 +78,20 @@ export function maxLiveConnections(setting: string | undefined): number {
   return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_LIVE_CONNECTIONS;
 }
 
+/** Used when MAX_LIVE_CONNECTIONS_PER_CLIENT is missing or not a positive whole number. */
+export const DEFAULT_MAX_LIVE_CONNECTIONS_PER_CLIENT = 20;
+
+/** The configured cap on one client address's subscribers per session (a few tabs, not the whole room). */
+export function maxLiveConnectionsPerClient(setting: string | undefined): number {
+  const value = Number(setting);
+  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_LIVE_CONNECTIONS_PER_CLIENT;
+}
+
+/** A socket's tag for its client address (tags are at most 256 characters). */
+export function clientTag(clientKey: string): string {
+  return `client:${clientKey}`.slice(0, 256);
+}
+
 /** Whether one more subscriber fits next to the `open` ones. */
 export function roomForSubscriber(open: number, max: number): boolean {
   return open < max;

@@ -37,6 +37,7 @@ export const NOTIFICATION_DATA = {
     seats: Seats,
     offerExpiresAt: Instant,
     acceptLinkPath: LinkPath,
+    declineLinkPath: LinkPath.optional(),
     totalAmountPence: Pence.optional(),
     currency: Currency,
   }),
@@ -138,6 +139,7 @@ const TEMPLATES: { [K in TemplateKind]: (data: Data<K>, context: Context) => { s
       `We are holding ${seats(data.seats)} for you until ${when(data.offerExpiresAt, data.timeZone)}.` +
         (data.totalAmountPence === undefined ? "" : ` Price: ${formatPence(data.totalAmountPence)}.`),
       `Claim your place: ${data.acceptLinkPath}`,
+      data.declineLinkPath === undefined ? null : `No longer need it? Let the next person have it: ${data.declineLinkPath}`,
       "If it is not claimed by then, the place goes to the next person on the waitlist.",
     ),
   }),

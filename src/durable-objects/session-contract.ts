@@ -161,3 +161,5 @@ export type WaitlistResult = { ok: true; created: boolean; entry: WaitlistEntryV
  * subscription (SessionDO.fetch). Set by the Worker on a request it builds, never taken from a client.
  */
 export const LIVE_SNAPSHOT_HEADER = "X-Session-Snapshot";
+/** The subscriber's client address (CF-Connecting-IP), set by the Worker on the same request. */
+export const LIVE_CLIENT_HEADER = "X-Live-Client";

@@ -11,7 +11,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { decideReservation, type LineChange } from "../db/booking-projection";
-import { capacityMessage, closeForClientMessage, LIVE_PING, LIVE_PONG, maxLiveConnections, roomForSubscriber } from "../domain/live";
+import {
+  capacityMessage,
+  clientTag,
+  closeForClientMessage,
+  LIVE_PING,
+  LIVE_PONG,
+  maxLiveConnections,
+  maxLiveConnectionsPerClient,
+  roomForSubscriber,
+} from "../domain/live";
 import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type Availability, type Refusal, type SeatLedger } from "../domain/seating";
 import type { Env } from "../env";
 import { deliverOutboxEntries, type OutboxEntry } from "./outbox";
@@ -28,6 +37,7 @@ import {
   type CancelResult,
   type ConfirmResult,
   type Reservation,
+  LIVE_CLIENT_HEADER,
   LIVE_SNAPSHOT_HEADER,
   ReserveInput,
   type ReserveResult,
@@ -139,9 +149,10 @@ export class SessionDO extends DurableObject<Env> {
         now,
         now,
       );
-      if (input.booking) this.enqueue(input.booking, input.seats, "confirmed", now);
-      else this.bumpVersion();
-      this.leaveLineOnBooking(input.email, now);
+      if (input.booking) {
+        this.enqueue(input.booking, input.seats, "confirmed", now);
+        this.leaveLineOnBooking(input.email, now);
+      } else this.bumpVersion();
       const reservation = this.reservation(input.reservationId)!;
       const after = input.mode === "hold" ? { ...ledger, heldSeats: ledger.heldSeats + input.seats } : { ...ledger, bookedSeats: ledger.bookedSeats + input.seats };
       return { ok: true, created: true, reservation: toReservation(reservation), availability: availabilityOf(after) };
@@ -566,7 +577,10 @@ export class SessionDO extends DurableObject<Env> {
     }
   }
 
-  /** A party that books seats here itself leaves the line: it has what it waited for (or chose less). */
+  /**
+   * A party that books seats here itself leaves the line: it has what it waited for (or chose less).
+   * Only confirmed seats count: a hold proves nothing (anyone may take one in someone's name).
+   */
   private leaveLineOnBooking(email: string, now: number): void {
     const row = this.activeEntryOf(email);
     if (row?.status === "waiting") this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "booked_directly" });
@@ -698,8 +712,9 @@ export class SessionDO extends DurableObject<Env> {
   /**
    * Accepts a live capacity subscriber (GET /api/v1/sessions/{id}/live, after the route has checked
    * the upgrade, the Origin and that the session exists): adopts the caller's catalog snapshot so a
-   * fresh object knows its capacity, refuses with 503 beyond MAX_LIVE_CONNECTIONS_PER_SESSION, then
-   * sends the "snapshot" message. No await between reading the state and accepting the socket, so
+   * fresh object knows its capacity, refuses beyond MAX_LIVE_CONNECTIONS_PER_SESSION (503) or, for
+   * one client address, MAX_LIVE_CONNECTIONS_PER_CLIENT (429, so one script cannot fill the room),
+   * then sends the "snapshot" message. No await between reading the state and accepting the socket, so
    * no change can fall between the snapshot and the first broadcast.
    */
   override async fetch(request: Request): Promise<Response> {
@@ -708,8 +723,12 @@ export class SessionDO extends DurableObject<Env> {
     const open = this.ctx.getWebSockets().length;
     const max = maxLiveConnections(this.env.MAX_LIVE_CONNECTIONS_PER_SESSION);
     if (!roomForSubscriber(open, max)) return Response.json({ open, max }, { status: 503 });
+    const tag = clientTag(request.headers.get(LIVE_CLIENT_HEADER) ?? "unknown");
+    const openByClient = this.ctx.getWebSockets(tag).length;
+    const maxPerClient = maxLiveConnectionsPerClient(this.env.MAX_LIVE_CONNECTIONS_PER_CLIENT);
+    if (!roomForSubscriber(openByClient, maxPerClient)) return Response.json({ open: openByClient, max: maxPerClient }, { status: 429 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
+    this.ctx.acceptWebSocket(server, [tag]);
     server.send(this.capacityMessage("snapshot"));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -1030,6 +1049,7 @@ export class SessionDO extends DurableObject<Env> {
     );
     this.enqueue(booking, row.seats, "confirmed", now);
     this.holdBooked(row.id, booking.id, now);
+    this.leaveLineOnBooking(row.email, now);
   }
 
   /**

@@ -23,7 +23,13 @@ const RegisterBody = z
   .openapi("NotifyMe");
 
 const Registration = z
-  .object({ courseId: z.string(), cityId: z.string().nullable(), email: z.string(), registeredAt: z.string(), notifiedAt: z.string().nullable() })
+  .object({
+    courseId: z.string(),
+    cityId: z.string().nullable(),
+    email: z.string(),
+    registeredAt: z.string().nullable().openapi({ description: "Null unless the caller is the email's owner (customer token) or staff" }),
+    notifiedAt: z.string().nullable(),
+  })
   .openapi("NotifyMeRegistration");
 
 const Registered = z.object({ registered: z.literal(true), created: z.boolean(), registration: Registration });
@@ -42,6 +48,17 @@ function emailOf(c: Context<AppEnv>, given: string | undefined, where: "body" | 
     throw validationError(new z.ZodError([issue]), where);
   }
   return given;
+}
+
+/** The caller may see the email's registrations: its owner (customer token) or staff. */
+function ownsEmail(c: Context<AppEnv>, email: string): boolean {
+  const principal = c.get("principal");
+  return principal?.role === "staff" || principal?.role === "admin" || (principal?.role === "customer" && principal.email === email.toLowerCase());
+}
+
+/** A registration as anyone who only knows the email may see it: no dates. */
+function anonymous<T extends { registeredAt: string | null; notifiedAt: string | null }>(registration: T): T {
+  return { ...registration, registeredAt: null, notifiedAt: null };
 }
 
 /** Registrations per client address per minute, so nobody can flood the list or analytics. */
@@ -64,7 +81,7 @@ export const notifyMeRoutes = createRouter()
       responses: {
         201: jsonResponse(Registered, "Registered"),
         200: jsonResponse(Registered, "Already registered"),
-        ...errorResponses(400, 403, 404, 422, 429),
+        ...errorResponses(400, 401, 403, 404, 422, 429),
       },
     }),
     async (c) => {
@@ -74,7 +91,8 @@ export const notifyMeRoutes = createRouter()
       const result = await registerInterest(c.env, getDb(c.env.DB), { courseId: body.courseId, cityId: body.cityId ?? null, email }, (work) =>
         c.executionCtx.waitUntil(work),
       );
-      return c.json({ registered: true as const, ...result }, result.created ? 201 : 200);
+      const registration = result.created || ownsEmail(c, email) ? result.registration : anonymous(result.registration);
+      return c.json({ registered: true as const, created: result.created, registration }, result.created ? 201 : 200);
     },
   )
   .openapi(
@@ -83,10 +101,11 @@ export const notifyMeRoutes = createRouter()
       path: "/check",
       tags,
       summary: "Whether an email (or the signed-in customer) has asked to be notified about a course",
+      description: "Anyone may ask whether an email is registered; the registrations themselves (cities, dates) go only to the email's owner or staff.",
       request: { query: CheckQuery },
       responses: {
         200: jsonResponse(z.object({ registered: z.boolean(), registrations: z.array(Registration) }), "The registrations, if any"),
-        ...errorResponses(400, 403, 429),
+        ...errorResponses(400, 401, 403, 429),
       },
     }),
     async (c) => {
@@ -94,6 +113,6 @@ export const notifyMeRoutes = createRouter()
       const email = emailOf(c, query.email, "query");
       await limitRate(c);
       const registrations = await interestOf(getDb(c.env.DB), query.courseId, email);
-      return c.json({ registered: registrations.length > 0, registrations }, 200);
+      return c.json({ registered: registrations.length > 0, registrations: ownsEmail(c, email) ? registrations : [] }, 200);
     },
   );

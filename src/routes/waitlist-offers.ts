@@ -50,7 +50,7 @@ export const waitlistOfferRoutes = createRouter()
       tags,
       summary: "An open waitlist offer: what it is for, until when, and its price",
       request: { params: TokenParam },
-      responses: { 200: jsonResponse(OfferSchema, "The open offer"), ...errorResponses(404, 409) },
+      responses: { 200: jsonResponse(OfferSchema, "The open offer"), ...errorResponses(400, 404, 409) },
     }),
     async (c) => {
       const db = getDb(c.env.DB);
@@ -90,7 +90,7 @@ export const waitlistOfferRoutes = createRouter()
       tags,
       summary: "Decline the offer: its seats are offered to the next in line at once",
       request: { params: TokenParam },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now declined"), ...errorResponses(404, 409, 503) },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now declined"), ...errorResponses(400, 404, 409, 503) },
     }),
     async (c) => {
       const entry = await declineOffer(c.env, c.req.valid("param").token);

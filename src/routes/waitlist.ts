@@ -37,7 +37,7 @@ export const waitlistRoutes = createRouter()
       summary: "Join a full session's waitlist (one entry per email: a repeat returns the existing entry)",
       description:
         "When seats free up they are offered automatically, in order of priority and then of joining; a party that does not fit is skipped for the next that does. " +
-        "The offer holds the seats for a limited time and arrives as a notification with accept and decline links.",
+        "The offer holds the seats for a limited time and arrives as a notification linking to the offer (GET /waitlist-offers/{token}: seats, expiry, price), which is accepted (POST …/accept) or declined (POST …/decline).",
       request: { params: Params, headers: IdempotencyKeyHeader, body: jsonBody(JoinBody) },
       responses: {
         201: jsonResponse(Joined, "Joined"),
@@ -57,7 +57,7 @@ export const waitlistRoutes = createRouter()
       tags,
       summary: "Your waitlist entry and position (with the entry's token)",
       request: { params: Params, query: TokenQuery },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry"), ...errorResponses(401, 404) },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry"), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const entry = await entryByToken(c.env, c.req.valid("param").id, presentedToken(c, c.req.valid("query").token));
@@ -71,7 +71,7 @@ export const waitlistRoutes = createRouter()
       tags,
       summary: "Leave the waitlist (an open offer's seats pass to the next in line)",
       request: { params: Params, query: TokenQuery },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(401, 404, 409, 503) },
+      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, now removed"), ...errorResponses(400, 401, 404, 409, 503) },
     }),
     async (c) => {
       const sessionId = c.req.valid("param").id;

@@ -120,7 +120,7 @@ export function attemptEvents(
           ...common,
           sessionId: typeof details.sessionId === "string" ? details.sessionId : common.sessionId,
           code,
-          data: { ...requested, existingBookingId: details.existingBookingId ?? null, existingHoldId: details.existingHoldId ?? null },
+          data: { ...requested, existingBookingId: details.existingBookingId ?? null, existing: details.existingBookingId ? "booking" : "hold" },
         }),
       );
     }

@@ -135,7 +135,10 @@ export async function offerNow(env: Env, db: Db, entryId: string): Promise<Waitl
   return result.entry;
 }
 
-export async function sessionWaitlist(env: Env, sessionId: string): Promise<WaitlistEntryView[]> {
+/** A session's whole waitlist, from its DO (404 for a session D1 does not know, so no DO is made for it). */
+export async function sessionWaitlist(env: Env, db: Db, sessionId: string): Promise<WaitlistEntryView[]> {
+  const [session] = await db.select({ id: classSessions.id }).from(classSessions).where(eq(classSessions.id, sessionId));
+  if (!session) throw new ApiError("SESSION_NOT_FOUND", `Session ${sessionId} was not found`, { sessionId });
   return env.SESSION.getByName(sessionId).waitlist();
 }
 

@@ -32,10 +32,10 @@ export const sessionWaitingListRoutes = createRouter().openapi(
     summary: "A session's waitlist: those in line in order (open offers first), then everyone who left it",
     ...staffOrAdmin,
     request: { params: IdParam("Session", "ses_0123") },
-    responses: { 200: jsonResponse(z.object({ data: z.array(WaitlistEntrySchema) }), "The entries"), ...errorResponses(401, 403) },
+    responses: { 200: jsonResponse(z.object({ data: z.array(WaitlistEntrySchema) }), "The entries"), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {
-    const entries = await sessionWaitlist(c.env, c.req.valid("param").id);
+    const entries = await sessionWaitlist(c.env, getDb(c.env.DB), c.req.valid("param").id);
     return c.json({ data: entries.map(toEntryResponse) }, 200);
   },
 );

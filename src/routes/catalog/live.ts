@@ -47,6 +47,7 @@ export const liveSessionRoutes = createRouter().openapi(
       403: errorJson("The Origin header is not in LIVE_ALLOWED_ORIGINS (ORIGIN_NOT_ALLOWED)"),
       404: errorJson("No such session (SESSION_NOT_FOUND)"),
       426: errorJson("Not a WebSocket upgrade request (UPGRADE_REQUIRED); the response carries `Upgrade: websocket`"),
+      429: errorJson("This client address has MAX_LIVE_CONNECTIONS_PER_CLIENT feeds open on the session already (RATE_LIMITED)"),
       503: errorJson(
         "The session has MAX_LIVE_CONNECTIONS_PER_SESSION subscribers already (LIVE_CONNECTION_LIMIT); retry after the `Retry-After` seconds or poll /availability",
       ),
@@ -62,7 +63,14 @@ export const liveSessionRoutes = createRouter().openapi(
       throw new ApiError("ORIGIN_NOT_ALLOWED", `Origin ${origin} may not open live capacity feeds`, { origin });
     }
     const { id } = c.req.valid("param");
-    const subscription = await openLiveSubscription(c.env, getDb(c.env.DB), id);
+    const subscription = await openLiveSubscription(c.env, getDb(c.env.DB), id, c.req.header("CF-Connecting-IP") ?? "unknown");
+    if (!subscription.ok && subscription.scope === "client") {
+      throw new ApiError("RATE_LIMITED", `This client has the most live feeds on session ${id} it may open (${subscription.max})`, {
+        scope: "live_connections_per_client",
+        sessionId: id,
+        maxConnections: subscription.max,
+      });
+    }
     if (!subscription.ok) {
       c.header("Retry-After", String(RETRY_AFTER_SECONDS));
       throw new ApiError("LIVE_CONNECTION_LIMIT", `Session ${id} has the most live subscribers it takes (${subscription.max}); try again later`, {
