@@ -81,10 +81,18 @@ export function createApp() {
   app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(async (err, c) => {
     const apiError = toApiError(err, c.req.method);
-    if (apiError.status >= 500 && c.req.path.startsWith("/api/")) await emitRequestFailed(c, apiError);
+    if (isServerFailure(apiError) && c.req.path.startsWith("/api/")) await emitRequestFailed(c, apiError);
     return errorResponse(c, apiError);
   });
   return app;
+}
+
+/**
+ * A 5xx that is the server failing, for the request error rate. A full live feed (503
+ * LIVE_CONNECTION_LIMIT) is a capacity answer working as designed, not a failure.
+ */
+function isServerFailure(err: ApiError): boolean {
+  return err.status >= 500 && err.code !== "LIVE_CONNECTION_LIMIT";
 }
 
 /** A 5xx answered to an API request, for the request error rate (src/middleware/request-sample.ts). */
