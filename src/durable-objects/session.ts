@@ -566,8 +566,11 @@ export class SessionDO extends DurableObject<Env> {
   private closeUnservableEntries(now: number): void {
     const config = this.config();
     if (!config) return;
-    const active = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE status IN ('waiting', 'offered') ORDER BY priority, joined_seq`).toArray();
-    for (const row of active) {
+    const active = this.sql.exec<{ id: string }>(`SELECT id FROM waitlist WHERE status IN ('waiting', 'offered') ORDER BY priority, joined_seq`).toArray();
+    for (const { id } of active) {
+      // Read each afresh: closing one can make offers to those after it.
+      const row = this.waitlistRow(id)!;
+      if (row.status !== "waiting" && row.status !== "offered") continue;
       if (config.cancelled === 1) this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "session_cancelled" });
       else if (row.status === "waiting" && row.guest_count > config.capacity) {
         this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "party_larger_than_session" });
