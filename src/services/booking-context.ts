@@ -202,10 +202,19 @@ export async function classRequirements(db: Db, classId: string): Promise<Sessio
     .where(eq(classResourceRequirements.classId, classId));
 }
 
-/** Where a class is taught: its studio and the studio's city (undefined for an unknown class). */
-export async function classPlace(db: Db, classId: string): Promise<{ studioId: string; cityId: string } | undefined> {
+/** Where a class is taught, and what messages about it name. */
+export interface ClassPlace {
+  studioId: string;
+  cityId: string;
+  className: string;
+  studioName: string;
+  timeZone: string;
+}
+
+/** Where a class is taught: its studio and the studio's city, with their names (undefined for an unknown class). */
+export async function classPlace(db: Db, classId: string): Promise<ClassPlace | undefined> {
   const [row] = await db
-    .select({ studioId: classes.studioId, cityId: studios.cityId })
+    .select({ studioId: classes.studioId, cityId: studios.cityId, className: classes.name, studioName: studios.name, timeZone: studios.timeZone })
     .from(classes)
     .innerJoin(studios, eq(studios.id, classes.studioId))
     .where(eq(classes.id, classId));

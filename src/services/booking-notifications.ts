@@ -3,11 +3,10 @@
  * `booking-confirmed:<bookingId>` and `booking-cancelled:<bookingId>`, so a replayed or retried
  * request, or a second cancel, never sends the same message twice.
  */
-import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { classes, studios } from "../db/schema";
 import type { Env } from "../env";
 import { manageTokenFor } from "../lib/tokens";
+import { type ClassPlace, classPlace } from "./booking-context";
 import type { BookingView } from "./bookings";
 import { type NotificationRequest, queueNotifications, type TypedNotificationRequest } from "./notifications";
 
@@ -22,27 +21,33 @@ export const bookingNotificationId = (kind: BookingKind, bookingId: string) => `
  * Queues the notification for a booking. Never throws: like events, a notification that cannot be
  * queued is logged, and the booking or cancellation it reports stands.
  */
-export async function notifyBooking(env: Pick<Env, "NOTIFICATIONS" | "JWT_SECRET">, db: Db, kind: BookingKind, booking: BookingView): Promise<void> {
+export async function notifyBooking(
+  env: Pick<Env, "NOTIFICATIONS" | "JWT_SECRET">,
+  db: Db,
+  kind: BookingKind,
+  booking: BookingView,
+  knownPlace?: ClassPlace,
+): Promise<void> {
   try {
-    const request = await bookingNotification(env, db, kind, booking);
+    const request = await bookingNotification(env, db, kind, booking, knownPlace);
     if (request) await queueNotifications(env, [request]);
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not build booking notification", kind, bookingId: booking.id, error: String(error) }));
   }
 }
 
-/** The request for a booking, with its class, studio and zone read from D1; undefined for an unknown class. */
+/**
+ * The request for a booking, with its class, studio and zone: the place the caller already loaded,
+ * or read from D1. Undefined for an unknown class.
+ */
 export async function bookingNotification(
   env: Pick<Env, "JWT_SECRET">,
   db: Db,
   kind: BookingKind,
   booking: BookingView,
+  knownPlace?: ClassPlace,
 ): Promise<NotificationRequest | undefined> {
-  const [place] = await db
-    .select({ className: classes.name, studioName: studios.name, timeZone: studios.timeZone })
-    .from(classes)
-    .innerJoin(studios, eq(studios.id, classes.studioId))
-    .where(eq(classes.id, booking.classId));
+  const place = knownPlace ?? (await classPlace(db, booking.classId));
   if (!place) return undefined;
   // The manage token is derived from the booking id, so the cancellation can carry it as well.
   const manageToken = await manageTokenFor(env.JWT_SECRET, booking.id);

@@ -18,7 +18,7 @@ import { idFromSeed } from "../middleware/idempotency";
 import { raiseAlert } from "./alerts";
 import { type CancellationData, subjectOf } from "./attempt-events";
 import { type AttemptFields, type AttemptNote, audited } from "./audit";
-import { type BookingContext, classPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
+import { type BookingContext, type ClassPlace, classPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { notifyBooking } from "./booking-notifications";
 import type { WaitUntil } from "./events";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
@@ -87,7 +87,7 @@ export async function createBooking(caller: Caller, input: NewBooking) {
     note({ bookingId: result.booking.id });
     return result;
   });
-  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CONFIRMED", result.booking));
+  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CONFIRMED", result.booking, result.place));
   return result;
 }
 
@@ -209,7 +209,15 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
     confirmedAt: now.toISOString(),
     cancelledAt: null,
   };
-  return { booking, manageToken };
+  // The place goes to the confirmation message, so it need not read the class again.
+  const place: ClassPlace = {
+    studioId: context.studioId,
+    cityId: context.cityId,
+    className: context.class.name,
+    studioName: context.studioName,
+    timeZone: context.timeZone,
+  };
+  return { booking, manageToken, place };
 }
 
 /** The seats, limits and identity every session DO sees for this request. */
@@ -382,6 +390,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     source: booking.source,
     ...whoAttempts(caller, "manage-token"),
   };
+  let place: ClassPlace | undefined;
   const cancelled = await audited(caller, fields, async (note) => {
     if (booking.status === "cancelled") return booking;
     const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
@@ -391,7 +400,8 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     // D1 may not have every line yet (a session still confirming from the commit log, or an
     // outbox still delivering): cancel in every session the commit covered as well.
     const reservationId = booking.holdId ?? booking.id;
-    const [committed, place] = await Promise.all([committedSessionIds(caller.db, reservationId, booking.id), classPlace(caller.db, booking.classId)]);
+    const [committed, loadedPlace] = await Promise.all([committedSessionIds(caller.db, reservationId, booking.id), classPlace(caller.db, booking.classId)]);
+    place = loadedPlace; // also for the cancellation message, after the response
     const sessionIds = new Set([...booking.lines.map((line) => line.sessionId), ...committed]);
     await cancelAll(caller.env, [...sessionIds].map((id) => ({ id })), booking.id, reservationId);
     const now = Date.now();
@@ -413,7 +423,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView) {
     return (await getBooking(caller.db, booking.id)) ?? booking;
   });
   // Also for a repeat cancel: the request id makes it one message, and a lost first send is made good.
-  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CANCELLED", cancelled));
+  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CANCELLED", cancelled, place));
   return cancelled;
 }
 
