@@ -589,20 +589,25 @@ export class SessionDO extends DurableObject<Env> {
     if (row?.status === "waiting") this.closeEntry(row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "booked_directly" });
   }
 
+  /** The entry whose open offer this hold is, if any. */
+  private openOfferOfHold(holdId: string): WaitlistRow | undefined {
+    return this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE offer_hold_id = ? AND status = 'offered'`, holdId).toArray()[0];
+  }
+
   private activeEntryOf(email: string): WaitlistRow | undefined {
     return this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE email = ? AND status IN ('waiting', 'offered')`, email).toArray()[0];
   }
 
   /** A hold ended without a booking: if it was an offer, the offer expired and passes on. */
   private holdEnded(holdId: string, now: number): void {
-    const row = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE offer_hold_id = ? AND status = 'offered'`, holdId).toArray()[0];
+    const row = this.openOfferOfHold(holdId);
     if (row) this.closeEntry(row, "expired", now, "OFFER_EXPIRED");
     else this.offerFreedSeats(now);
   }
 
   /** A hold became a booking: if it was an offer, the entry is booked. */
   private holdBooked(holdId: string, bookingId: string, now: number): void {
-    const row = this.sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE offer_hold_id = ? AND status = 'offered'`, holdId).toArray()[0];
+    const row = this.openOfferOfHold(holdId);
     if (!row) return;
     this.sql.exec(`UPDATE waitlist SET status = 'booked', booking_id = ?, reminder_at = NULL, updated_at = ? WHERE id = ?`, bookingId, now, row.id);
     this.recordEntryChange(this.waitlistRow(row.id)!, now, "OFFER_ACCEPTED");
