@@ -7,8 +7,10 @@
  */
 import { DateTime } from "luxon";
 import { getPlatformProxy } from "wrangler";
+import { configOf } from "../src/config";
 import { getDb } from "../src/db/client";
 import * as t from "../src/db/schema";
+import type { Env } from "../src/env";
 import { generateSessionsForPattern } from "../src/services/session-generation";
 
 const ZONE = "Europe/London";
@@ -20,10 +22,12 @@ function nextWeekday(weekday: number): string {
   return today.plus({ days: daysAhead }).toISODate()!;
 }
 
-const { env, dispose } = await getPlatformProxy<{ DB: D1Database; MAX_OCCURRENCES_PER_PATTERN: string }>({
+const { env, dispose } = await getPlatformProxy<Pick<Env, "DB" | "MAX_OCCURRENCES_PER_PATTERN" | "JWT_SECRET">>({
   configPath: "wrangler.toml",
 });
 try {
+  // The whole configuration (wrangler.toml vars and .dev.vars), so a bad setting stops `npm start` here.
+  const { maxOccurrencesPerPattern } = configOf(env);
   const db = getDb(env.DB);
 
   await db
@@ -207,9 +211,8 @@ try {
   ];
   await db.insert(t.schedulePatterns).values(patterns).onConflictDoNothing();
 
-  const maxOccurrences = Number(env.MAX_OCCURRENCES_PER_PATTERN) || 500;
   for (const pattern of patterns) {
-    const report = await generateSessionsForPattern(db, pattern.id!, { now: new Date(), maxOccurrences });
+    const report = await generateSessionsForPattern(db, pattern.id!, { now: new Date(), maxOccurrences: maxOccurrencesPerPattern });
     const { created, updated, unchanged, removed, skippedPast } = report;
     console.log(`seed: ${pattern.id}: ${JSON.stringify({ created, updated, unchanged, removed, skippedPast })}`);
   }

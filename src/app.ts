@@ -8,9 +8,12 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { configOf } from "./config";
+import { domainEvent } from "./domain/events";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode } from "./errors";
 import { authenticate, requireRole } from "./middleware/auth";
+import { d1Statements } from "./middleware/d1-statements";
 import { idempotency } from "./middleware/idempotency";
 import { requestLog } from "./middleware/request-log";
 import { requestSample, requestShape } from "./middleware/request-sample";
@@ -23,18 +26,20 @@ import { holdRoutes } from "./routes/holds";
 import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
-import { dispatchEvents, domainEvent } from "./services/events";
+import { dispatchEvents } from "./services/events";
 
-const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** Writes whose Idempotency-Key record a Durable Object keeps beside the write (no D1 on their path). */
+const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/, /^\/api\/v1\/bookings\/[^/]+\/cancel$/, /^\/api\/v1\/waitlist-offers\/[^/]+\/accept$/];
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestId());
   app.use(requestLog());
+  app.use(d1Statements());
   app.use("/api/*", requestSample());
   app.use("/api/*", async (c, next) => {
-    const maxSize = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
+    const maxSize = configOf(c.env).maxBodyBytes;
     return bodyLimit({
       maxSize,
       onError: () => {
@@ -44,7 +49,7 @@ export function createApp() {
   });
   app.use("/api/*", authenticate());
   // Every POST that creates something accepts Idempotency-Key (DESIGN invariant 4).
-  app.use("/api/v1/*", idempotency());
+  app.use("/api/v1/*", idempotency({ recordedByObjects: RECORDED_BY_OBJECTS }));
   // Belt and braces: nothing under /admin is ever public, whatever a single route declares.
   app.use("/api/v1/admin/*", requireRole("staff", "admin"));
 
@@ -145,5 +150,6 @@ function constraintFailure(err: unknown): "UNIQUE" | "FOREIGN KEY" | undefined {
 
 function errorResponse(c: Context<AppEnv>, err: ApiError) {
   const requestId = c.get("requestId");
+  for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
   return c.json({ error: { code: err.code, message: err.message, details: err.details, requestId } }, err.status);
 }

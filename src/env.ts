@@ -1,4 +1,6 @@
+import type { BookingCoordinatorDO } from "./durable-objects/coordinator";
 import type { SessionDO } from "./durable-objects/session";
+import type { ProjectionMessage } from "./domain/projection";
 import type { RollupChunk } from "./jobs/rollup-contract";
 import type { DomainEvent } from "./services/events";
 import type { NotificationRequest } from "./services/notifications";
@@ -8,6 +10,10 @@ export interface Env {
   DB: D1Database;
   /** One SessionDO per class session, named by the session id. */
   SESSION: DurableObjectNamespace<SessionDO>;
+  /** One BookingCoordinatorDO per booking attempt spanning sessions. */
+  COORDINATOR: DurableObjectNamespace<BookingCoordinatorDO>;
+  /** Changes for D1 from the Durable Objects' outboxes (and refusals decided by the Worker). */
+  PROJECTION: Queue<ProjectionMessage>;
   /** Attempts to hold or book per client address and per email, per minute. */
   BOOKING_RATE_LIMITER: RateLimit;
   /** Demand signals a client address may post per minute. */
@@ -40,6 +46,11 @@ export interface Env {
    * JSON var. Missing keys take their defaults; an invalid value is reported and the defaults used.
    */
   ALERT_RULES?: string | Record<string, unknown>;
+  /**
+   * "true": responses carry X-D1-Statements and X-D1-Writes, the D1 statements run before the
+   * response (src/middleware/d1-statements.ts; the benchmarks set it). Anything else: off.
+   */
+  EXPOSE_D1_STATEMENTS?: string;
 }
 
 export type Role = "customer" | "staff" | "admin";
@@ -58,6 +69,6 @@ export interface AppEnv {
     requestId: string;
     principal: Principal | undefined;
     /** Set by the idempotency middleware when the request carries an Idempotency-Key. */
-    idempotency: { scope: string; key: string; seed: string } | undefined;
+    idempotency: { scope: string; key: string; seed: string; requestHash: string } | undefined;
   };
 }

@@ -60,6 +60,8 @@ export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode
 /** A failure the client can act on; thrown anywhere, turned into the error shape by `onError`. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
+  /** Headers the error response carries besides the usual (Retry-After, Idempotent-Replayed). */
+  readonly headers: Record<string, string> = {};
   constructor(
     readonly code: ErrorCode,
     message: string,

@@ -7,6 +7,7 @@ import type { Env } from "./env";
 import { runQueue } from "./jobs/queues";
 import { runScheduled } from "./jobs/scheduled";
 
+export { BookingCoordinatorDO } from "./durable-objects/coordinator";
 export { SessionDO } from "./durable-objects/session";
 
 const app = createApp();

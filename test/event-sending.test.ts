@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SEND_ATTEMPTS as EVENT_SEND_ATTEMPTS, sendWithRetry as sendEventsWithRetry } from "../src/lib/queue-send";
-import { type DomainEvent, domainEvent } from "../src/services/events";
+import { type DomainEvent, domainEvent } from "../src/domain/events";
 
 const events = (n: number) => Array.from({ length: n }, () => domainEvent("COURSE_VIEWED", { classId: "cls_send" }));
 

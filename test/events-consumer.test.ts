@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import { eventStatements } from "../src/jobs/events-consumer";
-import { type DomainEvent, domainEvent, type EventType } from "../src/services/events";
+import { type DomainEvent, domainEvent, type EventType } from "../src/domain/events";
 import { eventually } from "./helpers";
 
 /**

@@ -1,6 +1,6 @@
 /** Helpers for rollup and alert tests: events written straight into D1, metric rows read back. */
 import { env } from "cloudflare:workers";
-import { domainEvent, type DomainEvent, type EventType } from "../src/services/events";
+import { domainEvent, type DomainEvent, type EventType } from "../src/domain/events";
 
 /** A small seeded PRNG (mulberry32), so generated event sets are the same on every run. */
 export function seededRandom(seed: number): () => number {

@@ -7,6 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { configOf, type NotificationProviderName, parseConfig } from "../src/config";
 import { getDb } from "../src/db/client";
 import { alerts, bookingCommunications } from "../src/db/schema";
 import { consumeNotifications, retryDelaySeconds, SEND_LEASE_MS } from "../src/jobs/notifications-consumer";
@@ -301,10 +302,11 @@ describe("notifications consumer", () => {
   });
 
   it("selects the provider by NOTIFICATION_PROVIDER and refuses names it does not know", () => {
-    expect(env.NOTIFICATION_PROVIDER).toBe("record");
-    expect(providerFor({ NOTIFICATION_PROVIDER: "record" }, db)).toBeInstanceOf(RecordingProvider);
-    expect(providerFor({ NOTIFICATION_PROVIDER: "" }, db)).toBeInstanceOf(RecordingProvider);
-    expect(() => providerFor({ NOTIFICATION_PROVIDER: "carrier-pigeon" }, db)).toThrow(/Unknown NOTIFICATION_PROVIDER "carrier-pigeon"/);
+    expect(configOf(env).notificationProvider).toBe("record");
+    expect(providerFor("record", db)).toBeInstanceOf(RecordingProvider);
+    expect(providerFor(parseConfig({ ...env, NOTIFICATION_PROVIDER: "" }).notificationProvider, db)).toBeInstanceOf(RecordingProvider);
+    expect(() => parseConfig({ ...env, NOTIFICATION_PROVIDER: "carrier-pigeon" })).toThrow(/NOTIFICATION_PROVIDER must be one of "record" \(got "carrier-pigeon"\)/);
+    expect(() => providerFor("carrier-pigeon" as NotificationProviderName, db)).toThrow(/Unknown NOTIFICATION_PROVIDER "carrier-pigeon"/);
   });
 
   it("gives its events ids from the request, so a request reported twice is one event", () => {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addDays, dayRange, daysOfWeek } from "../src/domain/metric-periods";
 import { rollupDay, rollupWeek } from "../src/jobs/rollups";
-import type { DomainEvent, EventType } from "../src/services/events";
+import type { DomainEvent, EventType } from "../src/domain/events";
 import { makeBooking, makeCancelledBooking, makeCity, makeClass, makeSession, makeStudio } from "./fixtures";
 import { byKey, event, insertEvents, metricRows, seededRandom, testMonday } from "./metrics-helpers";
 

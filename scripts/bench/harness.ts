@@ -53,6 +53,36 @@ export function parseBenchArgs(argv: string[], usage: string, names: { strings: 
   return { values, int, logLevel };
 }
 
+/** The options every load benchmark takes: their names for `parseBenchArgs`, usage lines and values. */
+export const COMMON_STRING_OPTIONS = ["concurrency", "warmup", "max-seconds", "request-timeout-ms", "log-level"];
+
+export interface CommonDefaults {
+  concurrency: number;
+  warmup: number;
+  maxSeconds: number;
+}
+
+export function commonUsage(defaults: CommonDefaults): string {
+  return `  --concurrency N          concurrent clients in the measured phases (default ${defaults.concurrency})
+  --warmup N               unmeasured requests per route before measuring (default ${defaults.warmup})
+  --max-seconds N          time budget for all load phases together (default ${defaults.maxSeconds})
+  --request-timeout-ms N   per-request timeout (default 15000)
+  --log-level LEVEL        wrangler dev --log-level (default: wrangler's own, "log", as npm start runs it)
+  --keep                   keep the state directory and the log afterwards`;
+}
+
+export function commonOptions(parsed: ReturnType<typeof parseBenchArgs>, defaults: CommonDefaults) {
+  const { values, int, logLevel } = parsed;
+  return {
+    concurrency: int("concurrency", defaults.concurrency, 1, 1000),
+    warmup: int("warmup", defaults.warmup, 0, 10_000),
+    maxSeconds: int("max-seconds", defaults.maxSeconds, 10, 3600),
+    requestTimeoutMs: int("request-timeout-ms", 15_000, 100, 120_000),
+    logLevel,
+    keep: values.keep === true,
+  };
+}
+
 // ---- HTTP ---------------------------------------------------------------------------------------
 
 export interface ApiAnswer {
@@ -96,6 +126,8 @@ export interface BenchSession {
 
 export interface BenchCatalog {
   pricePence: number;
+  /** The bench class: every session below is one of its. */
+  classId: string;
   /** A one-off session of the bench class, `offsetDays` days after the first (one a day, so the instructor is never double-booked). */
   session(label: string, offsetDays: number, capacity: number): Promise<BenchSession>;
 }
@@ -121,6 +153,7 @@ export async function createCatalog(base: string, adminToken: string, runId: str
   const firstStart = Math.ceil((Date.now() + 30 * day) / 3600_000) * 3600_000;
   return {
     pricePence,
+    classId: klass.id,
     async session(label, offsetDays, capacity) {
       const created = await post("/sessions", {
         classId: klass.id,

@@ -14,6 +14,10 @@ export interface PlannedRequest {
 export interface Outcome {
   index: number;
   status: number;
+  /** Request sent to body read, ms. */
+  latencyMs: number;
+  /** `performance.now()` when the body had been read. */
+  at: number;
   /** The `error.code` of an error body, if any. */
   code?: string;
   body: string;
@@ -35,6 +39,39 @@ export interface PhaseResult {
   failures: string[];
   /** True when the deadline stopped the phase before its request count. */
   cutShort: boolean;
+  /** Latencies of the answered requests by status key ("201", "409 SESSION_FULL", ...). */
+  latenciesByKey: Map<string, number[]>;
+  /** D1 statements on the response path by status key, from X-D1-Statements / X-D1-Writes (when the service sends them). */
+  d1ByKey: Map<string, D1Tally>;
+}
+
+/** Sums of the X-D1-Statements / X-D1-Writes headers over some responses. */
+export interface D1Tally {
+  responses: number;
+  statements: number;
+  writes: number;
+  maxStatements: number;
+  maxWrites: number;
+}
+
+const emptyTally = (): D1Tally => ({ responses: 0, statements: 0, writes: 0, maxStatements: 0, maxWrites: 0 });
+
+function addTally(into: D1Tally, from: D1Tally): void {
+  into.responses += from.responses;
+  into.statements += from.statements;
+  into.writes += from.writes;
+  into.maxStatements = Math.max(into.maxStatements, from.maxStatements);
+  into.maxWrites = Math.max(into.maxWrites, from.maxWrites);
+}
+
+/** Counts one response's headers into `tallies[key]`; a response without them is left out. */
+function recordD1(tallies: Map<string, D1Tally>, key: string, headers: Headers): void {
+  const statements = Number.parseInt(headers.get("X-D1-Statements") ?? "", 10);
+  const writes = Number.parseInt(headers.get("X-D1-Writes") ?? "", 10);
+  if (!Number.isSafeInteger(statements) || !Number.isSafeInteger(writes)) return;
+  let tally = tallies.get(key);
+  if (!tally) tallies.set(key, (tally = emptyTally()));
+  addTally(tally, { responses: 1, statements, writes, maxStatements: statements, maxWrites: writes });
 }
 
 export interface PhaseOptions {
@@ -72,6 +109,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     transportErrors: 0,
     failures: [],
     cutShort: false,
+    latenciesByKey: new Map(),
+    d1ByKey: new Map(),
   };
   let next = 0;
 
@@ -88,14 +127,20 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       try {
         const response = await fetch(request.url, { ...request.init, signal: AbortSignal.timeout(requestTimeoutMs) });
         const body = await response.text();
-        result.latencies.push(performance.now() - started);
+        const at = performance.now();
+        const latencyMs = at - started;
+        result.latencies.push(latencyMs);
         const code = response.status >= 400 ? errorCodeOf(body) : undefined;
         const key = code ? `${response.status} ${code}` : String(response.status);
         result.byStatus.set(key, (result.byStatus.get(key) ?? 0) + 1);
+        const byKey = result.latenciesByKey.get(key);
+        if (byKey) byKey.push(latencyMs);
+        else result.latenciesByKey.set(key, [latencyMs]);
+        recordD1(result.d1ByKey, key, response.headers);
         if (response.status >= 500 && result.failures.length < MAX_FAILURE_EXAMPLES) {
           result.failures.push(`${response.status} ${body.slice(0, 300)}`);
         }
-        onOutcome?.({ index, status: response.status, code, body, tag: request.tag });
+        onOutcome?.({ index, status: response.status, latencyMs, at, code, body, tag: request.tag });
       } catch (error) {
         result.latencies.push(performance.now() - started);
         result.transportErrors += 1;
@@ -171,3 +216,85 @@ export function refusalsOf(phase: PhaseResult): string {
     .map(([key, count]) => `${key} ×${count}`)
     .join(", ");
 }
+
+/** Figures of the answered requests whose status key passes `keep` (throughput over the whole phase). */
+export function figuresWhere(phase: PhaseResult, keep: (key: string) => boolean): Figures & { answered: number } {
+  const keys = [...phase.byStatus.keys()].filter(keep);
+  const latencies = keys.flatMap((key) => phase.latenciesByKey.get(key) ?? []);
+  const byStatus = new Map(keys.map((key) => [key, phase.byStatus.get(key) ?? 0]));
+  const answered = [...byStatus.values()].reduce((sum, count) => sum + count, 0);
+  const figures = figuresOf({ ...phase, requests: answered, latencies, byStatus, transportErrors: 0 });
+  return { ...figures, answered };
+}
+
+export const isRefusal = (key: string) => key.startsWith("4");
+
+/** The trivial route's figures of two phases (before and after the measured one): their means, and how far apart they were. */
+export function trivialBaseline(first: PhaseResult, second: PhaseResult) {
+  const [a, b] = [figuresOf(first), figuresOf(second)];
+  const mean = (x: number, y: number) => (x + y) / 2;
+  const spread = mean(a.rps, b.rps) > 0 ? Math.abs(a.rps - b.rps) / mean(a.rps, b.rps) : 0;
+  return { rps: mean(a.rps, b.rps), p50: mean(a.p50, b.p50), p99: mean(a.p99, b.p99), first: a, second: b, spread };
+}
+
+export const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : "-");
+
+/** "  name: 3000 requests in 4.1 s, 730 req/s, p50 ..., p99 ..." */
+export function printProgress(result: PhaseResult): PhaseResult {
+  const f = figuresOf(result);
+  console.log(
+    `  ${result.name}: ${f.requests} requests in ${(result.wallMs / 1000).toFixed(1)} s, ${f.rps.toFixed(0)} req/s, ` +
+      `p50 ${ms(f.p50)} ms, p99 ${ms(f.p99)} ms${result.cutShort ? " (stopped by the time budget)" : ""}`,
+  );
+  return result;
+}
+
+/** Aligned text columns: `left` lists the columns padded on the right (text), the others are right-aligned (numbers). */
+export function textTable(header: string[], rows: string[][], left: number[] = [0, header.length - 1]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (left.includes(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ").trimEnd();
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}
+
+/** One row per phase: requests, ok, refused, errors, req/s, p50/p99/max and the refusals by code. */
+export function phaseTable(rows: { route: string; phase: PhaseResult }[]): string {
+  const header = ["route", "requests", "ok", "refused", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "refused by code"];
+  return textTable(
+    header,
+    rows.map(({ route, phase }) => {
+      const f = figuresOf(phase);
+      return [route, String(f.requests), String(f.ok), String(f.refused), String(f.errors), f.rps.toFixed(0), ms(f.p50), ms(f.p99), ms(f.max), refusalsOf(phase) || "-"];
+    }),
+  );
+}
+
+/** The D1 statements of the responses whose status key passes `keep`, over one or more phases. */
+export function d1Where(phases: PhaseResult[], keep: (key: string) => boolean): D1Tally & { answered: number } {
+  const tally = emptyTally();
+  let answered = 0;
+  for (const phase of phases) {
+    for (const [key, count] of phase.byStatus) {
+      if (!keep(key)) continue;
+      answered += count;
+      const d1 = phase.d1ByKey.get(key);
+      if (d1) addTally(tally, d1);
+    }
+  }
+  return { ...tally, answered };
+}
+
+/** "3000 responses: D1 statements mean 2.00, max 2; writes mean 0.00, max 0" (or why there is no figure). */
+export function d1Line(tally: D1Tally & { answered: number }): string {
+  if (tally.answered === 0) return "no such responses";
+  if (tally.responses === 0) return `${tally.answered} responses, none with X-D1-Statements (EXPOSE_D1_STATEMENTS not "true"?)`;
+  const mean = (sum: number) => (sum / tally.responses).toFixed(2);
+  const missing = tally.answered - tally.responses;
+  return (
+    `${tally.responses} responses: D1 statements mean ${mean(tally.statements)}, max ${tally.maxStatements}; ` +
+    `writes mean ${mean(tally.writes)}, max ${tally.maxWrites}${missing > 0 ? ` (${missing} without the headers)` : ""}`
+  );
+}
+
+/** "PASS"/"FAIL" after a target line. */
+export const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");

@@ -7,6 +7,11 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { BOOKING_KINDS, type BookingKind } from "../domain/booking-kinds";
+import { DEMAND_SIGNAL_TYPES } from "../domain/demand-signals";
+
+// Defined with the rules that use them (src/domain), stored here.
+export { BOOKING_KINDS, type BookingKind, DEMAND_SIGNAL_TYPES };
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -16,9 +21,6 @@ const updatedAt = () =>
   integer("updated_at", { mode: "timestamp_ms" })
     .notNull()
     .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
-
-export const BOOKING_KINDS = ["SINGLE_SESSION", "FULL_SCHEDULE", "DROP_IN"] as const;
-export type BookingKind = (typeof BOOKING_KINDS)[number];
 
 export const cities = sqliteTable("cities", {
   id: text("id").primaryKey(),
@@ -383,8 +385,6 @@ export const bookingAttempts = sqliteTable(
   ],
 );
 
-export const DEMAND_SIGNAL_TYPES = ["COURSE_VIEW", "CHECKOUT_STARTED", "PURCHASE_BLOCKED", "WAITLIST"] as const;
-
 /** What customers wanted: views, checkouts, purchases blocked (and why), waitlist sign-ups. */
 export const demandSignals = sqliteTable(
   "demand_signals",
@@ -439,7 +439,7 @@ export const alerts = sqliteTable(
 );
 
 /**
- * Domain events from the events Queue (src/services/events.ts): the one source of metrics. The id
+ * Domain events from the events Queue (src/domain/events.ts): the one source of metrics. The id
  * comes with the event, so a redelivered batch inserts nothing twice.
  */
 export const events = sqliteTable(

@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { waitlistEntries } from "./schema";
+import { customers, waitlistEntries } from "./schema";
 
 export type WaitlistEntryChange = Omit<typeof waitlistEntries.$inferInsert, "createdAt" | "updatedAt" | "joinedAt" | "offerExpiresAt"> & {
   joinedAt: number;
@@ -28,13 +28,18 @@ const UPDATED_COLUMNS = [
   "version",
 ] as const;
 
-export async function projectWaitlistEntries(db: Db, changes: WaitlistEntryChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  const statements = changes.map(({ at, joinedAt, offerExpiresAt, ...entry }) =>
+/** The upserts for some entry changes, for the caller's batch. */
+export function waitlistStatements(db: Db, changes: WaitlistEntryChange[]) {
+  return changes.flatMap(({ at, joinedAt, offerExpiresAt, ...entry }) => [
+    // The profile is matched by email, or created with the id the entry named.
+    ...(entry.customerId
+      ? [db.insert(customers).values({ id: entry.customerId, email: entry.email, firstName: entry.firstName, lastName: entry.lastName }).onConflictDoNothing()]
+      : []),
     db
       .insert(waitlistEntries)
       .values({
         ...entry,
+        customerId: entry.customerId ? sql`(SELECT id FROM customers WHERE email = ${entry.email})` : null,
         joinedAt: new Date(joinedAt),
         offerExpiresAt: offerExpiresAt === null ? null : new Date(offerExpiresAt),
         updatedAt: new Date(at),
@@ -47,6 +52,5 @@ export async function projectWaitlistEntries(db: Db, changes: WaitlistEntryChang
         },
         setWhere: sql`excluded.version > ${waitlistEntries.version}`,
       }),
-  );
-  await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+  ]);
 }

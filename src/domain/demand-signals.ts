@@ -2,9 +2,10 @@
  * Which domain events are demand signals, and how each reads as one. Pure: the events consumer
  * writes the result next to the event, with the event's id, so a redelivery adds nothing.
  */
-import type { DEMAND_SIGNAL_TYPES } from "../db/schema";
-import type { DomainEvent, EventType } from "../services/events";
+import type { DomainEvent, EventType } from "./events";
 
+/** What customers wanted (the `demand_signals.signal_type` column): views, checkouts, purchases blocked, waitlist sign-ups. */
+export const DEMAND_SIGNAL_TYPES = ["COURSE_VIEW", "CHECKOUT_STARTED", "PURCHASE_BLOCKED", "WAITLIST"] as const;
 export type DemandSignalType = (typeof DEMAND_SIGNAL_TYPES)[number];
 
 export interface DerivedDemandSignal {

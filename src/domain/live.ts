@@ -1,6 +1,7 @@
 /**
  * Live capacity over WebSockets, the pure parts: what subscribers are sent, which browser origins
- * may subscribe, how many subscribers a session takes, and how a client message is answered.
+ * may subscribe, whether one more subscriber fits, and how a client message is answered. The
+ * limits themselves are settings (src/config.ts).
  * Clients only listen: the one message they may send is "ping" (answered "pong" by the runtime
  * without waking the session's Durable Object); anything else closes the socket.
  */
@@ -19,9 +20,6 @@ export const LIVE_CLOSE = {
   /** A message longer than MAX_CLIENT_MESSAGE_BYTES. */
   MESSAGE_TOO_BIG: 1009,
 } as const;
-
-/** Used when MAX_LIVE_CONNECTIONS_PER_SESSION is missing or not a positive whole number. */
-export const DEFAULT_MAX_LIVE_CONNECTIONS = 2000;
 
 /**
  * What a subscriber receives: "snapshot" once, right after connecting, then "capacity" after every
@@ -55,36 +53,21 @@ export function capacityMessage(
 
 /**
  * Whether a live subscription from this Origin is allowed. Browsers send Origin on every WebSocket
- * handshake and apply no CORS to it, so the allow-list (comma-separated origins, compared
+ * handshake and apply no CORS to it, so the allow-list (`config.liveAllowedOrigins`; compared
  * case-insensitively, a trailing slash ignored) is what keeps other sites' pages out. No Origin
  * header means a non-browser client, which is allowed: it could claim any Origin anyway.
  */
-export function originAllowed(origin: string | null | undefined, allowList: string | undefined): boolean {
+export function originAllowed(origin: string | null | undefined, allowList: readonly string[]): boolean {
   if (origin === null || origin === undefined) return true;
   const wanted = normaliseOrigin(origin);
-  return (allowList ?? "")
-    .split(",")
-    .map(normaliseOrigin)
-    .some((allowed) => allowed !== "" && allowed === wanted);
+  return allowList.some((allowed) => {
+    const normalised = normaliseOrigin(allowed);
+    return normalised !== "" && normalised === wanted;
+  });
 }
 
 function normaliseOrigin(origin: string): string {
   return origin.trim().replace(/\/+$/, "").toLowerCase();
-}
-
-/** The configured cap on subscribers per session, or the default when the setting is unusable. */
-export function maxLiveConnections(setting: string | undefined): number {
-  const value = Number(setting);
-  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_LIVE_CONNECTIONS;
-}
-
-/** Used when MAX_LIVE_CONNECTIONS_PER_CLIENT is missing or not a positive whole number. */
-export const DEFAULT_MAX_LIVE_CONNECTIONS_PER_CLIENT = 20;
-
-/** The configured cap on one client address's subscribers per session (a few tabs, not the whole room). */
-export function maxLiveConnectionsPerClient(setting: string | undefined): number {
-  const value = Number(setting);
-  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_LIVE_CONNECTIONS_PER_CLIENT;
 }
 
 /** A socket's tag for its client address (tags are at most 256 characters). */
@@ -92,7 +75,11 @@ export function clientTag(clientKey: string): string {
   return `client:${clientKey}`.slice(0, 256);
 }
 
-/** Whether one more subscriber fits next to the `open` ones. */
+/**
+ * Whether one more subscriber fits next to the `open` ones: `max` is
+ * `config.maxLiveConnectionsPerSession` for the session, `config.maxLiveConnectionsPerClient`
+ * for one client address (a few tabs, not the whole room).
+ */
 export function roomForSubscriber(open: number, max: number): boolean {
   return open < max;
 }

@@ -1,13 +1,22 @@
 /**
  * Prices, pure: what a booking costs and whether the amount a client offers is exactly that.
  * Money is integer pence in GBP; the server computes the price and never corrects a client's
- * total silently (DESIGN invariant 5).
+ * total silently (DESIGN invariant 5). A price the client cannot have is a refusal, plain data
+ * with a stable code (`{ code, message, details }`); the caller turns it into the API error.
  */
-import type { BookingKind } from "../db/schema";
-import { ApiError } from "../errors";
+import type { BookingKind } from "./booking-kinds";
 
 export const CURRENCY = "GBP";
 export const SUPPORTED_CURRENCIES = [CURRENCY] as const;
+
+export type PricingRefusalCode = "BOOKING_KIND_NOT_ALLOWED" | "CURRENCY_NOT_SUPPORTED" | "INVALID_AMOUNT" | "AMOUNT_MISMATCH";
+
+/** Why a booking cannot be priced or paid as asked. */
+export interface PricingRefusal {
+  code: PricingRefusalCode;
+  message: string;
+  details: Record<string, unknown>;
+}
 
 export interface PromoDiscount {
   kind: "percent" | "fixed";
@@ -39,13 +48,16 @@ export interface Quote {
   currency: typeof CURRENCY;
 }
 
+/** A quote, or why the booking cannot be priced as asked (BOOKING_KIND_NOT_ALLOWED). */
+export type QuoteResult = { ok: true; quote: Quote } | ({ ok: false } & PricingRefusal);
+
 /**
  * The price of a booking. SINGLE_SESSION: class price × seats; DROP_IN: class price × seats ×
- * sessions; FULL_SCHEDULE: full-schedule price × seats (422 BOOKING_KIND_NOT_ALLOWED when the
+ * sessions; FULL_SCHEDULE: full-schedule price × seats (refused BOOKING_KIND_NOT_ALLOWED when the
  * class has none). A percent promo rounds half up to the penny; a fixed promo stops at 0.
  * Counts and prices must already be validated integers (a RangeError here is a bug upstream).
  */
-export function quoteBooking(input: QuoteInput): Quote {
+export function quoteBooking(input: QuoteInput): QuoteResult {
   const { registrationType, classPricePence, fullSchedulePricePence, sessionCount, seats, promo } = input;
   assertWholeNumber("seats", seats, 1);
   assertWholeNumber("classPricePence", classPricePence, 0);
@@ -61,9 +73,12 @@ export function quoteBooking(input: QuoteInput): Quote {
       break;
     case "FULL_SCHEDULE":
       if (fullSchedulePricePence === null) {
-        throw new ApiError("BOOKING_KIND_NOT_ALLOWED", "This class has no full-schedule price, so it cannot be booked as FULL_SCHEDULE", {
-          registrationType,
-        });
+        return {
+          ok: false,
+          code: "BOOKING_KIND_NOT_ALLOWED",
+          message: "This class has no full-schedule price, so it cannot be booked as FULL_SCHEDULE",
+          details: { registrationType },
+        };
       }
       assertWholeNumber("fullSchedulePricePence", fullSchedulePricePence, 0);
       unitPence = fullSchedulePricePence;
@@ -74,7 +89,7 @@ export function quoteBooking(input: QuoteInput): Quote {
 
   const subtotalPence = unitPence * seats;
   const discountPence = promo ? discountFor(subtotalPence, promo) : 0;
-  return { unitPence, subtotalPence, discountPence, totalPence: subtotalPence - discountPence, currency: CURRENCY };
+  return { ok: true, quote: { unitPence, subtotalPence, discountPence, totalPence: subtotalPence - discountPence, currency: CURRENCY } };
 }
 
 /** The discount a promo gives on a subtotal: never more than the subtotal itself. */
@@ -97,28 +112,28 @@ export interface PaymentInput {
 }
 
 /**
- * Checks the client's amount against the quote: null when it matches, else the error to answer
+ * Checks the client's amount against the quote: null when it matches, else the refusal to answer
  * with (CURRENCY_NOT_SUPPORTED, INVALID_AMOUNT or AMOUNT_MISMATCH). A total of 0 is only accepted
  * when a promo brought the quote down to 0.
  */
-export function checkPayment({ quote, totalAmountPence, currency, promoApplied }: PaymentInput): ApiError | null {
+export function checkPayment({ quote, totalAmountPence, currency, promoApplied }: PaymentInput): PricingRefusal | null {
   if (currency !== CURRENCY) {
-    return new ApiError("CURRENCY_NOT_SUPPORTED", `Currency ${currency} is not supported; pay in ${CURRENCY}`, {
-      currency,
-      supported: [...SUPPORTED_CURRENCIES],
-    });
+    return {
+      code: "CURRENCY_NOT_SUPPORTED",
+      message: `Currency ${currency} is not supported; pay in ${CURRENCY}`,
+      details: { currency, supported: [...SUPPORTED_CURRENCIES] },
+    };
   }
   const freeByPromo = totalAmountPence === 0 && quote.totalPence === 0 && promoApplied;
   if (!Number.isSafeInteger(totalAmountPence) || (totalAmountPence <= 0 && !freeByPromo)) {
-    return new ApiError("INVALID_AMOUNT", "totalAmountPence must be a positive whole number of pence", {
-      givenPence: totalAmountPence,
-    });
+    return { code: "INVALID_AMOUNT", message: "totalAmountPence must be a positive whole number of pence", details: { givenPence: totalAmountPence } };
   }
   if (totalAmountPence !== quote.totalPence) {
-    return new ApiError("AMOUNT_MISMATCH", `The total is ${quote.totalPence} pence, not ${totalAmountPence}`, {
-      expectedPence: quote.totalPence,
-      givenPence: totalAmountPence,
-    });
+    return {
+      code: "AMOUNT_MISMATCH",
+      message: `The total is ${quote.totalPence} pence, not ${totalAmountPence}`,
+      details: { expectedPence: quote.totalPence, givenPence: totalAmountPence },
+    };
   }
   return null;
 }

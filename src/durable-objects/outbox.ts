@@ -1,14 +1,15 @@
 /**
- * What a session's Durable Object owes the rest of the system, written to its outbox in the same
- * transaction as the change (DESIGN invariant 2) and delivered until acknowledged: booking lines
- * and waitlist entries to D1 (versioned upserts), events and notifications to their Queues
- * (consumers dedupe by id). Every entry carries `at`, the epoch ms of its change.
+ * A Durable Object's outbox (DESIGN invariant 2): what D1 and the Queues must hear of, written in
+ * the same transaction as the change, then sent to the Queues after the caller has been answered.
+ * Booking lines, waitlist entries and attempts go to the projection Queue (its consumer writes D1
+ * in batches), events to the events Queue, notifications to theirs. No caller waits for a send: one
+ * pump per object sends what is due, many entries per message batch; the alarm retries failures
+ * with backoff, so an entry is delivered however often the object is evicted.
  */
-import { type LineChange, projectLineChanges } from "../db/booking-projection";
-import { getDb } from "../db/client";
-import { projectWaitlistEntries, type WaitlistEntryChange } from "../db/waitlist-projection";
+import type { LineChange, ProjectionMessage } from "../domain/projection";
 import type { Env } from "../env";
 import { signedToken } from "../lib/tokens";
+import type { WaitlistEntryChange } from "../db/waitlist-projection";
 import type { DomainEvent } from "../services/events";
 import type { NotificationRequest } from "../services/notifications";
 
@@ -19,13 +20,148 @@ export interface OfferNotice {
   offer: { sessionId: string; entryId: string; number: number } | null;
 }
 
+export type AttemptChange = Extract<ProjectionMessage, { kind: "attempt" }>["change"] & { events: DomainEvent[] };
+
 export type OutboxEntry =
   | { kind: "line"; change: LineChange }
   | { kind: "waitlist"; change: WaitlistEntryChange }
+  | { kind: "attempt"; change: AttemptChange }
   | { kind: "event"; change: { at: number; event: DomainEvent } }
   | { kind: "notice"; change: OfferNotice };
 
+export const OUTBOX_TABLE = `CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, change TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`;
+
+/** How long a new entry is left to the pump before the alarm retries it (the pump may have died with the object). */
+export const OUTBOX_GRACE_MS = 10_000;
+/** An entry not sent after this long is reported as drift by reconciliation. */
+export const OUTBOX_DEADLINE_MS = 5 * 60_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+/** Entries per send: the Queues' 100 messages per batch, and well under their 256 KB. */
+const BATCH_ENTRIES = 100;
+const BATCH_BYTES = 192_000;
+
 export const OFFER_TOKEN_PURPOSE = "waitlist-offer";
+
+/** Writes an entry; call inside the transaction of the change it reports. */
+export function queueOut(sql: SqlStorage, entry: OutboxEntry, now = Date.now()): void {
+  sql.exec(`INSERT INTO outbox (kind, change, next_attempt_at) VALUES (?, ?, ?)`, entry.kind, JSON.stringify(entry.change), now + OUTBOX_GRACE_MS);
+}
+
+type OutboxRow = { seq: number; kind: OutboxEntry["kind"]; change: string; attempts: number };
+
+/**
+ * Sends an object's outbox. `pump()` starts a send loop unless one is running (which then takes
+ * the new entries too) and never throws; the caller does not wait for it. `sendDue()` is the
+ * alarm's: it waits for the loop, and retries what has backed off and is due.
+ */
+export class OutboxPump {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIONS" | "JWT_SECRET">,
+    private readonly log: (level: "info" | "warn", msg: string, fields: Record<string, unknown>) => void,
+  ) {}
+
+  /** Starts sending fresh entries (those never tried) in the background. */
+  pump(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop(false).finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Sends everything due now, retries included; resolves when done. */
+  async sendDue(): Promise<void> {
+    if (this.running) await this.running;
+    this.running = this.loop(true).finally(() => {
+      this.running = null;
+    });
+    await this.running;
+  }
+
+  private async loop(includeRetries: boolean): Promise<void> {
+    for (;;) {
+      this.again = false;
+      const rows = this.dueRows(includeRetries);
+      if (rows.length > 0) {
+        const sent = await this.send(rows);
+        if (sent.length > 0) this.sql.exec(`DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(sent));
+        if (sent.length < rows.length) return;
+        continue;
+      }
+      if (!this.again) return;
+    }
+  }
+
+  private dueRows(includeRetries: boolean): OutboxRow[] {
+    const rows = this.sql
+      .exec<OutboxRow>(
+        `SELECT seq, kind, change, attempts FROM outbox WHERE attempts = 0 OR (? AND next_attempt_at <= ?) ORDER BY seq LIMIT ?`,
+        includeRetries ? 1 : 0,
+        Date.now(),
+        BATCH_ENTRIES,
+      )
+      .toArray();
+    let bytes = 0;
+    const batch: OutboxRow[] = [];
+    for (const row of rows) {
+      bytes += row.change.length;
+      if (batch.length > 0 && bytes > BATCH_BYTES) break;
+      batch.push(row);
+    }
+    return batch;
+  }
+
+  /** Sends a batch; on failure backs every entry of it off (the next try is the alarm's). Returns what was sent. */
+  private async send(rows: OutboxRow[]): Promise<number[]> {
+    try {
+      await sendEntries(this.env, rows.map((row) => ({ kind: row.kind, change: JSON.parse(row.change) }) as OutboxEntry));
+      return rows.map((row) => row.seq);
+    } catch (error) {
+      for (const row of rows) {
+        const delay = Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** row.attempts);
+        this.sql.exec(
+          `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?`,
+          Date.now() + delay,
+          String(error).slice(0, 500),
+          row.seq,
+        );
+      }
+      this.log("warn", "outbox send failed; the alarm will retry", { entries: rows.length, error: String(error) });
+      return [];
+    }
+  }
+}
+
+/** Sends entries of every kind to their Queues; throws unless every Queue took its part. */
+async function sendEntries(env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIONS" | "JWT_SECRET">, entries: OutboxEntry[]): Promise<void> {
+  const projection: ProjectionMessage[] = [];
+  const events: DomainEvent[] = [];
+  const notices: OfferNotice[] = [];
+  for (const entry of entries) {
+    if (entry.kind === "event") events.push(entry.change.event);
+    else if (entry.kind === "notice") notices.push(entry.change);
+    else projection.push(entry as ProjectionMessage);
+  }
+  const sends: Promise<unknown>[] = [];
+  if (projection.length > 0) sends.push(env.PROJECTION.sendBatch(projection.map((body) => ({ body, contentType: "json" as const }))));
+  if (events.length > 0) sends.push(env.EVENTS.sendBatch(events.map((body) => ({ body, contentType: "json" as const }))));
+  if (notices.length > 0) {
+    const requests = await Promise.all(notices.map((notice) => withOfferLinks(env.JWT_SECRET, notice)));
+    sends.push(env.NOTIFICATIONS.sendBatch(requests.map((body) => ({ body, contentType: "json" as const }))));
+  }
+  const results = await Promise.allSettled(sends);
+  const failed = results.find((result) => result.status === "rejected");
+  // A redelivery of the parts that did go through is harmless: every consumer dedupes by id.
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
 
 /**
  * The token in an offer's links: names the session, the entry and the offer, signed with the
@@ -35,23 +171,9 @@ export function offerToken(secret: string, offer: { sessionId: string; entryId: 
   return signedToken(secret, OFFER_TOKEN_PURPOSE, [offer.sessionId, offer.entryId, String(offer.number)]);
 }
 
-/** Delivers entries of every kind; throws if any part was not acknowledged (the caller retries). */
-export async function deliverOutboxEntries(env: Env, entries: OutboxEntry[]): Promise<void> {
-  const db = getDb(env.DB);
-  const changesOf = <K extends OutboxEntry["kind"]>(kind: K) =>
-    entries.filter((entry): entry is Extract<OutboxEntry, { kind: K }> => entry.kind === kind).map((entry) => entry.change);
-
-  await projectLineChanges(db, changesOf("line") as LineChange[]);
-  await projectWaitlistEntries(db, changesOf("waitlist") as WaitlistEntryChange[]);
-  const events = (changesOf("event") as { event: DomainEvent }[]).map(({ event }) => ({ body: event, contentType: "json" as const }));
-  if (events.length > 0) await env.EVENTS.sendBatch(events);
-  const notices = await Promise.all((changesOf("notice") as OfferNotice[]).map((notice) => withOfferLinks(env, notice)));
-  if (notices.length > 0) await env.NOTIFICATIONS.sendBatch(notices.map((body) => ({ body, contentType: "json" as const })));
-}
-
-async function withOfferLinks(env: Env, notice: OfferNotice): Promise<NotificationRequest> {
+async function withOfferLinks(secret: string, notice: OfferNotice): Promise<NotificationRequest> {
   if (!notice.offer) return notice.request;
-  const token = await offerToken(env.JWT_SECRET, notice.offer);
+  const token = await offerToken(secret, notice.offer);
   return {
     ...notice.request,
     data: {

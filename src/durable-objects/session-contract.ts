@@ -3,7 +3,6 @@
  * them at its boundary; results are plain unions, since errors lose their class across RPC.
  */
 import { z } from "zod";
-import { BOOKING_KINDS } from "../db/schema";
 import type { Availability, Refusal, RefusalCode } from "../domain/seating";
 
 /** The catalog facts a session's DO needs, read from D1 by the caller. Newer `configVersion` wins. */
@@ -24,31 +23,65 @@ export const SessionSnapshot = z.object({
 });
 export type SessionSnapshot = z.infer<typeof SessionSnapshot>;
 
-/** The booking header as projected into D1; every session's DO carries a copy in its outbox. */
-export const BookingProjection = z.object({
+import { BookingProjection } from "../domain/projection";
+
+export { BookingProjection };
+
+/** A message request carried through the outbox (its consumer checks it against its own schema). */
+const Notification = z.custom<{ id: string; kind: string }>((value) => typeof value === "object" && value !== null && typeof (value as { id?: unknown }).id === "string");
+
+/** An Idempotency-Key as the Worker saw it: who sent it (scope), the key, and a hash of the request. */
+export const IdempotencyClaim = z.object({ scope: z.string().min(1), key: z.string().min(1).max(255), requestHash: z.string().min(1) });
+export type IdempotencyClaim = z.infer<typeof IdempotencyClaim>;
+
+/** What a keyed write answered: replayed to a repeat of the same request. */
+export type RecordedOutcome = { ok: true; response: string } | { ok: false; code: string; message: string; details: Record<string, unknown> };
+
+/**
+ * The attempt a write stands for (DESIGN invariant 7): the DO records it, accepted or refused, with
+ * its events, in the same transaction as the outcome, so no attempt is lost.
+ */
+export const AttemptAudit = z.object({
   id: z.string().min(1),
-  customerId: z.string().min(1),
-  classId: z.string().min(1),
-  patternId: z.string().nullable(),
-  registrationType: z.enum(BOOKING_KINDS),
-  guestCount: z.number().int().min(1),
-  subtotalPence: z.number().int().min(0),
-  discountPence: z.number().int().min(0),
-  totalAmountPence: z.number().int().min(0),
-  currency: z.literal("GBP"),
-  promoCodeId: z.string().nullable(),
-  source: z.string().nullable(),
-  referralSource: z.string().nullable(),
-  notes: z.string().nullable(),
-  manageTokenHash: z.string(),
-  bookedBy: z.string().nullable(),
-  duplicateOverride: z.boolean(),
-  holdId: z.string().nullable(),
-  confirmedAt: z.number().int(),
-  /** This session's line: price of its seats in pence. */
-  linePricePence: z.number().int().min(0),
+  startedAt: z.number().int(),
+  fields: z.object({
+    kind: z.enum(["booking", "hold", "cancellation"]),
+    bookingId: z.string().nullable(),
+    registrationType: z.string().nullable(),
+    sessionIds: z.array(z.string()),
+    email: z.string().nullable(),
+    guestCount: z.number().int().nullable(),
+    amountPence: z.number().int().nullable(),
+    expectedAmountPence: z.number().int().nullable(),
+    currency: z.string().nullable(),
+    promoCode: z.string().nullable(),
+    source: z.string().nullable(),
+    actorRole: z.string().nullable(),
+    clientKey: z.string().nullable(),
+    idempotencyKey: z.string().nullable(),
+    requestId: z.string().nullable(),
+  }),
+  subject: z
+    .object({
+      classId: z.string(),
+      studioId: z.string().nullable(),
+      cityId: z.string().nullable(),
+      customerId: z.string(),
+      sessionIds: z.array(z.string()),
+      data: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  checkout: z.enum(["hold", "booking"]).optional(),
 });
-export type BookingProjection = z.infer<typeof BookingProjection>;
+export type AttemptAudit = z.infer<typeof AttemptAudit>;
+
+/** What the Worker wants done when the write succeeds: the response to keep for replays, messages to send. */
+export const OnSuccess = z.object({
+  /** The response body (JSON text) the Worker answers with; stored under the Idempotency-Key. */
+  response: z.string().optional(),
+  /** Notification requests (BOOKING_CONFIRMED …), sent through the outbox once committed. */
+  notifications: z.array(Notification).optional(),
+});
 
 export const ReserveInput = z.object({
   /** Hold id, or booking id for a direct booking; a retry with the same id returns the first result. */
@@ -67,10 +100,40 @@ export const ReserveInput = z.object({
   /** Required for mode "book". */
   booking: BookingProjection.optional(),
   snapshot: SessionSnapshot,
+  /** The coordinator of a booking spanning sessions: asked before an expiring hold is let go. */
+  coordinator: z.string().nullable().optional(),
+  idempotency: IdempotencyClaim.optional(),
+  audit: AttemptAudit.optional(),
+  onSuccess: OnSuccess.optional(),
 });
 export type ReserveInput = z.input<typeof ReserveInput>;
 
+/** Confirms a hold (POST /bookings naming it, a waitlist offer accepted, or a coordinator's commit). */
+export const ConfirmInput = z.object({
+  holdId: z.string().min(1),
+  booking: BookingProjection,
+  seats: z.number().int().min(1),
+  email: z.string().min(1),
+  acceptsOffer: z.boolean().optional(),
+  idempotency: IdempotencyClaim.optional(),
+  audit: AttemptAudit.optional(),
+  onSuccess: OnSuccess.optional(),
+});
+export type ConfirmInput = z.input<typeof ConfirmInput>;
+
+export const CancelInput = z.object({
+  bookingId: z.string().min(1),
+  /** The hold the booking confirmed, when it came from one (a hold committed but not confirmed here is cancelled too). */
+  reservationId: z.string().min(1).optional(),
+  audit: AttemptAudit.optional(),
+  /** Sent once the cancellation is committed (BOOKING_CANCELLED). */
+  notifications: z.array(Notification).optional(),
+});
+export type CancelInput = z.input<typeof CancelInput>;
+
 export interface Reservation {
+  /** The coordinator of a multi-session reservation, or null. */
+  coordinator: string | null;
   id: string;
   bookingId: string | null;
   status: "held" | "confirmed" | "released" | "cancelled";
@@ -80,9 +143,15 @@ export interface Reservation {
 }
 
 /** `created` is false when the reservation existed already (a retry, or a hold being confirmed). */
-export type ReserveResult = { ok: true; created: boolean; reservation: Reservation; availability: Availability } | ({ ok: false } & Refusal);
+export type ReserveResult =
+  | { ok: true; created: boolean; reservation: Reservation; availability: Availability; replayed?: undefined }
+  | ({ ok: false; replayed?: undefined } & Refusal)
+  | Replay;
 
-export type ConfirmResult = { ok: true; reservation: Reservation } | ({ ok: false } & Refusal);
+/** The first answer to a keyed request, for its repeat (`reused`: the key came with another request). */
+export type Replay = { ok: false; replayed: true; outcome: RecordedOutcome } | { ok: false; replayed: "reused" };
+
+export type ConfirmResult = { ok: true; reservation: Reservation; replayed?: undefined } | ({ ok: false; replayed?: undefined } & Refusal) | Replay;
 
 export type CancelResult = { ok: true; reservation: Reservation | null; availability: Availability };
 

@@ -28,7 +28,7 @@ import {
   seatHoardingAlerts,
 } from "../domain/alert-rules";
 import { raiseAlert, resolveAlert } from "../services/alerts";
-import type { CancellationData } from "../services/attempt-events";
+import type { CancellationData } from "../domain/attempt-events";
 
 const HOUR = 3600_000;
 /** How often the checks run (the hourly cron): windows shorter than a run's reach are looked at across two runs. */

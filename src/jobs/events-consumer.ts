@@ -13,8 +13,8 @@ import { getDb, type Db } from "../db/client";
 import { chunkByParameters, presentValues } from "../db/chunks";
 import { demandSignals, events } from "../db/schema";
 import { demandSignalOf } from "../domain/demand-signals";
+import { type DomainEvent, DomainEventSchema } from "../domain/events";
 import type { Env } from "../env";
-import { type DomainEvent, DomainEventSchema } from "../services/events";
 
 /** Seconds before the next delivery: 10s doubling per attempt, at most 10 minutes. */
 export function retryDelaySeconds(attempts: number): number {

@@ -17,6 +17,7 @@
  * backoff, and after the queue's max_retries lands in `booking-notifications-dlq`, whose consumer
  * (notifications-dead-letter.ts) does the same dead-lettering.
  */
+import { configOf } from "../config";
 import { getDb, type Db } from "../db/client";
 import { maskLinkTokens, type RenderedNotification, renderNotification } from "../domain/notification-templates";
 import type { Env } from "../env";
@@ -36,12 +37,12 @@ export function retryDelaySeconds(attempts: number): number {
 export type DeliveryOutcome = "sent" | "duplicate" | "busy" | "retry" | "dead-lettered" | "unreadable";
 
 /**
- * Handles one batch. `provider` defaults to the one `NOTIFICATION_PROVIDER` names; tests pass
+ * Handles one batch. `provider` defaults to the one `config.notificationProvider` names; tests pass
  * their own implementation of the interface.
  */
 export async function consumeNotifications(batch: MessageBatch<unknown>, env: Env, provider?: NotificationProvider): Promise<void> {
   const db = getDb(env.DB);
-  const sender = provider ?? providerFor(env, db);
+  const sender = provider ?? providerFor(configOf(env).notificationProvider, db);
   const outcomes = await Promise.all(batch.messages.map((message) => deliver(message, env, db, sender)));
   const counts: Partial<Record<DeliveryOutcome, number>> = {};
   for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;

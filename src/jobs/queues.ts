@@ -6,11 +6,16 @@ import type { Env } from "../env";
 import { consumeDeadLetters } from "./dead-letters";
 import { consumeEvents } from "./events-consumer";
 import { consumeNotifications } from "./notifications-consumer";
+import { consumeProjection } from "./projection-consumer";
 import { consumeDeadNotifications } from "./notifications-dead-letter";
 import { runRollupDeadLetters, runRollupQueue } from "./rollup-consumer";
 
 export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
   switch (batch.queue) {
+    case "booking-projection":
+    // Dead letters of the projection are still acknowledged changes: keep writing them until D1 takes them.
+    case "booking-projection-dlq":
+      return consumeProjection(batch, env);
     case "booking-events":
       return consumeEvents(batch, env);
     case "booking-notifications":

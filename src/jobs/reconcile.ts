@@ -14,6 +14,7 @@ import type { Db } from "../db/client";
 import { alerts, bookingSessions, classSessions } from "../db/schema";
 import type { Env } from "../env";
 import { raiseAlert, resolveAlert } from "../services/alerts";
+import { sessionObject } from "../services/session-client";
 
 const WINDOW_BEFORE_MS = 2 * 24 * 3600_000;
 const WINDOW_AFTER_MS = 120 * 24 * 3600_000;
@@ -164,7 +165,7 @@ async function checkSession(env: Env, db: Db, sessionId: string, settings: { now
 }
 
 async function readSession(env: Env, db: Db, sessionId: string, { now, holdOverdueMs }: { now: Date; holdOverdueMs: number }) {
-  const stub = env.SESSION.getByName(sessionId);
+  const stub = sessionObject(env, sessionId);
   const [ledger, pendingOutbox, staleOutbox, staleHolds, lines] = await Promise.all([
     stub.ledgerEntries(),
     stub.pendingOutbox(),

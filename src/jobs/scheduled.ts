@@ -1,4 +1,5 @@
 /** Cron Triggers (wrangler.toml [triggers]): what runs on which schedule. */
+import { configOf } from "../config";
 import { type Db, getDb } from "../db/client";
 import { parseAlertRules } from "../domain/alert-rules";
 import { addDays, previousDay, previousWeekStart } from "../domain/metric-periods";
@@ -46,7 +47,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
  * (so the Cron Trigger shows it) naming them.
  */
 async function runHourly(env: Env, db: Db, now: Date): Promise<void> {
-  const holdOverdueMs = parseAlertRules(env.ALERT_RULES).rules.dataDrift.holdOverdueMinutes * 60_000;
+  const { alertRules } = configOf(env);
+  const holdOverdueMs = parseAlertRules(alertRules).rules.dataDrift.holdOverdueMinutes * 60_000;
   const jobs = {
     purgedIdempotencyKeys: () => purgeExpiredIdempotencyKeys(db, now),
     reconciliation: () => reconcileLedgers(env, db, { now, holdOverdueMs }),
@@ -57,7 +59,7 @@ async function runHourly(env: Env, db: Db, now: Date): Promise<void> {
   const failed: string[] = [];
   Object.keys(jobs).forEach((name, i) => record(name, settled[i]!));
   // After the others, as before: the alert checks then see this hour's reconciliation.
-  const [alertChecks] = await Promise.allSettled([runAlertChecks(env.DB, db, env.ALERT_RULES, now)]);
+  const [alertChecks] = await Promise.allSettled([runAlertChecks(env.DB, db, alertRules, now)]);
   record("alertChecks", alertChecks);
   console.log(JSON.stringify({ level: failed.length > 0 ? "error" : "info", msg: "hourly jobs", failed, ...results }));
   if (failed.length > 0) throw new Error(`hourly jobs failed: ${failed.join(", ")}`);

@@ -3,11 +3,13 @@
  * rather than a bare foreign-key failure.
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Db } from "../db/client";
+import type { BaseSQLiteDatabase, SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { ApiError } from "../errors";
 
 type TableWithId = SQLiteTable & { id: SQLiteColumn };
+
+/** Any drizzle SQLite database (the app's `Db` over D1 is one): lib knows no schema of ours. */
+type AnySqliteDb = BaseSQLiteDatabase<"async", unknown, any>;
 
 /** 422 INVALID_REFERENCE for `field`; `details` says which ids and why. */
 export function invalidReference(field: string, message: string, details: Record<string, unknown> = {}): ApiError {
@@ -23,7 +25,7 @@ export function inIdList(column: SQLiteColumn, ids: readonly string[]): SQL {
 }
 
 /** Throws 422 INVALID_REFERENCE (details `{ field, missing }`) unless every id names a row of `table`. */
-export async function assertReferencesExist(db: Db, table: TableWithId, field: string, ids: readonly string[]): Promise<void> {
+export async function assertReferencesExist(db: AnySqliteDb, table: TableWithId, field: string, ids: readonly string[]): Promise<void> {
   const wanted = [...new Set(ids)];
   if (wanted.length === 0) return;
   const found = await db.select({ id: table.id }).from(table).where(inIdList(table.id, wanted));

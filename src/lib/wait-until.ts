@@ -1,6 +1,8 @@
 /** The request's `waitUntil`, when the runtime gave the app an execution context. */
 import type { Context } from "hono";
-import type { WaitUntil } from "../services/events";
+
+/** `ExecutionContext.waitUntil`: keeps work running after the response has gone. */
+export type WaitUntil = (promise: Promise<unknown>) => void;
 
 export function waitUntilOf(c: Context): WaitUntil | undefined {
   try {

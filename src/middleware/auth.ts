@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { verify } from "hono/jwt";
 import { z } from "zod";
+import { configOf } from "../config";
 import type { AppEnv, Principal, Role } from "../env";
 import { ApiError } from "../errors";
 
@@ -26,10 +27,11 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new ApiError("INVALID_TOKEN", "Authorization header must be 'Bearer <token>'");
-    if (!c.env.JWT_SECRET) throw new Error("JWT_SECRET is not configured");
+    // A missing or short JWT_SECRET throws here (a ConfigError naming it), never verifies anything.
+    const { jwtSecret } = configOf(c.env);
     let payload: unknown;
     try {
-      payload = await verify(match[1], c.env.JWT_SECRET, "HS256");
+      payload = await verify(match[1], jwtSecret, "HS256");
     } catch {
       throw new ApiError("INVALID_TOKEN", "The bearer token is invalid or expired");
     }

@@ -1,6 +1,10 @@
 /**
- * Idempotency-Key for POST requests (IETF httpapi Idempotency-Key draft, as Stripe runs it),
- * backed by the D1 table idempotency_keys.
+ * Idempotency-Key for POST requests (IETF httpapi Idempotency-Key draft, as Stripe runs it).
+ *
+ * Writes that a Durable Object records (bookings, holds, cancellations, waitlist acceptances: the
+ * `recordedByObjects` routes) keep the key's record beside the write, in the object's transaction
+ * (src/services/keyed-writes.ts): for them this middleware only checks the key and hashes the
+ * request, and touches no D1. Every other route is backed by the D1 table idempotency_keys:
  *
  * The first request with a (caller, key) pair claims it with one conditional INSERT, so of two
  * concurrent requests only one executes; the other gets 409 IDEMPOTENCY_IN_PROGRESS, and once the
@@ -26,8 +30,9 @@ import { idempotencyKeys } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
-export const IDEMPOTENCY_HEADER = "Idempotency-Key";
-export const REPLAYED_HEADER = "Idempotent-Replayed";
+import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "../lib/idempotency-key";
+
+export { IDEMPOTENCY_HEADER, REPLAYED_HEADER };
 
 const DEFAULT_LEASE_MS = 60_000;
 /** Keys are kept 48 h: comfortably over the 24 h clients are told they may retry for. */
@@ -58,6 +63,8 @@ export interface IdempotencyOptions {
   leaseMs?: number;
   /** How long a key and its response are kept. */
   retentionMs?: number;
+  /** Paths whose writes a Durable Object records with the key (no D1 record here). */
+  recordedByObjects?: RegExp[];
 }
 
 type KeyRow = typeof idempotencyKeys.$inferSelect;
@@ -71,6 +78,7 @@ type Claim = { lease: number; seed: string } | { response: Response };
 export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler<AppEnv> {
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const recordedByObjects = options.recordedByObjects ?? [];
   if (!(leaseMs > 0) || !(retentionMs > leaseMs)) throw new Error("idempotency: need 0 < leaseMs < retentionMs");
 
   return createMiddleware<AppEnv>(async function idempotency(c, next) {
@@ -87,12 +95,16 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
     const body = await c.req.text();
     const url = new URL(c.req.url);
     const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${c.req.header("X-Manage-Token") ?? ""}\n${body}`);
+    if (recordedByObjects.some((pattern) => pattern.test(url.pathname))) {
+      c.set("idempotency", { scope, key, seed: "", requestHash });
+      return next();
+    }
     const db = getDb(c.env.DB);
 
     const claim = await claimKey(c, db, { scope, key, requestHash, leaseMs, retentionMs });
     if ("response" in claim) return claim.response;
 
-    c.set("idempotency", { scope, key, seed: claim.seed });
+    c.set("idempotency", { scope, key, seed: claim.seed, requestHash });
     const mine = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, "in_progress"), eq(idempotencyKeys.leaseUntil, new Date(claim.lease)));
     // A failure on our side may have done part of the work: keep the key and its seed but let
     // the lease go, so a retry takes it over and finishes the same operation under the same ids.

@@ -7,20 +7,16 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import type { Context } from "hono";
+import { configOf } from "../config";
+import { domainEvent } from "../domain/events";
 import type { AppEnv } from "../env";
 import { waitUntilOf } from "../lib/wait-until";
-import { dispatchEvents, domainEvent } from "../services/events";
-
-/** 1 in how many requests is sampled: a whole number ≥ 1; anything else samples 1 in 10. */
-export function sampleRateOf(setting: string | undefined): number {
-  const rate = Number(setting);
-  return Number.isSafeInteger(rate) && rate >= 1 ? rate : 10;
-}
+import { dispatchEvents } from "../services/events";
 
 export function requestSample() {
   return createMiddleware<AppEnv>(async function requestSample(c, next) {
     await next();
-    const sampleRate = sampleRateOf(c.env.REQUEST_SAMPLE_RATE);
+    const sampleRate = configOf(c.env).requestSampleRate;
     if (Math.random() * sampleRate >= 1) return;
     const event = domainEvent("REQUEST_SAMPLED", { data: { sampleRate, ...requestShape(c), status: c.res.status } });
     await dispatchEvents(c.env, [event], waitUntilOf(c));

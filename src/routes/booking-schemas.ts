@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { BOOKING_KINDS } from "../db/schema";
 import type { SessionSelection } from "../services/booking-context";
-import type { BookingView } from "../services/bookings";
+import type { BookingView } from "../services/booking-views";
 
 const Id = z.string().min(1).max(64);
 const MAX_SEATS = 50;

@@ -6,9 +6,10 @@ import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
 import { tokenMatchesHash } from "../lib/tokens";
-import { waitUntilOf } from "../lib/wait-until";
-import { IdempotencyKeyHeader } from "../middleware/idempotency";
-import { type BookingView, type Caller, cancelBooking, createBooking, getBooking } from "../services/bookings";
+import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
+import { type BookingView, getBooking } from "../services/booking-views";
+import { type Caller, createBooking } from "../services/bookings";
+import { cancelBooking } from "../services/cancellations";
 import { BookingSchema, checkSelection, SelectionFields, toBookingResponse, toSelection } from "./booking-schemas";
 
 const tags = ["Bookings"];
@@ -46,7 +47,6 @@ export function callerOf(c: Context<AppEnv>): Caller {
     clientKey: c.req.header("CF-Connecting-IP") ?? "unknown",
     idempotency: c.get("idempotency"),
     requestId: c.get("requestId"),
-    waitUntil: waitUntilOf(c),
   };
 }
 
@@ -65,7 +65,7 @@ async function authorizeBookingAccess(c: Context<AppEnv>, booking: BookingView, 
 }
 
 async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken: string | undefined) {
-  const booking = await getBooking(getDb(c.env.DB), id);
+  const booking = await getBooking(c.env, getDb(c.env.DB), id);
   if (!booking) throw notFound("Booking", id);
   await authorizeBookingAccess(c, booking, queryToken);
   return booking;
@@ -92,6 +92,7 @@ export const bookingRoutes = createRouter()
     async (c) => {
       const body = c.req.valid("json");
       const result = await createBooking(callerOf(c), { ...body, selection: toSelection(body) });
+      if (result.replayed) c.header(REPLAYED_HEADER, "true");
       return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken }, 201);
     },
   )

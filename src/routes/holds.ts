@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BOOKING_KINDS } from "../db/schema";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
-import { IdempotencyKeyHeader } from "../middleware/idempotency";
+import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
 import { createHold } from "../services/holds";
 import { checkSelection, SelectionFields, toSelection } from "./booking-schemas";
 import { callerOf } from "./bookings";
@@ -32,7 +32,8 @@ export const holdRoutes = createRouter().openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const hold = await createHold(callerOf(c), { ...body, selection: toSelection(body) });
+    const { replayed, ...hold } = await createHold(callerOf(c), { ...body, selection: toSelection(body) });
+    if (replayed) c.header(REPLAYED_HEADER, "true");
     return c.json(hold, 201);
   },
 );

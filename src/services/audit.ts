@@ -1,77 +1,76 @@
 /**
  * The audit trail (DESIGN invariant 7): every hold, booking and cancellation attempt, accepted or
- * rejected with its code, with the amount offered, the source and how long it took; and the
- * domain events each attempt stands for (src/services/attempt-events.ts), sent to the events Queue.
+ * refused with its code, with the amount offered, the source and how long it took, and the domain
+ * events it stands for (src/domain/attempt-events.ts).
+ *
+ * An attempt that reaches a Durable Object is recorded by that object, in the transaction that
+ * decided it (the object gets the `AttemptAudit`). One refused before any object was asked
+ * (validation against the catalog, the price, a rate limit) is sent by the Worker to the projection
+ * Queue before the client is answered: once the Queue has taken it, it is not lost.
  */
-import type { Db } from "../db/client";
-import { bookingAttempts } from "../db/schema";
+import { attemptEvents, type AttemptSubject, type FunnelCheckout } from "../domain/attempt-events";
+import type { AttemptAudit } from "../durable-objects/session-contract";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
-import { attemptEvents, type AttemptSubject, type FunnelCheckout } from "./attempt-events";
-import { dispatchEvents, type WaitUntil } from "./events";
+import { jsonBatchesTo, sendWithRetry } from "../lib/queue-send";
 
-export type AttemptRecord = Omit<typeof bookingAttempts.$inferInsert, "id" | "createdAt">;
-
-/** Writes one attempt; a failure to write is logged, never turned into the caller's failure. */
-export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
-  try {
-    await db.insert(bookingAttempts).values({ id: newId("attempt"), ...attempt });
-  } catch (error) {
-    console.error(JSON.stringify({ level: "error", msg: "could not record booking attempt", error: String(error), attempt }));
-  }
-}
-
-export type AttemptFields = Omit<AttemptRecord, "outcome" | "errorCode" | "durationMs">;
+export type AttemptFields = AttemptAudit["fields"];
 
 /**
- * What `note` accepts: audit fields known part-way through, what the attempt is about, and
- * whether it is a checkout of the booking funnel (noted as it reaches the seat check).
+ * One attempt under way: its audit record grows as the flow learns more (`note`), is handed to the
+ * object that decides it (`toObject`), or, if the flow fails before that, is sent by `refused`.
  */
-export type AttemptNote = Partial<AttemptFields> & { subject?: AttemptSubject; checkout?: FunnelCheckout };
+export class Attempt {
+  readonly id = newId("attempt");
+  readonly startedAt = Date.now();
+  private fields: AttemptFields;
+  private subject: AttemptSubject | undefined;
+  private checkout: FunnelCheckout | undefined;
+  /** Set once an object has the attempt: it records the outcome itself. */
+  handedOver = false;
 
-/** Where an attempt is recorded and its events sent (a booking `Caller` is one). */
-export interface AuditSink {
-  db: Db;
-  env: Pick<Env, "EVENTS">;
-  /** Sends events after the response when present. */
-  waitUntil?: WaitUntil | undefined;
-}
-
-/**
- * Runs one attempt and records it however it ends: accepted, or rejected with the error's code
- * (INTERNAL_ERROR for anything unexpected), with how long it took, then emits its events. `note`
- * adds what is only known part-way through (the amount expected, the id created, the subject).
- */
-export async function audited<T>(sink: AuditSink, fields: AttemptFields, run: (note: (more: AttemptNote) => void) => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const record: AttemptFields = { ...fields };
-  let subject: AttemptSubject | undefined;
-  let checkout: FunnelCheckout | undefined;
-  let errorCode: string | null = null;
-  let failure: unknown;
-  try {
-    return await run(({ subject: about, checkout: funnel, ...more }) => {
-      Object.assign(record, more);
-      if (about) subject = about;
-      if (funnel) checkout = funnel;
-    });
-  } catch (error) {
-    failure = error;
-    errorCode = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
-    throw error;
-  } finally {
-    const attempt: AttemptRecord = { ...record, outcome: errorCode ? "rejected" : "accepted", errorCode, durationMs: Date.now() - started };
-    await recordAttempt(sink.db, attempt);
-    await emitAttemptEvents(sink, attempt, subject, failure, checkout);
+  constructor(fields: AttemptFields) {
+    this.fields = { ...fields };
   }
-}
 
-/** Like the audit row, the events never become the caller's failure (this runs in a `finally`). */
-async function emitAttemptEvents(sink: AuditSink, attempt: AttemptRecord, subject: AttemptSubject | undefined, failure: unknown, checkout: FunnelCheckout | undefined): Promise<void> {
-  try {
-    await dispatchEvents(sink.env, attemptEvents(attempt, subject, failure, { checkout }), sink.waitUntil);
-  } catch (error) {
-    console.error(JSON.stringify({ level: "error", msg: "could not emit attempt events", error: String(error), kind: attempt.kind }));
+  /** Adds what is known part-way through: fields, what the attempt is about, whether it is a funnel checkout. */
+  note(more: Partial<AttemptFields> & { subject?: AttemptSubject; checkout?: FunnelCheckout }): void {
+    const { subject, checkout, ...fields } = more;
+    Object.assign(this.fields, fields);
+    if (subject) this.subject = subject;
+    if (checkout) this.checkout = checkout;
+  }
+
+  /** The record for the object that decides the attempt; from now on that object records it. */
+  toObject(): AttemptAudit {
+    this.handedOver = true;
+    return { id: this.id, startedAt: this.startedAt, fields: { ...this.fields }, ...(this.subject ? { subject: this.subject } : {}), ...(this.checkout ? { checkout: this.checkout } : {}) };
+  }
+
+  /**
+   * Records a refusal decided here (or a failure), unless an object has the attempt. Waits until the
+   * Queue took it (retried), so an answered refusal leaves its trace; never throws.
+   */
+  async refused(env: Pick<Env, "PROJECTION">, error: unknown): Promise<void> {
+    if (this.handedOver) return;
+    const now = Date.now();
+    const code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
+    const refusal = { code, details: error instanceof ApiError ? (error.details ?? {}) : {} };
+    const attempt = { ...this.fields, outcome: "rejected" as const, errorCode: code };
+    const events = attemptEvents(attempt, this.subject, refusal, { now, checkout: this.checkout });
+    const message = { kind: "attempt" as const, change: { at: now, attempt: { ...attempt, id: this.id, durationMs: now - this.startedAt, at: now }, events } };
+    const { lost, errors } = await sendWithRetry(jsonBatchesTo(env.PROJECTION), [message]);
+    if (lost.length > 0) console.error(JSON.stringify({ level: "error", msg: "could not record a refused attempt", attemptId: this.id, code, error: errors[0] }));
+  }
+
+  /** Runs the flow; a failure before an object took the attempt is recorded here. */
+  async run<T>(env: Pick<Env, "PROJECTION">, flow: () => Promise<T>): Promise<T> {
+    try {
+      return await flow();
+    } catch (error) {
+      await this.refused(env, error);
+      throw error;
+    }
   }
 }

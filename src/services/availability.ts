@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { classRequirements, sessionSnapshot } from "./booking-context";
 import type { SeatGuard } from "./session-generation";
+import { sessionObject } from "./session-client";
 
 export async function sessionAvailability(env: Env, db: Db, sessionId: string) {
   const [row] = await db
@@ -15,7 +16,7 @@ export async function sessionAvailability(env: Env, db: Db, sessionId: string) {
     .where(eq(classSessions.id, sessionId));
   if (!row) throw new ApiError("SESSION_NOT_FOUND", `Session ${sessionId} was not found`, { sessionId });
   const requirements = await classRequirements(db, row.session.classId);
-  const live = await env.SESSION.getByName(sessionId).availability(sessionSnapshot(row.session, requirements));
+  const live = await sessionObject(env, sessionId).availability(sessionSnapshot(row.session, requirements));
   return {
     sessionId,
     capacity: live.capacity,
@@ -41,7 +42,7 @@ export async function changeCapacity(env: Env, db: Db, sessionId: string, capaci
   const [session] = await db.select().from(classSessions).where(eq(classSessions.id, sessionId));
   if (!session) throw new ApiError("NOT_FOUND", `Session ${sessionId} was not found`, { resource: "Session", id: sessionId });
   const requirements = await classRequirements(db, session.classId);
-  const result = await env.SESSION.getByName(sessionId).reconfigure(sessionSnapshot({ ...session, capacity, updatedAt: at }, requirements));
+  const result = await sessionObject(env, sessionId).reconfigure(sessionSnapshot({ ...session, capacity, updatedAt: at }, requirements));
   if (!result.ok) {
     throw new ApiError("IN_USE", `Capacity ${capacity} is below the ${result.booked + result.held} seats booked or held on this session`, {
       capacity,
@@ -55,14 +56,14 @@ export async function changeCapacity(env: Env, db: Db, sessionId: string, capaci
 export function sessionSeatGuard(env: Env, db: Db): SeatGuard {
   return {
     async retire(sessionId) {
-      return (await env.SESSION.getByName(sessionId).retire()).ok;
+      return (await sessionObject(env, sessionId).retire()).ok;
     },
     async reconfigure(sessionId, change, version) {
       const [session] = await db.select().from(classSessions).where(eq(classSessions.id, sessionId));
       if (!session) return true;
       const requirements = await classRequirements(db, session.classId);
       const snapshot = sessionSnapshot({ ...session, capacity: change.capacity, startsAt: change.startsAt, updatedAt: version }, requirements);
-      return (await env.SESSION.getByName(sessionId).reconfigure(snapshot)).ok;
+      return (await sessionObject(env, sessionId).reconfigure(snapshot)).ok;
     },
   };
 }

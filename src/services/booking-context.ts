@@ -1,15 +1,17 @@
 /**
  * Everything a hold or a booking needs to know from the catalog, read from D1 in one batch (one
- * round trip): which sessions, their class and city, whether each has a qualified instructor, the
- * resources each student uses, and the customer profile for the contact's email (created or
- * matched). Also the snapshot each session's DO is configured from.
+ * round trip): which sessions, their class and city, whether each has a qualified instructor and
+ * the resources each student uses, and the snapshot each session's DO is configured from. Reads
+ * only: the customer is named by an id derived from the email, and the projection creates or
+ * matches the profile later (nothing is written to D1 on a booking's way).
  */
 import { and, asc, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { type BookingKind, classes, classResourceRequirements, classSessions, customers, resources, schedulePatterns, studios } from "../db/schema";
+import { type BookingKind, classes, classResourceRequirements, classSessions, resources, schedulePatterns, studios } from "../db/schema";
+import { customerIdFromDigest } from "../domain/projection";
 import type { SessionSnapshot } from "../durable-objects/session-contract";
 import { ApiError } from "../errors";
-import { newId } from "../lib/ids";
+import { sha256Hex } from "../lib/tokens";
 
 /** Which sessions a request names: one session, a set of drop-ins, or a whole schedule. */
 export type SessionSelection =
@@ -60,7 +62,12 @@ export interface BookingContext {
  * rows back keyed by column name.
  */
 export async function loadBookingContext(db: Db, selection: SessionSelection, contact: Contact): Promise<BookingContext> {
-  const [sessionRows, requirements, customer] = await db.batch([
+  const [[sessionRows, requirements], customerId] = await Promise.all([loadRows(db, selection), customerIdFor(contact.email)]);
+  return contextOf(selection, sessionRows, requirements, customerId);
+}
+
+function loadRows(db: Db, selection: SessionSelection) {
+  return db.batch([
     db
       .select({
         id: classSessions.id,
@@ -96,13 +103,12 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
       .from(classResourceRequirements)
       .innerJoin(resources, eq(resources.id, classResourceRequirements.resourceId))
       .where(eq(classResourceRequirements.classId, classOf(selection))),
-    db
-      .insert(customers)
-      .values({ id: newId("customer"), email: contact.email.toLowerCase(), firstName: contact.firstName, lastName: contact.lastName, phone: contact.phone ?? null })
-      .onConflictDoUpdate({ target: customers.email, set: { updatedAt: new Date() } })
-      .returning({ id: customers.id }),
   ]);
+}
 
+type ContextRows = Awaited<ReturnType<typeof loadRows>>;
+
+function contextOf(selection: SessionSelection, sessionRows: ContextRows[0], requirements: ContextRows[1], customerId: string): BookingContext {
   const first = sessionRows[0];
   if (selection.registrationType !== "FULL_SCHEDULE") {
     const wanted = selection.registrationType === "SINGLE_SESSION" ? [selection.sessionId] : selection.sessionIds;
@@ -139,7 +145,7 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
     cityId: first.cityId,
     studioName: first.studioName,
     timeZone: first.timeZone,
-    customerId: customer[0]!.id,
+    customerId,
     sessions: sessionRows.map((row) => ({
       id: row.id,
       startsAt: row.startsAt,
@@ -149,6 +155,11 @@ export async function loadBookingContext(db: Db, selection: SessionSelection, co
       snapshot: sessionSnapshot(row, requirements),
     })),
   };
+}
+
+/** The customer id of an email, the same everywhere (src/domain/projection.ts). */
+export async function customerIdFor(email: string): Promise<string> {
+  return customerIdFromDigest(await sha256Hex(`customer:${email.trim().toLowerCase()}`));
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Db } from "../db/client";
 import type { Env } from "../env";
 import { manageTokenFor } from "../lib/tokens";
 import { type ClassPlace, classPlace } from "./booking-context";
-import type { BookingView } from "./bookings";
+import type { BookingView } from "./booking-views";
 import { type NotificationRequest, queueNotifications, type TypedNotificationRequest } from "./notifications";
 
 type BookingKind = "BOOKING_CONFIRMED" | "BOOKING_CANCELLED";
@@ -50,7 +50,11 @@ export async function bookingNotification(
   const place = knownPlace ?? (await classPlace(db, booking.classId));
   if (!place) return undefined;
   // The manage token is derived from the booking id, so the cancellation can carry it as well.
-  const manageToken = await manageTokenFor(env.JWT_SECRET, booking.id);
+  return bookingNotificationFor(kind, booking, place, await manageTokenFor(env.JWT_SECRET, booking.id));
+}
+
+/** The request for a booking whose place and manage token the caller has. */
+export function bookingNotificationFor(kind: BookingKind, booking: BookingView, place: ClassPlace, manageToken: string): NotificationRequest {
   const request: TypedNotificationRequest<BookingKind> = {
     id: bookingNotificationId(kind, booking.id),
     kind,

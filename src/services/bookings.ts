@@ -1,28 +1,25 @@
 /**
- * The booking flow (DESIGN "Flow of a booking"): load the sessions, check each has a qualified
- * instructor, price the booking, redeem the promo, take the seats in every session's Durable
- * Object all or nothing, and answer with the booking and its manage token. Every attempt,
- * accepted or refused, is written to the audit trail.
+ * The booking flow (DESIGN "Flow of a booking"): rate limit, load the sessions (D1 reads only),
+ * check each has a qualified instructor, price the booking, redeem the promo, take the seats in
+ * every session's Durable Object all or nothing, and answer with the booking and its manage token.
+ * The objects record the attempt, the Idempotency-Key and the confirmation message with the seats;
+ * an attempt refused before any object was asked is recorded by `Attempt.refused`.
  */
-import { asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
-import { committedSessionIds } from "../db/booking-projection";
-import type { BookingProjection } from "../durable-objects/session-contract";
+import type { BookingProjection } from "../domain/projection";
 import { checkPayment, quoteBooking, splitPence } from "../domain/pricing";
 import type { Env, Principal } from "../env";
 import { ApiError } from "../errors";
-import { newId } from "../lib/ids";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
-import { idFromSeed } from "../middleware/idempotency";
-import { raiseAlert } from "./alerts";
-import { type CancellationData, subjectOf } from "./attempt-events";
-import { type AttemptFields, type AttemptNote, audited } from "./audit";
-import { type BookingContext, type ClassPlace, classPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
-import { notifyBooking } from "./booking-notifications";
-import type { WaitUntil } from "./events";
+import { Attempt } from "./audit";
+import { subjectOf } from "./attempt-subject";
+import { type BookingContext, type ClassPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
+import { bookingNotificationFor } from "./booking-notifications";
+import { type BookingView, viewOfProjection } from "./booking-views";
+import type { Db } from "../db/client";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
-import { bookSeats, cancelAll, type SeatRequest } from "./seat-coordinator";
+import { type Claimed, claimAttempt, settle } from "./keyed-writes";
+import { commitAll, holdAll, refusalOf, type SeatRequest } from "./seat-coordinator";
+import { newBookingId, sessionObject } from "./session-client";
 
 /** Who is asking and from where: the request's side of every booking operation. */
 export interface Caller {
@@ -31,10 +28,9 @@ export interface Caller {
   principal: Principal | undefined;
   /** The client's address (CF-Connecting-IP), for per-client limits. */
   clientKey: string;
-  idempotency: { scope: string; key: string; seed: string } | undefined;
+  /** The request's Idempotency-Key, its scope and a hash of the request (src/middleware/idempotency.ts). */
+  idempotency: { scope: string; key: string; seed: string; requestHash: string } | undefined;
   requestId: string;
-  /** The request's waitUntil: events and notifications are sent after the response (awaited without it). */
-  waitUntil?: WaitUntil | undefined;
 }
 
 export interface NewBooking {
@@ -53,8 +49,15 @@ export interface NewBooking {
   fromWaitlistOffer?: boolean | undefined;
 }
 
+export interface BookingResult {
+  booking: BookingView;
+  manageToken: string;
+  /** True when this answers a repeat of a keyed request: the first answer, again. */
+  replayed?: boolean;
+}
+
 /** The audit fields that say who made an attempt, from where, under which key and request. */
-export function whoAttempts(caller: Caller, anonymousRole: string): Pick<AttemptFields, "actorRole" | "clientKey" | "idempotencyKey" | "requestId"> {
+export function whoAttempts(caller: Caller, anonymousRole: string) {
   return {
     actorRole: caller.principal?.role ?? anonymousRole,
     clientKey: caller.clientKey,
@@ -63,12 +66,12 @@ export function whoAttempts(caller: Caller, anonymousRole: string): Pick<Attempt
   };
 }
 
-const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
+export const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
 
-/** Books, or throws the ApiError that says why not; either way the attempt is audited. */
-export async function createBooking(caller: Caller, input: NewBooking) {
+/** Books, or throws the ApiError that says why not; either way the attempt is recorded. */
+export async function createBooking(caller: Caller, input: NewBooking): Promise<BookingResult> {
   const email = input.contact.email.toLowerCase();
-  const fields: AttemptFields = {
+  const attempt = new Attempt({
     kind: "booking",
     bookingId: null,
     registrationType: input.selection.registrationType,
@@ -81,23 +84,11 @@ export async function createBooking(caller: Caller, input: NewBooking) {
     promoCode: input.promoCode ?? null,
     source: input.source ?? null,
     ...whoAttempts(caller, "guest"),
-  };
-  const result = await audited(caller, fields, async (note) => {
-    const result = await book(caller, { ...input, contact: { ...input.contact, email } }, note);
-    note({ bookingId: result.booking.id });
-    return result;
   });
-  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CONFIRMED", result.booking, result.place));
-  return result;
+  return attempt.run(caller.env, () => book(caller, { ...input, contact: { ...input.contact, email } }, attempt));
 }
 
-/** Hands work that must not delay the response to `waitUntil`, or awaits it when there is none. */
-async function afterResponse(caller: Caller, work: Promise<unknown>): Promise<void> {
-  if (caller.waitUntil) caller.waitUntil(work);
-  else await work;
-}
-
-async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote) => void) {
+async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promise<BookingResult> {
   const { env, db, principal } = caller;
   const now = new Date();
   const email = input.contact.email;
@@ -106,8 +97,7 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
   await enforceRateLimit(caller, input.fromWaitlistOffer ? null : email);
 
   const context = await loadBookingContext(db, input.selection, input.contact);
-  const { customerId } = context;
-  note({ subject: subjectOf(context) });
+  attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
 
@@ -117,7 +107,7 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
     const problem = checkPromo(promo, now);
     if (problem) throw problem;
   }
-  const quote = quoteBooking({
+  const quoted = quoteBooking({
     registrationType: context.registrationType,
     classPricePence: context.class.pricePence,
     fullSchedulePricePence: context.class.fullSchedulePricePence,
@@ -125,18 +115,24 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
     seats: input.guestCount,
     promo: promo ? { kind: promo.kind, value: promo.value } : undefined,
   });
-  note({ expectedAmountPence: quote.totalPence });
+  if (!quoted.ok) throw new ApiError(quoted.code, quoted.message, quoted.details);
+  const quote = quoted.quote;
+  attempt.note({ expectedAmountPence: quote.totalPence });
   const paymentProblem = checkPayment({ quote, totalAmountPence: input.totalAmountPence, currency: input.currency, promoApplied: promo !== undefined });
-  if (paymentProblem) throw paymentProblem;
+  if (paymentProblem) throw new ApiError(paymentProblem.code, paymentProblem.message, paymentProblem.details);
 
-  const bookingId = caller.idempotency
-    ? idFromSeed("bkg", caller.idempotency.seed)
-    : newId("booking");
+  const single = context.sessions.length === 1;
+  // Several sessions: a coordinator decides; a keyed request claims its key there first.
+  const claimed: Claimed | null = single ? null : await claimAttempt(env, keyOf(caller), newBookingId);
+  if (claimed && "replay" in claimed) return claimed.replay as BookingResult;
+  const bookingId = claimed ? claimed.reservationId : newBookingId(context.sessions[0]!.id);
+  const coordinator = claimed ? claimed.coordinator : null;
   const manageToken = await manageTokenFor(env.JWT_SECRET, bookingId);
   const linePrices = splitPence(quote.totalPence, context.sessions.length);
-  const header: Omit<BookingProjection, "linePricePence"> = {
+  const header: BookingProjection = {
     id: bookingId,
-    customerId,
+    customerId: context.customerId,
+    customer: { email, firstName: input.contact.firstName, lastName: input.contact.lastName, phone: input.contact.phone ?? null },
     classId: context.class.id,
     patternId: context.patternId,
     registrationType: context.registrationType,
@@ -154,34 +150,28 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
     duplicateOverride: input.overrideDuplicate === true,
     holdId: input.holdId ?? null,
     confirmedAt: now.getTime(),
+    linePricePence: linePrices[0] ?? 0,
+    coordinator,
+    sessions: context.sessions.map((session, index) => ({
+      sessionId: session.id,
+      startsAt: session.startsAt.getTime(),
+      endsAt: session.endsAt.getTime(),
+      pricePence: linePrices[index] ?? 0,
+    })),
   };
   const lineBooking = (sessionId: string): BookingProjection => ({
     ...header,
     linePricePence: linePrices[context.sessions.findIndex((session) => session.id === sessionId)] ?? 0,
   });
+  const result: BookingResult = { booking: viewOfProjection(header), manageToken };
+  const notification = bookingNotificationFor("BOOKING_CONFIRMED", result.booking, placeOf(context), manageToken);
 
   if (promo) await redeemPromo(db, { promo, bookingId, email, now });
   // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
   // bookings and waitlist acceptances, which confirm an offer's hold, are none).
-  if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) note({ checkout: "booking" });
-  // If this throws, the seats may or may not have been committed: the promo use is kept (the
-  // limit is never exceeded; a retry with the same Idempotency-Key reuses it as a replay).
-  const outcome = await bookSeats(env, db, context.sessions, seatRequest(caller, input, input.holdId ?? bookingId), lineBooking, input.holdId !== undefined);
-  if (!outcome.ok) {
-    if (promo) await releaseRedemption(db, bookingId);
-    if (outcome.refusal.code === "DUPLICATE_BOOKING") {
-      await raiseAlert(db, {
-        type: "DUPLICATE_BOOKING",
-        severity: "warning",
-        subjectKey: `${email}|${outcome.sessionId}`,
-        title: `Repeated booking attempt by ${email}`,
-        details: { email, sessionId: outcome.sessionId, ...outcome.refusal.details },
-      });
-    }
-    throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
-  }
-
-  note({
+  if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) attempt.note({ checkout: "booking" });
+  attempt.note({
+    bookingId,
     subject: subjectOf(context, {
       subtotalPence: quote.subtotalPence,
       discountPence: quote.discountPence,
@@ -191,33 +181,61 @@ async function book(caller: Caller, input: NewBooking, note: (more: AttemptNote)
       firstStartsAt: context.sessions[0]!.startsAt.getTime(),
     }),
   });
-  // Built from what was committed, not read back from D1: the DOs have acknowledged the seats,
-  // and their outboxes deliver the projection even if D1 is briefly unavailable right now.
-  const { customerId: _customerId, confirmedAt: _confirmedAt, ...fields } = header;
-  const booking: BookingView = {
-    ...fields,
-    status: "confirmed",
-    customer: { id: customerId, email, firstName: input.contact.firstName, lastName: input.contact.lastName },
-    lines: context.sessions.map((session, index) => ({
-      sessionId: session.id,
-      startsAt: session.startsAt.toISOString(),
-      endsAt: session.endsAt.toISOString(),
-      seats: input.guestCount,
-      pricePence: linePrices[index] ?? 0,
-      status: "confirmed" as const,
-    })),
-    confirmedAt: now.toISOString(),
-    cancelledAt: null,
-  };
-  // The place goes to the confirmation message, so it need not read the class again.
-  const place: ClassPlace = {
-    studioId: context.studioId,
-    cityId: context.cityId,
-    className: context.class.name,
-    studioName: context.studioName,
-    timeZone: context.timeZone,
-  };
-  return { booking, manageToken, place };
+  const request = seatRequest(caller, input, input.holdId ?? bookingId);
+  const onSuccess = { response: JSON.stringify(result), notifications: [notification] };
+  try {
+    if (single) {
+      const session = context.sessions[0]!;
+      const object = sessionObject(env, session.id);
+      const answer =
+        input.holdId === undefined
+          ? await object.reserve({ ...request, mode: "book", booking: header, snapshot: session.snapshot, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess })
+          : await object.confirm({ holdId: input.holdId, booking: header, seats: request.seats, email, acceptsOffer: request.acceptsOffer, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess });
+      return settle(answer, result, { sessionId: session.id });
+    }
+    return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notification, input.holdId !== undefined);
+  } catch (error) {
+    if (promo && error instanceof ApiError) await releaseRedemption(db, bookingId);
+    if (claimed && !("replay" in claimed) && !(error instanceof ApiError)) await claimed.abandon();
+    throw error;
+  }
+}
+
+/** Holds in every session, commits in the coordinator, confirms everywhere; the key's claim keeps the outcome. */
+async function bookSeveral(
+  caller: Caller,
+  context: BookingContext,
+  request: SeatRequest,
+  lineBooking: (sessionId: string) => BookingProjection,
+  attempt: Attempt,
+  claimed: Exclude<Claimed, { replay: unknown }>,
+  result: BookingResult,
+  notification: { id: string; kind: string },
+  existingHold: boolean,
+): Promise<BookingResult> {
+  const { env } = caller;
+  const held = await holdAll(env, context.sessions, request, claimed.coordinator);
+  // An earlier hold across sessions has its own coordinator: the decision is made there.
+  const coordinator = (existingHold && held.ok && held.coordinator) || claimed.coordinator;
+  const audit = attempt.toObject();
+  const outcome = held.ok ? await commitAll(env, coordinator, context.sessions, request, lineBooking, audit, [notification]) : held;
+  if (!held.ok) await claimed.record(audit, held.refusal);
+  if (!outcome.ok) {
+    const error = new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
+    await claimed.finish({ ok: false, code: error.code, message: error.message, details: error.details ?? {} });
+    throw error;
+  }
+  await claimed.finish({ ok: true, response: JSON.stringify(result) });
+  return result;
+}
+
+function keyOf(caller: Caller) {
+  const key = caller.idempotency;
+  return key ? { scope: key.scope, key: key.key, requestHash: key.requestHash } : undefined;
+}
+
+function placeOf(context: BookingContext): ClassPlace {
+  return { studioId: context.studioId, cityId: context.cityId, className: context.class.name, studioName: context.studioName, timeZone: context.timeZone };
 }
 
 /** The seats, limits and identity every session DO sees for this request. */
@@ -295,7 +313,7 @@ export function assertBookable(context: BookingContext, now: Date): void {
 /**
  * HARD rule: no session without a qualified instructor is sold. The refusal becomes a
  * PURCHASE_BLOCKED event, and so a demand signal (course, city, customer), so studios see where
- * to hire (src/services/attempt-events.ts).
+ * to hire (src/domain/attempt-events.ts).
  */
 export function refuseWithoutTrainer(context: BookingContext): void {
   const untaught = context.sessions.filter((session) => !session.hasQualifiedInstructor).map((session) => session.id);
@@ -308,125 +326,6 @@ export function refuseWithoutTrainer(context: BookingContext): void {
   });
 }
 
-/** A booking from the D1 projection, with its customer and lines; undefined when unknown. */
-export async function getBooking(db: Db, bookingId: string) {
-  const [row] = await db
-    .select({ booking: bookings, customer: customers })
-    .from(bookings)
-    .innerJoin(customers, eq(customers.id, bookings.customerId))
-    .where(eq(bookings.id, bookingId));
-  if (!row) return undefined;
-  return toBookingView(row.booking, row.customer, await bookingLines(db, [bookingId]));
-}
-
-/** The session lines of some bookings, in session order. */
-export function bookingLines(db: Db, bookingIds: string[]) {
-  if (bookingIds.length === 0) return Promise.resolve([]);
-  return db
-    .select({ line: bookingSessions, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
-    .from(bookingSessions)
-    .innerJoin(classSessions, eq(classSessions.id, bookingSessions.sessionId))
-    .where(inArray(bookingSessions.bookingId, bookingIds))
-    .orderBy(asc(classSessions.startsAt));
-}
-
-type LineRow = Awaited<ReturnType<typeof bookingLines>>[number];
-
-/** A booking row, its customer and (any superset of) its lines, as the API shows it. */
-export function toBookingView(booking: typeof bookings.$inferSelect, customer: typeof customers.$inferSelect, lines: LineRow[]) {
-  return {
-    id: booking.id,
-    status: booking.status,
-    registrationType: booking.registrationType,
-    classId: booking.classId,
-    patternId: booking.patternId,
-    guestCount: booking.guestCount,
-    customer: { id: customer.id, email: customer.email, firstName: customer.firstName, lastName: customer.lastName },
-    lines: lines
-      .filter(({ line }) => line.bookingId === booking.id)
-      .map(({ line, startsAt, endsAt }) => ({
-        sessionId: line.sessionId,
-        startsAt: startsAt.toISOString(),
-        endsAt: endsAt.toISOString(),
-        seats: line.seats,
-        pricePence: line.pricePence,
-        status: line.status,
-      })),
-    subtotalPence: booking.subtotalPence,
-    discountPence: booking.discountPence,
-    totalAmountPence: booking.totalAmountPence,
-    currency: booking.currency,
-    promoCodeId: booking.promoCodeId,
-    source: booking.source,
-    referralSource: booking.referralSource,
-    notes: booking.notes,
-    holdId: booking.holdId,
-    bookedBy: booking.bookedBy,
-    duplicateOverride: booking.duplicateOverride,
-    confirmedAt: booking.confirmedAt.toISOString(),
-    cancelledAt: booking.cancelledAt?.toISOString() ?? null,
-    manageTokenHash: booking.manageTokenHash,
-  };
-}
-
-export type BookingView = ReturnType<typeof toBookingView>;
-
-/**
- * Cancels every line of a booking, freeing the seats at once. Customers (and manage tokens) may
- * cancel until the first session starts; staff at any time. Idempotent.
- */
-export async function cancelBooking(caller: Caller, booking: BookingView) {
-  const fields: AttemptFields = {
-    kind: "cancellation",
-    bookingId: booking.id,
-    registrationType: booking.registrationType,
-    sessionIds: booking.lines.map((line) => line.sessionId),
-    email: booking.customer.email,
-    guestCount: booking.guestCount,
-    amountPence: booking.totalAmountPence,
-    expectedAmountPence: null,
-    currency: booking.currency,
-    promoCode: null,
-    source: booking.source,
-    ...whoAttempts(caller, "manage-token"),
-  };
-  let place: ClassPlace | undefined;
-  const cancelled = await audited(caller, fields, async (note) => {
-    if (booking.status === "cancelled") return booking;
-    const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
-    if (!isStaff(caller.principal) && firstStart <= Date.now()) {
-      throw new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
-    }
-    // D1 may not have every line yet (a session still confirming from the commit log, or an
-    // outbox still delivering): cancel in every session the commit covered as well.
-    const reservationId = booking.holdId ?? booking.id;
-    const [committed, loadedPlace] = await Promise.all([committedSessionIds(caller.db, reservationId, booking.id), classPlace(caller.db, booking.classId)]);
-    place = loadedPlace; // also for the cancellation message, after the response
-    const sessionIds = new Set([...booking.lines.map((line) => line.sessionId), ...committed]);
-    await cancelAll(caller.env, [...sessionIds].map((id) => ({ id })), booking.id, reservationId);
-    const now = Date.now();
-    const confirmedAt = Date.parse(booking.confirmedAt);
-    note({
-      subject: {
-        classId: booking.classId,
-        studioId: place?.studioId ?? null,
-        cityId: place?.cityId ?? null,
-        customerId: booking.customer.id,
-        sessionIds: [...sessionIds],
-        data: {
-          confirmedAt,
-          minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
-          minutesBeforeStart: Math.floor((firstStart - now) / 60_000),
-        } satisfies CancellationData,
-      },
-    });
-    return (await getBooking(caller.db, booking.id)) ?? booking;
-  });
-  // Also for a repeat cancel: the request id makes it one message, and a lost first send is made good.
-  await afterResponse(caller, notifyBooking(caller.env, caller.db, "BOOKING_CANCELLED", cancelled, place));
-  return cancelled;
-}
-
 export function selectionIds(selection: SessionSelection): string[] {
   switch (selection.registrationType) {
     case "SINGLE_SESSION":
@@ -437,3 +336,5 @@ export function selectionIds(selection: SessionSelection): string[] {
       return [];
   }
 }
+
+export { refusalOf };

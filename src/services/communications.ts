@@ -7,9 +7,10 @@
 import { and, asc, eq, gt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { bookingCommunications } from "../db/schema";
+import { type DomainEvent, domainEvent, type EventType } from "../domain/events";
 import type { Env } from "../env";
 import { raiseAlert } from "./alerts";
-import { type DomainEvent, domainEvent, emitEvents, type EventType } from "./events";
+import { emitEvents } from "./events";
 import type { NotificationRequest } from "./notifications";
 
 export type Communication = typeof bookingCommunications.$inferSelect;

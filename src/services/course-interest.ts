@@ -6,12 +6,13 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { cities, classes, courseInterest, customers, studios } from "../db/schema";
+import { domainEvent } from "../domain/events";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { jsonBatchesTo, sendWithRetry } from "../lib/queue-send";
 import { invalidReference } from "../lib/references";
-import { domainEvent, emitEvents } from "./events";
+import { emitEvents } from "./events";
 import type { NotificationRequest } from "./notifications";
 
 export interface InterestRequest {

@@ -5,10 +5,12 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { cities, classes, customers, studios } from "../db/schema";
+import { domainEvent } from "../domain/events";
 import type { Env, Principal } from "../env";
 import { ApiError, notFound } from "../errors";
 import { invalidReference } from "../lib/references";
-import { dispatchEvents, domainEvent, type WaitUntil } from "./events";
+import type { WaitUntil } from "../lib/wait-until";
+import { dispatchEvents } from "./events";
 
 export const CLIENT_SIGNAL_TYPES = ["COURSE_VIEW", "CHECKOUT_STARTED"] as const;
 

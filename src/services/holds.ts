@@ -1,16 +1,18 @@
 /**
  * Checkout holds (POST /holds): seats held in every session of a selection for a while, all or
  * nothing, confirmed later by a booking that names the hold. A hold that is never booked expires
- * by the sessions' alarms.
+ * by the sessions' alarms. One session: one `reserve` that records the key and the attempt with the
+ * hold; several: held for a coordinator, which records the attempt and the key's outcome.
  */
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
-import { idFromSeed } from "../middleware/idempotency";
-import { subjectOf } from "./attempt-events";
-import { type AttemptFields, audited, type AttemptNote } from "./audit";
+import { Attempt } from "./audit";
+import { subjectOf } from "./attempt-subject";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest, whoAttempts } from "./bookings";
+import { claimAttempt, settle } from "./keyed-writes";
 import { holdAll } from "./seat-coordinator";
+import { sessionObject } from "./session-client";
 
 export interface NewHold {
   selection: SessionSelection;
@@ -18,9 +20,11 @@ export interface NewHold {
   contact: Contact;
 }
 
+export type HoldResult = Awaited<ReturnType<typeof hold>>;
+
 export async function createHold(caller: Caller, input: NewHold) {
   const email = input.contact.email.toLowerCase();
-  const fields: AttemptFields = {
+  const attempt = new Attempt({
     kind: "hold",
     bookingId: null,
     registrationType: input.selection.registrationType,
@@ -33,39 +37,65 @@ export async function createHold(caller: Caller, input: NewHold) {
     promoCode: null,
     source: null,
     ...whoAttempts(caller, "guest"),
-  };
-  return audited(caller, fields, async (note) => {
-    const result = await hold(caller, { ...input, contact: { ...input.contact, email } }, note);
-    note({ bookingId: result.holdId });
-    return result;
   });
+  return attempt.run(caller.env, () => hold(caller, { ...input, contact: { ...input.contact, email } }, attempt));
 }
 
-async function hold(caller: Caller, input: NewHold, note: (more: AttemptNote) => void) {
-  const { db } = caller;
+async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
+  const { db, env } = caller;
   const now = new Date();
   assertMayBookFor(caller.principal, input.contact.email, false);
   await enforceRateLimit(caller, input.contact.email);
   const context = await loadBookingContext(db, input.selection, input.contact);
-  note({ subject: subjectOf(context) });
+  attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
 
-  const holdId = caller.idempotency ? idFromSeed("hld", caller.idempotency.seed) : newId("hold");
+  const single = context.sessions.length === 1;
+  const key = caller.idempotency ? { scope: caller.idempotency.scope, key: caller.idempotency.key, requestHash: caller.idempotency.requestHash } : undefined;
+  const claimed = single ? null : await claimAttempt(env, key, () => newId("hold"));
+  if (claimed && "replay" in claimed) return claimed.replay as typeof result;
+  const holdId = claimed ? claimed.reservationId : newId("hold");
   const request = seatRequest(caller, input, holdId);
-  if (!request.exempt) note({ checkout: "hold" });
-  const outcome = await holdAll(caller.env, context.sessions, request);
-  if (!outcome.ok) {
-    throw new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
-  }
+  if (!request.exempt) attempt.note({ checkout: "hold" });
   const expiresAt = new Date(now.getTime() + request.holdTtlMs).toISOString();
-  note({ subject: subjectOf(context, { expiresAt }) });
-  return {
+  attempt.note({ bookingId: holdId, subject: subjectOf(context, { expiresAt }) });
+  const result = {
     holdId,
     expiresAt,
     registrationType: context.registrationType,
     guestCount: input.guestCount,
     email: input.contact.email,
     sessions: context.sessions.map((session) => ({ sessionId: session.id, startsAt: session.startsAt.toISOString() })),
+    replayed: undefined as boolean | undefined,
   };
+
+  if (!claimed) {
+    const session = context.sessions[0]!;
+    const answer = await sessionObject(env, session.id).reserve({
+      ...request,
+      mode: "hold",
+      snapshot: session.snapshot,
+      idempotency: key,
+      audit: attempt.toObject(),
+      onSuccess: { response: JSON.stringify(result) },
+    });
+    return settle(answer, result, { sessionId: session.id });
+  }
+  try {
+    const outcome = await holdAll(env, context.sessions, request, claimed.coordinator);
+    const audit = attempt.toObject();
+    if (!outcome.ok) {
+      await claimed.record(audit, outcome.refusal);
+      const error = new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });
+      await claimed.finish({ ok: false, code: error.code, message: error.message, details: error.details ?? {} });
+      throw error;
+    }
+    await claimed.record(audit);
+    await claimed.finish({ ok: true, response: JSON.stringify(result) });
+    return result;
+  } catch (error) {
+    if (!(error instanceof ApiError)) await claimed.abandon();
+    throw error;
+  }
 }

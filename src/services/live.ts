@@ -6,6 +6,7 @@ import { LIVE_CLIENT_HEADER, LIVE_SNAPSHOT_HEADER } from "../durable-objects/ses
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { classRequirements, sessionSnapshot } from "./booking-context";
+import { sessionObject } from "./session-client";
 
 export type LiveSubscription = { ok: true; response: Response } | { ok: false; scope: "session" | "client"; open: number; max: number };
 
@@ -20,7 +21,7 @@ export async function openLiveSubscription(env: Env, db: Db, sessionId: string, 
   if (!session) throw new ApiError("SESSION_NOT_FOUND", `Session ${sessionId} was not found`, { sessionId });
   const snapshot = sessionSnapshot(session, await classRequirements(db, session.classId));
   // A request of our own: nothing the client sent reaches the DO but the upgrade itself.
-  const response = await env.SESSION.getByName(sessionId).fetch("https://session-do/live", {
+  const response = await sessionObject(env, sessionId).fetch("https://session-do/live", {
     headers: { Upgrade: "websocket", [LIVE_SNAPSHOT_HEADER]: JSON.stringify(snapshot), [LIVE_CLIENT_HEADER]: clientKey },
   });
   if (response.status === 101 && response.webSocket) return { ok: true, response };

@@ -1,11 +1,12 @@
 /**
  * Notification providers: what actually delivers a rendered message. The consumer talks only to
- * this interface, chosen by the `NOTIFICATION_PROVIDER` setting, so an email or SMS service slots
+ * this interface, chosen by the `NOTIFICATION_PROVIDER` setting (`config.notificationProvider`,
+ * src/config.ts lists the names), so an email or SMS service slots
  * in without touching the queue logic. The default, "record", needs no internet: it records the
  * message as sent in `booking_communications`, which is what local use and tests read.
  */
+import { NOTIFICATION_PROVIDERS, type NotificationProviderName } from "../config";
 import type { Db } from "../db/client";
-import type { Env } from "../env";
 import { markSent } from "./communications";
 import type { NotificationKind } from "./notifications";
 
@@ -57,18 +58,19 @@ export class RecordingProvider implements NotificationProvider {
   }
 }
 
-export const NOTIFICATION_PROVIDERS = ["record"] as const;
+export { NOTIFICATION_PROVIDERS };
 
 /**
- * The provider the setting names ("record" when unset). An unknown name throws: sending nothing
- * while pretending to is worse than failing the batch, which retries, dead-letters and alerts.
+ * The provider of this name (`config.notificationProvider`). The setting is checked when the
+ * config is parsed, so an unknown name never gets this far; should one arrive anyway it throws:
+ * sending nothing while pretending to is worse than failing the batch, which retries,
+ * dead-letters and alerts.
  */
-export function providerFor(env: Pick<Env, "NOTIFICATION_PROVIDER">, db: Db): NotificationProvider {
-  const name = env.NOTIFICATION_PROVIDER?.trim() || "record";
+export function providerFor(name: NotificationProviderName, db: Db): NotificationProvider {
   switch (name) {
     case "record":
       return new RecordingProvider(db);
     default:
-      throw new Error(`Unknown NOTIFICATION_PROVIDER "${name}"; expected one of ${NOTIFICATION_PROVIDERS.join(", ")}`);
+      throw new Error(`Unknown NOTIFICATION_PROVIDER "${String(name)}"; expected one of ${NOTIFICATION_PROVIDERS.join(", ")}`);
   }
 }

@@ -1,82 +1,21 @@
 /**
  * Notification requests: what to tell whom, put on the notifications Queue. Its consumer renders
- * the message and sends it through a provider (src/jobs/notifications-consumer.ts). A request's id
- * is its idempotency key: a redelivered or re-sent request sends nothing twice.
+ * the message and sends it through a provider (src/jobs/notifications-consumer.ts). What a request
+ * is lives in src/domain/notifications.ts; a request's id is its idempotency key: a redelivered or
+ * re-sent request sends nothing twice.
  */
-import { z } from "zod";
-import type { NotificationDataInput, TemplateKind } from "../domain/notification-templates";
+import type { NotificationRequest } from "../domain/notifications";
 import type { Env } from "../env";
 import { jsonBatchesTo, sendWithRetry } from "../lib/queue-send";
 
-export const NOTIFICATION_KINDS = [
-  "OFFER_MADE",
-  "OFFER_EXPIRING",
-  "OFFER_EXPIRED",
-  "BOOKING_CONFIRMED",
-  "BOOKING_CANCELLED",
-  "TRAINER_AVAILABLE",
-] as const;
-export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-
-export interface NotificationRequest {
-  /** Deterministic where a retry could send it again (e.g. `offer:<entryId>:<offerNo>`). */
-  id: string;
-  kind: NotificationKind;
-  recipient: { email: string; firstName?: string | null; lastName?: string | null };
-  channel?: "email" | "sms";
-  bookingId?: string | null;
-  waitlistEntryId?: string | null;
-  sessionId?: string | null;
-  classId?: string | null;
-  /** What the template needs: class name, start time, offer link and expiry, amount … (see below). */
-  data: Record<string, unknown>;
-  /** When the producer asked, UTC epoch milliseconds. */
-  requestedAt: number;
-}
-
-/**
- * What `data` must hold for each kind, checked by the zod schemas `NOTIFICATION_DATA` in
- * src/domain/notification-templates.ts (extra fields are ignored). A request whose data does not
- * fit is recorded as failed and alerted on; it is never sent and never retried.
- *
- * Instants are epoch ms or ISO 8601 with an offset; links are paths on this service (`/…`), and
- * any `token` query parameter in them is masked in the stored copy; money is integer pence.
- *
- * Every kind: `className`; optional `studioName`, `timeZone` (IANA; times are shown in it, else UTC).
- * - OFFER_MADE: `sessionStartsAt`, `seats`, `offerExpiresAt`, `acceptLinkPath`; optional `totalAmountPence`.
- * - OFFER_EXPIRING: `sessionStartsAt`, `offerExpiresAt`, `acceptLinkPath`.
- * - OFFER_EXPIRED: `sessionStartsAt`.
- * - BOOKING_CONFIRMED: `sessions` ([{ sessionId?, startsAt }], at least one), `seats`, `totalAmountPence`, `manageLinkPath`.
- * - BOOKING_CANCELLED: `sessions`, `seats`; optional `totalAmountPence`, `manageLinkPath`.
- * - TRAINER_AVAILABLE: optional `sessionStartsAt` (the next bookable session), `cityName`, `bookLinkPath`.
- */
-export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;
-
-/** A request whose `data` is typed by its kind, for producers that want the compiler's help. */
-export type TypedNotificationRequest<K extends NotificationKind> = Omit<NotificationRequest, "kind" | "data"> & { kind: K; data: NotificationData<K> };
-
-// Every kind has a template and every template a kind.
-type SameKeys<A extends string, B extends string> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const templatesCoverKinds: SameKeys<NotificationKind, TemplateKind> = true;
-void templatesCoverKinds;
-
-/** The envelope of a request, as the consumer checks it off the queue (the data is checked per kind when rendering). */
-export const NotificationRequestSchema = z.object({
-  id: z.string().min(1).max(200),
-  kind: z.enum(NOTIFICATION_KINDS),
-  recipient: z.object({
-    email: z.email().max(254),
-    firstName: z.string().max(100).nullish(),
-    lastName: z.string().max(100).nullish(),
-  }),
-  channel: z.enum(["email", "sms"]).optional(),
-  bookingId: z.string().max(64).nullish(),
-  waitlistEntryId: z.string().max(64).nullish(),
-  sessionId: z.string().max(64).nullish(),
-  classId: z.string().max(64).nullish(),
-  data: z.record(z.string(), z.unknown()),
-  requestedAt: z.number().int().nonnegative(),
-});
+export {
+  NOTIFICATION_KINDS,
+  type NotificationData,
+  type NotificationKind,
+  type NotificationRequest,
+  NotificationRequestSchema,
+  type TypedNotificationRequest,
+} from "../domain/notifications";
 
 /** Queues notification requests, retrying a failed send. Like events, what still fails is logged, not thrown. */
 export async function queueNotifications(env: Pick<Env, "NOTIFICATIONS">, requests: NotificationRequest[]): Promise<void> {

@@ -1,21 +1,22 @@
 /**
  * Takes seats in one or more session Durable Objects, all or nothing (DESIGN invariant 3).
  *
- * One session, no earlier hold: a single `reserve("book")` in that DO, atomic by itself.
- * Otherwise a two-phase protocol:
- *   1. hold in every session (any refusal: release the others, report the refusal);
- *   2. record the decision `commit` in D1's commit log, unless an expiring hold recorded `abort`
- *      first (then release everything: HOLD_EXPIRED);
- *   3. confirm in every session (retried; a DO whose hold expired meanwhile confirms by itself,
- *      because its alarm reads the same commit log before letting a hold go).
- * So a coordinator that dies at any point leaves either a whole booking or nothing.
+ * One session: a single `reserve` (or `confirm` of an earlier hold) in that object, atomic by
+ * itself, its Idempotency-Key record and attempt in the same transaction. Several: a two-phase
+ * protocol through the attempt's coordinator object:
+ *   1. hold in every session, in parallel (any refusal: release the others, report the refusal);
+ *   2. record `commit` in the coordinator, unless an expiring hold recorded `abort` first (then
+ *      release everything: HOLD_EXPIRED);
+ *   3. confirm in every session, in parallel (a session whose hold expired meanwhile confirms by
+ *      itself: its alarm asks the same coordinator before letting a hold go).
+ * So a caller that dies at any point leaves either a whole booking or nothing.
  */
-import { decideReservation } from "../db/booking-projection";
-import type { Db } from "../db/client";
-import type { BookingProjection, ReserveInput } from "../durable-objects/session-contract";
+import type { Decision } from "../durable-objects/coordinator";
+import type { AttemptAudit, BookingProjection, ReserveInput } from "../durable-objects/session-contract";
 import type { Refusal } from "../domain/seating";
 import type { Env } from "../env";
 import type { BookableSession } from "./booking-context";
+import { coordinatorObject, sessionObject } from "./session-client";
 
 export interface SeatRequest {
   reservationId: string;
@@ -34,24 +35,21 @@ export type SeatOutcome = { ok: true } | { ok: false; sessionId: string; refusal
 
 const CONFIRM_ATTEMPTS = 3;
 
-function sessionStub(env: Env, sessionId: string) {
-  return env.SESSION.getByName(sessionId);
-}
-
 /**
- * Holds seats in every session, or none: on any refusal the holds this call took are released.
- * Holds that existed before (a client's earlier hold being confirmed) are left alone, so a
- * request that does not match someone's hold cannot make them lose it.
+ * Holds seats in every session for `coordinator`, or none: on any refusal the holds this call
+ * took are released. Holds that existed before (an earlier hold being confirmed) are replayed and
+ * left alone, so a request that does not match someone's hold cannot make them lose it. Returns
+ * the coordinator the existing holds name, when they name one.
  */
-export async function holdAll(env: Env, sessions: BookableSession[], request: SeatRequest): Promise<SeatOutcome> {
+export async function holdAll(env: Env, sessions: BookableSession[], request: SeatRequest, coordinator: string): Promise<SeatOutcome & { coordinator?: string | null }> {
   const results = await Promise.allSettled(
-    sessions.map((session) =>
-      sessionStub(env, session.id).reserve({ ...request, mode: "hold", snapshot: session.snapshot }),
-    ),
+    sessions.map((session) => sessionObject(env, session.id).reserve({ ...request, mode: "hold", snapshot: session.snapshot, coordinator })),
   );
   const failureIndex = results.findIndex((result) => result.status === "rejected" || !result.value.ok);
-  if (failureIndex === -1) return { ok: true };
-
+  if (failureIndex === -1) {
+    const first = results[0] as PromiseFulfilledResult<{ ok: true; reservation: { coordinator: string | null } }>;
+    return { ok: true, coordinator: first.value.reservation.coordinator };
+  }
   const failed = results[failureIndex]!;
   const refusal = failed.status === "fulfilled" ? refusalOf(failed.value) : undefined;
   // A hold released or expired in one session means its whole group is dead: let it all go.
@@ -66,84 +64,59 @@ export async function holdAll(env: Env, sessions: BookableSession[], request: Se
 }
 
 /** Releases a reservation in every session; safe for sessions that never held it. */
-export async function releaseAll(env: Env, sessions: BookableSession[], reservationId: string): Promise<void> {
-  await Promise.allSettled(sessions.map((session) => sessionStub(env, session.id).release(reservationId)));
+export async function releaseAll(env: Env, sessions: { id: string }[], reservationId: string): Promise<void> {
+  await Promise.allSettled(sessions.map((session) => sessionObject(env, session.id).release(reservationId)));
 }
 
 /**
- * Books seats for `booking` in every session. `lineBooking(sessionId)` gives the projection with
- * that session's line price. With `existingHold`, `request.reservationId` is a hold taken earlier
- * (POST /holds), which is confirmed rather than booked anew.
+ * Commits a booking held in every session and confirms it everywhere. `lineBooking(sessionId)`
+ * gives the projection with that session's line price. The attempt is recorded by the coordinator
+ * with its commit; the notifications go out with the first session's confirmation.
  */
-export async function bookSeats(
+export async function commitAll(
   env: Env,
-  db: Db,
+  coordinator: string,
   sessions: BookableSession[],
   request: SeatRequest,
   lineBooking: (sessionId: string) => BookingProjection,
-  existingHold: boolean,
+  audit: AttemptAudit,
+  notifications: { id: string; kind: string }[],
 ): Promise<SeatOutcome> {
-  const [only] = sessions;
-  if (sessions.length === 1 && only && !existingHold) {
-    const result = await sessionStub(env, only.id).reserve({
-      ...request,
-      mode: "book",
-      booking: lineBooking(only.id),
-      snapshot: only.snapshot,
-    });
-    if (result.ok) return { ok: true };
-    return { ok: false, sessionId: only.id, refusal: refusalOf(result) };
-  }
-
-  // With an earlier hold this replays it (and checks it matches); sessions it did not cover are
-  // held now. Either way every session holds the seats before anything is committed.
-  const held = await holdAll(env, sessions, request);
-  if (!held.ok) return held;
-
   const booking = lineBooking(sessions[0]!.id);
   const linePrices = Object.fromEntries(sessions.map((session) => [session.id, lineBooking(session.id).linePricePence]));
-  const decision = await decideReservation(db, request.reservationId, { decision: "commit", booking, linePrices });
-  if (decision.decision === "abort") {
+  const decision: Decision = await coordinatorObject(env, coordinator).decide({ decision: "commit", booking, linePrices }, audit);
+  if (decision.decision === "abort" || decision.booking.id !== booking.id) {
     await releaseAll(env, sessions, request.reservationId);
-    return {
-      ok: false,
-      sessionId: sessions[0]!.id,
-      refusal: { code: "HOLD_EXPIRED", message: "The hold expired before the booking was confirmed", details: { holdId: request.reservationId } },
-    };
+    const refusal: Refusal =
+      decision.decision === "abort"
+        ? { code: "HOLD_EXPIRED", message: "The hold expired before the booking was confirmed", details: { holdId: request.reservationId } }
+        : { code: "HOLD_EXPIRED", message: "This hold has already been used by another booking", details: { holdId: request.reservationId, reason: "already_booked" } };
+    await coordinatorObject(env, coordinator).recordAttempt(audit, refusal);
+    return { ok: false, sessionId: sessions[0]!.id, refusal };
   }
-  if (decision.booking.id !== booking.id) {
-    // The hold was committed to another booking already: this one gets nothing.
-    return {
-      ok: false,
-      sessionId: sessions[0]!.id,
-      refusal: {
-        code: "HOLD_EXPIRED",
-        message: "This hold has already been used by another booking",
-        details: { holdId: request.reservationId, reason: "already_booked", existingBookingId: decision.booking.id },
-      },
-    };
-  }
-
-  for (const session of sessions) {
-    const result = await confirmWithRetry(env, session.id, request, lineBooking(session.id));
-    // Every session held the seats before the commit and an expiring hold confirms itself once
-    // committed, so this cannot refuse; if it ever does, undo the whole booking rather than keep part.
-    if (!result.ok) {
-      await cancelAll(env, sessions, lineBooking(session.id).id);
-      await releaseAll(env, sessions, request.reservationId);
-      return { ok: false, sessionId: session.id, refusal: refusalOf(result) };
-    }
+  const results = await Promise.all(
+    sessions.map((session, index) => confirmWithRetry(env, session.id, request, lineBooking(session.id), index === 0 ? notifications : [])),
+  );
+  const failed = results.findIndex((result) => !result.ok);
+  // Every session held the seats before the commit and an expiring hold confirms itself once
+  // committed, so this cannot refuse; if it ever does, undo the whole booking rather than keep part.
+  if (failed !== -1) {
+    await cancelAll(env, sessions, { bookingId: booking.id, reservationId: request.reservationId });
+    return { ok: false, sessionId: sessions[failed]!.id, refusal: refusalOf(results[failed]!) };
   }
   return { ok: true };
 }
 
-async function confirmWithRetry(env: Env, sessionId: string, request: SeatRequest, booking: BookingProjection) {
+async function confirmWithRetry(env: Env, sessionId: string, request: SeatRequest, booking: BookingProjection, notifications: { id: string; kind: string }[]) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sessionStub(env, sessionId).confirm(request.reservationId, booking, {
+      return await sessionObject(env, sessionId).confirm({
+        holdId: request.reservationId,
+        booking,
         seats: request.seats,
         email: request.email,
         acceptsOffer: request.acceptsOffer,
+        onSuccess: { notifications },
       });
     } catch (error) {
       if (attempt >= CONFIRM_ATTEMPTS) throw error;
@@ -152,12 +125,34 @@ async function confirmWithRetry(env: Env, sessionId: string, request: SeatReques
 }
 
 /** The refusal part of a DO result that was not ok (RPC result types do not narrow on `ok`). */
-function refusalOf(result: object): Refusal {
+export function refusalOf(result: object): Refusal {
   const { code, message, details } = result as Refusal;
   return { code, message, details };
 }
 
-/** Cancels a booking's lines (and holds committed to it) in every session; idempotent. */
-export async function cancelAll(env: Env, sessions: { id: string }[], bookingId: string, reservationId: string = bookingId) {
-  return Promise.all(sessions.map((session) => sessionStub(env, session.id).cancel(bookingId, reservationId)));
+/**
+ * Cancels a booking's lines (and holds committed to it) in every session; idempotent. The first
+ * session records the attempt and sends the notifications (their ids make repeats harmless).
+ */
+export async function cancelAll(
+  env: Env,
+  sessions: { id: string }[],
+  cancel: { bookingId: string; reservationId?: string | undefined; audit?: AttemptAudit; notifications?: { id: string; kind: string }[] },
+) {
+  return Promise.all(
+    sessions.map((session, index) =>
+      sessionObject(env, session.id).cancel({
+        bookingId: cancel.bookingId,
+        reservationId: cancel.reservationId,
+        ...(index === 0 ? { audit: cancel.audit, notifications: cancel.notifications } : {}),
+      }),
+    ),
+  );
+}
+
+/** The sessions a coordinator committed a booking to (none when it did not). */
+export async function committedSessionIds(env: Env, coordinator: string | null, bookingId: string): Promise<string[]> {
+  if (!coordinator) return [];
+  const decision = await coordinatorObject(env, coordinator).decision();
+  return decision?.decision === "commit" && decision.booking.id === bookingId ? Object.keys(decision.linePrices) : [];
 }

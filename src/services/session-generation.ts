@@ -22,7 +22,7 @@ import { batchSql, clashSql, findClashes, loadCandidates } from "./staff-assignm
 export interface GenerationOptions {
   /** Occurrences starting at or before this instant are skipped; sessions before it are never touched. */
   now: Date;
-  /** The most occurrences a pattern may expand to (env MAX_OCCURRENCES_PER_PATTERN). */
+  /** The most occurrences a pattern may expand to (`config.maxOccurrencesPerPattern`). */
   maxOccurrences: number;
   /**
    * The session DOs' say over the sessions the plan would remove or change: they know about holds

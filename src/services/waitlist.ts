@@ -17,6 +17,7 @@ import { readSignedToken, signedToken } from "../lib/tokens";
 import { idFromSeed } from "../middleware/idempotency";
 import { loadBookingContext } from "./booking-context";
 import { assertMayBookFor, type Caller, createBooking, enforceRateLimit, refuseWithoutTrainer, seatLimits } from "./bookings";
+import { sessionObject } from "./session-client";
 
 const ENTRY_TOKEN_PURPOSE = "waitlist-entry";
 const DEFAULT_OFFER_WINDOW_SECONDS = 24 * 60 * 60;
@@ -59,7 +60,7 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
   refuseWithoutTrainer(context);
 
   const entryId = caller.idempotency ? idFromSeed("wle", caller.idempotency.seed) : newId("waitlistEntry");
-  const result = await env.SESSION.getByName(sessionId).joinWaitlist({
+  const result = await sessionObject(env, sessionId).joinWaitlist({
     entryId,
     email,
     guestCount: request.guestCount,
@@ -111,13 +112,13 @@ function privateView(entry: WaitlistEntryView): WaitlistEntryView {
 /** An entry by its token, checked against the session it was issued for. */
 export async function entryByToken(env: Env, sessionId: string, token: string): Promise<WaitlistEntryView> {
   const parts = await readSignedToken(env.JWT_SECRET, ENTRY_TOKEN_PURPOSE, token, 1);
-  const entry = parts ? await env.SESSION.getByName(sessionId).waitlistEntry(parts[0]!) : null;
+  const entry = parts ? await sessionObject(env, sessionId).waitlistEntry(parts[0]!) : null;
   if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No waitlist entry matches this token for this session", { sessionId });
   return entry;
 }
 
 export async function leaveWaitlist(env: Env, sessionId: string, entryId: string, by: "customer" | "staff"): Promise<WaitlistEntryView> {
-  const result = await env.SESSION.getByName(sessionId).leaveWaitlist(entryId, by);
+  const result = await sessionObject(env, sessionId).leaveWaitlist(entryId, by);
   if (!result.ok) throw refusal(result);
   return result.entry;
 }
@@ -130,7 +131,7 @@ export async function entrySessionId(db: Db, entryId: string): Promise<string> {
 }
 
 export async function offerNow(env: Env, db: Db, entryId: string): Promise<WaitlistEntryView> {
-  const result = await env.SESSION.getByName(await entrySessionId(db, entryId)).offerNow(entryId);
+  const result = await sessionObject(env, await entrySessionId(db, entryId)).offerNow(entryId);
   if (!result.ok) throw refusal(result);
   return result.entry;
 }
@@ -139,7 +140,7 @@ export async function offerNow(env: Env, db: Db, entryId: string): Promise<Waitl
 export async function sessionWaitlist(env: Env, db: Db, sessionId: string): Promise<WaitlistEntryView[]> {
   const [session] = await db.select({ id: classSessions.id }).from(classSessions).where(eq(classSessions.id, sessionId));
   if (!session) throw new ApiError("SESSION_NOT_FOUND", `Session ${sessionId} was not found`, { sessionId });
-  return env.SESSION.getByName(sessionId).waitlist();
+  return sessionObject(env, sessionId).waitlist();
 }
 
 /** The entry and offer a token names (whatever its state now), straight from the session's DO. */
@@ -147,7 +148,7 @@ async function offerOf(env: Env, token: string) {
   const parts = await readSignedToken(env.JWT_SECRET, OFFER_TOKEN_PURPOSE, token, 3);
   if (!parts) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
   const [sessionId, entryId, number] = [parts[0]!, parts[1]!, Number(parts[2])];
-  const entry = await env.SESSION.getByName(sessionId).waitlistEntry(entryId);
+  const entry = await sessionObject(env, sessionId).waitlistEntry(entryId);
   if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
   return { entry, number };
 }
@@ -185,7 +186,9 @@ export async function offerQuote(db: Db, entry: WaitlistEntryView) {
     sessionCount: 1,
     seats: entry.guestCount,
   });
-  return { className: row.className, startsAt: row.startsAt, totalPence: quote.totalPence };
+  // One session of a class always has a price: a refusal here would be a bug upstream.
+  if (!quote.ok) throw new ApiError(quote.code, quote.message, quote.details);
+  return { className: row.className, startsAt: row.startsAt, totalPence: quote.quote.totalPence };
 }
 
 export interface OfferAcceptance {
@@ -202,10 +205,10 @@ export interface OfferAcceptance {
  */
 export async function acceptOffer(caller: Caller, token: string, payment: OfferAcceptance) {
   const { entry, number } = await offerOf(caller.env, token);
-  const retryOfThisBooking =
-    entry.status === "booked" && caller.idempotency !== undefined && entry.bookingId === idFromSeed("bkg", caller.idempotency.seed);
   const offer = entry.offer;
-  if (!offer || offer.number !== number || (entry.status !== "offered" && !retryOfThisBooking)) throw offerClosed(entry);
+  // A keyed retry of an acceptance that went through goes on: the session's object replays it.
+  const retry = entry.status === "booked" && caller.idempotency !== undefined;
+  if (!offer || offer.number !== number || (entry.status !== "offered" && !retry)) throw offerClosed(entry);
   return createBooking(caller, {
     selection: { registrationType: "SINGLE_SESSION", sessionId: entry.sessionId },
     guestCount: entry.guestCount,
@@ -222,7 +225,7 @@ export async function acceptOffer(caller: Caller, token: string, payment: OfferA
 
 export async function declineOffer(env: Env, token: string): Promise<WaitlistEntryView> {
   const { entry, number } = await openOffer(env, token);
-  const result = await env.SESSION.getByName(entry.sessionId).declineOffer(entry.id, number);
+  const result = await sessionObject(env, entry.sessionId).declineOffer(entry.id, number);
   if (!result.ok) throw refusal(result);
   return result.entry;
 }

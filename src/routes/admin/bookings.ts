@@ -7,7 +7,7 @@ import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { staffOrAdmin } from "./access";
-import { bookingLines, toBookingView } from "../../services/bookings";
+import { bookingLines, toBookingView } from "../../services/booking-views";
 import { type Communication, communicationsForBooking } from "../../services/communications";
 import { NOTIFICATION_KINDS } from "../../services/notifications";
 import { BookingSchema, toBookingResponse } from "../booking-schemas";

@@ -5,11 +5,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, gt, sql } from "drizzle-orm";
 import { DateTime } from "luxon";
+import { configOf } from "../../config";
 import { type Db, getDb } from "../../db/client";
 import { classes, RECURRENCE_FREQUENCIES, schedulePatterns, studios, WEEKDAYS } from "../../db/schema";
 import { expandOccurrences, toRRuleString } from "../../domain/recurrence";
 import { assignmentProblem } from "../../domain/staffing";
-import type { Env } from "../../env";
 import { ApiError, notFound } from "../../errors";
 import { newId } from "../../lib/ids";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
@@ -21,7 +21,6 @@ import { sessionSeatGuard } from "../../services/availability";
 import { notifyInterestAfterStaffing } from "../../services/course-interest";
 import { assertQualified, batchSql } from "../../services/staff-assignment";
 
-const DEFAULT_MAX_OCCURRENCES = 500;
 const MIN_YEAR = 2000;
 const MAX_YEAR = 2199;
 
@@ -243,12 +242,6 @@ const toPattern = (row: PatternRow, timeZone: string) => ({
   updatedAt: row.updatedAt.toISOString(),
 });
 
-/** MAX_OCCURRENCES_PER_PATTERN from the environment. */
-export function maxOccurrences(env: Env): number {
-  const limit = Number(env.MAX_OCCURRENCES_PER_PATTERN);
-  return Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_MAX_OCCURRENCES;
-}
-
 /** 422 unless the pattern expands to between 1 and `limit` occurrences. */
 function assertExpandable(row: Omit<PatternRow, "id" | "createdAt" | "updatedAt">, timeZone: string, limit: number) {
   const expansion = expandOccurrences(patternSpec(row as PatternRow, timeZone), limit);
@@ -334,7 +327,7 @@ export const schedulePatternRoutes = createRouter()
         defaultAssistantIds: input.defaultAssistantIds ?? [],
       };
       await assertQualified(db, klass.requiredRoleId, [...(row.defaultInstructorId ? [row.defaultInstructorId] : []), ...row.defaultAssistantIds]);
-      assertExpandable(row, timeZone, maxOccurrences(c.env));
+      assertExpandable(row, timeZone, configOf(c.env).maxOccurrencesPerPattern);
       const [created] = await db
         .insert(schedulePatterns)
         .values({ id: newId("pattern"), ...row })
@@ -392,7 +385,7 @@ export const schedulePatternRoutes = createRouter()
         ...(patch.defaultAssistantIds ?? []),
       ];
       await assertQualified(db, klass.requiredRoleId, changedStaff);
-      assertExpandable(merged, timeZone, maxOccurrences(c.env));
+      assertExpandable(merged, timeZone, configOf(c.env).maxOccurrencesPerPattern);
       const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, classId: _classId, ...fields } = merged;
       const [updated] = await db
         .update(schedulePatterns)
@@ -459,7 +452,7 @@ export const schedulePatternRoutes = createRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const { pattern, timeZone } = await loadPattern(getDb(c.env.DB), id);
-      const expansion = expandOccurrences(patternSpec(pattern, timeZone), maxOccurrences(c.env));
+      const expansion = expandOccurrences(patternSpec(pattern, timeZone), configOf(c.env).maxOccurrencesPerPattern);
       assertExpanded(expansion);
       const occurrences = expansion.occurrences.map((o) => ({ ...o, startsAt: o.startsAt.toISOString(), endsAt: o.endsAt.toISOString() }));
       return c.json({ patternId: id, timeZone, rrule: toRRuleString(pattern), occurrences }, 200);
@@ -484,7 +477,7 @@ export const schedulePatternRoutes = createRouter()
       const db = getDb(c.env.DB);
       const report = await generateSessionsForPattern(db, c.req.valid("param").id, {
         now: new Date(),
-        maxOccurrences: maxOccurrences(c.env),
+        maxOccurrences: configOf(c.env).maxOccurrencesPerPattern,
         seats: sessionSeatGuard(c.env, db),
       });
       c.executionCtx.waitUntil(notifyInterestAfterStaffing(c.env, db, report.classId));

@@ -17,6 +17,7 @@ import { adminOnly, staffOrAdmin } from "./access";
 import { changeCapacity } from "../../services/availability";
 import { notifyInterestAfterStaffing } from "../../services/course-interest";
 import { assignStaff, insertSessionWithStaff, staffOfSessions } from "../../services/staff-assignment";
+import { sessionObject } from "../../services/session-client";
 
 const PersonRef = z.object({ id: z.string(), firstName: z.string(), lastName: z.string() }).openapi("StaffRef");
 
@@ -271,7 +272,7 @@ export const sessionAdminRoutes = createRouter()
       const db = getDb(c.env.DB);
       await sessionView(db, id);
       // The session's DO knows about holds and bookings D1 may not have yet: it closes first.
-      const retired = await c.env.SESSION.getByName(id).retire();
+      const retired = await sessionObject(c.env, id).retire();
       if (!retired.ok) {
         throw new ApiError("IN_USE", "This session has holds, bookings or a waitlist; cancel the session instead of deleting it", {
           sessionId: id,

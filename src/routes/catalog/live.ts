@@ -4,6 +4,7 @@
  * /availability); browsers are kept to LIVE_ALLOWED_ORIGINS because WebSockets have no CORS.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { configOf } from "../../config";
 import { getDb } from "../../db/client";
 import { LIVE_CLOSE, LIVE_PING, LIVE_PONG, MAX_CLIENT_MESSAGE_BYTES, originAllowed } from "../../domain/live";
 import { ApiError } from "../../errors";
@@ -59,7 +60,7 @@ export const liveSessionRoutes = createRouter().openapi(
       throw new ApiError("UPGRADE_REQUIRED", "This route is a WebSocket: send a GET with `Upgrade: websocket`");
     }
     const origin = c.req.header("Origin");
-    if (!originAllowed(origin, c.env.LIVE_ALLOWED_ORIGINS)) {
+    if (!originAllowed(origin, configOf(c.env).liveAllowedOrigins)) {
       throw new ApiError("ORIGIN_NOT_ALLOWED", `Origin ${origin} may not open live capacity feeds`, { origin });
     }
     const { id } = c.req.valid("param");

@@ -6,11 +6,33 @@
  * `seats` is always seat-sessions: seats per session (guestCount) × the sessions covered, so
  * summing it over a studio's bookings compares directly with the sum of its sessions' capacity.
  */
-import type { ErrorCode } from "../errors";
-import { ApiError } from "../errors";
-import type { AttemptRecord } from "./audit";
-import type { BookingContext } from "./booking-context";
 import { type DomainEvent, domainEvent, type EventType } from "./events";
+
+/** The audit fields of one attempt as it ended (src/domain/projection.ts AttemptRow, less its row keys). */
+export interface AttemptRecord {
+  kind: "booking" | "hold" | "cancellation";
+  outcome: "accepted" | "rejected";
+  errorCode?: string | null;
+  bookingId?: string | null;
+  registrationType?: string | null;
+  sessionIds: string[];
+  email?: string | null;
+  guestCount?: number | null;
+  amountPence?: number | null;
+  expectedAmountPence?: number | null;
+  currency?: string | null;
+  promoCode?: string | null;
+  source?: string | null;
+  actorRole?: string | null;
+  clientKey?: string | null;
+  requestId?: string | null;
+}
+
+/** How a refused attempt was refused: its code and the details the client was told. */
+export interface AttemptRefusal {
+  code: string;
+  details?: Record<string, unknown> | undefined;
+}
 
 /** What an attempt was about, noted by the flow once known (after the catalog read). */
 export interface AttemptSubject {
@@ -46,20 +68,8 @@ export interface CancellationData {
   minutesBeforeStart: number;
 }
 
-/** The subject of a hold or booking attempt, from its loaded context. */
-export function subjectOf(context: BookingContext, data?: Record<string, unknown>): AttemptSubject {
-  return {
-    classId: context.class.id,
-    studioId: context.studioId,
-    cityId: context.cityId,
-    customerId: context.customerId,
-    sessionIds: context.sessions.map((session) => session.id),
-    ...(data ? { data } : {}),
-  };
-}
-
 /** Refusals that mean the studio could not supply what the customer wanted: demand it lost. */
-const SUPPLY_REFUSALS: ReadonlySet<ErrorCode> = new Set(["NO_TRAINER", "SESSION_FULL", "INSUFFICIENT_CAPACITY", "RESOURCE_UNAVAILABLE"]);
+const SUPPLY_REFUSALS: ReadonlySet<string> = new Set(["NO_TRAINER", "SESSION_FULL", "INSUFFICIENT_CAPACITY", "RESOURCE_UNAVAILABLE"]);
 
 /**
  * The events of one attempt. `subject` is undefined when the attempt ended before the catalog was
@@ -70,7 +80,7 @@ const SUPPLY_REFUSALS: ReadonlySet<ErrorCode> = new Set(["NO_TRAINER", "SESSION_
 export function attemptEvents(
   attempt: AttemptRecord,
   subject: AttemptSubject | undefined,
-  error: unknown,
+  refusal: AttemptRefusal | undefined,
   { now = Date.now(), checkout }: { now?: number; checkout?: FunnelCheckout | undefined } = {},
 ): DomainEvent[] {
   const sessionIds = subject?.sessionIds ?? attempt.sessionIds;
@@ -99,7 +109,7 @@ export function attemptEvents(
     // A refused cancellation changed nothing: the audit row is its trace, not an event.
     if (attempt.kind === "cancellation") return [];
     const code = attempt.errorCode ?? "INTERNAL_ERROR";
-    const details = error instanceof ApiError ? (error.details ?? {}) : {};
+    const details = refusal?.details ?? {};
     const events = [
       domainEvent("BOOKING_REJECTED", {
         ...common,
@@ -124,7 +134,7 @@ export function attemptEvents(
         }),
       );
     }
-    if (subject && SUPPLY_REFUSALS.has(code as ErrorCode)) {
+    if (subject && SUPPLY_REFUSALS.has(code)) {
       events.push(domainEvent("PURCHASE_BLOCKED", { ...common, code, data: { ...requested, details } }));
     }
     if (subject && checkout) {

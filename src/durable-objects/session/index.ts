@@ -1,0 +1,393 @@
+/**
+ * SessionDO: one per class session, the only writer of that session's seats, holds, waitlist and
+ * resource use (DESIGN invariant 1). The class is the table of contents: each RPC method parses its
+ * input, runs one synchronous SQLite transaction over the modules beside it (ledger, waitlist line,
+ * idempotency records, outbox), then, after commit, tells live subscribers, sets the alarm and starts
+ * the outbox pump. The caller is answered once the transaction is durable; nothing on that path
+ * waits for D1 or for another request's delivery (invariant 2).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { closeForClientMessage, LIVE_PING, LIVE_PONG } from "../../domain/live";
+import { MIN_OFFER_MS } from "../../domain/waitlist";
+import type { Env } from "../../env";
+import { recordAttempt } from "../attempts";
+import type { Decision } from "../coordinator";
+import { OUTBOX_DEADLINE_MS, OutboxPump, queueOut } from "../outbox";
+import {
+  type BookingProjection,
+  CancelInput,
+  type CancelResult,
+  ConfirmInput,
+  type ConfirmResult,
+  type IdempotencyClaim,
+  JoinWaitlistInput,
+  LIVE_CLIENT_HEADER,
+  LIVE_SNAPSHOT_HEADER,
+  type RecordedOutcome,
+  ReserveInput,
+  type ReserveResult,
+  SessionSnapshot,
+  type WaitlistEntryView,
+  type WaitlistResult,
+} from "../session-contract";
+import { lookUpKey, nextKeyExpiry, purgeKeys, recordKey } from "./idempotency";
+import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
+import { LiveFeed } from "./live-feed";
+import { decideReservation } from "./reserve";
+import { cancelLine, confirmHold, endHold } from "./seat-changes";
+import type { Availability } from "../../domain/seating";
+import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, type ReservationRow } from "./storage";
+import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
+import { declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
+
+/** How soon to ask a coordinator again about an expired hold when it could not be reached. */
+const DECISION_RETRY_MS = 5_000;
+
+export class SessionDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly outbox: OutboxPump;
+  private live!: LiveFeed;
+  /** When the alarm is set for, as far as this instance knows (null: unknown or none). */
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.outbox = new OutboxPump(this.sql, env, (level, msg, fields) => this.log(level, msg, fields));
+    // Answered by the runtime, so idle subscribers never wake a hibernating object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(LIVE_PING, LIVE_PONG));
+    ctx.blockConcurrencyWhile(async () => {
+      migrateSessionStorage(this.sql);
+      this.live = new LiveFeed(ctx, env);
+      this.alarmAt = await ctx.storage.getAlarm();
+      this.scheduleAlarm();
+    });
+  }
+
+  // ---- seats ---------------------------------------------------------------------------------
+
+  /** Holds seats (with an expiry) or books them outright, or says why not; a keyed repeat replays. */
+  async reserve(raw: ReserveInput): Promise<ReserveResult> {
+    const input = ReserveInput.parse(raw);
+    if (input.mode === "book" && !input.booking) throw new Error("reserve: a booking is required to book");
+    return this.keyedWrite<ReserveResult>(input.idempotency, (now) => {
+      adoptSnapshot(this.sql, input.snapshot);
+      const outcome = decideReservation(this.sql, input, now);
+      const fresh = !outcome.ok || outcome.created;
+      if (fresh && input.audit) recordAttempt(this.sql, input.audit, outcome.ok ? undefined : outcome, now);
+      if (outcome.ok && outcome.created) this.queueNotifications(input.onSuccess?.notifications, now);
+      return { result: outcome, recorded: fresh ? recordedOutcome(outcome, input.onSuccess?.response) : null };
+    });
+  }
+
+  /** Turns a hold into a confirmed booking line; idempotent for the same booking. */
+  async confirm(raw: ConfirmInput): Promise<ConfirmResult> {
+    const input = ConfirmInput.parse(raw);
+    return this.keyedWrite<ConfirmResult>(input.idempotency, (now) => {
+      const row = reservationById(this.sql, input.holdId);
+      const refusal = refuseConfirm(row, input.holdId, input.booking.id, input);
+      if (refusal) {
+        if (input.audit) recordAttempt(this.sql, input.audit, refusal, now);
+        return { result: { ok: false, ...refusal }, recorded: recordedOutcome({ ok: false, ...refusal }) };
+      }
+      const fresh = row!.status === "held";
+      if (fresh) {
+        confirmHold(this.sql, row!, input.booking, now);
+        if (input.audit) recordAttempt(this.sql, input.audit, undefined, now);
+        this.queueNotifications(input.onSuccess?.notifications, now);
+      }
+      const result: ConfirmResult = { ok: true, reservation: toReservation(reservationById(this.sql, input.holdId)!) };
+      return { result, recorded: fresh ? recordedOutcome(result, input.onSuccess?.response) : null };
+    });
+  }
+
+  /** Lets a hold go (a failed multi-session booking, an abandoned checkout). Idempotent. */
+  async release(reservationId: string): Promise<void> {
+    this.write((now) => {
+      const row = reservationById(this.sql, reservationId);
+      if (row?.status === "held") endHold(this.sql, row, "released", now);
+    });
+  }
+
+  /**
+   * Cancels a booking's line here, freeing its seats at once. Idempotent. A hold committed to this
+   * booking but not confirmed here yet (its coordinator died) is cancelled too, so the alarm cannot
+   * confirm it after the booking was cancelled.
+   */
+  async cancel(raw: CancelInput): Promise<CancelResult> {
+    const input = CancelInput.parse(raw);
+    return this.write((now): CancelResult => {
+      const line = lineOfBooking(this.sql, input.bookingId);
+      let row: ReservationRow | undefined = line;
+      if (!line) {
+        const held = reservationById(this.sql, input.reservationId ?? input.bookingId);
+        if (held?.status === "held") endHold(this.sql, held, "cancelled", now);
+        row = held?.status === "held" ? reservationById(this.sql, held.id) : undefined;
+      } else if (line.status === "confirmed") {
+        cancelLine(this.sql, line, now);
+        this.queueNotifications(input.notifications, now);
+        row = reservationById(this.sql, line.id);
+      }
+      if (input.audit) recordAttempt(this.sql, input.audit, undefined, now);
+      return { ok: true, reservation: row ? toReservation(row) : null, availability: availabilityNow(this.sql) };
+    });
+  }
+
+  /** A booking's line here as the DO committed it (for reads before D1 has caught up), or null. */
+  async bookingLine(bookingId: string): Promise<{ booking: BookingProjection; seats: number; status: string; email: string; updatedAt: number } | null> {
+    const row = lineOfBooking(this.sql, bookingId);
+    if (!row?.booking) return null;
+    return { booking: JSON.parse(row.booking) as BookingProjection, seats: row.seats, status: row.status, email: row.email, updatedAt: row.updated_at };
+  }
+
+  /** Seats and resources left; adopts the snapshot first when it is newer than what the DO has. */
+  async availability(snapshot?: SessionSnapshot) {
+    if (snapshot) {
+      const parsed = SessionSnapshot.parse(snapshot);
+      this.ctx.storage.transactionSync(() => adoptSnapshot(this.sql, parsed));
+    }
+    return { ...availabilityNow(this.sql), version: readConfig(this.sql)?.version ?? 0, waitlistLength: waitlistLength(this.sql) };
+  }
+
+  /** An admin change of capacity or cancellation, refused below the seats already booked or held. */
+  async reconfigure(snapshot: SessionSnapshot) {
+    const parsed = SessionSnapshot.parse(snapshot);
+    return this.write((now): { ok: true; availability: Availability } | { ok: false; booked: number; held: number } => {
+      const current = readConfig(this.sql);
+      // An older change arriving late must not undo a newer one.
+      if (current && current.config_version > parsed.configVersion) return { ok: true, availability: availabilityNow(this.sql) };
+      if (current && parsed.capacity < current.booked_seats + current.held_seats) return { ok: false, booked: current.booked_seats, held: current.held_seats };
+      adoptSnapshot(this.sql, parsed, { force: true });
+      bumpVersion(this.sql);
+      closeUnservableEntries(this.sql, now);
+      // Raised capacity: the new seats go to the line first.
+      offerFreedSeats(this.sql, now);
+      return { ok: true, availability: availabilityNow(this.sql) };
+    });
+  }
+
+  /** Closes the session for good before it is deleted: refused while it has ever had reservations, a line, or undelivered changes. */
+  async retire(): Promise<{ ok: true } | { ok: false; reservations: number; pendingOutbox: number; waitlistEntries: number }> {
+    return this.ctx.storage.transactionSync(() => {
+      const reservations = count(this.sql, `SELECT count(*) AS n FROM reservations WHERE status IN ('held', 'confirmed', 'cancelled')`);
+      const pendingOutbox = count(this.sql, `SELECT count(*) AS n FROM outbox`);
+      const waitlistEntries = count(this.sql, `SELECT count(*) AS n FROM waitlist`);
+      if (reservations > 0 || pendingOutbox > 0 || waitlistEntries > 0) return { ok: false as const, reservations, pendingOutbox, waitlistEntries };
+      this.sql.exec(`UPDATE config SET cancelled = 1, config_version = ? WHERE id = 1`, Number.MAX_SAFE_INTEGER);
+      return { ok: true as const };
+    });
+  }
+
+  // ---- reconciliation and tests ----------------------------------------------------------------
+
+  /** The booking lines this DO holds, with when each last changed, for reconciliation with D1. */
+  async ledgerEntries(): Promise<{ bookingId: string; seats: number; status: string; updatedAt: number }[]> {
+    return this.sql
+      .exec<{ booking_id: string; seats: number; status: string; updated_at: number }>(
+        `SELECT booking_id, seats, status, updated_at FROM reservations WHERE booking_id IS NOT NULL AND status IN ('confirmed', 'cancelled') ORDER BY created_at`,
+      )
+      .toArray()
+      .map((row) => ({ bookingId: row.booking_id, seats: row.seats, status: row.status, updatedAt: row.updated_at }));
+  }
+
+  /** Outbox entries not yet sent to their Queues. */
+  async pendingOutbox(): Promise<number> {
+    return count(this.sql, `SELECT count(*) AS n FROM outbox`);
+  }
+
+  /** Outbox entries not sent for longer than OUTBOX_DEADLINE_MS. */
+  async staleOutboxEntries(now: number): Promise<number> {
+    return count(this.sql, `SELECT count(*) AS n FROM outbox WHERE json_extract(change, '$.at') < ?`, now - OUTBOX_DEADLINE_MS);
+  }
+
+  /** Holds still held `overdueMs` after they expired: the alarm should have settled them (drift). */
+  async staleHolds(now: number, overdueMs: number): Promise<number> {
+    return count(this.sql, `SELECT count(*) AS n FROM reservations WHERE status = 'held' AND expires_at < ?`, now - overdueMs);
+  }
+
+  // ---- waitlist ------------------------------------------------------------------------------
+
+  /** Puts a party in line, or returns the email's entry; refused while the party fits now, or never could. */
+  async joinWaitlist(raw: JoinWaitlistInput): Promise<WaitlistResult> {
+    const input = JoinWaitlistInput.parse(raw);
+    return this.write((now) => {
+      adoptSnapshot(this.sql, input.snapshot);
+      return joinLine(this.sql, input, now);
+    });
+  }
+
+  /** Takes an entry out of line (the customer left, or staff removed it); an open offer's seats go to the next. */
+  async leaveWaitlist(entryId: string, by: "customer" | "staff"): Promise<WaitlistResult> {
+    return this.write((now) => leaveLine(this.sql, entryId, by, now));
+  }
+
+  /** Staff: offer seats to this entry now, if its party fits. */
+  async offerNow(entryId: string): Promise<WaitlistResult> {
+    return this.write((now) => offerNow(this.sql, entryId, now));
+  }
+
+  /** The customer declines their offer (only the current one): its seats go to the next in line. */
+  async declineOffer(entryId: string, offerNumber: number): Promise<WaitlistResult> {
+    return this.write((now) => declineOffer(this.sql, entryId, offerNumber, now));
+  }
+
+  async waitlistEntry(entryId: string): Promise<WaitlistEntryView | null> {
+    const row = waitlistRow(this.sql, entryId);
+    return row ? entryView(this.sql, row) : null;
+  }
+
+  async waitlist(): Promise<WaitlistEntryView[]> {
+    return wholeWaitlist(this.sql);
+  }
+
+  // ---- live capacity (WebSocket hibernation API) --------------------------------------------
+
+  /** Accepts a live subscriber (GET /api/v1/sessions/{id}/live, after the route checked the upgrade, Origin and session). */
+  override async fetch(request: Request): Promise<Response> {
+    const snapshot = SessionSnapshot.parse(JSON.parse(request.headers.get(LIVE_SNAPSHOT_HEADER) ?? "null"));
+    this.ctx.storage.transactionSync(() => adoptSnapshot(this.sql, snapshot));
+    return this.live.accept(request.headers.get(LIVE_CLIENT_HEADER) ?? "unknown");
+  }
+
+  /** Subscribers only listen: any message but "ping" closes the socket (1008, or 1009 when too big). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const close = closeForClientMessage(message);
+    if (close) ws.close(close.code, close.reason);
+    else ws.send(LIVE_PONG);
+  }
+
+  /** Completes the closing handshake a subscriber started (a no-op where the runtime already replied). */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      // 1005 (the client sent no code) and 1006 (no close frame) may not be sent in a close frame.
+      if (code === 1005 || code === 1006) ws.close();
+      else ws.close(code, reason);
+    } catch {
+      // Closed already: nothing left to answer.
+    }
+  }
+
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
+    this.log("warn", "live subscriber socket failed", { error: String(error) });
+  }
+
+  // ---- alarm ---------------------------------------------------------------------------------
+
+  /** Settles expired holds, reminds and closes waitlist entries, retries the outbox, purges old keys. Safe to run twice. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    await this.settleExpiredHolds();
+    this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      remindExpiringOffers(this.sql, now);
+      closeUnservableEntries(this.sql, now);
+      purgeKeys(this.sql, now);
+    });
+    this.live.broadcast();
+    await this.outbox.sendDue();
+    this.scheduleAlarm();
+  }
+
+  /**
+   * Lets expired holds go. A hold of a booking spanning sessions asks its coordinator first: if
+   * the booking was committed, the hold is confirmed instead (invariant 3).
+   */
+  private async settleExpiredHolds(): Promise<void> {
+    const expired = this.sql.exec<ReservationRow>(`SELECT * FROM reservations WHERE status = 'held' AND expires_at <= ?`, Date.now()).toArray();
+    for (const hold of expired) {
+      let decision: Decision = { decision: "abort" };
+      if (hold.coordinator) {
+        try {
+          decision = await this.env.COORDINATOR.getByName(hold.coordinator).decide({ decision: "abort" });
+        } catch (error) {
+          // The coordinator cannot be asked: keep the seats held (never oversell) and ask again soon.
+          this.log("warn", "hold decision unavailable", { holdId: hold.id, error: String(error) });
+          this.sql.exec(`UPDATE reservations SET expires_at = ? WHERE id = ? AND status = 'held'`, Date.now() + DECISION_RETRY_MS, hold.id);
+          continue;
+        }
+      }
+      this.ctx.storage.transactionSync(() => {
+        const row = reservationById(this.sql, hold.id);
+        if (row?.status !== "held") return;
+        const sessionId = readConfig(this.sql)!.session_id;
+        if (decision.decision === "commit" && sessionId in decision.linePrices) {
+          confirmHold(this.sql, row, { ...decision.booking, linePricePence: decision.linePrices[sessionId]! }, Date.now());
+        } else endHold(this.sql, row, "released", Date.now());
+      });
+    }
+  }
+
+  // ---- the write path ------------------------------------------------------------------------
+
+  /**
+   * Runs one write: replays a keyed repeat, otherwise runs `change` in one transaction and keeps its
+   * outcome under the key in that same transaction; then, after commit, the live feed, the alarm
+   * and the outbox pump. Returns the change's result (or the replay).
+   */
+  private keyedWrite<T>(claim: IdempotencyClaim | undefined, change: (now: number) => { result: T; recorded: RecordedOutcome | null }): T | Replayed {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): T | Replayed => {
+      if (claim) {
+        const found = lookUpKey(this.sql, claim, now);
+        if (found.found) return found.reused ? { ok: false, replayed: "reused" } : { ok: false, replayed: true, outcome: found.outcome };
+      }
+      const { result, recorded } = change(now);
+      if (claim && recorded) recordKey(this.sql, claim, "", recorded, now);
+      return result;
+    });
+    this.afterCommit();
+    return result;
+  }
+
+  /** Runs one unkeyed write in a transaction, then what follows a commit. */
+  private write<T>(change: (now: number) => T): T {
+    const result = this.ctx.storage.transactionSync(() => change(Date.now()));
+    this.afterCommit();
+    return result;
+  }
+
+  private afterCommit(): void {
+    this.live.broadcast();
+    this.scheduleAlarm();
+    this.outbox.pump();
+  }
+
+  private queueNotifications(requests: { id: string; kind: string }[] | undefined, now: number): void {
+    for (const request of requests ?? []) queueOut(this.sql, { kind: "notice", change: { at: now, offer: null, request: request as never } }, now);
+  }
+
+  /**
+   * The alarm goes off at the next hold expiry, offer reminder, outbox retry, waitlist closing
+   * before the start or key expiry, whichever is first. Set only when that is sooner than the alarm
+   * already set (an early alarm finds nothing and sets the next), so most writes set nothing.
+   */
+  private scheduleAlarm(): void {
+    const next = this.sql
+      .exec<{ at: number | null }>(
+        `SELECT min(at) AS at FROM (
+           SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
+           UNION ALL SELECT min(reminder_at) FROM waitlist WHERE status = 'offered'
+           UNION ALL SELECT (SELECT starts_at FROM config) - ${MIN_OFFER_MS} WHERE EXISTS (SELECT 1 FROM waitlist WHERE status = 'waiting')
+           UNION ALL SELECT min(next_attempt_at) FROM outbox)`,
+      )
+      .one().at;
+    const keys = nextKeyExpiry(this.sql);
+    const at = next === null ? keys : keys === null ? next : Math.min(next, keys);
+    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
+    this.alarmAt = Math.max(at, Date.now());
+    this.ctx.storage.setAlarm(this.alarmAt).catch((error) => this.log("warn", "could not set the alarm", { error: String(error) }));
+  }
+
+  private log(level: "info" | "warn", msg: string, fields: Record<string, unknown>): void {
+    console.log(JSON.stringify({ level, msg, sessionId: readConfig(this.sql)?.session_id, ...fields }));
+  }
+}
+
+type Replayed = { ok: false; replayed: true; outcome: RecordedOutcome } | { ok: false; replayed: "reused" };
+
+/** What a keyed write keeps for its repeats: the response of a success, or the refusal. */
+function recordedOutcome(result: { ok: boolean }, response?: string): RecordedOutcome {
+  if (result.ok) return { ok: true, response: response ?? "" };
+  const { code, message, details } = result as unknown as { code: string; message: string; details: Record<string, unknown> };
+  return { ok: false, code, message, details };
+}

@@ -1,0 +1,96 @@
+/**
+ * The projection consumer (queue `booking-projection`, DESIGN invariant 2): validates each message,
+ * then writes the whole batch (booking lines with headers and customers, waitlist entries, attempts
+ * with their events) to D1 in one transaction. Every write is an idempotent versioned upsert, so a
+ * redelivered or reordered batch converges on the same rows.
+ *
+ * When the batch's write fails (D1 refusing writes), each message is written on its own: those D1
+ * takes are acknowledged, the others retried with backoff, so one message D1 always refuses cannot
+ * hold back the rest, and nothing is dropped while D1 is down: the queue retries for hours, then
+ * its dead-letter consumer keeps trying and alerts.
+ */
+import { attemptStatements, lineStatements } from "../db/booking-projection";
+import { getDb, type Db } from "../db/client";
+import { waitlistStatements, type WaitlistEntryChange } from "../db/waitlist-projection";
+import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/projection";
+import type { Env } from "../env";
+import { DomainEventSchema, type DomainEvent } from "../services/events";
+import { eventStatements, retryDelaySeconds } from "./events-consumer";
+
+type Parsed = { message: Message<unknown>; body: ProjectionMessage };
+
+export async function consumeProjection(batch: MessageBatch<unknown>, env: Pick<Env, "DB">): Promise<void> {
+  const accepted: Parsed[] = [];
+  for (const message of batch.messages) {
+    const parsed = ProjectionMessage.safeParse(message.body);
+    if (parsed.success) {
+      accepted.push({ message, body: parsed.data });
+      continue;
+    }
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "projection message is malformed",
+        queue: batch.queue,
+        messageId: message.id,
+        issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`.slice(0, 120)),
+      }),
+    );
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+  if (accepted.length === 0) return;
+  const db = getDb(env.DB);
+  try {
+    const statements = await writeProjection(db, accepted.map((item) => item.body));
+    for (const { message } of accepted) message.ack();
+    console.log(JSON.stringify({ level: "info", msg: "projection written", queue: batch.queue, messages: accepted.length, statements }));
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "could not write projection batch", queue: batch.queue, messages: accepted.length, error: String(error) }));
+    await writeOneByOne(db, batch.queue, accepted);
+  }
+}
+
+async function writeOneByOne(db: Db, queue: string, accepted: Parsed[]): Promise<void> {
+  let written = 0;
+  for (const { message, body } of accepted) {
+    try {
+      await writeProjection(db, [body]);
+      message.ack();
+      written += 1;
+    } catch (error) {
+      if (accepted.length === 1 || written === 0) console.error(JSON.stringify({ level: "warn", msg: "projection message not written; retrying", queue, messageId: message.id, attempts: message.attempts, error: String(error) }));
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+  if (accepted.length > 1) console.log(JSON.stringify({ level: "info", msg: "projection written one by one", queue, written, retried: accepted.length - written }));
+}
+
+/**
+ * Writes projection messages in one D1 batch (one transaction). Lines go in version order, so a
+ * batch holding several changes of one line applies them oldest first. Returns the statement count.
+ */
+export async function writeProjection(db: Db, bodies: ProjectionMessage[]): Promise<number> {
+  const lines: LineChange[] = [];
+  const entries: WaitlistEntryChange[] = [];
+  const attempts: AttemptRow[] = [];
+  const events: DomainEvent[] = [];
+  for (const body of bodies) {
+    if (body.kind === "line") lines.push(body.change);
+    else if (body.kind === "waitlist") entries.push(body.change as unknown as WaitlistEntryChange);
+    else {
+      attempts.push(body.change.attempt);
+      for (const event of body.change.events) {
+        const parsed = DomainEventSchema.safeParse(event);
+        if (parsed.success) events.push(parsed.data);
+        else console.error(JSON.stringify({ level: "error", msg: "attempt event is malformed; dropped", eventId: event.id }));
+      }
+    }
+  }
+  lines.sort((a, b) => a.version - b.version);
+  entries.sort((a, b) => a.version - b.version);
+  const statements = [...lineStatements(db, lines), ...waitlistStatements(db, entries), ...attemptStatements(db, attempts), ...eventStatements(db, events)];
+  const [first, ...rest] = statements;
+  if (!first) return 0;
+  await db.batch([first, ...rest]);
+  return statements.length;
+}

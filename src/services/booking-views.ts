@@ -1,0 +1,138 @@
+/**
+ * Reading a booking: from the D1 projection, or, when D1 has not caught up yet (right after the
+ * 201, or while D1 refuses writes), from the Durable Objects that committed it. The booking id says
+ * which objects those are (src/services/session-client.ts), so no lookup is needed.
+ */
+import { asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
+import type { BookingProjection } from "../domain/projection";
+import type { Env } from "../env";
+import { coordinatorObject, locateBooking, sessionObject } from "./session-client";
+
+/** A booking from D1, else from its objects; undefined when unknown to both. */
+export async function getBooking(env: Pick<Env, "SESSION" | "COORDINATOR">, db: Db, bookingId: string): Promise<BookingView | undefined> {
+  return (await getProjectedBooking(db, bookingId)) ?? (await bookingFromObjects(env, bookingId));
+}
+
+/** A booking from the D1 projection, with its customer and lines; undefined when unknown. */
+export async function getProjectedBooking(db: Db, bookingId: string) {
+  const [row] = await db
+    .select({ booking: bookings, customer: customers })
+    .from(bookings)
+    .innerJoin(customers, eq(customers.id, bookings.customerId))
+    .where(eq(bookings.id, bookingId));
+  if (!row) return undefined;
+  return toBookingView(row.booking, row.customer, await bookingLines(db, [bookingId]));
+}
+
+/** The booking as its session objects hold it (each line's status from its own session). */
+export async function bookingFromObjects(env: Pick<Env, "SESSION" | "COORDINATOR">, bookingId: string): Promise<BookingView | undefined> {
+  const place = locateBooking(bookingId);
+  if (!place) return undefined;
+  let sessionIds: string[];
+  if ("sessionId" in place) sessionIds = [place.sessionId];
+  else {
+    const decision = await coordinatorObject(env, place.coordinator).decision();
+    if (decision?.decision !== "commit" || decision.booking.id !== bookingId) return undefined;
+    sessionIds = Object.keys(decision.linePrices);
+  }
+  const found = await Promise.all(sessionIds.map((id) => sessionObject(env, id).bookingLine(bookingId)));
+  const status = new Map<string, { status: string; updatedAt: number }>();
+  found.forEach((line, index) => {
+    if (line) status.set(sessionIds[index]!, line);
+  });
+  const first = found.find((line) => line !== null);
+  return first ? viewOfProjection(first.booking, status) : undefined;
+}
+
+/** A booking as the API shows it, from what the booking flow committed (status per line when known). */
+export function viewOfProjection(booking: BookingProjection, lineStatus: Map<string, { status: string; updatedAt?: number }> = new Map()): BookingView {
+  const lines = (booking.sessions ?? []).map((session) => ({
+    sessionId: session.sessionId,
+    startsAt: new Date(session.startsAt).toISOString(),
+    endsAt: new Date(session.endsAt).toISOString(),
+    seats: booking.guestCount,
+    pricePence: session.pricePence,
+    status: (lineStatus.get(session.sessionId)?.status ?? "confirmed") === "cancelled" ? ("cancelled" as const) : ("confirmed" as const),
+  }));
+  const cancelled = lines.length > 0 && lines.every((line) => line.status === "cancelled");
+  const cancelledAt = cancelled ? Math.max(...[...lineStatus.values()].map((line) => line.updatedAt ?? 0)) : null;
+  return {
+    id: booking.id,
+    status: cancelled ? "cancelled" : "confirmed",
+    registrationType: booking.registrationType,
+    classId: booking.classId,
+    patternId: booking.patternId,
+    guestCount: booking.guestCount,
+    customer: { id: booking.customerId, email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
+    lines,
+    subtotalPence: booking.subtotalPence,
+    discountPence: booking.discountPence,
+    totalAmountPence: booking.totalAmountPence,
+    currency: booking.currency,
+    promoCodeId: booking.promoCodeId,
+    source: booking.source,
+    referralSource: booking.referralSource,
+    notes: booking.notes,
+    holdId: booking.holdId,
+    bookedBy: booking.bookedBy,
+    duplicateOverride: booking.duplicateOverride,
+    confirmedAt: new Date(booking.confirmedAt).toISOString(),
+    cancelledAt: cancelledAt ? new Date(cancelledAt).toISOString() : null,
+    manageTokenHash: booking.manageTokenHash,
+  };
+}
+
+/** The session lines of some bookings, in session order. */
+export function bookingLines(db: Db, bookingIds: string[]) {
+  if (bookingIds.length === 0) return Promise.resolve([]);
+  return db
+    .select({ line: bookingSessions, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
+    .from(bookingSessions)
+    .innerJoin(classSessions, eq(classSessions.id, bookingSessions.sessionId))
+    .where(inArray(bookingSessions.bookingId, bookingIds))
+    .orderBy(asc(classSessions.startsAt));
+}
+
+type LineRow = Awaited<ReturnType<typeof bookingLines>>[number];
+
+/** A booking row, its customer and (any superset of) its lines, as the API shows it. */
+export function toBookingView(booking: typeof bookings.$inferSelect, customer: typeof customers.$inferSelect, lines: LineRow[]) {
+  return {
+    id: booking.id,
+    status: booking.status,
+    registrationType: booking.registrationType,
+    classId: booking.classId,
+    patternId: booking.patternId,
+    guestCount: booking.guestCount,
+    customer: { id: customer.id, email: customer.email, firstName: customer.firstName, lastName: customer.lastName },
+    lines: lines
+      .filter(({ line }) => line.bookingId === booking.id)
+      .map(({ line, startsAt, endsAt }) => ({
+        sessionId: line.sessionId,
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        seats: line.seats,
+        pricePence: line.pricePence,
+        status: line.status,
+      })),
+    subtotalPence: booking.subtotalPence,
+    discountPence: booking.discountPence,
+    totalAmountPence: booking.totalAmountPence,
+    currency: booking.currency,
+    promoCodeId: booking.promoCodeId,
+    source: booking.source,
+    referralSource: booking.referralSource,
+    notes: booking.notes,
+    holdId: booking.holdId,
+    bookedBy: booking.bookedBy,
+    duplicateOverride: booking.duplicateOverride,
+    confirmedAt: booking.confirmedAt.toISOString(),
+    cancelledAt: booking.cancelledAt?.toISOString() ?? null,
+    manageTokenHash: booking.manageTokenHash,
+  };
+}
+
+export type BookingView = ReturnType<typeof toBookingView>;
+

@@ -1,0 +1,81 @@
+/**
+ * Cancelling a booking: every line in every session it covers, freeing the seats at once. The
+ * sessions' objects record the attempt and queue the BOOKING_CANCELLED message with the change;
+ * the answer is built from what was cancelled, so it does not wait for D1.
+ */
+import { ApiError } from "../errors";
+import { Attempt } from "./audit";
+import type { CancellationData } from "./attempt-subject";
+import { bookingNotification } from "./booking-notifications";
+import type { BookingView } from "./booking-views";
+import { classPlace } from "./booking-context";
+import { type Caller, isStaff, whoAttempts } from "./bookings";
+import { cancelAll, committedSessionIds } from "./seat-coordinator";
+import { locateBooking } from "./session-client";
+
+/**
+ * Cancels every line of a booking. Customers (and manage tokens) may cancel until the first
+ * session starts; staff at any time. Idempotent.
+ */
+export async function cancelBooking(caller: Caller, booking: BookingView): Promise<BookingView> {
+  const attempt = new Attempt({
+    kind: "cancellation",
+    bookingId: booking.id,
+    registrationType: booking.registrationType,
+    sessionIds: booking.lines.map((line) => line.sessionId),
+    email: booking.customer.email,
+    guestCount: booking.guestCount,
+    amountPence: booking.totalAmountPence,
+    expectedAmountPence: null,
+    currency: booking.currency,
+    promoCode: null,
+    source: booking.source,
+    ...whoAttempts(caller, "manage-token"),
+  });
+  return attempt.run(caller.env, async () => {
+    const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
+    if (booking.status !== "cancelled" && !isStaff(caller.principal) && firstStart <= Date.now()) {
+      throw new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
+    }
+    // D1 may not have every line yet (a session still confirming from its coordinator's commit):
+    // cancel in every session the commit covered as well.
+    const place = locateBooking(booking.id);
+    const coordinator = place && "coordinator" in place ? place.coordinator : null;
+    const reservationId = booking.holdId ?? booking.id;
+    const [committed, classAndStudio] = await Promise.all([committedSessionIds(caller.env, coordinator, booking.id), classPlace(caller.db, booking.classId)]);
+    const sessionIds = [...new Set([...booking.lines.map((line) => line.sessionId), ...committed])];
+    const now = Date.now();
+    const confirmedAt = Date.parse(booking.confirmedAt);
+    if (booking.status !== "cancelled") {
+      attempt.note({
+        subject: {
+          classId: booking.classId,
+          studioId: classAndStudio?.studioId ?? null,
+          cityId: classAndStudio?.cityId ?? null,
+          customerId: booking.customer.id,
+          sessionIds,
+          data: {
+            confirmedAt,
+            minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
+            minutesBeforeStart: Math.floor((firstStart - now) / 60_000),
+          } satisfies CancellationData,
+        },
+      });
+    }
+    const cancelledView: BookingView = {
+      ...booking,
+      status: "cancelled",
+      cancelledAt: booking.cancelledAt ?? new Date(now).toISOString(),
+      lines: booking.lines.map((line) => ({ ...line, status: "cancelled" as const })),
+    };
+    // The request id makes it one message, also for a repeat cancel (a lost first send is made good).
+    const notification = await bookingNotification(caller.env, caller.db, "BOOKING_CANCELLED", cancelledView, classAndStudio);
+    await cancelAll(caller.env, sessionIds.map((id) => ({ id })), {
+      bookingId: booking.id,
+      reservationId,
+      audit: attempt.toObject(),
+      notifications: notification ? [notification] : [],
+    });
+    return cancelledView;
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The one way into the session and coordinator Durable Objects: the only code that calls
+ * `env.SESSION` or `env.COORDINATOR`. It names objects, loads the catalog snapshot a session object
+ * is configured from (session row and resource requirements in one D1 batch), and turns a refusal
+ * the objects answer with into the API error the client sees.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { classResourceRequirements, classSessions, resources } from "../db/schema";
+import type { SessionSnapshot } from "../durable-objects/session-contract";
+import type { Env } from "../env";
+import { ApiError, type ErrorCode } from "../errors";
+import { sha256Hex } from "../lib/tokens";
+import { sessionSnapshot } from "./booking-context";
+
+/** The session's object (named by the session id). */
+export function sessionObject(env: Pick<Env, "SESSION">, sessionId: string) {
+  return env.SESSION.getByName(sessionId);
+}
+
+/** A booking attempt's coordinator (named by `coordinatorName`). */
+export function coordinatorObject(env: Pick<Env, "COORDINATOR">, name: string) {
+  return env.COORDINATOR.getByName(name);
+}
+
+/** A fresh coordinator name for an attempt without an Idempotency-Key. */
+export function newCoordinatorName(): string {
+  return `crd_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** The coordinator of a keyed attempt: the same for every repeat of the key by the same caller. */
+export async function keyedCoordinatorName(scope: string, key: string): Promise<string> {
+  return `crd_k${(await sha256Hex(`${scope}\n${key}`)).slice(0, 40)}`;
+}
+
+/**
+ * A booking id says where its seats are, so it can be read and cancelled before D1 has it:
+ * `bkg_<random>-<session id>` for one session, `bkg_<random>-<coordinator>` for several.
+ */
+export function newBookingId(locator: string): string {
+  return `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}-${locator}`;
+}
+
+/** Where a booking id says its seats are, or null for ids of another form (older bookings). */
+export function locateBooking(bookingId: string): { sessionId: string } | { coordinator: string } | null {
+  const match = /^bkg_[0-9a-f]{24}-(.+)$/.exec(bookingId);
+  if (!match) return null;
+  const locator = match[1]!;
+  return locator.startsWith("crd_") ? { coordinator: locator } : { sessionId: locator };
+}
+
+/** The snapshot a session's object is configured from, or undefined for a session D1 does not know. */
+export async function loadSnapshot(db: Db, sessionId: string): Promise<SessionSnapshot | undefined> {
+  const [sessions, requirements] = await db.batch([
+    db.select().from(classSessions).where(eq(classSessions.id, sessionId)),
+    db
+      .select({ resourceId: resources.id, name: resources.name, quantity: resources.quantity, perStudent: classResourceRequirements.quantityPerStudent })
+      .from(classResourceRequirements)
+      .innerJoin(resources, eq(resources.id, classResourceRequirements.resourceId))
+      .innerJoin(classSessions, eq(classSessions.classId, classResourceRequirements.classId))
+      .where(eq(classSessions.id, sessionId)),
+  ]);
+  const session = sessions[0];
+  return session ? sessionSnapshot(session, requirements) : undefined;
+}
+
+/** A refusal an object answered with, as the API error (RPC result types do not narrow on `ok`). */
+export function refusalError(result: object, extra: Record<string, unknown> = {}): ApiError {
+  const { code, message, details } = result as { code: ErrorCode; message: string; details: Record<string, unknown> };
+  return new ApiError(code, message, { ...extra, ...details });
+}
