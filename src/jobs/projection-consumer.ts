@@ -15,7 +15,13 @@ import { waitlistStatements, type WaitlistEntryChange } from "../db/waitlist-pro
 import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/projection";
 import type { Env } from "../env";
 import { DomainEventSchema, type DomainEvent } from "../services/events";
-import { eventStatements, retryDelaySeconds } from "./events-consumer";
+import { raiseAlert } from "../services/alerts";
+import { eventStatements } from "./events-consumer";
+
+/** Seconds before the next delivery: 1 s doubling per attempt, at most 5 minutes (D1 back soon is the common case). */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 2 ** Math.max(0, attempts - 1));
+}
 
 type Parsed = { message: Message<unknown>; body: ProjectionMessage };
 
@@ -43,6 +49,7 @@ export async function consumeProjection(batch: MessageBatch<unknown>, env: Pick<
   try {
     const statements = await writeProjection(db, accepted.map((item) => item.body));
     for (const { message } of accepted) message.ack();
+    await alertRepeatedAttempts(db, accepted.map((item) => item.body));
     console.log(JSON.stringify({ level: "info", msg: "projection written", queue: batch.queue, messages: accepted.length, statements }));
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not write projection batch", queue: batch.queue, messages: accepted.length, error: String(error) }));
@@ -93,4 +100,25 @@ export async function writeProjection(db: Db, bodies: ProjectionMessage[]): Prom
   if (!first) return 0;
   await db.batch([first, ...rest]);
   return statements.length;
+}
+
+/**
+ * A second booking attempt by one email for one session (DUPLICATE_ATTEMPT) raises one warning
+ * alert per email and session, here rather than on the booking's way. Best effort: the events are
+ * in D1 already, and the hourly checks see them too.
+ */
+async function alertRepeatedAttempts(db: Db, bodies: ProjectionMessage[]): Promise<void> {
+  for (const body of bodies) {
+    if (body.kind !== "attempt") continue;
+    for (const event of body.change.events as DomainEvent[]) {
+      if (event.type !== "DUPLICATE_ATTEMPT" || !event.email || !event.sessionId) continue;
+      await raiseAlert(db, {
+        type: "DUPLICATE_BOOKING",
+        severity: "warning",
+        subjectKey: `${event.email}|${event.sessionId}`,
+        title: `Repeated booking attempt by ${event.email}`,
+        details: { email: event.email, sessionId: event.sessionId, existingBookingId: event.data?.existingBookingId ?? null },
+      }).catch((error) => console.error(JSON.stringify({ level: "error", msg: "could not raise the duplicate alert", error: String(error) })));
+    }
+  }
 }

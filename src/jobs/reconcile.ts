@@ -13,6 +13,7 @@ import { and, asc, eq, gt, gte, inArray, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { alerts, bookingSessions, classSessions } from "../db/schema";
 import type { Env } from "../env";
+import { OUTBOX_DEADLINE_MS } from "../durable-objects/outbox";
 import { raiseAlert, resolveAlert } from "../services/alerts";
 import { sessionObject } from "../services/session-client";
 
@@ -173,7 +174,12 @@ async function readSession(env: Env, db: Db, sessionId: string, { now, holdOverd
     stub.staleHolds(now.getTime(), holdOverdueMs),
     db.select({ bookingId: bookingSessions.bookingId, seats: bookingSessions.seats, status: bookingSessions.status }).from(bookingSessions).where(eq(bookingSessions.sessionId, sessionId)),
   ]);
-  return { drift: ledgerDrift(ledger, lines), staleOutbox, freshOutbox: Math.max(0, pendingOutbox - staleOutbox), staleHolds };
+  // A line the DO changed within the outbox deadline may still be on its way through the
+  // projection Queue: drift on it alone is in flight, not yet drift.
+  const recent = new Set(ledger.filter((entry) => entry.updatedAt > now.getTime() - OUTBOX_DEADLINE_MS).map((entry) => entry.bookingId));
+  const drift = ledgerDrift(ledger, lines);
+  const inFlight = drift.length > 0 && drift.every((entry) => recent.has(entry.bookingId)) ? drift.length : 0;
+  return { drift, staleOutbox, freshOutbox: Math.max(0, pendingOutbox - staleOutbox) + inFlight, staleHolds };
 }
 
 /** Resolves open drift alerts of sessions no longer checked: cancelled, past the window, or deleted. */
