@@ -10,7 +10,7 @@ import type { LineChange, ProjectionMessage } from "../domain/projection";
 import type { Env } from "../env";
 import { signedToken } from "../lib/tokens";
 import type { WaitlistEntryChange } from "../db/waitlist-projection";
-import type { DomainEvent } from "../services/events";
+import type { DomainEvent } from "../domain/events";
 import type { NotificationRequest } from "../services/notifications";
 
 /** A notification about a waitlist offer; its accept/decline token is signed at delivery. */

@@ -14,7 +14,7 @@ import { getDb, type Db } from "../db/client";
 import { waitlistStatements, type WaitlistEntryChange } from "../db/waitlist-projection";
 import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/projection";
 import type { Env } from "../env";
-import { DomainEventSchema, type DomainEvent } from "../services/events";
+import { DomainEventSchema, type DomainEvent } from "../domain/events";
 import { raiseAlert } from "../services/alerts";
 import { eventStatements } from "./events-consumer";
 

@@ -6,7 +6,7 @@
  */
 import { refuseClosed } from "../../domain/seating";
 import { choosePartiesToOffer, offerTimes, PRIORITY_RANK, type WaitlistPriority } from "../../domain/waitlist";
-import { domainEvent, type EventType } from "../../services/events";
+import { domainEvent, type EventType } from "../../domain/events";
 import { queueOut } from "../outbox";
 import type { WaitlistEntryDetails, WaitlistEntryView } from "../session-contract";
 import { insertReservation, ledgerOf, reservationById, setStatus } from "./ledger";
