@@ -64,6 +64,11 @@ describe("d1Statements middleware", () => {
     expect(response.headers.get("X-D1-Writes")).toBe("2");
   });
 
+  it('takes "true" in any case', async () => {
+    const response = await testApp().request("/raw", { method: "POST" }, withSetting(" TRUE "));
+    expect(response.headers.get("X-D1-Statements")).toBe("3");
+  });
+
   it("counts the statements of a request that fails", async () => {
     const response = await testApp().request("/fails", {}, withSetting("true"));
     expect(response.status).toBe(500);

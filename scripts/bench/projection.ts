@@ -169,6 +169,7 @@ function run(options: Options): Promise<number> {
         : "the first read already found all";
       console.log(`  last 201 → D1 holds all ${acknowledged}: ${ms(lag)} ms (${bracket}; ${convergence.polls} reads)`);
       console.log(`  bookings projected per second (${acknowledged} ÷ first 201 → D1 complete): ${projectedPerSecond.toFixed(0)}`);
+      if (!Number.isFinite(convergence.lastIncompleteSentAt)) console.log("  (D1 kept up with the burst: that is the acknowledgement rate, not the projection's ceiling)");
     } else {
       console.log(`  D1 never held all ${acknowledged}: ${convergence.inD1} after ${convergence.polls} reads`);
     }

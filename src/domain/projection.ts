@@ -108,3 +108,6 @@ export type ProjectionMessage = z.infer<typeof ProjectionMessage>;
 export function customerIdFromDigest(hexDigestOfEmail: string): string {
   return `cus_${hexDigestOfEmail.slice(0, 32)}`;
 }
+
+/** An outbox entry not sent for this long (or a line changed this long ago that D1 lacks) is drift. */
+export const OUTBOX_DEADLINE_MS = 5 * 60_000;

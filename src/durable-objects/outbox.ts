@@ -11,7 +11,12 @@ import type { Env } from "../env";
 import { signedToken } from "../lib/tokens";
 import type { WaitlistEntryChange } from "../db/waitlist-projection";
 import type { DomainEvent } from "../domain/events";
-import type { NotificationRequest } from "../services/notifications";
+import { OFFER_TOKEN_PURPOSE } from "./session-contract";
+
+export { OFFER_TOKEN_PURPOSE, OUTBOX_DEADLINE_MS } from "./session-contract";
+
+/** A notification request as the outbox carries it (its consumer checks it against its schema). */
+type NotificationRequest = { id: string; kind: string; data: Record<string, unknown>; [field: string]: unknown };
 
 /** A notification about a waitlist offer; its accept/decline token is signed at delivery. */
 export interface OfferNotice {
@@ -35,14 +40,11 @@ export const OUTBOX_TABLE = `CREATE TABLE IF NOT EXISTS outbox (
 
 /** How long a new entry is left to the pump before the alarm retries it (the pump may have died with the object). */
 export const OUTBOX_GRACE_MS = 10_000;
-/** An entry not sent after this long is reported as drift by reconciliation. */
-export const OUTBOX_DEADLINE_MS = 5 * 60_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 /** Entries per send: the Queues' 100 messages per batch, and well under their 256 KB. */
 const BATCH_ENTRIES = 100;
 const BATCH_BYTES = 192_000;
 
-export const OFFER_TOKEN_PURPOSE = "waitlist-offer";
 
 /** Writes an entry; call inside the transaction of the change it reports. */
 export function queueOut(sql: SqlStorage, entry: OutboxEntry, now = Date.now()): void {
@@ -155,7 +157,7 @@ async function sendEntries(env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIO
   if (events.length > 0) sends.push(env.EVENTS.sendBatch(events.map((body) => ({ body, contentType: "json" as const }))));
   if (notices.length > 0) {
     const requests = await Promise.all(notices.map((notice) => withOfferLinks(env.JWT_SECRET, notice)));
-    sends.push(env.NOTIFICATIONS.sendBatch(requests.map((body) => ({ body, contentType: "json" as const }))));
+    sends.push(env.NOTIFICATIONS.sendBatch(requests.map((body) => ({ body: body as never, contentType: "json" as const }))));
   }
   const results = await Promise.allSettled(sends);
   const failed = results.find((result) => result.status === "rejected");

@@ -232,3 +232,8 @@ export type WaitlistResult = { ok: true; created: boolean; entry: WaitlistEntryV
 export const LIVE_SNAPSHOT_HEADER = "X-Session-Snapshot";
 /** The subscriber's client address (CF-Connecting-IP), set by the Worker on the same request. */
 export const LIVE_CLIENT_HEADER = "X-Live-Client";
+
+export { OUTBOX_DEADLINE_MS } from "../domain/projection";
+
+/** The purpose an offer's token is signed for (src/durable-objects/outbox.ts signs it). */
+export const OFFER_TOKEN_PURPOSE = "waitlist-offer";

@@ -13,7 +13,7 @@ import { and, asc, eq, gt, gte, inArray, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { alerts, bookingSessions, classSessions } from "../db/schema";
 import type { Env } from "../env";
-import { OUTBOX_DEADLINE_MS } from "../durable-objects/outbox";
+import { OUTBOX_DEADLINE_MS } from "../domain/projection";
 import { raiseAlert, resolveAlert } from "../services/alerts";
 import { sessionObject } from "../services/session-client";
 

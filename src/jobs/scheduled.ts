@@ -1,10 +1,10 @@
 /** Cron Triggers (wrangler.toml [triggers]): what runs on which schedule. */
 import { configOf } from "../config";
 import { type Db, getDb } from "../db/client";
+import { purgeExpiredIdempotencyKeys } from "../db/idempotency-keys";
 import { parseAlertRules } from "../domain/alert-rules";
 import { addDays, previousDay, previousWeekStart } from "../domain/metric-periods";
 import type { Env } from "../env";
-import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { notifyInterestedCustomers } from "../services/course-interest";
 import { runAlertChecks } from "./alert-checks";
 import { reconcileLedgers } from "./reconcile";

@@ -7,9 +7,11 @@
  * `prepare(…).run/all/first/raw` counts 1, `batch([…])` its length, `exec` 1. Counting stops when
  * the rest of the chain has produced the response: work left to `waitUntil`, queue consumers and
  * Durable Objects (which get their env from the runtime, never from `c.env`) is not counted.
- * Off (the default, or anything but "true"), the middleware does nothing.
+ * Off ("false", the default), the middleware does nothing; any other value is a ConfigError
+ * (src/config.ts).
  */
 import { createMiddleware } from "hono/factory";
+import { configOf } from "../config";
 import type { AppEnv } from "../env";
 
 export const D1_STATEMENTS_HEADER = "X-D1-Statements";
@@ -105,14 +107,9 @@ export function countingD1<T extends object>(db: T, counter: D1StatementCounter)
   return wrapDatabase(db);
 }
 
-/** "true" in any case (or a JSON var `true`); anything else, or nothing, is off. */
-function exposing(setting: unknown): boolean {
-  return String(setting ?? "").trim().toLowerCase() === "true";
-}
-
 export function d1Statements() {
   return createMiddleware<AppEnv>(async function d1Statements(c, next) {
-    if (!exposing(c.env?.EXPOSE_D1_STATEMENTS) || !c.env.DB) return next();
+    if (!c.env?.DB || !configOf(c.env).exposeD1Statements) return next();
     const counter: D1StatementCounter = { statements: 0, writes: 0, open: true };
     c.env = { ...c.env, DB: countingD1(c.env.DB, counter) };
     try {

@@ -30,9 +30,9 @@ import { idempotencyKeys } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
-import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "../lib/idempotency-key";
+import { IDEMPOTENCY_HEADER, idFromSeed, REPLAYED_HEADER } from "../lib/idempotency-key";
 
-export { IDEMPOTENCY_HEADER, REPLAYED_HEADER };
+export { IDEMPOTENCY_HEADER, REPLAYED_HEADER, idFromSeed };
 
 const DEFAULT_LEASE_MS = 60_000;
 /** Keys are kept 48 h: comfortably over the 24 h clients are told they may retry for. */
@@ -229,15 +229,6 @@ function logFailure(what: string) {
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * The id of what a keyed request creates, from the random seed stored with its key: a request
- * that takes over a dead one creates the same id (an upsert, not a twin), while the same key used
- * again after it was purged gets a new seed and can never reach the old record.
- */
-export function idFromSeed(prefix: string, seed: string): string {
-  return `${prefix}_${seed}`;
 }
 
 /** Deletes keys past their retention; for a scheduled job. Returns how many went. */

@@ -3,6 +3,7 @@
  * `booking-confirmed:<bookingId>` and `booking-cancelled:<bookingId>`, so a replayed or retried
  * request, or a second cancel, never sends the same message twice.
  */
+import { type ConfigSource, configOf } from "../config";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
 import { manageTokenFor } from "../lib/tokens";
@@ -22,7 +23,7 @@ export const bookingNotificationId = (kind: BookingKind, bookingId: string) => `
  * queued is logged, and the booking or cancellation it reports stands.
  */
 export async function notifyBooking(
-  env: Pick<Env, "NOTIFICATIONS" | "JWT_SECRET">,
+  env: Pick<Env, "NOTIFICATIONS"> & ConfigSource,
   db: Db,
   kind: BookingKind,
   booking: BookingView,
@@ -41,7 +42,7 @@ export async function notifyBooking(
  * or read from D1. Undefined for an unknown class.
  */
 export async function bookingNotification(
-  env: Pick<Env, "JWT_SECRET">,
+  env: ConfigSource,
   db: Db,
   kind: BookingKind,
   booking: BookingView,
@@ -50,7 +51,7 @@ export async function bookingNotification(
   const place = knownPlace ?? (await classPlace(db, booking.classId));
   if (!place) return undefined;
   // The manage token is derived from the booking id, so the cancellation can carry it as well.
-  return bookingNotificationFor(kind, booking, place, await manageTokenFor(env.JWT_SECRET, booking.id));
+  return bookingNotificationFor(kind, booking, place, await manageTokenFor(configOf(env).jwtSecret, booking.id));
 }
 
 /** The request for a booking whose place and manage token the caller has. */

@@ -5,7 +5,7 @@
  * the objects answer into the API's answer: the first response replayed, 422 for another request
  * under the key, 409 while the first is still running.
  */
-import type { ClaimResult } from "../durable-objects/coordinator";
+import type { ClaimResult } from "../durable-objects/coordinator-contract";
 import type { AttemptAudit, RecordedOutcome } from "../durable-objects/session-contract";
 import type { Env } from "../env";
 import { ApiError, type ErrorCode } from "../errors";

@@ -11,7 +11,7 @@
  *      itself: its alarm asks the same coordinator before letting a hold go).
  * So a caller that dies at any point leaves either a whole booking or nothing.
  */
-import type { Decision } from "../durable-objects/coordinator";
+import type { Decision } from "../durable-objects/coordinator-contract";
 import type { AttemptAudit, BookingProjection, ReserveInput } from "../durable-objects/session-contract";
 import type { Refusal } from "../domain/seating";
 import type { Env } from "../env";

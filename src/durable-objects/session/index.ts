@@ -11,7 +11,7 @@ import { closeForClientMessage, LIVE_PING, LIVE_PONG } from "../../domain/live";
 import { MIN_OFFER_MS } from "../../domain/waitlist";
 import type { Env } from "../../env";
 import { recordAttempt } from "../attempts";
-import type { Decision } from "../coordinator";
+import type { Decision } from "../coordinator-contract";
 import { OUTBOX_DEADLINE_MS, OutboxPump, queueOut } from "../outbox";
 import {
   type BookingProjection,

@@ -1,0 +1,224 @@
+/// <reference types="vite/client" />
+/**
+ * The settings schema (src/config.ts): defaults, how wrangler's string vars are read, that a bad
+ * setting fails naming itself, and that what wrangler.toml and vitest.config.ts set parses.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configOf, parseConfig, SETTING_NAMES } from "../src/config";
+import { parseAlertRules } from "../src/domain/alert-rules";
+
+const SECRET = "a-test-secret-of-32-characters!!";
+
+/** The problems a bad configuration is refused with (a ConfigError), or a failure when it parses. */
+function problemsOf(settings: Record<string, unknown>): string[] {
+  try {
+    parseConfig({ JWT_SECRET: SECRET, ...settings });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`expected ${JSON.stringify(settings)} to be refused`);
+}
+
+/**
+ * The `[vars]` of wrangler.toml, read from the file itself (vitest.config.ts overrides some for
+ * the test run, so the test env alone does not show them all). Enough TOML for that section:
+ * `NAME = "basic string"`, `NAME = 'literal'` and `NAME = '''multi-line literal'''`.
+ */
+function wranglerVars(): Record<string, string> {
+  const [toml] = Object.values(import.meta.glob<string>("../wrangler.toml", { query: "?raw", import: "default", eager: true }));
+  const lines = toml!.split(/\r?\n/);
+  const vars: Record<string, string> = {};
+  let inVars = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line.startsWith("[")) inVars = line === "[vars]";
+    if (!inVars || line === "" || line.startsWith("#") || line.startsWith("[")) continue;
+    const multi = /^([A-Z0-9_]+)\s*=\s*'''(.*)$/.exec(line);
+    if (multi) {
+      const body = [multi[2]!];
+      while (!body[body.length - 1]!.includes("'''")) body.push(lines[++i]!);
+      vars[multi[1]!] = body.join("\n").replace(/'''[\s\S]*$/, "").replace(/^\n/, "");
+      continue;
+    }
+    const single = /^([A-Z0-9_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*(?:#.*)?$/.exec(line);
+    if (!single) throw new Error(`wrangler.toml [vars]: cannot read ${line}`);
+    vars[single[1]!] = single[2] !== undefined ? (JSON.parse(`"${single[2]}"`) as string) : single[3]!;
+  }
+  return vars;
+}
+
+describe("config defaults", () => {
+  it("gives every setting its default when only the secret is set", () => {
+    expect(parseConfig({ JWT_SECRET: SECRET })).toEqual({
+      holdTtlMs: 600_000,
+      waitlistOfferTtlMs: 86_400_000,
+      maxSeatsPerEmailPerSession: 8,
+      maxSeatsPerClientPerSession: 16,
+      liveAllowedOrigins: [],
+      maxLiveConnectionsPerSession: 2000,
+      maxLiveConnectionsPerClient: 20,
+      maxBodyBytes: 65_536,
+      maxOccurrencesPerPattern: 500,
+      requestSampleRate: 10,
+      notificationProvider: "record",
+      exposeD1Statements: false,
+      alertRules: undefined,
+      jwtSecret: SECRET,
+    });
+  });
+
+  it("treats an empty setting as unset", () => {
+    const blank = Object.fromEntries(SETTING_NAMES.filter((name) => name !== "JWT_SECRET").map((name) => [name, "  "]));
+    expect(parseConfig({ ...blank, JWT_SECRET: SECRET })).toEqual({ ...parseConfig({ JWT_SECRET: SECRET }), alertRules: "  " });
+  });
+});
+
+describe("config coercion", () => {
+  it("reads whole numbers from strings (spaces allowed) or JSON numbers, seconds as milliseconds", () => {
+    const config = parseConfig({
+      JWT_SECRET: SECRET,
+      HOLD_TTL_SECONDS: " 120 ",
+      WAITLIST_OFFER_TTL_SECONDS: 3600,
+      MAX_SEATS_PER_EMAIL_PER_SESSION: "4",
+      MAX_SEATS_PER_CLIENT_PER_SESSION: "+6",
+      MAX_LIVE_CONNECTIONS_PER_SESSION: "32768",
+      MAX_LIVE_CONNECTIONS_PER_CLIENT: "1",
+      MAX_BODY_BYTES: "1024",
+      MAX_OCCURRENCES_PER_PATTERN: "10000",
+      REQUEST_SAMPLE_RATE: "1",
+    });
+    expect(config).toMatchObject({
+      holdTtlMs: 120_000,
+      waitlistOfferTtlMs: 3_600_000,
+      maxSeatsPerEmailPerSession: 4,
+      maxSeatsPerClientPerSession: 6,
+      maxLiveConnectionsPerSession: 32_768,
+      maxLiveConnectionsPerClient: 1,
+      maxBodyBytes: 1024,
+      maxOccurrencesPerPattern: 10_000,
+      requestSampleRate: 1,
+    });
+  });
+
+  it("splits the origin list and writes each origin as browsers send it", () => {
+    const config = parseConfig({ JWT_SECRET: SECRET, LIVE_ALLOWED_ORIGINS: " HTTP://Localhost:5173/ ,, https://studio.example:443,http://127.0.0.1:8787" });
+    expect(config.liveAllowedOrigins).toEqual(["http://localhost:5173", "https://studio.example", "http://127.0.0.1:8787"]);
+    expect(parseConfig({ JWT_SECRET: SECRET, LIVE_ALLOWED_ORIGINS: ["https://a.example"] }).liveAllowedOrigins).toEqual(["https://a.example"]);
+  });
+
+  it("reads the provider name and the benchmark flag", () => {
+    expect(parseConfig({ JWT_SECRET: SECRET, NOTIFICATION_PROVIDER: " record " }).notificationProvider).toBe("record");
+    expect(parseConfig({ JWT_SECRET: SECRET, EXPOSE_D1_STATEMENTS: "TRUE" }).exposeD1Statements).toBe(true);
+    expect(parseConfig({ JWT_SECRET: SECRET, EXPOSE_D1_STATEMENTS: "false" }).exposeD1Statements).toBe(false);
+    expect(parseConfig({ JWT_SECRET: SECRET, EXPOSE_D1_STATEMENTS: true }).exposeD1Statements).toBe(true);
+  });
+
+  it("passes ALERT_RULES through untouched (src/domain/alert-rules.ts reads it)", () => {
+    for (const rules of ['{"lowFill":{"below":0.5}}', { lowFill: { below: 0.5 } }, "not json"]) {
+      expect(parseConfig({ JWT_SECRET: SECRET, ALERT_RULES: rules }).alertRules).toBe(rules);
+    }
+  });
+});
+
+describe("bad config fails loudly", () => {
+  it("refuses a malformed number instead of falling back to the default, naming the setting and the value", () => {
+    for (const [name, value] of [
+      ["HOLD_TTL_SECONDS", "10 minutes"],
+      ["MAX_BODY_BYTES", "64k"],
+      ["REQUEST_SAMPLE_RATE", "2.5"],
+      ["MAX_SEATS_PER_EMAIL_PER_SESSION", "1e3"],
+      ["MAX_LIVE_CONNECTIONS_PER_SESSION", "0"],
+      ["MAX_LIVE_CONNECTIONS_PER_CLIENT", "-5"],
+      ["MAX_OCCURRENCES_PER_PATTERN", 0.5],
+      ["WAITLIST_OFFER_TTL_SECONDS", "59"],
+      ["MAX_SEATS_PER_CLIENT_PER_SESSION", "lots"],
+    ] as const) {
+      const problems = problemsOf({ [name]: value });
+      expect(problems, name).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^${name} must be a whole number from \\d+ to \\d+ `));
+      expect(problems[0]!.endsWith(`(got ${JSON.stringify(value)})`), problems[0]).toBe(true);
+    }
+  });
+
+  it("refuses numbers out of bounds", () => {
+    expect(problemsOf({ MAX_LIVE_CONNECTIONS_PER_SESSION: "32769" })).toEqual(['MAX_LIVE_CONNECTIONS_PER_SESSION must be a whole number from 1 to 32768 (got "32769")']);
+    expect(problemsOf({ MAX_BODY_BYTES: "100" })).toEqual(['MAX_BODY_BYTES must be a whole number from 1024 to 10485760 (got "100")']);
+    expect(problemsOf({ HOLD_TTL_SECONDS: "30" })).toEqual(['HOLD_TTL_SECONDS must be a whole number from 60 to 86400 (got "30")']);
+  });
+
+  it("refuses what is not an origin, an unknown provider and a flag that is not true or false", () => {
+    expect(problemsOf({ LIVE_ALLOWED_ORIGINS: "http://ok.example,localhost:8787,https://x.example/path" })).toEqual([
+      expect.stringMatching(/^LIVE_ALLOWED_ORIGINS "localhost:8787" is not an origin .*, "https:\/\/x\.example\/path" is not an origin .*\(got /),
+    ]);
+    expect(problemsOf({ NOTIFICATION_PROVIDER: "carrier-pigeon" })).toEqual(['NOTIFICATION_PROVIDER must be one of "record" (got "carrier-pigeon")']);
+    expect(problemsOf({ EXPOSE_D1_STATEMENTS: "yes" })).toEqual(['EXPOSE_D1_STATEMENTS must be "true" or "false" (got "yes")']);
+  });
+
+  it("needs JWT_SECRET of 16 characters or more, and never prints it", () => {
+    expect(() => parseConfig({})).toThrow(/JWT_SECRET is required/);
+    const short = "fifteen-chars!!";
+    let message = "";
+    try {
+      parseConfig({ JWT_SECRET: short });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid configuration .*: JWT_SECRET must be at least 16 characters$/);
+    expect(message).not.toContain(short);
+    expect(parseConfig({ JWT_SECRET: "x".repeat(16) }).jwtSecret).toBe("x".repeat(16));
+  });
+
+  it("names every bad setting at once", () => {
+    const problems = problemsOf({ HOLD_TTL_SECONDS: "soon", MAX_BODY_BYTES: "big", JWT_SECRET: "" });
+    expect(problems.map((problem) => problem.split(" ")[0])).toEqual(["HOLD_TTL_SECONDS", "MAX_BODY_BYTES", "JWT_SECRET"]);
+  });
+});
+
+describe("configOf", () => {
+  it("parses once per environment object", () => {
+    const source = { JWT_SECRET: SECRET, MAX_BODY_BYTES: "2048" };
+    const first = configOf(source);
+    expect(configOf(source)).toBe(first);
+    expect(configOf({ ...source })).not.toBe(first);
+    expect(configOf({ ...source })).toEqual(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it("throws for a bad environment every time it is asked, never caching a default", () => {
+    const source = { JWT_SECRET: SECRET, MAX_BODY_BYTES: "huge" };
+    expect(() => configOf(source)).toThrow(ConfigError);
+    expect(() => configOf(source)).toThrow(/MAX_BODY_BYTES must be a whole number/);
+  });
+});
+
+describe("the project's own settings", () => {
+  it("parses the test environment (wrangler.toml [vars] with vitest.config.ts's overrides)", () => {
+    expect(configOf(env)).toEqual({
+      holdTtlMs: 600_000,
+      waitlistOfferTtlMs: 86_400_000,
+      maxSeatsPerEmailPerSession: 8,
+      maxSeatsPerClientPerSession: 16,
+      liveAllowedOrigins: ["http://127.0.0.1:8787", "http://localhost:8787", "http://localhost:5173"],
+      // vitest.config.ts: small enough for test/live.test.ts to reach with real sockets.
+      maxLiveConnectionsPerSession: 3,
+      maxLiveConnectionsPerClient: 2,
+      maxBodyBytes: 65_536,
+      maxOccurrencesPerPattern: 500,
+      requestSampleRate: 10,
+      notificationProvider: "record",
+      exposeD1Statements: false,
+      alertRules: env.ALERT_RULES,
+      jwtSecret: env.JWT_SECRET,
+    });
+  });
+
+  it("parses wrangler.toml's [vars] as written, and knows every one of them", () => {
+    const vars = wranglerVars();
+    expect(Object.keys(vars).sort()).toEqual(SETTING_NAMES.filter((name) => name !== "JWT_SECRET").sort());
+    const config = parseConfig({ ...vars, JWT_SECRET: env.JWT_SECRET });
+    expect(config).toMatchObject({ maxLiveConnectionsPerSession: 2000, maxLiveConnectionsPerClient: 20, holdTtlMs: 600_000, maxBodyBytes: 65_536 });
+    expect(parseAlertRules(config.alertRules).problem).toBeNull();
+  });
+});
