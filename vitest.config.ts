@@ -16,6 +16,10 @@ export default defineConfig(async () => {
             // Small enough for test/live.test.ts to reach it with real sockets (wrangler.toml: 2000).
             MAX_LIVE_CONNECTIONS_PER_SESSION: "3",
             MAX_LIVE_CONNECTIONS_PER_CLIENT: "2",
+            // Tests change the catalog straight in D1 between requests: no Worker-side caching
+            // (test/edge-cache.test.ts tests the caches themselves).
+            CATALOG_CACHE_MS: "0",
+            FULL_SESSION_CACHE_MS: "0",
           },
         },
       }),

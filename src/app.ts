@@ -18,6 +18,7 @@ import { idempotency } from "./middleware/idempotency";
 import { requestLog } from "./middleware/request-log";
 import { requestSample, requestShape } from "./middleware/request-sample";
 import { waitUntilOf } from "./lib/wait-until";
+import { forgetCatalog } from "./services/edge-cache";
 import { adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
@@ -52,6 +53,11 @@ export function createApp() {
   app.use("/api/v1/*", idempotency({ recordedByObjects: RECORDED_BY_OBJECTS }));
   // Belt and braces: nothing under /admin is ever public, whatever a single route declares.
   app.use("/api/v1/admin/*", requireRole("staff", "admin"));
+  // An admin write may change what bookings read (capacity, prices, instructors): this Worker forgets its cache.
+  app.use("/api/v1/admin/*", async function forgetCatalogOnWrite(c, next) {
+    await next();
+    if (c.req.method !== "GET") forgetCatalog();
+  });
 
   app.route("/api/v1", catalogRoutes);
   app.route("/api/v1/sessions", waitlistRoutes);

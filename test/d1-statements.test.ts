@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import { cities } from "../src/db/schema";
 import type { AppEnv } from "../src/env";
+
+/** A request asks for the count (the setting alone is not enough). */
+const ASK = { "X-Count-D1": "1" };
 import { d1Statements, isWriteStatement } from "../src/middleware/d1-statements";
 
 const suffix = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);
@@ -45,7 +48,7 @@ const withSetting = (value: string | undefined) => ({ ...env, EXPOSE_D1_STATEMEN
 
 describe("d1Statements middleware", () => {
   it("counts one read and a batch of two writes", async () => {
-    const response = await testApp().request("/raw", { method: "POST" }, withSetting("true"));
+    const response = await testApp().request("/raw", { method: "POST", headers: ASK }, withSetting("true"));
     expect(response.status).toBe(200);
     expect(response.headers.get("X-D1-Statements")).toBe("3");
     expect(response.headers.get("X-D1-Writes")).toBe("2");
@@ -57,7 +60,7 @@ describe("d1Statements middleware", () => {
   });
 
   it("works through drizzle (prepare, bind, all/raw/run, batch)", async () => {
-    const response = await testApp().request("/drizzle", { method: "POST" }, withSetting("true"));
+    const response = await testApp().request("/drizzle", { method: "POST", headers: ASK }, withSetting("true"));
     expect(response.status).toBe(200);
     expect(((await response.json()) as { rows: string[][] }).rows).toEqual([[expect.stringMatching(/^cty_/), "IE"]]);
     expect(response.headers.get("X-D1-Statements")).toBe("4");
@@ -65,12 +68,12 @@ describe("d1Statements middleware", () => {
   });
 
   it('takes "true" in any case', async () => {
-    const response = await testApp().request("/raw", { method: "POST" }, withSetting(" TRUE "));
+    const response = await testApp().request("/raw", { method: "POST", headers: ASK }, withSetting(" TRUE "));
     expect(response.headers.get("X-D1-Statements")).toBe("3");
   });
 
   it("counts the statements of a request that fails", async () => {
-    const response = await testApp().request("/fails", {}, withSetting("true"));
+    const response = await testApp().request("/fails", { headers: ASK }, withSetting("true"));
     expect(response.status).toBe(500);
     expect(response.headers.get("X-D1-Statements")).toBe("1");
     expect(response.headers.get("X-D1-Writes")).toBe("0");
@@ -78,11 +81,17 @@ describe("d1Statements middleware", () => {
 
   it("sets no header when the setting is off or absent", async () => {
     for (const setting of ["false", undefined, env.EXPOSE_D1_STATEMENTS]) {
-      const response = await testApp().request("/raw", { method: "POST" }, withSetting(setting));
+      const response = await testApp().request("/raw", { method: "POST", headers: ASK }, withSetting(setting));
       expect(response.status).toBe(200);
       expect(response.headers.has("X-D1-Statements")).toBe(false);
       expect(response.headers.has("X-D1-Writes")).toBe(false);
     }
+  });
+
+  it("counts only a request that asks, so a bench can count a sample", async () => {
+    const response = await testApp().request("/raw", { method: "POST" }, withSetting("true"));
+    expect(response.status).toBe(200);
+    expect(response.headers.has("X-D1-Statements")).toBe(false);
   });
 
   it("tells reads from writes by their first keyword", () => {

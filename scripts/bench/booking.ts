@@ -243,7 +243,8 @@ async function report(base: string, adminToken: string, options: Options, fixtur
   const hot201 = d1Where([hot], (key) => key === "201");
   console.log(`  hot 201s:           ${d1Line(hot201)}`);
   if (small) console.log(`  small 409 refusals: ${d1Line(d1Where([small], (key) => key.startsWith("409")))}`);
-  const writesOk = hot201.responses > 0 && hot201.responses === hot201.answered && hot201.maxWrites === 0;
+  // One request in ten asks for its count (harness.ts guestHeaders): the sample must be there and write nothing.
+  const writesOk = hot201.responses > 0 && hot201.maxWrites === 0;
 
   console.log("\nTargets (printed, not enforced)");
   console.log(`  booking ÷ trivial throughput: ${hotFigures.rps.toFixed(0)} / ${base0.rps.toFixed(0)} = ${ratio.toFixed(3)}  target ≥ ${TARGET_THROUGHPUT_RATIO}  ${verdict(ratio >= TARGET_THROUGHPUT_RATIO)}`);

@@ -91,7 +91,8 @@ function run(options: Options): Promise<number> {
     const sold = ledger.count(drop.id);
     const refusalRatio = trivial.rps > 0 ? refused.rps / trivial.rps : 0;
     const refusalD1 = d1Where([dropped], isRefusal);
-    const writesOk = refusalD1.responses > 0 && refusalD1.responses === refusalD1.answered && refusalD1.maxWrites === 0;
+    // One request in ten asks for its count (harness.ts guestHeaders): the sample must be there and write nothing.
+    const writesOk = refusalD1.responses > 0 && refusalD1.maxWrites === 0;
 
     console.log(`\nThe drop: ${dropped.requests} buyers for ${drop.capacity} seats${dropped.cutShort ? " (stopped by the time budget)" : ""}`);
     console.log(`  201 (seat sold):  ${sold}  must be exactly ${Math.min(drop.capacity, dropped.requests)}`);

@@ -292,7 +292,7 @@ export function d1Line(tally: D1Tally & { answered: number }): string {
   const missing = tally.answered - tally.responses;
   return (
     `${tally.responses} responses: D1 statements mean ${mean(tally.statements)}, max ${tally.maxStatements}; ` +
-    `writes mean ${mean(tally.writes)}, max ${tally.maxWrites}${missing > 0 ? ` (${missing} without the headers)` : ""}`
+    `writes mean ${mean(tally.writes)}, max ${tally.maxWrites}${missing > 0 ? ` (a sample: ${missing} did not ask)` : ""}`
   );
 }
 

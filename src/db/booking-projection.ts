@@ -2,82 +2,106 @@
  * Writes what the Durable Objects deliver through the projection Queue into D1: booking lines with
  * their headers and customers, and attempts. Every write is an upsert keyed by id and guarded by
  * `version`, so redelivery and out-of-order delivery are harmless: a row only ever moves to a newer
- * state. Functions return statements; the consumer runs a whole batch of them in one transaction.
+ * state. Functions return prepared statements (plain SQL: a batch holds hundreds of them, and
+ * building each through the query builder cost more than running it); the consumer runs a whole
+ * batch in one transaction.
  */
-import { eq, sql } from "drizzle-orm";
 import type { AttemptRow, LineChange } from "../domain/projection";
-import type { Db } from "./client";
-import { bookingAttempts, bookings, bookingSessions, customers } from "./schema";
 
 export type { LineChange } from "../domain/projection";
 
-const anyLineConfirmed = (bookingId: string) => sql`EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ${bookingId} AND status = 'confirmed')`;
+const INSERT_CUSTOMER = `INSERT INTO customers (id, email, first_name, last_name, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+// The header names whichever profile the email has (an older profile may have another id).
+const INSERT_BOOKING = `INSERT INTO bookings (id, customer_id, class_id, pattern_id, registration_type, status, guest_count, subtotal_pence,
+  discount_pence, total_amount_pence, currency, promo_code_id, source, referral_source, notes, manage_token_hash, booked_by,
+  duplicate_override, hold_id, version, confirmed_at, cancelled_at, created_at, updated_at)
+  VALUES (?, (SELECT id FROM customers WHERE email = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+const UPSERT_LINE = `INSERT INTO booking_sessions (booking_id, session_id, seats, status, price_pence, version) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (booking_id, session_id) DO UPDATE SET status = excluded.status, seats = excluded.seats, version = excluded.version
+  WHERE booking_sessions.version < excluded.version`;
+
+// The header's status follows its lines: confirmed while any line is.
+const SETTLE_HEADER = `UPDATE bookings SET
+  status = CASE WHEN EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ?1 AND status = 'confirmed') THEN 'confirmed' ELSE 'cancelled' END,
+  cancelled_at = CASE WHEN EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ?1 AND status = 'confirmed') THEN NULL ELSE coalesce(cancelled_at, ?2) END,
+  updated_at = max(updated_at, ?2)
+  WHERE id = ?1`;
+
+const INSERT_ATTEMPT = `INSERT INTO booking_attempts (id, kind, outcome, error_code, booking_id, registration_type, session_ids, email, guest_count,
+  amount_pence, expected_amount_pence, currency, promo_code, source, actor_role, client_key, idempotency_key, request_id, duration_ms, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 /**
- * The statements for some line changes. The customer profile is matched by email or created with
- * the id the booking named; the header names whichever profile the email has. The header's status
- * is derived from its lines (confirmed while any line is), so deliveries from several sessions'
- * DOs, in any order, settle on the same answer.
+ * The statements for some line changes: the customer profile matched by email or created with the
+ * id the booking named, the header, the line (only to a newer version), and the header's status.
  */
-export function lineStatements(db: Db, changes: LineChange[]) {
-  return changes.flatMap((change) => {
-    const { booking, version, at } = change;
+export function lineStatements(d1: D1Database, changes: LineChange[]): D1PreparedStatement[] {
+  return changes.flatMap(({ booking, sessionId, seats, status, version, at }) => {
     const contact = booking.customer;
     return [
-      db
-        .insert(customers)
-        .values({ id: booking.customerId, email: contact.email, firstName: contact.firstName, lastName: contact.lastName, phone: contact.phone, createdAt: new Date(at), updatedAt: new Date(at) })
-        .onConflictDoNothing(),
-      db
-        .insert(bookings)
-        .values({
-          id: booking.id,
-          customerId: sql`(SELECT id FROM customers WHERE email = ${contact.email})`,
-          classId: booking.classId,
-          patternId: booking.patternId,
-          registrationType: booking.registrationType,
-          status: change.status,
-          guestCount: booking.guestCount,
-          subtotalPence: booking.subtotalPence,
-          discountPence: booking.discountPence,
-          totalAmountPence: booking.totalAmountPence,
-          currency: booking.currency,
-          promoCodeId: booking.promoCodeId,
-          source: booking.source,
-          referralSource: booking.referralSource,
-          notes: booking.notes,
-          manageTokenHash: booking.manageTokenHash,
-          bookedBy: booking.bookedBy,
-          duplicateOverride: booking.duplicateOverride,
-          holdId: booking.holdId,
+      d1.prepare(INSERT_CUSTOMER).bind(booking.customerId, contact.email, contact.firstName, contact.lastName, contact.phone, at, at),
+      d1
+        .prepare(INSERT_BOOKING)
+        .bind(
+          booking.id,
+          contact.email,
+          booking.classId,
+          booking.patternId,
+          booking.registrationType,
+          status,
+          booking.guestCount,
+          booking.subtotalPence,
+          booking.discountPence,
+          booking.totalAmountPence,
+          booking.currency,
+          booking.promoCodeId,
+          booking.source,
+          booking.referralSource,
+          booking.notes,
+          booking.manageTokenHash,
+          booking.bookedBy,
+          booking.duplicateOverride ? 1 : 0,
+          booking.holdId,
           version,
-          confirmedAt: new Date(booking.confirmedAt),
-          cancelledAt: change.status === "cancelled" ? new Date(at) : null,
-          createdAt: new Date(booking.confirmedAt),
-          updatedAt: new Date(at),
-        })
-        .onConflictDoNothing(),
-      db
-        .insert(bookingSessions)
-        .values({ bookingId: booking.id, sessionId: change.sessionId, seats: change.seats, status: change.status, pricePence: booking.linePricePence, version })
-        .onConflictDoUpdate({
-          target: [bookingSessions.bookingId, bookingSessions.sessionId],
-          set: { status: change.status, seats: change.seats, version },
-          setWhere: sql`${bookingSessions.version} < ${version}`,
-        }),
-      db
-        .update(bookings)
-        .set({
-          status: sql`CASE WHEN ${anyLineConfirmed(booking.id)} THEN 'confirmed' ELSE 'cancelled' END`,
-          cancelledAt: sql`CASE WHEN ${anyLineConfirmed(booking.id)} THEN NULL ELSE coalesce(${bookings.cancelledAt}, ${at}) END`,
-          updatedAt: sql`max(${bookings.updatedAt}, ${at})`,
-        })
-        .where(eq(bookings.id, booking.id)),
+          booking.confirmedAt,
+          status === "cancelled" ? at : null,
+          booking.confirmedAt,
+          at,
+        ),
+      d1.prepare(UPSERT_LINE).bind(booking.id, sessionId, seats, status, booking.linePricePence, version),
+      d1.prepare(SETTLE_HEADER).bind(booking.id, at),
     ];
   });
 }
 
 /** The inserts for some attempts (an attempt is written once: its id comes with it). */
-export function attemptStatements(db: Db, attempts: AttemptRow[]) {
-  return attempts.map(({ at, ...attempt }) => db.insert(bookingAttempts).values({ ...attempt, createdAt: new Date(at) }).onConflictDoNothing());
+export function attemptStatements(d1: D1Database, attempts: AttemptRow[]): D1PreparedStatement[] {
+  return attempts.map((a) =>
+    d1
+      .prepare(INSERT_ATTEMPT)
+      .bind(
+        a.id,
+        a.kind,
+        a.outcome,
+        a.errorCode,
+        a.bookingId,
+        a.registrationType,
+        JSON.stringify(a.sessionIds),
+        a.email,
+        a.guestCount,
+        a.amountPence,
+        a.expectedAmountPence,
+        a.currency,
+        a.promoCode,
+        a.source,
+        a.actorRole,
+        a.clientKey,
+        a.idempotencyKey,
+        a.requestId,
+        a.durationMs,
+        a.at,
+      ),
+  );
 }

@@ -13,7 +13,19 @@ import { z } from "zod";
 /** An instant: epoch milliseconds, or an ISO 8601 date-time with an offset (`2026-03-14T18:00:00Z`). */
 const Instant = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))]);
 const Text = z.string().trim().min(1).max(200);
-const TimeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), "an IANA time zone such as Europe/London");
+/** Zones already checked: luxon builds an Intl formatter for every check, and studios have few zones. */
+const knownZones = new Map<string, boolean>();
+
+function isValidZone(zone: string): boolean {
+  let valid = knownZones.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (knownZones.size < 1000) knownZones.set(zone, valid);
+  }
+  return valid;
+}
+
+const TimeZone = z.string().refine(isValidZone, "an IANA time zone such as Europe/London");
 /** A path on this service (`/api/v1/bookings/…`), never an absolute URL to somewhere else. */
 const LinkPath = z.string().max(2048).regex(/^\/(?!\/)\S*$/, "a path starting with /");
 const Pence = z.number().int().nonnegative();

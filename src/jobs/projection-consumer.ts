@@ -47,21 +47,21 @@ export async function consumeProjection(batch: MessageBatch<unknown>, env: Pick<
   if (accepted.length === 0) return;
   const db = getDb(env.DB);
   try {
-    const statements = await writeProjection(db, accepted.map((item) => item.body));
+    const statements = await writeProjection(env.DB, accepted.map((item) => item.body));
     for (const { message } of accepted) message.ack();
     await alertRepeatedAttempts(db, accepted.map((item) => item.body));
     console.log(JSON.stringify({ level: "info", msg: "projection written", queue: batch.queue, messages: accepted.length, statements }));
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not write projection batch", queue: batch.queue, messages: accepted.length, error: String(error) }));
-    await writeOneByOne(db, batch.queue, accepted);
+    await writeOneByOne(env.DB, batch.queue, accepted);
   }
 }
 
-async function writeOneByOne(db: Db, queue: string, accepted: Parsed[]): Promise<void> {
+async function writeOneByOne(d1: D1Database, queue: string, accepted: Parsed[]): Promise<void> {
   let written = 0;
   for (const { message, body } of accepted) {
     try {
-      await writeProjection(db, [body]);
+      await writeProjection(d1, [body]);
       message.ack();
       written += 1;
     } catch (error) {
@@ -76,7 +76,9 @@ async function writeOneByOne(db: Db, queue: string, accepted: Parsed[]): Promise
  * Writes projection messages in one D1 batch (one transaction). Lines go in version order, so a
  * batch holding several changes of one line applies them oldest first. Returns the statement count.
  */
-export async function writeProjection(db: Db, bodies: ProjectionMessage[]): Promise<number> {
+export async function writeProjection(target: D1Database | Db, bodies: ProjectionMessage[]): Promise<number> {
+  const d1 = "$client" in target ? target.$client : target;
+  const db = getDb(d1);
   const lines: LineChange[] = [];
   const entries: WaitlistEntryChange[] = [];
   const attempts: AttemptRow[] = [];
@@ -95,10 +97,13 @@ export async function writeProjection(db: Db, bodies: ProjectionMessage[]): Prom
   }
   lines.sort((a, b) => a.version - b.version);
   entries.sort((a, b) => a.version - b.version);
-  const statements = [...lineStatements(db, lines), ...waitlistStatements(db, entries), ...attemptStatements(db, attempts), ...eventStatements(db, events)];
-  const [first, ...rest] = statements;
-  if (!first) return 0;
-  await db.batch([first, ...rest]);
+  const built = [...waitlistStatements(db, entries), ...eventStatements(db, events)].map((query) => {
+    const { sql, params } = query.toSQL();
+    return d1.prepare(sql).bind(...params);
+  });
+  const statements = [...lineStatements(d1, lines), ...attemptStatements(d1, attempts), ...built];
+  if (statements.length === 0) return 0;
+  await d1.batch(statements);
   return statements.length;
 }
 

@@ -30,9 +30,21 @@ function sameText(presented: string, expected: string): boolean {
   return difference === 0;
 }
 
+/** Imported keys by secret: importing is most of an HMAC's cost, and the secret rarely changes. */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    if (keys.size > 8) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 async function hmac(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return base64url(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+  return base64url(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message)));
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * For benchmarks: how many D1 statements a request runs before its response is returned.
  *
- * With `EXPOSE_D1_STATEMENTS` = "true" the request sees, as `c.env`, a shallow copy of the
+ * With `EXPOSE_D1_STATEMENTS` = "true", a request that asks (header `X-Count-D1: 1`; a bench asks on a
+ * sample, so the counting itself does not weigh on the figures measured) sees, as `c.env`, a shallow copy of the
  * environment whose `DB` counts what is executed through it, and the response carries
  * `X-D1-Statements` (every statement) and `X-D1-Writes` (those that may write). Each
  * `prepare(…).run/all/first/raw` counts 1, `batch([…])` its length, `exec` 1. Counting stops when
@@ -16,6 +17,8 @@ import type { AppEnv } from "../env";
 
 export const D1_STATEMENTS_HEADER = "X-D1-Statements";
 export const D1_WRITES_HEADER = "X-D1-Writes";
+/** The request header that asks for the count. */
+export const COUNT_D1_HEADER = "X-Count-D1";
 
 /** What one request ran. `open` turns false once its response exists; later statements are not counted. */
 export interface D1StatementCounter {
@@ -109,7 +112,7 @@ export function countingD1<T extends object>(db: T, counter: D1StatementCounter)
 
 export function d1Statements() {
   return createMiddleware<AppEnv>(async function d1Statements(c, next) {
-    if (!c.env?.DB || !configOf(c.env).exposeD1Statements) return next();
+    if (!c.env?.DB || c.req.header(COUNT_D1_HEADER) !== "1" || !configOf(c.env).exposeD1Statements) return next();
     const counter: D1StatementCounter = { statements: 0, writes: 0, open: true };
     c.env = { ...c.env, DB: countingD1(c.env.DB, counter) };
     try {

@@ -12,6 +12,7 @@ import { customerIdFromDigest } from "../domain/projection";
 import type { SessionSnapshot } from "../durable-objects/session-contract";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../lib/tokens";
+import { catalogCache } from "./edge-cache";
 
 /** Which sessions a request names: one session, a set of drop-ins, or a whole schedule. */
 export type SessionSelection =
@@ -61,9 +62,19 @@ export interface BookingContext {
  * BOOKING_KIND_NOT_ALLOWED. Columns are picked one by one with distinct names: a D1 batch hands
  * rows back keyed by column name.
  */
-export async function loadBookingContext(db: Db, selection: SessionSelection, contact: Contact): Promise<BookingContext> {
-  const [[sessionRows, requirements], customerId] = await Promise.all([loadRows(db, selection), customerIdFor(contact.email)]);
+export async function loadBookingContext(db: Db, selection: SessionSelection, contact: Contact, cacheMs = 0): Promise<BookingContext> {
+  const [[sessionRows, requirements], customerId] = await Promise.all([cachedRows(db, selection, cacheMs), customerIdFor(contact.email)]);
   return contextOf(selection, sessionRows, requirements, customerId);
+}
+
+/** The catalog rows of a selection, from this Worker's short-lived cache when `cacheMs` allows. */
+async function cachedRows(db: Db, selection: SessionSelection, cacheMs: number): Promise<ContextRows> {
+  const key = JSON.stringify(selection);
+  const cached = catalogCache.get(key) as ContextRows | undefined;
+  if (cached) return cached;
+  const rows = await loadRows(db, selection);
+  if (rows[0].length > 0) catalogCache.set(key, rows, cacheMs);
+  return rows;
 }
 
 function loadRows(db: Db, selection: SessionSelection) {

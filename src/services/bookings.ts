@@ -12,7 +12,9 @@ import { ApiError } from "../errors";
 import { manageTokenFor, sha256Hex } from "../lib/tokens";
 import { Attempt } from "./audit";
 import { subjectOf } from "./attempt-subject";
-import { type BookingContext, type ClassPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
+import { configOf } from "../config";
+import { type BookingContext, type ClassPlace, type Contact, customerIdFor, loadBookingContext, type SessionSelection } from "./booking-context";
+import { fullSessions } from "./edge-cache";
 import { bookingNotificationFor } from "./booking-notifications";
 import { type BookingView, viewOfProjection } from "./booking-views";
 import type { Db } from "../db/client";
@@ -95,8 +97,9 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   assertMayBookFor(principal, email, input.overrideDuplicate === true);
   // An offer's acceptance is limited per client only: others could use up the email's allowance.
   await enforceRateLimit(caller, input.fromWaitlistOffer ? null : email);
+  if (input.holdId === undefined) await refuseIfSeenFull(caller, input.selection, input.guestCount, email, attempt, "booking");
 
-  const context = await loadBookingContext(db, input.selection, input.contact);
+  const context = await loadBookingContext(db, input.selection, input.contact, configOf(env).catalogCacheMs);
   attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
@@ -191,6 +194,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
         input.holdId === undefined
           ? await object.reserve({ ...request, mode: "book", booking: header, snapshot: session.snapshot, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess })
           : await object.confirm({ holdId: input.holdId, booking: header, seats: request.seats, email, acceptsOffer: request.acceptsOffer, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess });
+      rememberIfFull(env, context, answer);
       return settle(answer, result, { sessionId: session.id });
     }
     return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notification, input.holdId !== undefined);
@@ -227,6 +231,28 @@ async function bookSeveral(
   }
   await claimed.finish({ ok: true, response: JSON.stringify(result) });
   return result;
+}
+
+/**
+ * A one-session booking or hold of a session this Worker saw full less than FULL_SESSION_CACHE_MS
+ * ago is refused here, with no D1 read and no call to the session's object (src/services/edge-cache.ts).
+ */
+export async function refuseIfSeenFull(caller: Caller, selection: SessionSelection, seats: number, email: string, attempt: Attempt, checkout: "booking" | "hold"): Promise<void> {
+  if (selection.registrationType !== "SINGLE_SESSION") return;
+  const seen = fullSessions.get(selection.sessionId);
+  if (!seen) return;
+  attempt.note({ subject: { ...seen.subject, customerId: await customerIdFor(email) } });
+  if (!isStaff(caller.principal)) attempt.note({ checkout });
+  throw new ApiError("SESSION_FULL", "This session is full", { sessionId: selection.sessionId, availableSpots: 0, requested: seats });
+}
+
+/** Remembers a session its object just reported full (a booking that took the last seat, or a refusal). */
+export function rememberIfFull(env: Env, context: BookingContext, answer: { ok: boolean; replayed?: unknown }): void {
+  const session = context.sessions[0]!;
+  const full =
+    answer.replayed === undefined &&
+    (answer.ok ? (answer as { availability?: { availableSpots: number } }).availability?.availableSpots === 0 : (answer as { code?: string }).code === "SESSION_FULL");
+  if (full) fullSessions.set(session.id, { subject: { classId: context.class.id, studioId: context.studioId, cityId: context.cityId, sessionIds: [session.id] } }, configOf(env).fullSessionCacheMs);
 }
 
 function keyOf(caller: Caller) {

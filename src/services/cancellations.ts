@@ -11,6 +11,7 @@ import type { BookingView } from "./booking-views";
 import { classPlace } from "./booking-context";
 import { type Caller, isStaff, whoAttempts } from "./bookings";
 import { cancelAll, committedSessionIds } from "./seat-coordinator";
+import { fullSessions } from "./edge-cache";
 import { locateBooking } from "./session-client";
 
 /**
@@ -76,6 +77,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
       audit: attempt.toObject(),
       notifications: notification ? [notification] : [],
     });
+    for (const id of sessionIds) fullSessions.delete(id);
     return cancelledView;
   });
 }

@@ -9,7 +9,8 @@ import { newId } from "../lib/ids";
 import { Attempt } from "./audit";
 import { subjectOf } from "./attempt-subject";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
-import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseWithoutTrainer, selectionIds, seatRequest, whoAttempts } from "./bookings";
+import { configOf } from "../config";
+import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseIfSeenFull, refuseWithoutTrainer, rememberIfFull, selectionIds, seatRequest, whoAttempts } from "./bookings";
 import { claimAttempt, settle } from "./keyed-writes";
 import { holdAll } from "./seat-coordinator";
 import { sessionObject } from "./session-client";
@@ -46,7 +47,8 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
   const now = new Date();
   assertMayBookFor(caller.principal, input.contact.email, false);
   await enforceRateLimit(caller, input.contact.email);
-  const context = await loadBookingContext(db, input.selection, input.contact);
+  await refuseIfSeenFull(caller, input.selection, input.guestCount, input.contact.email, attempt, "hold");
+  const context = await loadBookingContext(db, input.selection, input.contact, configOf(env).catalogCacheMs);
   attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
@@ -80,6 +82,7 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
       audit: attempt.toObject(),
       onSuccess: { response: JSON.stringify(result) },
     });
+    rememberIfFull(env, context, answer);
     return settle(answer, result, { sessionId: session.id });
   }
   try {

@@ -30,20 +30,21 @@ export function newCoordinatorName(): string {
 
 /** The coordinator of a keyed attempt: the same for every repeat of the key by the same caller. */
 export async function keyedCoordinatorName(scope: string, key: string): Promise<string> {
-  return `crd_k${(await sha256Hex(`${scope}\n${key}`)).slice(0, 40)}`;
+  return `crd_k${(await sha256Hex(`${scope}\n${key}`)).slice(0, 31)}`;
 }
 
 /**
  * A booking id says where its seats are, so it can be read and cancelled before D1 has it:
- * `bkg_<random>-<session id>` for one session, `bkg_<random>-<coordinator>` for several.
+ * `bkg_<16 hex>-<session id>` for one session, `bkg_<16 hex>-<coordinator>` for several (at most
+ * 64 characters with ids of 36).
  */
 export function newBookingId(locator: string): string {
-  return `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}-${locator}`;
+  return `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}-${locator}`;
 }
 
 /** Where a booking id says its seats are, or null for ids of another form (older bookings). */
 export function locateBooking(bookingId: string): { sessionId: string } | { coordinator: string } | null {
-  const match = /^bkg_[0-9a-f]{24}-(.+)$/.exec(bookingId);
+  const match = /^bkg_[0-9a-f]{16}-(.+)$/.exec(bookingId);
   if (!match) return null;
   const locator = match[1]!;
   return locator.startsWith("crd_") ? { coordinator: locator } : { sessionId: locator };

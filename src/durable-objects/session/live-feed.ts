@@ -51,10 +51,10 @@ export class LiveFeed {
 
   /** Sends the current state to every subscriber if it changed since the last message. */
   broadcast(): void {
+    const sockets = this.ctx.getWebSockets();
     const version = readConfig(this.ctx.storage.sql)?.version ?? 0;
     if (version <= this.sentVersion) return;
     this.sentVersion = version;
-    const sockets = this.ctx.getWebSockets();
     if (sockets.length === 0) return;
     const message = liveMessage(this.ctx.storage.sql, "capacity");
     for (const ws of sockets) {
