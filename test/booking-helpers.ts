@@ -3,7 +3,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { getDb } from "../src/db/client";
 import { classRequirements, sessionSnapshot } from "../src/services/booking-context";
-import { call, type CallOptions } from "./helpers";
+import { expect } from "vitest";
+import { call, type CallOptions, eventuallyPasses } from "./helpers";
 
 let ipCounter = 0;
 /** A distinct client address per call, so per-client limits never couple unrelated tests. */
@@ -148,4 +149,88 @@ export async function decisionFor(reservationId: string) {
   return env.DB.prepare(`SELECT decision, booking_id AS bookingId, booking FROM booking_decisions WHERE reservation_id = ?`)
     .bind(reservationId)
     .first<{ decision: "commit" | "abort"; bookingId: string | null; booking: string | null }>();
+}
+
+// ---- the new design: projection through the Queue, coordinator decisions, DO-side records ------
+
+/** The session DO's ledger as D1 sees it (no DO timestamps), sorted like d1Lines: compare the two with toEqual. */
+export async function doLines(sessionId: string) {
+  return (await doLedger(sessionId)).map(({ bookingId, seats, status }) => ({ bookingId, seats, status }));
+}
+
+/**
+ * Waits until the projection has brought D1 level with a session's DO (its outbox all sent, the
+ * queue consumer has written it): D1's lines equal the DO's. Returns the lines. D1 is written
+ * asynchronously, so every D1 read after a booking's answer goes through a wait like this.
+ */
+export async function projectionCaughtUp(sessionId: string, timeoutMs = 15_000) {
+  return eventuallyPasses(
+    async () => {
+      const lines = await doLines(sessionId);
+      expect(await sessionStub(sessionId).pendingOutbox(), `session ${sessionId}: outbox entries not sent`).toBe(0);
+      expect(await d1Lines(sessionId), `session ${sessionId}: D1 lines differ from the DO's`).toEqual(lines);
+      return lines;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+/** A reservation row (hold or booking line) as the session's DO stores it, or null. */
+export async function reservationIn(sessionId: string, reservationId: string) {
+  return runInDurableObject(sessionStub(sessionId), (_instance, state) => {
+    const row = state.storage.sql
+      .exec<{ id: string; booking_id: string | null; status: string; seats: number; email: string; coordinator: string | null }>(
+        `SELECT id, booking_id, status, seats, email, coordinator FROM reservations WHERE id = ?`,
+        reservationId,
+      )
+      .toArray()[0];
+    return row ?? null;
+  });
+}
+
+/** A booking attempt's coordinator object (named as in the reservation rows and booking ids). */
+export function coordinatorStub(name: string) {
+  return env.COORDINATOR.getByName(name);
+}
+
+/** The commit/abort decision a multi-session hold's coordinator holds (null: none yet), found through the hold's row. */
+export async function decisionOfHold(sessionId: string, holdId: string) {
+  const row = await reservationIn(sessionId, holdId);
+  if (!row?.coordinator) throw new Error(`hold ${holdId} in ${sessionId} has no coordinator`);
+  return coordinatorStub(row.coordinator).decision();
+}
+
+/** The Idempotency-Key records a session's DO keeps beside its writes. */
+export async function idempotencyRecordsIn(sessionId: string) {
+  return runInDurableObject(sessionStub(sessionId), (_instance, state) =>
+    state.storage.sql
+      .exec<{ scope: string; key: string; outcome: string; created_at: number }>(`SELECT scope, key, outcome, created_at FROM idempotency ORDER BY created_at`)
+      .toArray(),
+  );
+}
+
+/** D1 user tables (not SQLite's, D1's or Cloudflare's own). */
+async function d1UserTables(): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'`,
+  ).all<{ name: string }>();
+  return results.map((row) => row.name);
+}
+
+/**
+ * A D1 write outage while `during` runs: a trigger on every table (or on `tables`) refuses INSERT,
+ * UPDATE and DELETE; always lifted afterwards. Reads still work.
+ */
+export async function withD1WritesRefused<T>(during: () => Promise<T>, tables?: string[]): Promise<T> {
+  const names = tables ?? (await d1UserTables());
+  const triggers = names.flatMap((table) => ["INSERT", "UPDATE", "DELETE"].map((op) => ({ name: `refused_${table}_${op.toLowerCase()}`, table, op })));
+  try {
+    for (const { name, table, op } of triggers) {
+      await env.DB.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, 'D1 refuses writes (test outage)'); END`);
+    }
+    return await during();
+  } finally {
+    for (const { name } of triggers) await env.DB.exec(`DROP TRIGGER IF EXISTS ${name}`);
+  }
 }

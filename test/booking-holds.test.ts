@@ -1,25 +1,28 @@
 /**
  * Checkout holds and the two-phase booking across sessions (DESIGN invariant 3): holds count
  * against capacity, a booking naming a hold confirms it once, expired holds are settled by the
- * DO alarm through D1's commit log, and a crashed coordinator leaves a whole booking or nothing.
+ * DO alarm (a multi-session hold asks its coordinator DO, whose first decision wins), and a
+ * crashed coordinator leaves a whole booking or nothing. D1 is the projection, read once the
+ * Queue has caught up.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../src/db/client";
-import { decideReservation } from "../src/db/booking-projection";
 import type { BookingProjection } from "../src/durable-objects/session-contract";
+import { newCoordinatorName } from "../src/services/session-client";
 import {
   availability,
+  coordinatorStub,
   d1BookedSeats,
-  d1Lines,
-  decisionFor,
-  doLedger,
+  decisionOfHold,
+  doLines,
   dropInBookingBody,
   expireHolds,
   holdBody,
   postBooking,
   postHold,
+  projectionCaughtUp,
+  reservationIn,
   sessionStub,
   singleBookingBody,
   snapshotOf,
@@ -28,17 +31,16 @@ import {
 import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
 import { call } from "./helpers";
 
-const db = () => getDb(env.DB);
-
 /** Sessions of one class (DROP_IN needs them together), each with its own instructor. */
 async function sessionsOfOneClass(count: number, capacity = 5, pricePence = 2000) {
   const { klass, sessions } = await makeSchedule({ sessions: count, capacity, pricePence });
   return { klass, sessions, ids: sessions.map((session) => session.id) };
 }
 
-/** Holds `seats` in a session by calling its DO directly, as the coordinator does. */
-async function holdViaRpc(sessionId: string, holdId: string, email: string, seats = 1, holdTtlMs = 600_000) {
+/** Holds `seats` in a session by calling its DO directly, as a multi-session booking does (for `coordinator`). */
+async function holdViaRpc(sessionId: string, holdId: string, email: string, seats = 1, holdTtlMs = 600_000, coordinator: string | null = null) {
   return sessionStub(sessionId).reserve({
+    coordinator,
     reservationId: holdId,
     mode: "hold",
     seats,
@@ -53,11 +55,12 @@ async function holdViaRpc(sessionId: string, holdId: string, email: string, seat
 }
 
 /** A booking projection as the coordinator would commit it. */
-function projection(fields: { id: string; customerId: string; classId: string; holdId: string; guestCount?: number; linePricePence?: number }): BookingProjection {
+function projection(fields: { id: string; customer: { id: string; email: string }; classId: string; holdId: string; guestCount?: number; linePricePence?: number }): BookingProjection {
   const guestCount = fields.guestCount ?? 1;
   return {
     id: fields.id,
-    customerId: fields.customerId,
+    customerId: fields.customer.id,
+    customer: { email: fields.customer.email, firstName: "Ada", lastName: "Customer", phone: null },
     classId: fields.classId,
     patternId: null,
     registrationType: "DROP_IN",
@@ -115,9 +118,10 @@ describe("POST /api/v1/holds", () => {
     expect(booked.status).toBe(201);
     expect(booked.json.booking).toMatchObject({ holdId: hold.json.holdId, guestCount: 2, lines: [{ sessionId: session.id, seats: 2, status: "confirmed" }] });
     expect(await availability(session.id)).toMatchObject({ booked: 2, held: 0, availableSpots: 1 });
+    // The session's DO turned the hold itself into the booking's line (one session: no coordinator).
+    expect(await reservationIn(session.id, hold.json.holdId)).toMatchObject({ status: "confirmed", booking_id: booked.json.booking.id, coordinator: null });
+    expect(await projectionCaughtUp(session.id)).toEqual([{ bookingId: booked.json.booking.id, seats: 2, status: "confirmed" }]);
     expect(await d1BookedSeats(session.id)).toBe(2);
-    expect(await d1Lines(session.id)).toEqual(await doLedger(session.id));
-    expect(await decisionFor(hold.json.holdId)).toMatchObject({ decision: "commit", bookingId: booked.json.booking.id });
     const stored = await expectReadable(booked);
     expect(stored).toMatchObject({ holdId: hold.json.holdId, status: "confirmed" });
   });
@@ -134,10 +138,14 @@ describe("POST /api/v1/holds", () => {
     const booked = await postBooking(dropInBookingBody(ids, 2000, { guestCount: 2, contact: { email, firstName: "M", lastName: "S" }, holdId: hold.json.holdId }));
     expect(booked.status).toBe(201);
     expect(booked.json.booking.lines.map((line: { sessionId: string }) => line.sessionId)).toEqual(ids);
+    // The hold's coordinator recorded the commit, naming every session with its line price.
+    const decision = await decisionOfHold(ids[0]!, hold.json.holdId);
+    expect(decision).toMatchObject({ decision: "commit", booking: { id: booked.json.booking.id, holdId: hold.json.holdId } });
+    expect(Object.keys((decision as { linePrices: Record<string, number> }).linePrices).sort()).toEqual([...ids].sort());
     for (const id of ids) {
       expect(await availability(id)).toMatchObject({ booked: 2, held: 0, availableSpots: 2 });
+      expect(await projectionCaughtUp(id)).toEqual([{ bookingId: booked.json.booking.id, seats: 2, status: "confirmed" }]);
       expect(await d1BookedSeats(id)).toBe(2);
-      expect(await d1Lines(id)).toEqual(await doLedger(id));
     }
     await expectReadable(booked);
   });
@@ -159,8 +167,9 @@ describe("POST /api/v1/holds", () => {
     const live = await availability(session.id);
     expect(live.booked).toBe(0);
     expect(live.held).toBeLessThanOrEqual(2);
+    expect(await doLines(session.id)).toEqual([]);
+    expect(await projectionCaughtUp(session.id)).toEqual([]);
     expect(await d1BookedSeats(session.id)).toBe(0);
-    expect(await doLedger(session.id)).toEqual([]);
   });
 
   it("a mismatched booking naming someone's hold does not cost the holder their hold", async () => {
@@ -197,7 +206,7 @@ describe("POST /api/v1/holds", () => {
       expect(second.status).toBe(409);
     }
     expect(await availability(session.id)).toMatchObject({ booked: 1, held: 0 });
-    expect(await d1Lines(session.id)).toEqual(await doLedger(session.id));
+    expect(await projectionCaughtUp(session.id)).toEqual([{ bookingId: first.json.booking.id, seats: 1, status: "confirmed" }]);
   });
 
   it("a booking naming a hold books only the sessions it names: the hold's other sessions are not sold with it", async () => {
@@ -211,13 +220,20 @@ describe("POST /api/v1/holds", () => {
     // Accepting it (for the named sessions) or refusing it are both fine; what matters is below.
     expect([201, 409]).toContain(booked.status);
 
-    // The unnamed session's hold runs out; its DO settles it through the commit log.
+    // The unnamed session's hold runs out; its DO settles it by asking the hold's coordinator.
     const leftover = ids[2]!;
     await expireHolds(leftover);
     expect(await runDurableObjectAlarm(sessionStub(leftover))).toBe(true);
     expect(await availability(leftover), "a seat in a session the booking never named (and was not paid for)").toMatchObject({ booked: 0, held: 0 });
+    expect(await reservationIn(leftover, hold.json.holdId)).toMatchObject({ status: "released" });
+    expect(await projectionCaughtUp(leftover)).toEqual([]);
     expect(await d1BookedSeats(leftover)).toBe(0);
     if (booked.status === 201) {
+      // What was committed names only the sessions booked (and paid for).
+      const decision = await decisionOfHold(leftover, hold.json.holdId);
+      expect(decision).toMatchObject({ decision: "commit", booking: { id: booked.json.booking.id } });
+      expect(Object.keys((decision as { linePrices: Record<string, number> }).linePrices).sort()).toEqual([...named].sort());
+      for (const id of named) expect(await projectionCaughtUp(id)).toEqual([{ bookingId: booked.json.booking.id, seats: 1, status: "confirmed" }]);
       const stored = await expectReadable(booked);
       expect(stored.lines.map((line: { sessionId: string }) => line.sessionId)).toEqual(named);
     }
@@ -225,20 +241,25 @@ describe("POST /api/v1/holds", () => {
 });
 
 describe("expired holds are settled by the session's alarm", () => {
-  it("releases a hold that is never booked and records the abort in D1", async () => {
+  it("releases a hold that is never booked, and its coordinator records the abort", async () => {
     const { session } = await makeBookableSession({ capacity: 4 });
     const holdId = `hld_test_${crypto.randomUUID()}`;
-    const held = await holdViaRpc(session.id, holdId, uniqueEmail("lapse"), 2, 1000);
-    expect(held).toMatchObject({ ok: true, reservation: { status: "held", seats: 2, expiresAt: expect.any(Number) } });
+    const coordinator = newCoordinatorName();
+    const held = await holdViaRpc(session.id, holdId, uniqueEmail("lapse"), 2, 1000, coordinator);
+    expect(held).toMatchObject({ ok: true, reservation: { status: "held", seats: 2, expiresAt: expect.any(Number), coordinator } });
     expect(await availability(session.id)).toMatchObject({ held: 2, availableSpots: 2 });
+    expect(await coordinatorStub(coordinator).decision()).toBeNull();
 
     await expireHolds(session.id);
     expect(await runDurableObjectAlarm(sessionStub(session.id))).toBe(true);
     expect(await availability(session.id)).toMatchObject({ held: 0, booked: 0, availableSpots: 4 });
-    expect(await decisionFor(holdId)).toMatchObject({ decision: "abort", bookingId: null });
+    expect(await reservationIn(session.id, holdId)).toMatchObject({ status: "released", booking_id: null });
+    // The abort is recorded where the commit would have been: no late commit can win now.
+    expect(await coordinatorStub(coordinator).decision()).toEqual({ decision: "abort" });
     // Alarms are at-least-once: running it again changes nothing.
     await runInDurableObject(sessionStub(session.id), (instance) => instance.alarm());
     expect(await availability(session.id)).toMatchObject({ held: 0, availableSpots: 4 });
+    expect(await reservationIn(session.id, holdId)).toMatchObject({ status: "released" });
   });
 
   it("a hold from POST /holds that lapses cannot be booked afterwards, and nothing is booked", async () => {
@@ -249,11 +270,13 @@ describe("expired holds are settled by the session's alarm", () => {
     await expireHolds(session.id);
     expect(await runDurableObjectAlarm(sessionStub(session.id))).toBe(true);
     expect(await availability(session.id)).toMatchObject({ held: 0, availableSpots: 2 });
+    expect(await reservationIn(session.id, hold.json.holdId)).toMatchObject({ status: "released" });
 
     const late = await postBooking(singleBookingBody(session.id, 1000, { guestCount: 2, contact: { email, firstName: "L", lastName: "T" }, holdId: hold.json.holdId }));
     expect(late.status).toBe(409);
     expect(late.json.error.code).toBe("HOLD_EXPIRED");
     expect(await availability(session.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await projectionCaughtUp(session.id)).toEqual([]);
     expect(await d1BookedSeats(session.id)).toBe(0);
   });
 });
@@ -264,12 +287,13 @@ describe("a crashed coordinator leaves a whole booking or nothing", () => {
     const [first, second] = ids as [string, string];
     const customer = await makeCustomer(uniqueEmail("crash"));
     const holdId = `hld_test_${crypto.randomUUID()}`;
-    for (const id of ids) expect((await holdViaRpc(id, holdId, customer.email)).ok).toBe(true);
+    const coordinator = newCoordinatorName();
+    for (const id of ids) expect((await holdViaRpc(id, holdId, customer.email, 1, 600_000, coordinator)).ok).toBe(true);
 
-    const booking = projection({ id: `bkg_test_${crypto.randomUUID()}`, customerId: customer.id, classId: klass.id, holdId });
+    const booking = projection({ id: `bkg_test_${crypto.randomUUID()}`, customer, classId: klass.id, holdId });
     const linePrices = Object.fromEntries(ids.map((id) => [id, booking.linePricePence]));
-    expect(await decideReservation(db(), holdId, { decision: "commit", booking, linePrices })).toMatchObject({ decision: "commit" });
-    expect(await sessionStub(first).confirm(holdId, booking, { seats: 1, email: customer.email })).toMatchObject({ ok: true });
+    expect(await coordinatorStub(coordinator).decide({ decision: "commit", booking, linePrices })).toMatchObject({ decision: "commit", booking: { id: booking.id } });
+    expect(await sessionStub(first).confirm({ holdId, booking, seats: 1, email: customer.email })).toMatchObject({ ok: true });
     // ...and the coordinator dies here.
     expect(await availability(second)).toMatchObject({ booked: 0, held: 1 });
 
@@ -277,9 +301,8 @@ describe("a crashed coordinator leaves a whole booking or nothing", () => {
     expect(await runDurableObjectAlarm(sessionStub(second))).toBe(true);
     expect(await availability(second)).toMatchObject({ booked: 1, held: 0 });
     for (const id of ids) {
-      expect(await d1Lines(id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
-      expect(await doLedger(id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
-      expect(await sessionStub(id).pendingOutbox()).toBe(0);
+      expect(await doLines(id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
+      expect(await projectionCaughtUp(id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
     }
     const header = await env.DB.prepare(`SELECT status, hold_id FROM bookings WHERE id = ?`).bind(booking.id).first();
     expect(header).toEqual({ status: "confirmed", hold_id: holdId });
@@ -291,23 +314,27 @@ describe("a crashed coordinator leaves a whole booking or nothing", () => {
     const hold = await postHold(holdBody(ids, 1, email));
     expect(hold.status).toBe(201);
     const holdId = hold.json.holdId as string;
+    const coordinator = (await reservationIn(ids[0]!, holdId))!.coordinator!;
+    expect(coordinator).toEqual(expect.any(String));
+    for (const id of ids) expect(await reservationIn(id, holdId)).toMatchObject({ status: "held", coordinator });
 
     // An expiring hold's alarm got as far as recording `abort` (and died before releasing).
-    expect(await decideReservation(db(), holdId, { decision: "abort" })).toEqual({ decision: "abort" });
+    expect(await coordinatorStub(coordinator).decide({ decision: "abort" })).toEqual({ decision: "abort" });
     const customer = await makeCustomer(uniqueEmail("other"));
-    const booking = projection({ id: `bkg_test_${crypto.randomUUID()}`, customerId: customer.id, classId: klass.id, holdId });
+    const booking = projection({ id: `bkg_test_${crypto.randomUUID()}`, customer, classId: klass.id, holdId });
     const linePrices = Object.fromEntries(ids.map((id) => [id, booking.linePricePence]));
-    expect(await decideReservation(db(), holdId, { decision: "commit", booking, linePrices })).toEqual({ decision: "abort" });
+    expect(await coordinatorStub(coordinator).decide({ decision: "commit", booking, linePrices })).toEqual({ decision: "abort" });
 
     const refused = await postBooking(dropInBookingBody(ids, 2000, { contact: { email, firstName: "A", lastName: "B" }, holdId }));
     expect(refused.status).toBe(409);
     expect(refused.json.error).toMatchObject({ code: "HOLD_EXPIRED", details: { holdId } });
     for (const id of ids) {
       expect(await availability(id)).toMatchObject({ booked: 0, held: 0 });
+      expect(await doLines(id)).toEqual([]);
+      expect(await projectionCaughtUp(id)).toEqual([]);
       expect(await d1BookedSeats(id)).toBe(0);
-      expect(await doLedger(id)).toEqual([]);
     }
-    expect(await decisionFor(holdId)).toMatchObject({ decision: "abort" });
+    expect(await coordinatorStub(coordinator).decision()).toEqual({ decision: "abort" });
   });
 
   it("one session's hold lapsed (alarm released it): a booking naming the hold is refused and the other session lets go too", async () => {
@@ -317,12 +344,13 @@ describe("a crashed coordinator leaves a whole booking or nothing", () => {
     expect(hold.status).toBe(201);
     await expireHolds(ids[0]!);
     expect(await runDurableObjectAlarm(sessionStub(ids[0]!))).toBe(true);
-    expect(await decisionFor(hold.json.holdId)).toMatchObject({ decision: "abort" });
+    expect(await decisionOfHold(ids[0]!, hold.json.holdId)).toEqual({ decision: "abort" });
 
     const refused = await postBooking(dropInBookingBody(ids, 2000, { contact: { email, firstName: "A", lastName: "B" }, holdId: hold.json.holdId }));
     expect(refused.status).toBe(409);
     expect(refused.json.error.code).toBe("HOLD_EXPIRED");
     for (const id of ids) expect(await availability(id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await decisionOfHold(ids[1]!, hold.json.holdId)).toEqual({ decision: "abort" });
   });
 });
 
@@ -337,10 +365,15 @@ describe("multi-session bookings are all or nothing", () => {
     expect(refused.json.error).toMatchObject({ code: "SESSION_FULL", details: { sessionId: full } });
     for (const id of ids.slice(0, 2)) {
       expect(await availability(id)).toMatchObject({ booked: 0, held: 0, availableSpots: 2 });
-      expect(await d1BookedSeats(id)).toBe(0);
-      expect(await doLedger(id)).toEqual([]);
+      expect(await doLines(id)).toEqual([]);
     }
     expect(await availability(full)).toMatchObject({ booked: 2, held: 0 });
+    // Once the projection caught up (the full session's line is in D1), the others have nothing there.
+    expect(await projectionCaughtUp(full)).toHaveLength(1);
+    for (const id of ids.slice(0, 2)) {
+      expect(await projectionCaughtUp(id)).toEqual([]);
+      expect(await d1BookedSeats(id)).toBe(0);
+    }
   });
 
   it("a hold over several sessions is all or nothing too", async () => {

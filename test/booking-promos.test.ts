@@ -1,4 +1,4 @@
-/** Promo codes through the booking flow: prices, every PROMO_* code, and the usage limit under concurrency. */
+/** Promo codes through the booking flow: prices, every PROMO_* code, the usage limit under concurrency, and keyed retries. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
@@ -76,5 +76,23 @@ describe("promo codes in bookings", () => {
     expect(responses.filter((response) => response.status !== 201).every((response) => response.json.error.code === "PROMO_EXHAUSTED")).toBe(true);
     expect(await redemptions(promo.id)).toBe(5);
     expect((await availability(session.id)).booked).toBe(5);
+  });
+});
+
+describe("promo codes and retries", () => {
+  it("a keyed retry of a promo booking replays it and uses the promo once", async () => {
+    const { session } = await makeBookableSession({ capacity: 10, pricePence: 1000 });
+    const promo = await makePromo({ kind: "fixed", value: 200, maxUses: 1 });
+    const body = singleBookingBody(session.id, 1000, { promoCode: promo.code, totalAmountPence: 800 });
+    const key = `promo-${crypto.randomUUID()}`;
+    const first = await postBooking(body, { idempotencyKey: key });
+    expect(first.status).toBe(201);
+    // The answer was lost; the client retries with the same key and body: the first answer, again.
+    const again = await postBooking(body, { idempotencyKey: key });
+    expect(again.status, JSON.stringify(again.json)).toBe(201);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.json.booking.id).toBe(first.json.booking.id);
+    expect(await redemptions(promo.id)).toBe(1);
+    expect((await availability(session.id)).booked).toBe(1);
   });
 });

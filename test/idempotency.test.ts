@@ -440,3 +440,61 @@ describe("ids from the seed", () => {
     expect(takeover.json.id).toBe(idFromSeed("cty", claimed!.seed));
   });
 });
+
+describe("Idempotency-Key: routes whose writes a Durable Object records", () => {
+  // Bookings, holds, cancellations and offer acceptances keep the key beside the write, in the
+  // object's transaction: for them the middleware only checks the key and hashes the request.
+  const objectRoutes = createRouter().post("/write", (c) => c.json({ idempotency: c.get("idempotency") ?? null, execution: count(c.req.query("label") ?? "") }, 201));
+  const objectApp = createApp();
+  objectApp.use("/idem-objects/*", authenticate());
+  objectApp.use("/idem-objects/*", idempotency({ recordedByObjects: [/^\/idem-objects\/write$/] }));
+  objectApp.route("/idem-objects", objectRoutes);
+
+  async function write(label: string, options: { key?: string; body?: unknown; manageToken?: string; auth?: string } = {}) {
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (options.key !== undefined) headers["Idempotency-Key"] = options.key;
+    if (options.manageToken) headers["X-Manage-Token"] = options.manageToken;
+    if (options.auth) headers.Authorization = `Bearer ${options.auth}`;
+    const response = await objectApp.fetch(
+      new Request(`http://localhost/idem-objects/write?label=${encodeURIComponent(label)}`, { method: "POST", headers, body: JSON.stringify(options.body ?? {}) }),
+      env,
+    );
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: response.status, json: (await response.json()) as any, replayed: response.headers.get("Idempotent-Replayed") === "true" };
+  }
+
+  it("passes every request through with the key, its scope and a hash of the request, and writes no D1 record", async () => {
+    const key = newKey();
+    const label = `objects-${unique()}`;
+    const first = await write(label, { key, auth: token, body: { seats: 1 } });
+    const again = await write(label, { key, auth: token, body: { seats: 1 } });
+    expect([first.status, again.status]).toEqual([201, 201]);
+    // The object decides about repeats: the middleware neither replays nor claims.
+    expect([first.replayed, again.replayed]).toEqual([false, false]);
+    expect(executions.get(label)).toBe(2);
+    expect(first.json.idempotency).toEqual({ scope, key, seed: "", requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The same request hashes the same, so the object can replay it.
+    expect(again.json.idempotency.requestHash).toBe(first.json.idempotency.requestHash);
+    expect(await keyRow(scope, key)).toBeUndefined();
+  });
+
+  it("hashes the body and the manage token into the request, so a repeat without the credential is another request", async () => {
+    const key = newKey();
+    const label = `objects-${unique()}`;
+    const base = (await write(label, { key, body: { seats: 1 }, manageToken: "secret-token" })).json.idempotency;
+    const otherBody = (await write(label, { key, body: { seats: 2 }, manageToken: "secret-token" })).json.idempotency;
+    const noToken = (await write(label, { key, body: { seats: 1 } })).json.idempotency;
+    expect(base.scope).toBe("guest");
+    expect(otherBody.requestHash).not.toBe(base.requestHash);
+    expect(noToken.requestHash).not.toBe(base.requestHash);
+    expect(await keyRow("guest", key)).toBeUndefined();
+  });
+
+  it("still refuses a malformed key (400), before the route runs", async () => {
+    const label = `objects-${unique()}`;
+    const res = await write(label, { key: "my key", auth: token });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: "VALIDATION_FAILED", details: { location: "header" } });
+    expect(executions.get(label)).toBeUndefined();
+  });
+});

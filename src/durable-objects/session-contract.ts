@@ -128,6 +128,9 @@ export const CancelInput = z.object({
   audit: AttemptAudit.optional(),
   /** Sent once the cancellation is committed (BOOKING_CANCELLED). */
   notifications: z.array(Notification).optional(),
+  /** A keyed cancellation: recorded here (the first session of the booking) with its response. */
+  idempotency: IdempotencyClaim.optional(),
+  onSuccess: OnSuccess.optional(),
 });
 export type CancelInput = z.input<typeof CancelInput>;
 
@@ -153,7 +156,7 @@ export type Replay = { ok: false; replayed: true; outcome: RecordedOutcome } | {
 
 export type ConfirmResult = { ok: true; reservation: Reservation; replayed?: undefined } | ({ ok: false; replayed?: undefined } & Refusal) | Replay;
 
-export type CancelResult = { ok: true; reservation: Reservation | null; availability: Availability };
+export type CancelResult = { ok: true; reservation: Reservation | null; availability: Availability; replayed?: undefined };
 
 /** What a waitlist entry carries besides its place in line; kept with the entry in the DO. */
 export const WaitlistEntryDetails = z.object({

@@ -121,7 +121,8 @@ export const bookingRoutes = createRouter()
     }),
     async (c) => {
       const booking = await loadAuthorized(c, c.req.valid("param").id, c.req.valid("query").token);
-      const cancelled = await cancelBooking(callerOf(c), booking);
+      const { replayed, ...cancelled } = await cancelBooking(callerOf(c), booking);
+      if (replayed) c.header(REPLAYED_HEADER, "true");
       return c.json(toBookingResponse(cancelled), 200);
     },
   );

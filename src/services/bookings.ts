@@ -169,6 +169,11 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   const result: BookingResult = { booking: viewOfProjection(header), manageToken };
   const notification = bookingNotificationFor("BOOKING_CONFIRMED", result.booking, placeOf(context), manageToken);
 
+  if (promo && single && caller.idempotency) {
+    // A repeat of a keyed promo booking replays before redeeming again (the key is the object's).
+    const earlier = await sessionObject(env, context.sessions[0]!.id).recordedOutcome(keyOf(caller)!);
+    if (earlier) return settle(earlier, result, { sessionId: context.sessions[0]!.id }, caller.idempotency.key);
+  }
   if (promo) await redeemPromo(db, { promo, bookingId, email, now });
   // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
   // bookings and waitlist acceptances, which confirm an offer's hold, are none).
@@ -195,7 +200,9 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
           ? await object.reserve({ ...request, mode: "book", booking: header, snapshot: session.snapshot, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess })
           : await object.confirm({ holdId: input.holdId, booking: header, seats: request.seats, email, acceptsOffer: request.acceptsOffer, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess });
       rememberIfFull(env, context, answer);
-      return settle(answer, result, { sessionId: session.id });
+      // A concurrent repeat redeemed the promo again under its own booking id: give that use back.
+      if (promo && answer.replayed) await releaseRedemption(db, bookingId);
+      return settle(answer, result, { sessionId: session.id }, caller.idempotency?.key);
     }
     return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notification, input.holdId !== undefined);
   } catch (error) {

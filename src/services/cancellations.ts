@@ -12,13 +12,14 @@ import { classPlace } from "./booking-context";
 import { type Caller, isStaff, whoAttempts } from "./bookings";
 import { cancelAll, committedSessionIds } from "./seat-coordinator";
 import { fullSessions } from "./edge-cache";
+import { settle } from "./keyed-writes";
 import { locateBooking } from "./session-client";
 
 /**
  * Cancels every line of a booking. Customers (and manage tokens) may cancel until the first
  * session starts; staff at any time. Idempotent.
  */
-export async function cancelBooking(caller: Caller, booking: BookingView): Promise<BookingView> {
+export async function cancelBooking(caller: Caller, booking: BookingView): Promise<BookingView & { replayed?: boolean }> {
   const attempt = new Attempt({
     kind: "cancellation",
     bookingId: booking.id,
@@ -71,13 +72,16 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     };
     // The request id makes it one message, also for a repeat cancel (a lost first send is made good).
     const notification = await bookingNotification(caller.env, caller.db, "BOOKING_CANCELLED", cancelledView, classAndStudio);
-    await cancelAll(caller.env, sessionIds.map((id) => ({ id })), {
+    const key = caller.idempotency;
+    const answer = await cancelAll(caller.env, sessionIds.map((id) => ({ id })), {
       bookingId: booking.id,
       reservationId,
       audit: attempt.toObject(),
       notifications: notification ? [notification] : [],
+      idempotency: key ? { scope: key.scope, key: key.key, requestHash: key.requestHash } : undefined,
+      response: JSON.stringify(cancelledView),
     });
     for (const id of sessionIds) fullSessions.delete(id);
-    return cancelledView;
+    return answer ? settle(answer, cancelledView, {}, key?.key) : cancelledView;
   });
 }

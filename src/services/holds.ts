@@ -83,7 +83,7 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
       onSuccess: { response: JSON.stringify(result) },
     });
     rememberIfFull(env, context, answer);
-    return settle(answer, result, { sessionId: session.id });
+    return settle(answer, result, { sessionId: session.id }, key?.key);
   }
   try {
     const outcome = await holdAll(env, context.sessions, request, claimed.coordinator);

@@ -59,17 +59,18 @@ export async function claimAttempt(env: Env, key: Key | undefined, proposeId: (c
  * What a session object answered for a keyed (or unkeyed) write: `fresh` when it did the write
  * now, the first answer again for a repeat, or the refusal as an API error.
  */
-export function settle<T>(answer: { ok: boolean; replayed?: true | "reused" | undefined }, fresh: T, extra: Record<string, unknown> = {}): T {
-  if (answer.replayed === "reused") throw keyReused();
-  if (answer.replayed === true) return replayed((answer as unknown as { outcome: RecordedOutcome }).outcome) as T;
+export function settle<T>(answer: { ok: boolean; replayed?: true | "reused" | undefined }, fresh: T, extra: Record<string, unknown> = {}, key?: string): T {
+  if (answer.replayed === "reused") throw keyReused(key);
+  if (answer.replayed === true) return replayed((answer as unknown as { outcome: RecordedOutcome }).outcome, extra) as T;
   if (!answer.ok) throw refusalError(answer, extra);
   return fresh;
 }
 
 /** The first answer: a success's body (marked replayed), or its refusal thrown again with the replay header. */
-function replayed(outcome: RecordedOutcome): unknown {
+function replayed(outcome: RecordedOutcome, extra: Record<string, unknown> = {}): unknown {
   if (outcome.ok) return { ...(JSON.parse(outcome.response) as object), replayed: true };
-  const error = new ApiError(outcome.code as ErrorCode, outcome.message, outcome.details);
+  // The details the first answer had: what the caller added (the session) and the object's own.
+  const error = new ApiError(outcome.code as ErrorCode, outcome.message, { ...extra, ...outcome.details });
   error.headers[REPLAYED_HEADER] = "true";
   throw error;
 }

@@ -12,7 +12,7 @@
  * So a caller that dies at any point leaves either a whole booking or nothing.
  */
 import type { Decision } from "../durable-objects/coordinator-contract";
-import type { AttemptAudit, BookingProjection, ReserveInput } from "../durable-objects/session-contract";
+import type { AttemptAudit, BookingProjection, IdempotencyClaim, ReserveInput } from "../durable-objects/session-contract";
 import type { Refusal } from "../domain/seating";
 import type { Env } from "../env";
 import type { BookableSession } from "./booking-context";
@@ -132,22 +132,35 @@ export function refusalOf(result: object): Refusal {
 
 /**
  * Cancels a booking's lines (and holds committed to it) in every session; idempotent. The first
- * session records the attempt and sends the notifications (their ids make repeats harmless).
+ * session goes first: it keeps a keyed request's record, records the attempt and sends the
+ * notifications (their ids make repeats harmless); a key that came with another request stops
+ * there. Returns the first session's answer.
  */
 export async function cancelAll(
   env: Env,
   sessions: { id: string }[],
-  cancel: { bookingId: string; reservationId?: string | undefined; audit?: AttemptAudit; notifications?: { id: string; kind: string }[] },
+  cancel: {
+    bookingId: string;
+    reservationId?: string | undefined;
+    audit?: AttemptAudit;
+    notifications?: { id: string; kind: string }[];
+    idempotency?: IdempotencyClaim | undefined;
+    response?: string;
+  },
 ) {
-  return Promise.all(
-    sessions.map((session, index) =>
-      sessionObject(env, session.id).cancel({
-        bookingId: cancel.bookingId,
-        reservationId: cancel.reservationId,
-        ...(index === 0 ? { audit: cancel.audit, notifications: cancel.notifications } : {}),
-      }),
-    ),
-  );
+  const [first, ...rest] = sessions;
+  if (!first) return undefined;
+  const line = { bookingId: cancel.bookingId, reservationId: cancel.reservationId };
+  const answer = await sessionObject(env, first.id).cancel({
+    ...line,
+    audit: cancel.audit,
+    notifications: cancel.notifications,
+    idempotency: cancel.idempotency,
+    onSuccess: cancel.response === undefined ? undefined : { response: cancel.response },
+  });
+  if (answer.replayed === "reused") return answer;
+  await Promise.all(rest.map((session) => sessionObject(env, session.id).cancel(line)));
+  return answer;
 }
 
 /** The sessions a coordinator committed a booking to (none when it did not). */

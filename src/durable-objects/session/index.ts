@@ -19,7 +19,7 @@ import {
   type CancelResult,
   ConfirmInput,
   type ConfirmResult,
-  type IdempotencyClaim,
+  IdempotencyClaim,
   JoinWaitlistInput,
   LIVE_CLIENT_HEADER,
   LIVE_SNAPSHOT_HEADER,
@@ -114,9 +114,9 @@ export class SessionDO extends DurableObject<Env> {
    * booking but not confirmed here yet (its coordinator died) is cancelled too, so the alarm cannot
    * confirm it after the booking was cancelled.
    */
-  async cancel(raw: CancelInput): Promise<CancelResult> {
+  async cancel(raw: CancelInput): Promise<CancelResult | Replayed> {
     const input = CancelInput.parse(raw);
-    return this.write((now): CancelResult => {
+    return this.keyedWrite<CancelResult>(input.idempotency, (now) => {
       const line = lineOfBooking(this.sql, input.bookingId);
       let row: ReservationRow | undefined = line;
       if (!line) {
@@ -129,8 +129,16 @@ export class SessionDO extends DurableObject<Env> {
         row = reservationById(this.sql, line.id);
       }
       if (input.audit) recordAttempt(this.sql, input.audit, undefined, now);
-      return { ok: true, reservation: row ? toReservation(row) : null, availability: availabilityNow(this.sql) };
+      const result: CancelResult = { ok: true, reservation: row ? toReservation(row) : null, availability: availabilityNow(this.sql) };
+      return { result, recorded: input.onSuccess?.response === undefined ? null : { ok: true, response: input.onSuccess.response } };
     });
+  }
+
+  /** What a keyed write answered, if this object recorded one for the key (a read: nothing is written). */
+  async recordedOutcome(claim: IdempotencyClaim): Promise<Replayed | null> {
+    const found = lookUpKey(this.sql, IdempotencyClaim.parse(claim), Date.now());
+    if (!found.found) return null;
+    return found.reused ? { ok: false, replayed: "reused" } : { ok: false, replayed: true, outcome: found.outcome };
   }
 
   /** A booking's line here as the DO committed it (for reads before D1 has caught up), or null. */
