@@ -7,7 +7,7 @@
  * the data can add lines to the body or headers to the subject. Money is integer pence shown as
  * pounds (£12.50); instants are shown in the studio's IANA zone when the data gives one, else UTC.
  */
-import { DateTime, IANAZone } from "luxon";
+import { IANAZone } from "luxon";
 import { z } from "zod";
 
 /** An instant: epoch milliseconds, or an ISO 8601 date-time with an offset (`2026-03-14T18:00:00Z`). */
@@ -242,14 +242,41 @@ export function formatPence(pence: number): string {
   return poundFormat.format(pence / 100);
 }
 
+/** Formatters by zone and form: building an Intl formatter costs far more than using one. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The parts of an instant on a zone's wall clock (en-GB names, 24-hour clock). */
+function wallClock(epochMs: number, zone: string | undefined, form: "long" | "short"): Record<string, string> {
+  const timeZone = zone ?? "UTC";
+  const key = `${form} ${timeZone}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      weekday: form,
+      day: "numeric",
+      month: form,
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+    if (formatters.size < 500) formatters.set(key, format);
+  }
+  return Object.fromEntries(format.formatToParts(epochMs).map((part) => [part.type, part.value]));
+}
+
 /** An instant on the studio's wall clock with its zone: "Saturday 14 March 2026, 18:00 GMT". */
 export function when(epochMs: number, zone: string | undefined): string {
-  return DateTime.fromMillis(epochMs, { zone: zone ?? "UTC" }).setLocale("en-GB").toFormat("cccc d LLLL yyyy, HH:mm ZZZZ");
+  const p = wallClock(epochMs, zone, "long");
+  return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} ${p.timeZoneName}`;
 }
 
 /** The short form for subjects: "Sat 14 Mar, 18:00". */
 export function shortWhen(epochMs: number, zone: string | undefined): string {
-  return DateTime.fromMillis(epochMs, { zone: zone ?? "UTC" }).setLocale("en-GB").toFormat("ccc d LLL, HH:mm");
+  const p = wallClock(epochMs, zone, "short");
+  return `${p.weekday} ${p.day} ${p.month}, ${p.hour}:${p.minute}`;
 }
 
 /**
