@@ -64,6 +64,8 @@ describe("config defaults", () => {
       requestSampleRate: 10,
       notificationProvider: "record",
       exposeD1Statements: false,
+      catalogCacheMs: 1000,
+      fullSessionCacheMs: 1000,
       alertRules: undefined,
       jwtSecret: SECRET,
     });
@@ -88,6 +90,8 @@ describe("config coercion", () => {
       MAX_BODY_BYTES: "1024",
       MAX_OCCURRENCES_PER_PATTERN: "10000",
       REQUEST_SAMPLE_RATE: "1",
+      CATALOG_CACHE_MS: "0",
+      FULL_SESSION_CACHE_MS: "250",
     });
     expect(config).toMatchObject({
       holdTtlMs: 120_000,
@@ -99,6 +103,8 @@ describe("config coercion", () => {
       maxBodyBytes: 1024,
       maxOccurrencesPerPattern: 10_000,
       requestSampleRate: 1,
+      catalogCacheMs: 0,
+      fullSessionCacheMs: 250,
     });
   });
 
@@ -146,6 +152,7 @@ describe("bad config fails loudly", () => {
     expect(problemsOf({ MAX_LIVE_CONNECTIONS_PER_SESSION: "32769" })).toEqual(['MAX_LIVE_CONNECTIONS_PER_SESSION must be a whole number from 1 to 32768 (got "32769")']);
     expect(problemsOf({ MAX_BODY_BYTES: "100" })).toEqual(['MAX_BODY_BYTES must be a whole number from 1024 to 10485760 (got "100")']);
     expect(problemsOf({ HOLD_TTL_SECONDS: "30" })).toEqual(['HOLD_TTL_SECONDS must be a whole number from 60 to 86400 (got "30")']);
+    expect(problemsOf({ FULL_SESSION_CACHE_MS: "1001" })).toEqual(['FULL_SESSION_CACHE_MS must be a whole number from 0 to 1000 (got "1001")']);
   });
 
   it("refuses what is not an origin, an unknown provider and a flag that is not true or false", () => {
@@ -209,6 +216,9 @@ describe("the project's own settings", () => {
       requestSampleRate: 10,
       notificationProvider: "record",
       exposeD1Statements: false,
+      // vitest.config.ts: tests change the catalog straight in D1, so no Worker-side caching.
+      catalogCacheMs: 0,
+      fullSessionCacheMs: 0,
       alertRules: env.ALERT_RULES,
       jwtSecret: env.JWT_SECRET,
     });
@@ -218,7 +228,14 @@ describe("the project's own settings", () => {
     const vars = wranglerVars();
     expect(Object.keys(vars).sort()).toEqual(SETTING_NAMES.filter((name) => name !== "JWT_SECRET").sort());
     const config = parseConfig({ ...vars, JWT_SECRET: env.JWT_SECRET });
-    expect(config).toMatchObject({ maxLiveConnectionsPerSession: 2000, maxLiveConnectionsPerClient: 20, holdTtlMs: 600_000, maxBodyBytes: 65_536 });
+    expect(config).toMatchObject({
+      maxLiveConnectionsPerSession: 2000,
+      maxLiveConnectionsPerClient: 20,
+      holdTtlMs: 600_000,
+      maxBodyBytes: 65_536,
+      catalogCacheMs: 1000,
+      fullSessionCacheMs: 1000,
+    });
     expect(parseAlertRules(config.alertRules).problem).toBeNull();
   });
 });

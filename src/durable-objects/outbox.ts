@@ -7,6 +7,7 @@
  * with backoff, so an entry is delivered however often the object is evicted.
  */
 import type { LineChange, ProjectionMessage } from "../domain/projection";
+import { type ConfigSource, configOf } from "../config";
 import type { Env } from "../env";
 import { signedToken } from "../lib/tokens";
 import type { WaitlistEntryChange } from "../db/waitlist-projection";
@@ -64,7 +65,7 @@ export class OutboxPump {
 
   constructor(
     private readonly sql: SqlStorage,
-    private readonly env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIONS" | "JWT_SECRET">,
+    private readonly env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIONS"> & ConfigSource,
     private readonly log: (level: "info" | "warn", msg: string, fields: Record<string, unknown>) => void,
   ) {}
 
@@ -143,7 +144,7 @@ export class OutboxPump {
 }
 
 /** Sends entries of every kind to their Queues; throws unless every Queue took its part. */
-async function sendEntries(env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIONS" | "JWT_SECRET">, entries: OutboxEntry[]): Promise<void> {
+async function sendEntries(env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIONS"> & ConfigSource, entries: OutboxEntry[]): Promise<void> {
   const projection: ProjectionMessage[] = [];
   const events: DomainEvent[] = [];
   const notices: OfferNotice[] = [];
@@ -156,7 +157,7 @@ async function sendEntries(env: Pick<Env, "PROJECTION" | "EVENTS" | "NOTIFICATIO
   if (projection.length > 0) sends.push(env.PROJECTION.sendBatch(projection.map((body) => ({ body, contentType: "json" as const }))));
   if (events.length > 0) sends.push(env.EVENTS.sendBatch(events.map((body) => ({ body, contentType: "json" as const }))));
   if (notices.length > 0) {
-    const requests = await Promise.all(notices.map((notice) => withOfferLinks(env.JWT_SECRET, notice)));
+    const requests = await Promise.all(notices.map((notice) => withOfferLinks(configOf(env).jwtSecret, notice)));
     sends.push(env.NOTIFICATIONS.sendBatch(requests.map((body) => ({ body: body as never, contentType: "json" as const }))));
   }
   const results = await Promise.allSettled(sends);

@@ -130,7 +130,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   if (claimed && "replay" in claimed) return claimed.replay as BookingResult;
   const bookingId = claimed ? claimed.reservationId : newBookingId(context.sessions[0]!.id);
   const coordinator = claimed ? claimed.coordinator : null;
-  const manageToken = await manageTokenFor(env.JWT_SECRET, bookingId);
+  const manageToken = await manageTokenFor(configOf(env).jwtSecret, bookingId);
   const linePrices = splitPence(quote.totalPence, context.sessions.length);
   const header: BookingProjection = {
     id: bookingId,
@@ -286,7 +286,7 @@ export function seatRequest(
     exempt: isStaff(principal),
     overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
     limits: seatLimits(env),
-    holdTtlMs: positiveSetting(env.HOLD_TTL_SECONDS, 600) * 1000,
+    holdTtlMs: configOf(env).holdTtlMs,
     acceptsOffer: input.fromWaitlistOffer === true,
   };
 }
@@ -294,15 +294,9 @@ export function seatRequest(
 /** Per-session caps on the seats one email or one client address may hold or book. */
 export function seatLimits(env: Env): SeatRequest["limits"] {
   return {
-    perEmail: positiveSetting(env.MAX_SEATS_PER_EMAIL_PER_SESSION, 8),
-    perClient: positiveSetting(env.MAX_SEATS_PER_CLIENT_PER_SESSION, 16),
+    perEmail: configOf(env).maxSeatsPerEmailPerSession,
+    perClient: configOf(env).maxSeatsPerClientPerSession,
   };
-}
-
-/** A whole, positive setting from wrangler vars; a missing or malformed one falls back to the default. */
-function positiveSetting(value: string | undefined, fallback: number): number {
-  const parsed = Number(value);
-  return Number.isSafeInteger(parsed) && parsed > 0 ? parsed : fallback;
 }
 
 /** A customer books for themselves; only staff book on behalf of others or override duplicates. */

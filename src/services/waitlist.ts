@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import { classes, classSessions, waitlistEntries } from "../db/schema";
 import type { WaitlistEntryView } from "../durable-objects/session-contract";
 import { OFFER_TOKEN_PURPOSE } from "../durable-objects/session-contract";
+import { configOf } from "../config";
 import { quoteBooking } from "../domain/pricing";
 import type { WaitlistPriority } from "../domain/waitlist";
 import type { Env, Principal } from "../env";
@@ -20,7 +21,6 @@ import { assertMayBookFor, type Caller, createBooking, enforceRateLimit, refuseW
 import { sessionObject } from "./session-client";
 
 const ENTRY_TOKEN_PURPOSE = "waitlist-entry";
-const DEFAULT_OFFER_WINDOW_SECONDS = 24 * 60 * 60;
 
 export interface JoinRequest {
   email: string;
@@ -65,7 +65,7 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
     email,
     guestCount: request.guestCount,
     priority: request.priority,
-    offerWindowMs: offerWindowSeconds(env) * 1000,
+    offerWindowMs: configOf(env).waitlistOfferTtlMs,
     snapshot: session.snapshot,
     details: {
       firstName: request.firstName,
@@ -90,7 +90,7 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
   return {
     created: result.created,
     entry: owner ? result.entry : privateView(result.entry),
-    token: owner ? await entryToken(env.JWT_SECRET, result.entry.id) : null,
+    token: owner ? await entryToken(configOf(env).jwtSecret, result.entry.id) : null,
   };
 }
 
@@ -111,7 +111,7 @@ function privateView(entry: WaitlistEntryView): WaitlistEntryView {
 
 /** An entry by its token, checked against the session it was issued for. */
 export async function entryByToken(env: Env, sessionId: string, token: string): Promise<WaitlistEntryView> {
-  const parts = await readSignedToken(env.JWT_SECRET, ENTRY_TOKEN_PURPOSE, token, 1);
+  const parts = await readSignedToken(configOf(env).jwtSecret, ENTRY_TOKEN_PURPOSE, token, 1);
   const entry = parts ? await sessionObject(env, sessionId).waitlistEntry(parts[0]!) : null;
   if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No waitlist entry matches this token for this session", { sessionId });
   return entry;
@@ -145,7 +145,7 @@ export async function sessionWaitlist(env: Env, db: Db, sessionId: string): Prom
 
 /** The entry and offer a token names (whatever its state now), straight from the session's DO. */
 async function offerOf(env: Env, token: string) {
-  const parts = await readSignedToken(env.JWT_SECRET, OFFER_TOKEN_PURPOSE, token, 3);
+  const parts = await readSignedToken(configOf(env).jwtSecret, OFFER_TOKEN_PURPOSE, token, 3);
   if (!parts) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
   const [sessionId, entryId, number] = [parts[0]!, parts[1]!, Number(parts[2])];
   const entry = await sessionObject(env, sessionId).waitlistEntry(entryId);
@@ -234,10 +234,6 @@ export function entryToken(secret: string, entryId: string): Promise<string> {
   return signedToken(secret, ENTRY_TOKEN_PURPOSE, [entryId]);
 }
 
-function offerWindowSeconds(env: Env): number {
-  const parsed = Number(env.WAITLIST_OFFER_TTL_SECONDS);
-  return Number.isSafeInteger(parsed) && parsed >= 60 ? parsed : DEFAULT_OFFER_WINDOW_SECONDS;
-}
 
 /** A DO refusal as the API error (RPC result types do not narrow on `ok`). */
 function refusal(result: object): ApiError {

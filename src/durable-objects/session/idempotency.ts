@@ -42,9 +42,3 @@ export function recordKey(sql: SqlStorage, claim: IdempotencyClaim, reservationI
 export function purgeKeys(sql: SqlStorage, now: number): void {
   sql.exec(`DELETE FROM idempotency WHERE created_at <= ?`, now - IDEMPOTENCY_RETENTION_MS);
 }
-
-/** When the next record expires, for the alarm. */
-export function nextKeyExpiry(sql: SqlStorage): number | null {
-  const row = sql.exec<{ at: number | null }>(`SELECT min(created_at) AS at FROM idempotency`).one();
-  return row.at === null ? null : row.at + IDEMPOTENCY_RETENTION_MS;
-}

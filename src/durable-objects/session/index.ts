@@ -30,13 +30,13 @@ import {
   type WaitlistEntryView,
   type WaitlistResult,
 } from "../session-contract";
-import { lookUpKey, nextKeyExpiry, purgeKeys, recordKey } from "./idempotency";
+import { IDEMPOTENCY_RETENTION_MS, lookUpKey, purgeKeys, recordKey } from "./idempotency";
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
 import { LiveFeed } from "./live-feed";
 import { decideReservation } from "./reserve";
 import { cancelLine, confirmHold, endHold } from "./seat-changes";
 import type { Availability } from "../../domain/seating";
-import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, type ReservationRow } from "./storage";
+import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, retireConfig, type ReservationRow, withConfigCopy } from "./storage";
 import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
 import { declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
 
@@ -181,7 +181,7 @@ export class SessionDO extends DurableObject<Env> {
       const pendingOutbox = count(this.sql, `SELECT count(*) AS n FROM outbox`);
       const waitlistEntries = count(this.sql, `SELECT count(*) AS n FROM waitlist`);
       if (reservations > 0 || pendingOutbox > 0 || waitlistEntries > 0) return { ok: false as const, reservations, pendingOutbox, waitlistEntries };
-      this.sql.exec(`UPDATE config SET cancelled = 1, config_version = ? WHERE id = 1`, Number.MAX_SAFE_INTEGER);
+      retireConfig(this.sql);
       return { ok: true as const };
     });
   }
@@ -334,7 +334,7 @@ export class SessionDO extends DurableObject<Env> {
    */
   private keyedWrite<T>(claim: IdempotencyClaim | undefined, change: (now: number) => { result: T; recorded: RecordedOutcome | null }): T | Replayed {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): T | Replayed => {
+    const result = this.transaction((): T | Replayed => {
       if (claim) {
         const found = lookUpKey(this.sql, claim, now);
         if (found.found) return found.reused ? { ok: false, replayed: "reused" } : { ok: false, replayed: true, outcome: found.outcome };
@@ -349,9 +349,14 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Runs one unkeyed write in a transaction, then what follows a commit. */
   private write<T>(change: (now: number) => T): T {
-    const result = this.ctx.storage.transactionSync(() => change(Date.now()));
+    const result = this.transaction(() => change(Date.now()));
     this.afterCommit();
     return result;
+  }
+
+  /** One transaction, reading the config row once (the copy ends with it, committed or rolled back). */
+  private transaction<T>(run: () => T): T {
+    return withConfigCopy(this.sql, () => this.ctx.storage.transactionSync(run));
   }
 
   private afterCommit(): void {
@@ -376,11 +381,11 @@ export class SessionDO extends DurableObject<Env> {
            SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
            UNION ALL SELECT min(reminder_at) FROM waitlist WHERE status = 'offered'
            UNION ALL SELECT (SELECT starts_at FROM config) - ${MIN_OFFER_MS} WHERE EXISTS (SELECT 1 FROM waitlist WHERE status = 'waiting')
-           UNION ALL SELECT min(next_attempt_at) FROM outbox)`,
+           UNION ALL SELECT min(next_attempt_at) FROM outbox
+           UNION ALL SELECT min(created_at) + ${IDEMPOTENCY_RETENTION_MS} FROM idempotency)`,
       )
       .one().at;
-    const keys = nextKeyExpiry(this.sql);
-    const at = next === null ? keys : keys === null ? next : Math.min(next, keys);
+    const at = next;
     if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
     this.alarmAt = Math.max(at, Date.now());
     this.ctx.storage.setAlarm(this.alarmAt).catch((error) => this.log("warn", "could not set the alarm", { error: String(error) }));

@@ -119,9 +119,14 @@ export function duplicateOf(sql: SqlStorage, email: string, reservationId: strin
 
 /** Seats one email and one client address hold or have booked here (each an index lookup). */
 export function heldBy(sql: SqlStorage, email: string, clientKey: string) {
-  const sum = (column: "email" | "client_key", value: string) =>
-    sql.exec<{ seats: number }>(`SELECT coalesce(sum(seats), 0) AS seats FROM reservations WHERE ${column} = ? AND status IN ('held', 'confirmed')`, value).one().seats;
-  return { byEmail: sum("email", email), byClient: sum("client_key", clientKey) };
+  return sql
+    .exec<{ byEmail: number; byClient: number }>(
+      `SELECT (SELECT coalesce(sum(seats), 0) FROM reservations WHERE email = ? AND status IN ('held', 'confirmed')) AS byEmail,
+              (SELECT coalesce(sum(seats), 0) FROM reservations WHERE client_key = ? AND status IN ('held', 'confirmed')) AS byClient`,
+      email,
+      clientKey,
+    )
+    .one();
 }
 
 /** A retry of a reservation that exists: the same answer as the first time, if it still stands. */

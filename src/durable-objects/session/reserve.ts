@@ -48,5 +48,6 @@ export function decideReservation(sql: SqlStorage, input: ParsedReserve, now: nu
   if (input.booking && !hold) booked(sql, input.booking, input.seats, input.email, now);
   else bumpVersion(sql);
   const after = hold ? { ...ledger, heldSeats: ledger.heldSeats + input.seats } : { ...ledger, bookedSeats: ledger.bookedSeats + input.seats };
-  return { ok: true, created: true, reservation: toReservation(reservationById(sql, input.reservationId)!), availability: availabilityOf(after) };
+  const reservation = { id: input.reservationId, bookingId: input.booking?.id ?? null, status: hold ? ("held" as const) : ("confirmed" as const), seats: input.seats, email: input.email, expiresAt: hold ? now + input.holdTtlMs : null, coordinator: input.coordinator ?? null };
+  return { ok: true, created: true, reservation, availability: availabilityOf(after) };
 }

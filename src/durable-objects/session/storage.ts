@@ -108,14 +108,40 @@ function addColumn(sql: SqlStorage, table: string, definition: string): boolean 
   return true;
 }
 
+/**
+ * The config row as last read or written, kept only for the length of one write (`withConfigCopy`):
+ * a write reads it several times, and every change to it inside the write goes through this
+ * module, which keeps the copy current.
+ */
+const configCopies = new WeakMap<SqlStorage, ConfigRow | null>();
+
 export function readConfig(sql: SqlStorage): ConfigRow | undefined {
-  return sql.exec<ConfigRow>(`SELECT * FROM config WHERE id = 1`).toArray()[0];
+  const copy = configCopies.get(sql);
+  if (copy) return copy;
+  const config = sql.exec<ConfigRow>(`SELECT * FROM config WHERE id = 1`).toArray()[0];
+  if (copy === null && config) configCopies.set(sql, config);
+  return config;
+}
+
+/** Runs `write` (one transaction) with the config row read at most once; no copy outlives it. */
+export function withConfigCopy<T>(sql: SqlStorage, write: () => T): T {
+  configCopies.set(sql, null);
+  try {
+    return write();
+  } finally {
+    configCopies.delete(sql);
+  }
+}
+
+function forgetConfig(sql: SqlStorage): void {
+  if (configCopies.has(sql)) configCopies.set(sql, null);
 }
 
 /** Takes the caller's catalog snapshot when it is newer than ours (or we have none, or `force`). */
 export function adoptSnapshot(sql: SqlStorage, snapshot: SessionSnapshot, options: { force: boolean } = { force: false }): void {
   const current = readConfig(sql);
   if (current && !options.force && current.config_version >= snapshot.configVersion) return;
+  forgetConfig(sql);
   sql.exec(
     `INSERT INTO config (id, session_id, capacity, starts_at, cancelled, config_version, resources, version)
      VALUES (1, ?, ?, ?, ?, ?, ?, 0)
@@ -133,12 +159,26 @@ export function adoptSnapshot(sql: SqlStorage, snapshot: SessionSnapshot, option
 
 /** The session's change counter: live subscribers see it as `version`, D1 orders lines by it. Returns the new value. */
 export function bumpVersion(sql: SqlStorage): number {
-  return sql.exec<{ version: number }>(`UPDATE config SET version = version + 1 WHERE id = 1 RETURNING version`).one().version;
+  const version = sql.exec<{ version: number }>(`UPDATE config SET version = version + 1 WHERE id = 1 RETURNING version`).one().version;
+  const copy = configCopies.get(sql);
+  if (copy) copy.version = version;
+  return version;
 }
 
 /** Moves the seat counters by the given deltas (a reservation entering or leaving a state). */
 export function moveSeats(sql: SqlStorage, delta: { booked?: number; held?: number }): void {
   sql.exec(`UPDATE config SET booked_seats = booked_seats + ?, held_seats = held_seats + ? WHERE id = 1`, delta.booked ?? 0, delta.held ?? 0);
+  const copy = configCopies.get(sql);
+  if (copy) {
+    copy.booked_seats += delta.booked ?? 0;
+    copy.held_seats += delta.held ?? 0;
+  }
+}
+
+/** Closes the session for good (it is being deleted): no snapshot can reopen it. */
+export function retireConfig(sql: SqlStorage): void {
+  forgetConfig(sql);
+  sql.exec(`UPDATE config SET cancelled = 1, config_version = ? WHERE id = 1`, Number.MAX_SAFE_INTEGER);
 }
 
 export const count = (sql: SqlStorage, query: string, ...args: SqlStorageValue[]): number => sql.exec<{ n: number }>(query, ...args).one().n;
