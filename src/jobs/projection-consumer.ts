@@ -16,7 +16,7 @@ import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/p
 import type { Env } from "../env";
 import { DomainEventSchema, type DomainEvent } from "../domain/events";
 import { raiseAlert } from "../services/alerts";
-import { eventStatements } from "./events-consumer";
+import { eventInserts } from "../db/event-inserts";
 
 /** Seconds before the next delivery: 1 s doubling per attempt, at most 5 minutes (D1 back soon is the common case). */
 export function retryDelaySeconds(attempts: number): number {
@@ -97,11 +97,11 @@ export async function writeProjection(target: D1Database | Db, bodies: Projectio
   }
   lines.sort((a, b) => a.version - b.version);
   entries.sort((a, b) => a.version - b.version);
-  const built = [...waitlistStatements(db, entries), ...eventStatements(db, events)].map((query) => {
+  const built = waitlistStatements(db, entries).map((query) => {
     const { sql, params } = query.toSQL();
     return d1.prepare(sql).bind(...params);
   });
-  const statements = [...lineStatements(d1, lines), ...attemptStatements(d1, attempts), ...built];
+  const statements = [...lineStatements(d1, lines), ...attemptStatements(d1, attempts), ...built, ...eventInserts(d1, events)];
   if (statements.length === 0) return 0;
   await d1.batch(statements);
   return statements.length;
