@@ -1,7 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
-import { call, tokenFor } from "./helpers";
+import { call, eventually, tokenFor } from "./helpers";
 
 describe("GET /api/v1/admin/bookings", () => {
   it("filters by session, class, email and status, newest first, with a cursor", async () => {
@@ -15,6 +16,11 @@ describe("GET /api/v1/admin/bookings", () => {
     }
     await call("POST", `/api/v1/bookings/${created[0].booking.id}/cancel?token=${created[0].manageToken}`);
     const staff = await tokenFor("staff");
+    // The list reads D1, a projection written after each answer: wait until it has all three, one cancelled.
+    await eventually(async () => {
+      const row = await env.DB.prepare(`SELECT count(*) AS n, sum(status = 'cancelled') AS cancelled FROM bookings WHERE class_id = ?`).bind(klass.id).first<{ n: number; cancelled: number }>();
+      return row?.n === 3 && row.cancelled === 1;
+    });
 
     const bySession = await call("GET", `/api/v1/admin/bookings?sessionId=${session.id}&limit=2`, { token: staff });
     expect(bySession.status).toBe(200);

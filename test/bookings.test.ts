@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, d1BookedSeats, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeClass, makeRole, makeSession, makeStaff } from "./fixtures";
-import { call, eventually, tokenFor } from "./helpers";
+import { customerIdFor } from "../src/services/booking-context";
+import { call, eventually, eventuallyPasses, tokenFor } from "./helpers";
 
 describe("POST /api/v1/bookings, single session", () => {
   it("books, projects into D1, and answers with the booking and a manage token", async () => {
@@ -24,7 +25,8 @@ describe("POST /api/v1/bookings, single session", () => {
     });
     expect(booking.customer.email).toBe(body.contact.email);
     expect(booking).not.toHaveProperty("manageTokenHash");
-    expect(await d1BookedSeats(session.id)).toBe(2);
+    // D1 is a projection, written after the answer through the projection Queue.
+    expect(await eventually(async () => (await d1BookedSeats(session.id)) === 2)).toBe(true);
     expect(await availability(session.id)).toMatchObject({ capacity: 5, booked: 2, held: 0, availableSpots: 3, status: "open", isFull: false, pricePence: 3000 });
   });
 
@@ -118,10 +120,12 @@ describe("booking rejections carry a stable code and the details a client needs"
       const response = await postBooking(body);
       expect(response.status).toBe(409);
       expect(response.json.error).toMatchObject({ code: "NO_TRAINER", details: { courseId: klass.id, canRegisterInterest: true, sessionIds: [session.id] } });
-      // The signal comes through the events Queue: written once its consumer has run.
+      // The signal comes through the projection Queue: written once its consumer has run. It names
+      // the customer by the id derived from the email (no profile is written for a refusal).
+      const customerId = await customerIdFor(body.contact.email);
       const signal = await eventually(() =>
-        env.DB.prepare(`SELECT d.* FROM demand_signals d JOIN customers c ON c.id = d.user_id WHERE c.email = ? AND d.signal_type = 'PURCHASE_BLOCKED'`)
-          .bind(body.contact.email)
+        env.DB.prepare(`SELECT d.* FROM demand_signals d WHERE d.user_id = ? AND d.signal_type = 'PURCHASE_BLOCKED'`)
+          .bind(customerId)
           .first<{ course_id: string; city_id: string; reason: string }>(),
       );
       expect(signal).toMatchObject({ course_id: klass.id, reason: "NO_TRAINER" });
@@ -176,11 +180,14 @@ describe("booking rejections carry a stable code and the details a client needs"
       expect(again.status).toBe(409);
       expect(again.json.error).toMatchObject({ code: "DUPLICATE_BOOKING", details: { existingBookingId: first.json.booking.id } });
     }
-    const alerts = await env.DB.prepare(`SELECT * FROM alerts WHERE type = 'DUPLICATE_BOOKING' AND subject_key = ?`)
-      .bind(`${email}|${session.id}`)
-      .all<{ status: string; occurrences: number }>();
-    expect(alerts.results).toHaveLength(1);
-    expect(alerts.results[0]).toMatchObject({ status: "open", occurrences: 3 });
+    // Raised by the projection consumer as it writes the DUPLICATE_ATTEMPT events, off the booking's path.
+    await eventuallyPasses(async () => {
+      const alerts = await env.DB.prepare(`SELECT * FROM alerts WHERE type = 'DUPLICATE_BOOKING' AND subject_key = ?`)
+        .bind(`${email}|${session.id}`)
+        .all<{ status: string; occurrences: number }>();
+      expect(alerts.results).toHaveLength(1);
+      expect(alerts.results[0]).toMatchObject({ status: "open", occurrences: 3 });
+    });
 
     const staff = await tokenFor("staff");
     const override = await postBooking(singleBookingBody(session.id, 1000, { contact, overrideDuplicate: true }), { token: staff });
@@ -210,12 +217,15 @@ describe("booking rejections carry a stable code and the details a client needs"
     const full = singleBookingBody(session.id, 1000, { source: "app" });
     await postBooking(ok);
     await postBooking(full);
-    const rows = await env.DB.prepare(`SELECT outcome, error_code, amount_pence, source, duration_ms FROM booking_attempts WHERE email IN (?, ?) ORDER BY created_at`)
-      .bind(ok.contact.email, full.contact.email)
-      .all();
-    expect(rows.results).toEqual([
-      expect.objectContaining({ outcome: "accepted", error_code: null, amount_pence: 1000, source: "app" }),
-      expect.objectContaining({ outcome: "rejected", error_code: "SESSION_FULL", amount_pence: 1000, source: "app" }),
-    ]);
+    // Each attempt is recorded by the session's object with its outcome, and reaches D1 through the projection Queue.
+    await eventuallyPasses(async () => {
+      const rows = await env.DB.prepare(`SELECT outcome, error_code, amount_pence, source, duration_ms FROM booking_attempts WHERE email IN (?, ?) ORDER BY created_at`)
+        .bind(ok.contact.email, full.contact.email)
+        .all();
+      expect(rows.results).toEqual([
+        expect.objectContaining({ outcome: "accepted", error_code: null, amount_pence: 1000, source: "app" }),
+        expect.objectContaining({ outcome: "rejected", error_code: "SESSION_FULL", amount_pence: 1000, source: "app" }),
+      ]);
+    });
   });
 });
