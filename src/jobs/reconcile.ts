@@ -172,13 +172,23 @@ async function readSession(env: Env, db: Db, sessionId: string, { now, holdOverd
     stub.pendingOutbox(),
     stub.staleOutboxEntries(now.getTime()),
     stub.staleHolds(now.getTime(), holdOverdueMs),
-    db.select({ bookingId: bookingSessions.bookingId, seats: bookingSessions.seats, status: bookingSessions.status }).from(bookingSessions).where(eq(bookingSessions.sessionId, sessionId)),
+    db
+      .select({ bookingId: bookingSessions.bookingId, seats: bookingSessions.seats, status: bookingSessions.status, version: bookingSessions.version })
+      .from(bookingSessions)
+      .where(eq(bookingSessions.sessionId, sessionId)),
   ]);
-  // A line the DO changed within the outbox deadline may still be on its way through the
-  // projection Queue: drift on it alone is in flight, not yet drift.
-  const recent = new Set(ledger.filter((entry) => entry.updatedAt > now.getTime() - OUTBOX_DEADLINE_MS).map((entry) => entry.bookingId));
+  // A change D1 has not applied yet (its line missing, or at an older version than the DO's last),
+  // made within the outbox deadline, may still be on its way through the projection Queue: in
+  // flight, not yet drift. A line at the DO's version that still differs is drift at once.
+  const d1Versions = new Map(lines.map((line) => [line.bookingId, line.version]));
+  const inFlightIds = new Set(
+    ledger
+      .filter((entry) => entry.updatedAt > now.getTime() - OUTBOX_DEADLINE_MS)
+      .filter((entry) => !d1Versions.has(entry.bookingId) || (entry.version !== null && d1Versions.get(entry.bookingId)! < entry.version))
+      .map((entry) => entry.bookingId),
+  );
   const drift = ledgerDrift(ledger, lines);
-  const inFlight = drift.length > 0 && drift.every((entry) => recent.has(entry.bookingId)) ? drift.length : 0;
+  const inFlight = drift.length > 0 && drift.every((entry) => inFlightIds.has(entry.bookingId)) ? drift.length : 0;
   return { drift, staleOutbox, freshOutbox: Math.max(0, pendingOutbox - staleOutbox) + inFlight, staleHolds };
 }
 

@@ -188,14 +188,14 @@ export class SessionDO extends DurableObject<Env> {
 
   // ---- reconciliation and tests ----------------------------------------------------------------
 
-  /** The booking lines this DO holds, with when each last changed, for reconciliation with D1. */
-  async ledgerEntries(): Promise<{ bookingId: string; seats: number; status: string; updatedAt: number }[]> {
+  /** The booking lines this DO holds, with when each last changed and the version sent to D1, for reconciliation. */
+  async ledgerEntries(): Promise<{ bookingId: string; seats: number; status: string; updatedAt: number; version: number | null }[]> {
     return this.sql
-      .exec<{ booking_id: string; seats: number; status: string; updated_at: number }>(
-        `SELECT booking_id, seats, status, updated_at FROM reservations WHERE booking_id IS NOT NULL AND status IN ('confirmed', 'cancelled') ORDER BY created_at`,
+      .exec<{ booking_id: string; seats: number; status: string; updated_at: number; line_version: number | null }>(
+        `SELECT booking_id, seats, status, updated_at, line_version FROM reservations WHERE booking_id IS NOT NULL AND status IN ('confirmed', 'cancelled') ORDER BY created_at`,
       )
       .toArray()
-      .map((row) => ({ bookingId: row.booking_id, seats: row.seats, status: row.status, updatedAt: row.updated_at }));
+      .map((row) => ({ bookingId: row.booking_id, seats: row.seats, status: row.status, updatedAt: row.updated_at, version: row.line_version }));
   }
 
   /** Outbox entries not yet sent to their Queues. */

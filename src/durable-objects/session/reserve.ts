@@ -45,7 +45,7 @@ export function decideReservation(sql: SqlStorage, input: ParsedReserve, now: nu
     },
     now,
   );
-  if (input.booking && !hold) booked(sql, input.booking, input.seats, input.email, now);
+  if (input.booking && !hold) booked(sql, input.reservationId, input.booking, input.seats, input.email, now);
   else bumpVersion(sql);
   const after = hold ? { ...ledger, heldSeats: ledger.heldSeats + input.seats } : { ...ledger, bookedSeats: ledger.bookedSeats + input.seats };
   const reservation = { id: input.reservationId, bookingId: input.booking?.id ?? null, status: hold ? ("held" as const) : ("confirmed" as const), seats: input.seats, email: input.email, expiresAt: hold ? now + input.holdTtlMs : null, coordinator: input.coordinator ?? null };

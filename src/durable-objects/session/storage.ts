@@ -32,6 +32,8 @@ export type ReservationRow = {
   origin: "checkout" | "offer";
   /** The coordinator of a booking spanning sessions, asked before this hold is let go; null for one session. */
   coordinator: string | null;
+  /** The version of this line's last change queued for D1 (booking_sessions.version once delivered). */
+  line_version: number | null;
   created_at: number;
   updated_at: number;
 };
@@ -97,6 +99,8 @@ export function migrateSessionStorage(sql: SqlStorage): void {
       held_seats = (SELECT coalesce(sum(seats), 0) FROM reservations WHERE status = 'held')`);
   }
   addColumn(sql, "reservations", "coordinator TEXT");
+  // The version of the line's last change sent to D1: reconciliation tells a change in flight from drift.
+  addColumn(sql, "reservations", "line_version INTEGER");
 }
 
 /** Adds a column unless it is there; true when it was added. */
