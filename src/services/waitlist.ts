@@ -59,7 +59,8 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
   const session = context.sessions[0]!;
   refuseWithoutTrainer(context);
 
-  const entryId = caller.idempotency ? idFromSeed("wle", caller.idempotency.seed) : newId("waitlistEntry");
+  // The id names the session (as a booking id does), so staff can act on it before D1 has it.
+  const entryId = `${caller.idempotency ? idFromSeed("wle", caller.idempotency.seed.slice(0, 16)) : newId("waitlistEntry").slice(0, 20)}-${sessionId}`;
   const result = await sessionObject(env, sessionId).joinWaitlist({
     entryId,
     email,
@@ -123,8 +124,10 @@ export async function leaveWaitlist(env: Env, sessionId: string, entryId: string
   return result.entry;
 }
 
-/** The session an entry belongs to, from D1's projection (for routes that name only the entry). */
+/** The session an entry belongs to: named in its id, else (older entries) from D1's projection. */
 export async function entrySessionId(db: Db, entryId: string): Promise<string> {
+  const located = /^wle_[0-9a-f]{16}-(.+)$/.exec(entryId);
+  if (located) return located[1]!;
   const [row] = await db.select({ sessionId: waitlistEntries.sessionId }).from(waitlistEntries).where(eq(waitlistEntries.id, entryId));
   if (!row) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", `Waitlist entry ${entryId} was not found`, { entryId });
   return row.sessionId;
