@@ -46,6 +46,29 @@ export async function bookingFromObjects(env: Pick<Env, "SESSION" | "COORDINATOR
   return first ? viewOfProjection(first.booking, status) : undefined;
 }
 
+type PriceAndOrigin = Pick<
+  BookingProjection,
+  "subtotalPence" | "discountPence" | "totalAmountPence" | "currency" | "promoCodeId" | "source" | "referralSource" | "notes" | "holdId" | "bookedBy" | "duplicateOverride" | "manageTokenHash"
+>;
+
+/** What a booking cost and where it came from: the same fields in D1's row and in the committed projection. */
+function priceAndOrigin(booking: Omit<PriceAndOrigin, "currency"> & { currency: string }) {
+  return {
+    subtotalPence: booking.subtotalPence,
+    discountPence: booking.discountPence,
+    totalAmountPence: booking.totalAmountPence,
+    currency: booking.currency,
+    promoCodeId: booking.promoCodeId,
+    source: booking.source,
+    referralSource: booking.referralSource,
+    notes: booking.notes,
+    holdId: booking.holdId,
+    bookedBy: booking.bookedBy,
+    duplicateOverride: booking.duplicateOverride,
+    manageTokenHash: booking.manageTokenHash,
+  };
+}
+
 /** A booking as the API shows it, from what the booking flow committed (status per line when known). */
 export function viewOfProjection(booking: BookingProjection, lineStatus: Map<string, { status: string; updatedAt?: number }> = new Map()): BookingView {
   const lines = (booking.sessions ?? []).map((session) => ({
@@ -67,20 +90,9 @@ export function viewOfProjection(booking: BookingProjection, lineStatus: Map<str
     guestCount: booking.guestCount,
     customer: { id: booking.customerId, email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
     lines,
-    subtotalPence: booking.subtotalPence,
-    discountPence: booking.discountPence,
-    totalAmountPence: booking.totalAmountPence,
-    currency: booking.currency,
-    promoCodeId: booking.promoCodeId,
-    source: booking.source,
-    referralSource: booking.referralSource,
-    notes: booking.notes,
-    holdId: booking.holdId,
-    bookedBy: booking.bookedBy,
-    duplicateOverride: booking.duplicateOverride,
+    ...priceAndOrigin(booking),
     confirmedAt: new Date(booking.confirmedAt).toISOString(),
     cancelledAt: cancelledAt ? new Date(cancelledAt).toISOString() : null,
-    manageTokenHash: booking.manageTokenHash,
   };
 }
 
@@ -117,20 +129,9 @@ export function toBookingView(booking: typeof bookings.$inferSelect, customer: t
         pricePence: line.pricePence,
         status: line.status,
       })),
-    subtotalPence: booking.subtotalPence,
-    discountPence: booking.discountPence,
-    totalAmountPence: booking.totalAmountPence,
-    currency: booking.currency,
-    promoCodeId: booking.promoCodeId,
-    source: booking.source,
-    referralSource: booking.referralSource,
-    notes: booking.notes,
-    holdId: booking.holdId,
-    bookedBy: booking.bookedBy,
-    duplicateOverride: booking.duplicateOverride,
+    ...priceAndOrigin(booking),
     confirmedAt: booking.confirmedAt.toISOString(),
     cancelledAt: booking.cancelledAt?.toISOString() ?? null,
-    manageTokenHash: booking.manageTokenHash,
   };
 }
 
