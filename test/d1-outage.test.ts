@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, dropInBookingBody, fullScheduleBookingBody, holdBody, postBooking, postHold, singleBookingBody } from "./booking-helpers";
-import { makeBookableSession, makeSchedule } from "./fixtures";
+import { makeBookableSession, makePromo, makeSchedule } from "./fixtures";
 import { call, eventuallyPasses } from "./helpers";
 
 async function userTables(): Promise<string[]> {
@@ -105,5 +105,15 @@ describe("a D1 write outage", () => {
       const row = await env.DB.prepare(`SELECT count(*) AS n FROM booking_attempts WHERE booking_id = ?`).bind(acknowledged.toCancel.json.booking.id).first<{ n: number }>();
       expect(row!.n).toBe(2);
     }, 30_000, 500);
+  });
+
+  it("answers a promo booking 503 with Retry-After (its redemption is counted in D1) and takes no seat", async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const promo = await makePromo({ kind: "percent", value: 10 });
+    const response = await withD1RefusingWrites(() => postBooking(singleBookingBody(session.id, 900, { promoCode: promo.code })));
+    expect(response.status).toBe(503);
+    expect(response.json.error.code).toBe("SERVICE_UNAVAILABLE");
+    expect(response.headers.get("Retry-After")).toBe("30");
+    expect(await availability(session.id)).toMatchObject({ booked: 0, held: 0 });
   });
 });

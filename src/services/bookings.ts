@@ -174,7 +174,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     const earlier = await sessionObject(env, context.sessions[0]!.id).recordedOutcome(keyOf(caller)!);
     if (earlier) return settle(earlier, result, { sessionId: context.sessions[0]!.id }, caller.idempotency.key);
   }
-  if (promo) await redeemPromo(db, { promo, bookingId, email, now });
+  if (promo) await redeemPromoOrDefer(db, { promo, bookingId, email, now });
   // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
   // bookings and waitlist acceptances, which confirm an offer's hold, are none).
   if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) attempt.note({ checkout: "booking" });
@@ -238,6 +238,23 @@ async function bookSeveral(
   }
   await claimed.finish({ ok: true, response: JSON.stringify(result) });
   return result;
+}
+
+/**
+ * Promo limits span sessions, so their redemptions are still counted in D1 (the one write left on
+ * a booking's way, README "How seats stay right"). While D1 refuses writes, a promo booking is told
+ * to retry (503 with Retry-After) rather than failing with a 500; bookings without one go on.
+ */
+async function redeemPromoOrDefer(db: Db, redemption: Parameters<typeof redeemPromo>[1]): Promise<void> {
+  try {
+    await redeemPromo(db, redemption);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    console.error(JSON.stringify({ level: "error", msg: "promo redemption failed", promoCodeId: redemption.promo.id, error: String(error) }));
+    const unavailable = new ApiError("SERVICE_UNAVAILABLE", "Promo codes cannot be redeemed just now; try again shortly, or book without one", { retryAfterSeconds: 30 });
+    unavailable.headers["Retry-After"] = "30";
+    throw unavailable;
+  }
 }
 
 /**
