@@ -4,9 +4,9 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import * as t from "../src/db/schema";
-import { availability, d1BookedSeats, postBooking, postHold, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { availability, d1BookedSeats, postBooking, postHold, projectionCaughtUp, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeBooking, makeCancelledBooking, makeClass, makeRole, makeSession, makeStaff, makeStudio } from "./fixtures";
-import { call, eventually, tokenFor } from "./helpers";
+import { call, tokenFor } from "./helpers";
 
 const BASE = "/api/v1/admin/sessions";
 const db = () => getDb(env.DB);
@@ -202,8 +202,10 @@ describe("PATCH /admin/sessions/{id}", () => {
     expect(booked.status).toBe(201);
     const cancelled = await postBooking(singleBookingBody(session.id, 1000, { guestCount: 5 }));
     await call("POST", `/api/v1/bookings/${cancelled.json.booking.id}/cancel?token=${cancelled.json.manageToken}`);
-    // seatsBooked in the answer comes from D1, a projection written after each answer.
-    await eventually(async () => (await d1BookedSeats(session.id)) === 3);
+    // seatsBooked in the answer comes from D1, a projection written after each answer: wait until
+    // D1 has both lines as the DO does (the second cancelled), not just a moment where it sums to 3.
+    await projectionCaughtUp(session.id);
+    expect(await d1BookedSeats(session.id)).toBe(3);
 
     const ok = await call("PATCH", `${BASE}/${session.id}`, { token: admin, body: { capacity: 3, location: "Annex" } });
     expect(ok.status).toBe(200);

@@ -370,11 +370,13 @@ describe("data drift", () => {
     const inAnHour = new Date(Date.now() + HOUR);
     expect(await stub.staleHolds(inAnHour.getTime(), 5 * 60_000)).toBe(1);
     expect(await stub.staleHolds(Date.now(), 5 * 60_000)).toBe(0);
+    // The hold's attempt and events leave through the outbox; once they are sent, the hold is the only thing left to drift on.
+    await eventually(async () => (await stub.pendingOutbox()) === 0);
 
     expect((await reconcileLedgers(env, db, { now: inAnHour, only: [session.id], holdOverdueMs: 5 * 60_000 })).drifting).toEqual([session.id]);
     const [alert] = await alertsFor("LEDGER_DRIFT", `session:${session.id}`);
     expect(alert).toMatchObject({ status: "open", severity: "critical" });
-    expect(JSON.parse(alert!.details)).toMatchObject({ overdueHolds: 1, driftCount: 0 });
+    expect(JSON.parse(alert!.details)).toMatchObject({ overdueHolds: 1, driftCount: 0, undeliveredOutboxEntries: 0 });
     // With a longer grace the same hold is not overdue yet.
     expect((await reconcileLedgers(env, db, { now: inAnHour, only: [session.id], holdOverdueMs: 2 * HOUR })).drifting).toEqual([]);
     expect((await alertsFor("LEDGER_DRIFT", `session:${session.id}`))[0]).toMatchObject({ status: "resolved", resolved_by: "system" });

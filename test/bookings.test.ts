@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { availability, d1BookedSeats, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { availability, d1BookedSeats, postBooking, projectionCaughtUp, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeClass, makeRole, makeSession, makeStaff } from "./fixtures";
 import { customerIdFor } from "../src/services/booking-context";
 import { call, eventually, eventuallyPasses, tokenFor } from "./helpers";
@@ -59,6 +59,8 @@ describe("POST /api/v1/bookings, single session", () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.json).toMatchObject({ status: "cancelled", lines: [{ status: "cancelled" }] });
     expect(await availability(session.id)).toMatchObject({ status: "open", availableSpots: 2, booked: 0 });
+    // D1 follows through the projection Queue: the line ends up cancelled (not merely not yet there).
+    expect(await projectionCaughtUp(session.id)).toEqual([{ bookingId: booking.id, seats: 2, status: "cancelled" }]);
     expect(await d1BookedSeats(session.id)).toBe(0);
 
     const again = await call("POST", `/api/v1/bookings/${booking.id}/cancel?token=${manageToken}`);
@@ -166,6 +168,8 @@ describe("booking rejections carry a stable code and the details a client needs"
     const currency = await postBooking(singleBookingBody(session.id, 2500, { currency: "EUR" }));
     expect(currency.status).toBe(422);
     expect(currency.json.error).toMatchObject({ code: "CURRENCY_NOT_SUPPORTED", details: { currency: "EUR" } });
+    // Refused before any seat was taken: the session's object holds nothing, and D1 has no line.
+    expect(await availability(session.id)).toMatchObject({ booked: 0, held: 0 });
     expect(await d1BookedSeats(session.id)).toBe(0);
   });
 

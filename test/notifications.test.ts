@@ -22,7 +22,7 @@ import {
   RecordingProvider,
 } from "../src/services/notification-providers";
 import type { NotificationRequest } from "../src/services/notifications";
-import { postBooking, singleBookingBody } from "./booking-helpers";
+import { postBooking, projectionCaughtUp, singleBookingBody } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { call, eventually, tokenFor, unique } from "./helpers";
 
@@ -391,6 +391,8 @@ describe("booking notifications through the real queue", () => {
     expect((await call("POST", `/api/v1/bookings/${bookingId}/cancel`, { headers: { "X-Manage-Token": booked.json.manageToken } })).status).toBe(200);
     await eventually(async () => ((await rowOf(bookingNotificationId("BOOKING_CANCELLED", bookingId)))?.status === "sent" ? true : undefined));
 
+    // The staff list names a booking D1 has: wait for the projection (its own Queue) to write it.
+    await projectionCaughtUp(session.id);
     const staff = await tokenFor("staff");
     const listed = await call("GET", `/api/v1/admin/bookings/${bookingId}/communications`, { token: staff });
     expect(listed.status).toBe(200);
@@ -425,6 +427,7 @@ describe("GET /api/v1/admin/bookings/{id}/communications", () => {
     const booked = await postBooking(singleBookingBody(session.id, 1000));
     bookingId = booked.json.booking.id;
     await eventually(async () => ((await rowOf(bookingNotificationId("BOOKING_CONFIRMED", bookingId)))?.status === "sent" ? true : undefined));
+    await projectionCaughtUp(session.id);
     // Two more messages about the same booking, requested later.
     const provider = new TestProvider();
     const base = Date.now() + 1000;

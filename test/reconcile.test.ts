@@ -3,8 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../src/db/client";
 import { SessionDO } from "../src/durable-objects/session";
 import { ledgerDrift, reconcileLedgers } from "../src/jobs/reconcile";
-import { postBooking, projectionCaughtUp, sessionStub, singleBookingBody } from "./booking-helpers";
-import { eventually } from "./helpers";
+import { postBooking, projectionCaughtUp, sessionStub, singleBookingBody, withD1WritesRefused } from "./booking-helpers";
+import { call, eventually } from "./helpers";
 import { makeAlert, makeBookableSession, makeClass, makeSession } from "./fixtures";
 
 const db = getDb(env.DB);
@@ -228,6 +228,37 @@ describe("reconciliation covers the whole window, whatever fails", () => {
     });
     // D1 is back and the consumer's retry lands the line: resolved.
     await projectionCaughtUp(session.id, 40_000);
+    expect((await reconcileLedgers(env, db, { only: [session.id] })).drifting).toEqual([]);
+    expect((await driftAlerts(session.id)).results).toEqual([expect.objectContaining({ status: "resolved" })]);
+  });
+
+  it("treats a cancellation on its way to D1 (D1 still has the line at its older version) as in flight until it is overdue", { timeout: 60_000 }, async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const booked = await postBooking(singleBookingBody(session.id, 1000, { guestCount: 2 }));
+    expect(booked.status).toBe(201);
+    expect(await projectionCaughtUp(session.id)).toEqual([{ bookingId: booked.json.booking.id, seats: 2, status: "confirmed" }]);
+    // D1 refuses the projection's writes (reads still work, as the cancel route reads the booking).
+    await withD1WritesRefused(async () => {
+      const cancelled = await call("POST", `/api/v1/bookings/${booked.json.booking.id}/cancel`, { headers: { "X-Manage-Token": booked.json.manageToken } });
+      expect(cancelled.status).toBe(200);
+      await eventually(async () => (await sessionStub(session.id).pendingOutbox()) === 0);
+      // The DO has the line cancelled, D1 still confirmed (the consumer cannot write it yet).
+      expect((await sessionStub(session.id).ledgerEntries()).map((entry) => entry.status)).toEqual(["cancelled"]);
+      expect(await env.DB.prepare(`SELECT status FROM booking_sessions WHERE booking_id = ?`).bind(booked.json.booking.id).first()).toEqual({ status: "confirmed" });
+
+      const fresh = await reconcileLedgers(env, db, { only: [session.id], recheckDelayMs: 50 });
+      expect(fresh).toMatchObject({ drifting: [], deferred: [session.id] });
+      expect((await driftAlerts(session.id)).results).toEqual([]);
+
+      const overdue = await reconcileLedgers(env, db, { now: new Date(Date.now() + 10 * 60_000), only: [session.id], recheckDelayMs: 50 });
+      expect(overdue.drifting).toEqual([session.id]);
+      const [alert] = (await driftAlerts(session.id)).results;
+      expect(JSON.parse(alert!.details)).toMatchObject({
+        driftCount: 1,
+        drift: [{ bookingId: booked.json.booking.id, inDurableObject: { seats: 2, status: "cancelled" }, inD1: { seats: 2, status: "confirmed" } }],
+      });
+    }, ["bookings", "booking_sessions"]);
+    expect(await projectionCaughtUp(session.id, 40_000)).toEqual([{ bookingId: booked.json.booking.id, seats: 2, status: "cancelled" }]);
     expect((await reconcileLedgers(env, db, { only: [session.id] })).drifting).toEqual([]);
     expect((await driftAlerts(session.id)).results).toEqual([expect.objectContaining({ status: "resolved" })]);
   });

@@ -7,7 +7,7 @@ import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { staffOrAdmin } from "./access";
-import { bookingLines, toBookingView } from "../../services/booking-views";
+import { bookingFromObjects, bookingLines, toBookingView } from "../../services/booking-views";
 import { type Communication, communicationsForBooking } from "../../services/communications";
 import { NOTIFICATION_KINDS } from "../../services/notifications";
 import { BookingSchema, toBookingResponse } from "../booking-schemas";
@@ -138,7 +138,8 @@ export const adminBookingRoutes = createRouter().openapi(
       after = { requestedAt: new Date(requestedAtMs), id: afterId };
     }
     const db = getDb(c.env.DB);
-    const booking = await db.query.bookings.findFirst({ columns: { id: true }, where: eq(bookings.id, id) });
+    // D1 may not have the booking yet (its messages come through another queue): the objects answer then.
+    const booking = (await db.query.bookings.findFirst({ columns: { id: true }, where: eq(bookings.id, id) })) ?? (await bookingFromObjects(c.env, id));
     if (!booking) throw notFound("Booking", id);
     const rows = await communicationsForBooking(db, id, { limit: limit + 1, after });
     const { data, nextCursor } = toPage(rows, limit, (row) => [row.requestedAt.getTime(), row.id]);
