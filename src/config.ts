@@ -106,8 +106,8 @@ const settings = {
     (value) => (isUnset(value) ? "record" : typeof value === "string" ? value.trim() : value),
     z.enum(NOTIFICATION_PROVIDERS, { error: `must be one of ${NOTIFICATION_PROVIDERS.map((name) => `"${name}"`).join(", ")}` }),
   ),
-  /** How long a Worker keeps the catalog facts a booking reads (session, class, price, instructor); 0 turns it off. */
-  CATALOG_CACHE_MS: wholeNumber(1000, 0, 10_000),
+  /** How long a Worker keeps the catalog facts a booking reads (session, class, price, instructor); 0 turns it off (at most 1 s). */
+  CATALOG_CACHE_MS: wholeNumber(1000, 0, 1000),
   /** How long a Worker refuses a session it saw full without asking its object; 0 turns it off (at most 1 s). */
   FULL_SESSION_CACHE_MS: wholeNumber(1000, 0, 1000),
   /** Benchmarks only: responses count the D1 statements run before them (src/middleware/d1-statements.ts). */

@@ -410,7 +410,7 @@ describe("the projection takes redelivered and out-of-order changes", () => {
     const { results } = await env.DB.prepare(`SELECT id, status, version FROM bookings WHERE id = ?`).bind(fields.booking.id).all();
     expect(results).toEqual([{ id: fields.booking.id, status: "confirmed", version: 1_900_000_000_000 }]);
     // One customer profile for the email, the one the booking names.
-    const customers = await env.DB.prepare(`SELECT c.id FROM customers c WHERE c.email = ?`).bind(fields.booking.customer.email).all();
+    const customers = await env.DB.prepare(`SELECT c.id FROM customers c WHERE c.email = ?`).bind(fields.booking.customer!.email).all();
     expect(customers.results).toEqual([{ id: fields.booking.customerId }]);
   });
 

@@ -293,7 +293,7 @@ describe("a crashed coordinator leaves a whole booking or nothing", () => {
     const booking = projection({ id: `bkg_test_${crypto.randomUUID()}`, customer, classId: klass.id, holdId });
     const linePrices = Object.fromEntries(ids.map((id) => [id, booking.linePricePence]));
     expect(await coordinatorStub(coordinator).decide({ decision: "commit", booking, linePrices })).toMatchObject({ decision: "commit", booking: { id: booking.id } });
-    expect(await sessionStub(first).confirm({ holdId, booking, seats: 1, email: customer.email })).toMatchObject({ ok: true });
+    expect(await sessionStub(first).confirm({ holdId, booking, seats: 1, email: customer.email, coordinator })).toMatchObject({ ok: true });
     // ...and the coordinator dies here.
     expect(await availability(second)).toMatchObject({ booked: 0, held: 1 });
 

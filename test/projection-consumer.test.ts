@@ -11,7 +11,7 @@ import type { BookingProjection, LineChange } from "../src/domain/projection";
 import { SessionDO } from "../src/durable-objects/session";
 import { keyedCoordinatorName } from "../src/services/session-client";
 import { availability, coordinatorStub, d1Lines, expireHolds, fullScheduleBookingBody, postBooking, projectionCaughtUp, sessionStub, uniqueEmail } from "./booking-helpers";
-import { makeBookableSession, makeSchedule } from "./fixtures";
+import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
 
 async function deliver(bodies: unknown[]) {
   const messages = bodies.map((body) => ({ id: `msg_${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body }));
@@ -73,6 +73,19 @@ describe("the projection consumer", () => {
     const again = await deliver([poisoned, a, c]);
     expect(again.result.retryMessages).toEqual([]);
     expect((await d1Lines(session.id)).map((line) => line.bookingId).sort()).toEqual([a!.change.booking.id, poisoned!.change.booking.id, c!.change.booking.id].sort());
+  });
+});
+
+describe("bookings committed before the projection carried their contact", () => {
+  it("project under the customer id they name (D1's own profile), for their cancellations too", async () => {
+    const { session, klass } = await makeBookableSession({ capacity: 10 });
+    const customer = await makeCustomer();
+    const message = await lineChange(session.id, klass.id, "cancelled");
+    const { customer: _contact, ...legacy } = message.change.booking;
+    const { result } = await deliver([{ kind: "line", change: { ...message.change, booking: { ...legacy, customerId: customer.id } } }]);
+    expect(result.retryMessages).toEqual([]);
+    const row = await env.DB.prepare(`SELECT customer_id, status FROM bookings WHERE id = ?`).bind(message.change.booking.id).first();
+    expect(row).toEqual({ customer_id: customer.id, status: "cancelled" });
   });
 });
 

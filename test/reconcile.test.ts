@@ -70,13 +70,13 @@ describe("reconciliation of session DOs with D1", () => {
       env.DB.prepare(`UPDATE booking_sessions SET seats = ? WHERE booking_id = ?`).bind(seats, booked.json.booking.id).run();
     await tamper(7);
     expect((await reconcileLedgers(env, db, { only: [session.id] })).drifting).toEqual([session.id]);
-    await reconcileLedgers(env, db, { only: [session.id] });
     const open = (await driftAlerts(session.id)).results;
     expect(open).toHaveLength(1);
     expect(open[0]).toMatchObject({ status: "open", severity: "critical" });
     expect(JSON.parse(open[0]!.details).drift[0]).toMatchObject({ bookingId: booked.json.booking.id, inDurableObject: { seats: 2 }, inD1: { seats: 7 } });
 
-    await tamper(2);
+    // The run had the object send its line again (the repair); once D1 holds it, the alert resolves.
+    await projectionCaughtUp(session.id);
     await reconcileLedgers(env, db, { only: [session.id] });
     expect((await driftAlerts(session.id)).results).toEqual([expect.objectContaining({ status: "resolved", resolved_by: "system" })]);
   });
@@ -126,6 +126,27 @@ describe("reconciliation of session DOs with D1", () => {
     expect((await driftAlerts(session.id)).results).toEqual([expect.objectContaining({ status: "open", severity: "critical" })]);
     const left = await env.DB.prepare(`SELECT count(*) AS n FROM idempotency_keys WHERE key = ?`).bind(key).first<{ n: number }>();
     expect(left?.n).toBe(0);
+  });
+});
+
+describe("reconciliation repairs what the object knows", () => {
+  it("has the session's object send a line D1 lost or got wrong again, and resolves its alert once D1 has it", { timeout: 30_000 }, async () => {
+    const { session } = await makeBookableSession({ capacity: 5, pricePence: 1000 });
+    const booked = await postBooking(singleBookingBody(session.id, 1000, { guestCount: 2 }));
+    expect(booked.status).toBe(201);
+    await projectionCaughtUp(session.id);
+    // D1 loses the line (as if every delivery of it had been exhausted).
+    await env.DB.prepare(`DELETE FROM booking_sessions WHERE booking_id = ?`).bind(booked.json.booking.id).run();
+
+    const later = new Date(Date.now() + 10 * 60_000);
+    expect((await reconcileLedgers(env, db, { only: [session.id], now: later })).drifting).toEqual([session.id]);
+    const [alert] = (await driftAlerts(session.id)).results;
+    expect(JSON.parse(alert!.details)).toMatchObject({ resentLines: 1, drift: [{ bookingId: booked.json.booking.id, inD1: null }] });
+
+    // The object's ledger is the authority: D1 gets the line back, and the next run resolves the alert.
+    await projectionCaughtUp(session.id);
+    expect((await reconcileLedgers(env, db, { only: [session.id], now: later })).drifting).toEqual([]);
+    expect((await driftAlerts(session.id)).results).toEqual([expect.objectContaining({ status: "resolved", resolved_by: "system" })]);
   });
 });
 

@@ -12,11 +12,12 @@ export type { LineChange } from "../domain/projection";
 
 const INSERT_CUSTOMER = `INSERT INTO customers (id, email, first_name, last_name, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
-// The header names whichever profile the email has (an older profile may have another id).
+// The header names whichever profile the email has (an older profile may have another id); a
+// booking committed before bookings carried their contact names D1's profile id itself.
 const INSERT_BOOKING = `INSERT INTO bookings (id, customer_id, class_id, pattern_id, registration_type, status, guest_count, subtotal_pence,
   discount_pence, total_amount_pence, currency, promo_code_id, source, referral_source, notes, manage_token_hash, booked_by,
   duplicate_override, hold_id, version, confirmed_at, cancelled_at, created_at, updated_at)
-  VALUES (?, (SELECT id FROM customers WHERE email = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+  VALUES (?, coalesce((SELECT id FROM customers WHERE email = ?), ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 const UPSERT_LINE = `INSERT INTO booking_sessions (booking_id, session_id, seats, status, price_pence, version) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (booking_id, session_id) DO UPDATE SET status = excluded.status, seats = excluded.seats, version = excluded.version
@@ -41,12 +42,13 @@ export function lineStatements(d1: D1Database, changes: LineChange[]): D1Prepare
   return changes.flatMap(({ booking, sessionId, seats, status, version, at }) => {
     const contact = booking.customer;
     return [
-      d1.prepare(INSERT_CUSTOMER).bind(booking.customerId, contact.email, contact.firstName, contact.lastName, contact.phone, at, at),
+      ...(contact ? [d1.prepare(INSERT_CUSTOMER).bind(booking.customerId, contact.email, contact.firstName, contact.lastName, contact.phone, at, at)] : []),
       d1
         .prepare(INSERT_BOOKING)
         .bind(
           booking.id,
-          contact.email,
+          contact?.email ?? null,
+          booking.customerId,
           booking.classId,
           booking.patternId,
           booking.registrationType,

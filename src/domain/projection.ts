@@ -21,7 +21,8 @@ export type BookingContact = z.infer<typeof BookingContact>;
 export const BookingProjection = z.object({
   id: z.string().min(1),
   customerId: z.string().min(1),
-  customer: BookingContact,
+  /** Absent on bookings committed before the projection carried it: `customerId` is then D1's own. */
+  customer: BookingContact.optional(),
   classId: z.string().min(1),
   patternId: z.string().nullable(),
   registrationType: z.enum(BOOKING_KIND_NAMES),

@@ -50,7 +50,7 @@ export class BookingCoordinatorDO extends DurableObject<Env> {
       if (parsedAudit && won) recordAttempt(this.sql, parsedAudit, refusal, now);
       return standing;
     });
-    this.afterWrite();
+    await this.afterWrite();
     return decision;
   }
 
@@ -63,7 +63,7 @@ export class BookingCoordinatorDO extends DurableObject<Env> {
   async recordAttempt(audit: AttemptAudit, refusal?: { code: string; details: Record<string, unknown> }): Promise<void> {
     const parsed = AttemptAudit.parse(audit);
     this.ctx.storage.transactionSync(() => recordAttempt(this.sql, parsed, refusal, Date.now()));
-    this.afterWrite();
+    await this.afterWrite();
   }
 
   /**
@@ -106,9 +106,9 @@ export class BookingCoordinatorDO extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
-  /** The pump sends now; the alarm is the backstop should this object die before it has. */
-  private afterWrite(): void {
-    this.ctx.storage.setAlarm(Date.now() + OUTBOX_GRACE_MS).catch(() => undefined);
+  /** The pump sends now; the alarm, set before the caller is answered, is the backstop should this object die first. */
+  private async afterWrite(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + OUTBOX_GRACE_MS);
     this.outbox.pump();
   }
 

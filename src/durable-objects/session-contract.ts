@@ -115,6 +115,8 @@ export const ConfirmInput = z.object({
   seats: z.number().int().min(1),
   email: z.string().min(1),
   acceptsOffer: z.boolean().optional(),
+  /** The coordinator whose commit this confirms; null (a one-session booking) confirms only a one-session hold. */
+  coordinator: z.string().nullable().optional(),
   idempotency: IdempotencyClaim.optional(),
   audit: AttemptAudit.optional(),
   onSuccess: OnSuccess.optional(),

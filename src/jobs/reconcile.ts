@@ -143,6 +143,10 @@ async function checkSession(env: Env, db: Db, sessionId: string, settings: { now
     if (state.drift.length > 0 && state.staleOutbox === 0 && state.freshOutbox > 0 && state.staleHolds === 0) return "deferred";
   }
   const subjectKey = subjectOf(sessionId);
+  // Repair: the DO sends the lines D1 lacks or has wrong again (its ledger is the authority). The
+  // alert stays open until a later run finds the two agreeing.
+  const repairable = state.drift.filter((entry) => entry.inDurableObject !== null).map((entry) => entry.bookingId);
+  const resent = repairable.length > 0 ? await sessionObject(env, sessionId).resendLines(repairable.slice(0, 500)) : 0;
   if (state.drift.length > 0 || state.staleOutbox > 0 || state.staleHolds > 0) {
     await raiseAlert(db, {
       type: DRIFT,
@@ -155,6 +159,7 @@ async function checkSession(env: Env, db: Db, sessionId: string, settings: { now
         driftCount: state.drift.length,
         undeliveredOutboxEntries: state.staleOutbox,
         overdueHolds: state.staleHolds,
+        resentLines: resent,
       },
       now,
     });

@@ -5,7 +5,8 @@ import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
-import { tokenMatchesHash } from "../lib/tokens";
+import { configOf } from "../config";
+import { manageTokenFor, sha256Hex, tokenMatchesHash } from "../lib/tokens";
 import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
 import { type BookingView, getBooking } from "../services/booking-views";
 import { type Caller, createBooking } from "../services/bookings";
@@ -65,6 +66,15 @@ async function authorizeBookingAccess(c: Context<AppEnv>, booking: BookingView, 
 }
 
 async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken: string | undefined) {
+  // Without a bearer token only the booking's own manage token opens it: checked first, so a
+  // made-up id costs no lookup (and wakes no Durable Object).
+  if (!c.get("principal")) {
+    const token = c.req.header("X-Manage-Token") ?? queryToken;
+    if (!token) throw new ApiError("UNAUTHENTICATED", "Send the booking's manage token or a bearer token");
+    if (!(await tokenMatchesHash(token, await sha256Hex(await manageTokenFor(configOf(c.env).jwtSecret, id))))) {
+      throw new ApiError("FORBIDDEN", "These credentials do not give access to this booking");
+    }
+  }
   const booking = await getBooking(c.env, getDb(c.env.DB), id);
   if (!booking) throw notFound("Booking", id);
   await authorizeBookingAccess(c, booking, queryToken);

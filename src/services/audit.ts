@@ -27,7 +27,7 @@ export class Attempt {
   private fields: AttemptFields;
   private subject: AttemptSubject | undefined;
   private checkout: FunnelCheckout | undefined;
-  /** Set once an object has the attempt: it records the outcome itself. */
+  /** Set once the attempt is handed to an object, which records the outcome itself if it answers. */
   handedOver = false;
 
   constructor(fields: AttemptFields) {
@@ -53,7 +53,9 @@ export class Attempt {
    * Queue took it (retried), so an answered refusal leaves its trace; never throws.
    */
   async refused(env: Pick<Env, "PROJECTION">, error: unknown): Promise<void> {
-    if (this.handedOver) return;
+    // An object that refused recorded the refusal; one that never answered (the call failed) may
+    // not have: record it here too (the attempt's id makes the two one row).
+    if (this.handedOver && error instanceof ApiError) return;
     const now = Date.now();
     const code = error instanceof ApiError ? error.code : "INTERNAL_ERROR";
     const refusal = { code, details: error instanceof ApiError ? (error.details ?? {}) : {} };

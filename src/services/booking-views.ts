@@ -88,7 +88,7 @@ export function viewOfProjection(booking: BookingProjection, lineStatus: Map<str
     classId: booking.classId,
     patternId: booking.patternId,
     guestCount: booking.guestCount,
-    customer: { id: booking.customerId, email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
+    customer: { id: booking.customerId, email: booking.customer?.email ?? "", firstName: booking.customer?.firstName ?? "", lastName: booking.customer?.lastName ?? "" },
     lines,
     ...priceAndOrigin(booking),
     confirmedAt: new Date(booking.confirmedAt).toISOString(),

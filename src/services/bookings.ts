@@ -20,7 +20,7 @@ import { type BookingView, viewOfProjection } from "./booking-views";
 import type { Db } from "../db/client";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
 import { type Claimed, claimAttempt, settle } from "./keyed-writes";
-import { commitAll, holdAll, refusalOf, type SeatRequest } from "./seat-coordinator";
+import { commitAll, holdAll, refusalOf, releaseAll, type SeatRequest } from "./seat-coordinator";
 import { newBookingId, sessionObject } from "./session-client";
 
 /** Who is asking and from where: the request's side of every booking operation. */
@@ -207,7 +207,8 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notification, input.holdId !== undefined);
   } catch (error) {
     if (promo && error instanceof ApiError) await releaseRedemption(db, bookingId);
-    if (claimed && !("replay" in claimed) && !(error instanceof ApiError)) await claimed.abandon();
+    // A claim not finished (a refusal after it that the coordinator did not record, or a failure) is let go.
+    if (claimed && !("replay" in claimed)) await claimed.abandon();
     throw error;
   }
 }
@@ -225,11 +226,23 @@ async function bookSeveral(
   existingHold: boolean,
 ): Promise<BookingResult> {
   const { env } = caller;
-  const held = await holdAll(env, context.sessions, request, claimed.coordinator);
-  // An earlier hold across sessions has its own coordinator: the decision is made there.
-  const coordinator = (existingHold && held.ok && held.coordinator) || claimed.coordinator;
+  let held = await holdAll(env, context.sessions, request, claimed.coordinator);
+  // An earlier hold across sessions has its own coordinator: the decision is made there, and only
+  // if every session's hold is of that one hold (a hold of other sessions, or of one session, is not).
+  const coordinators = new Set(held.ok ? held.coordinators : []);
+  const coordinator = existingHold && coordinators.size === 1 ? [...coordinators][0] : claimed.coordinator;
+  if (held.ok && (coordinators.size !== 1 || coordinator === null || coordinator === undefined)) {
+    // Let go of the holds this call took for sessions the earlier hold did not cover; the earlier hold stays whole.
+    const taken = held.coordinators!.map((name, index) => (name === claimed.coordinator ? context.sessions[index]! : null)).filter((session) => session !== null);
+    await releaseAll(env, taken, request.reservationId);
+    held = {
+      ok: false,
+      sessionId: context.sessions[0]!.id,
+      refusal: { code: "HOLD_EXPIRED", message: "The hold does not cover exactly these sessions", details: { holdId: request.reservationId, reason: "mismatch" } },
+    };
+  }
   const audit = attempt.toObject();
-  const outcome = held.ok ? await commitAll(env, coordinator, context.sessions, request, lineBooking, audit, [notification]) : held;
+  const outcome = held.ok ? await commitAll(env, coordinator!, context.sessions, request, lineBooking, audit, [notification]) : held;
   if (!held.ok) await claimed.record(audit, held.refusal);
   if (!outcome.ok) {
     const error = new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });

@@ -98,7 +98,7 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
     await claimed.finish({ ok: true, response: JSON.stringify(result) });
     return result;
   } catch (error) {
-    if (!(error instanceof ApiError)) await claimed.abandon();
+    await claimed.abandon();
     throw error;
   }
 }

@@ -41,14 +41,14 @@ const CONFIRM_ATTEMPTS = 3;
  * left alone, so a request that does not match someone's hold cannot make them lose it. Returns
  * the coordinator the existing holds name, when they name one.
  */
-export async function holdAll(env: Env, sessions: BookableSession[], request: SeatRequest, coordinator: string): Promise<SeatOutcome & { coordinator?: string | null }> {
+export async function holdAll(env: Env, sessions: BookableSession[], request: SeatRequest, coordinator: string): Promise<SeatOutcome & { coordinators?: (string | null)[] }> {
   const results = await Promise.allSettled(
     sessions.map((session) => sessionObject(env, session.id).reserve({ ...request, mode: "hold", snapshot: session.snapshot, coordinator })),
   );
   const failureIndex = results.findIndex((result) => result.status === "rejected" || !result.value.ok);
   if (failureIndex === -1) {
-    const first = results[0] as PromiseFulfilledResult<{ ok: true; reservation: { coordinator: string | null } }>;
-    return { ok: true, coordinator: first.value.reservation.coordinator };
+    const held = results as PromiseFulfilledResult<{ ok: true; reservation: { coordinator: string | null } }>[];
+    return { ok: true, coordinators: held.map((result) => result.value.reservation.coordinator) };
   }
   const failed = results[failureIndex]!;
   const refusal = failed.status === "fulfilled" ? refusalOf(failed.value) : undefined;
@@ -86,7 +86,8 @@ export async function commitAll(
   const linePrices = Object.fromEntries(sessions.map((session) => [session.id, lineBooking(session.id).linePricePence]));
   const decision: Decision = await coordinatorObject(env, coordinator).decide({ decision: "commit", booking, linePrices }, audit);
   if (decision.decision === "abort" || decision.booking.id !== booking.id) {
-    await releaseAll(env, sessions, request.reservationId);
+    // Only an abort lets the holds go: holds committed to another booking are that booking's.
+    if (decision.decision === "abort") await releaseAll(env, sessions, request.reservationId);
     const refusal: Refusal =
       decision.decision === "abort"
         ? { code: "HOLD_EXPIRED", message: "The hold expired before the booking was confirmed", details: { holdId: request.reservationId } }
@@ -95,7 +96,7 @@ export async function commitAll(
     return { ok: false, sessionId: sessions[0]!.id, refusal };
   }
   const results = await Promise.all(
-    sessions.map((session, index) => confirmWithRetry(env, session.id, request, lineBooking(session.id), index === 0 ? notifications : [])),
+    sessions.map((session, index) => confirmWithRetry(env, session.id, request, lineBooking(session.id), coordinator, index === 0 ? notifications : [])),
   );
   const failed = results.findIndex((result) => !result.ok);
   // Every session held the seats before the commit and an expiring hold confirms itself once
@@ -107,7 +108,7 @@ export async function commitAll(
   return { ok: true };
 }
 
-async function confirmWithRetry(env: Env, sessionId: string, request: SeatRequest, booking: BookingProjection, notifications: { id: string; kind: string }[]) {
+async function confirmWithRetry(env: Env, sessionId: string, request: SeatRequest, booking: BookingProjection, coordinator: string, notifications: { id: string; kind: string }[]) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sessionObject(env, sessionId).confirm({
@@ -116,6 +117,7 @@ async function confirmWithRetry(env: Env, sessionId: string, request: SeatReques
         seats: request.seats,
         email: request.email,
         acceptsOffer: request.acceptsOffer,
+        coordinator,
         onSuccess: { notifications },
       });
     } catch (error) {

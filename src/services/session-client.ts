@@ -42,9 +42,12 @@ export function newBookingId(locator: string): string {
   return `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}-${locator}`;
 }
 
-/** Where a booking id says its seats are, or null for ids of another form (older bookings). */
+/**
+ * Where a booking id says its seats are, or null for ids of another form (older bookings, or made
+ * up: only a session id or coordinator name of the shapes we issue is ever used to name an object).
+ */
 export function locateBooking(bookingId: string): { sessionId: string } | { coordinator: string } | null {
-  const match = /^bkg_[0-9a-f]{16}-(.+)$/.exec(bookingId);
+  const match = /^bkg_[0-9a-f]{16}-(ses_[A-Za-z0-9_]{1,40}|crd_k?[0-9a-f]{31,32})$/.exec(bookingId);
   if (!match) return null;
   const locator = match[1]!;
   return locator.startsWith("crd_") ? { coordinator: locator } : { sessionId: locator };

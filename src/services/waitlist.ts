@@ -126,7 +126,7 @@ export async function leaveWaitlist(env: Env, sessionId: string, entryId: string
 
 /** The session an entry belongs to: named in its id, else (older entries) from D1's projection. */
 export async function entrySessionId(db: Db, entryId: string): Promise<string> {
-  const located = /^wle_[0-9a-f]{16}-(.+)$/.exec(entryId);
+  const located = /^wle_[0-9a-f]{16}-(ses_[A-Za-z0-9_]{1,40})$/.exec(entryId);
   if (located) return located[1]!;
   const [row] = await db.select({ sessionId: waitlistEntries.sessionId }).from(waitlistEntries).where(eq(waitlistEntries.id, entryId));
   if (!row) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", `Waitlist entry ${entryId} was not found`, { entryId });

@@ -7,6 +7,7 @@
  * waits for D1 or for another request's delivery (invariant 2).
  */
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import { closeForClientMessage, LIVE_PING, LIVE_PONG } from "../../domain/live";
 import { MIN_OFFER_MS } from "../../domain/waitlist";
 import type { Env } from "../../env";
@@ -34,7 +35,7 @@ import { IDEMPOTENCY_RETENTION_MS, lookUpKey, purgeKeys, recordKey } from "./ide
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
 import { LiveFeed } from "./live-feed";
 import { decideReservation } from "./reserve";
-import { cancelLine, confirmHold, endHold } from "./seat-changes";
+import { cancelLine, confirmHold, endHold, queueLineChange } from "./seat-changes";
 import type { Availability } from "../../domain/seating";
 import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, retireConfig, type ReservationRow, withConfigCopy } from "./storage";
 import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
@@ -196,6 +197,25 @@ export class SessionDO extends DurableObject<Env> {
       )
       .toArray()
       .map((row) => ({ bookingId: row.booking_id, seats: row.seats, status: row.status, updatedAt: row.updated_at, version: row.line_version }));
+  }
+
+  /**
+   * Sends these bookings' lines to D1 again as they stand here, under a new version (so they
+   * overwrite whatever D1 has): reconciliation's repair for drift outliving every delivery retry.
+   * Returns how many lines were queued.
+   */
+  async resendLines(bookingIds: string[]): Promise<number> {
+    const ids = z.array(z.string().min(1)).max(500).parse(bookingIds);
+    return this.write((now) => {
+      let queued = 0;
+      for (const id of ids) {
+        const row = lineOfBooking(this.sql, id);
+        if (!row?.booking) continue;
+        queueLineChange(this.sql, row.id, JSON.parse(row.booking) as BookingProjection, row.seats, row.status === "cancelled" ? "cancelled" : "confirmed", now);
+        queued += 1;
+      }
+      return queued;
+    });
   }
 
   /** Outbox entries not yet sent to their Queues. */
@@ -387,8 +407,13 @@ export class SessionDO extends DurableObject<Env> {
       .one().at;
     const at = next;
     if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
-    this.alarmAt = Math.max(at, Date.now());
-    this.ctx.storage.setAlarm(this.alarmAt).catch((error) => this.log("warn", "could not set the alarm", { error: String(error) }));
+    const alarmAt = Math.max(at, Date.now());
+    this.alarmAt = alarmAt;
+    this.ctx.storage.setAlarm(alarmAt).catch((error) => {
+      // Not set: the next write sets it again.
+      if (this.alarmAt === alarmAt) this.alarmAt = null;
+      this.log("warn", "could not set the alarm", { error: String(error) });
+    });
   }
 
   private log(level: "info" | "warn", msg: string, fields: Record<string, unknown>): void {

@@ -156,13 +156,18 @@ export function refuseConfirm(
   row: ReservationRow | undefined,
   holdId: string,
   bookingId: string,
-  expected: { seats: number; email: string; acceptsOffer?: boolean | undefined },
+  expected: { seats: number; email: string; acceptsOffer?: boolean | undefined; coordinator?: string | null | undefined },
 ): Refusal | null {
   if (!row || row.status === "released" || row.status === "cancelled") {
     return { code: "HOLD_EXPIRED", message: "The hold has expired or was released", details: { holdId } };
   }
   const offerRefusal = refuseOfferHold(row, expected.acceptsOffer);
   if (offerRefusal) return offerRefusal;
+  // A hold of a booking spanning sessions is confirmed only by its own coordinator's commit, and a
+  // one-session hold only by a one-session booking: a part of one booking is never sold as another.
+  if ((row.coordinator ?? null) !== (expected.coordinator ?? null)) {
+    return { code: "HOLD_EXPIRED", message: "The hold does not cover exactly these sessions", details: { holdId, reason: "mismatch" } };
+  }
   if (row.seats !== expected.seats || row.email !== expected.email) {
     return {
       code: "HOLD_EXPIRED",

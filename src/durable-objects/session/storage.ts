@@ -92,8 +92,11 @@ export function migrateSessionStorage(sql: SqlStorage): void {
   sql.exec(`CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at)`);
 
   // Objects made before the counters and coordinators existed gain them once, counted from their rows.
-  if (addColumn(sql, "config", "booked_seats INTEGER NOT NULL DEFAULT 0")) {
-    addColumn(sql, "config", "held_seats INTEGER NOT NULL DEFAULT 0");
+  // Each column on its own (a start that died between them still gets the other), and the counters
+  // recounted whenever either is new.
+  const addedBooked = addColumn(sql, "config", "booked_seats INTEGER NOT NULL DEFAULT 0");
+  const addedHeld = addColumn(sql, "config", "held_seats INTEGER NOT NULL DEFAULT 0");
+  if (addedBooked || addedHeld) {
     sql.exec(`UPDATE config SET
       booked_seats = (SELECT coalesce(sum(seats), 0) FROM reservations WHERE status = 'confirmed'),
       held_seats = (SELECT coalesce(sum(seats), 0) FROM reservations WHERE status = 'held')`);
