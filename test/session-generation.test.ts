@@ -10,7 +10,7 @@ import * as t from "../src/db/schema";
 import { type DesiredSession, type ExistingSession, planSessions } from "../src/domain/session-plan";
 import { generateSessionsForPattern } from "../src/services/session-generation";
 import { addAssistant, makeBooking, makeCancelledBooking, makeClass, makeRole, makeSession, makeStaff } from "./fixtures";
-import { availability, postHold, uniqueEmail } from "./booking-helpers";
+import { availability, postBooking, postHold, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { call, tokenFor } from "./helpers";
 
 const db = () => getDb(env.DB);
@@ -344,6 +344,29 @@ describe("POST /api/v1/admin/schedule-patterns/{id}/generate-sessions", () => {
     expect(report.json.removed).toBe(0);
     expect((await sessionsOf(patternId)).map((row) => row.id)).toContain(last!.id);
     expect(await availability(first!.id)).toMatchObject({ capacity: 12, held: 5 });
+  });
+
+  it("leaves alone a session whose object has a booking D1 has not received yet: it is neither moved nor cancelled", { timeout: 30_000 }, async () => {
+    const { patternId } = await setup({ startDate: "2099-04-06", count: 2 });
+    const path = `/api/v1/admin/schedule-patterns/${patternId}/generate-sessions`;
+    expect((await call("POST", path, { token: admin })).status).toBe(200);
+    const [first] = await sessionsOf(patternId);
+    // D1 refuses the booking's line, so the plan (which reads D1) sees the session unbooked.
+    await env.DB.exec(`CREATE TRIGGER lag_${patternId} BEFORE INSERT ON booking_sessions WHEN NEW.session_id = '${first!.id}' BEGIN SELECT RAISE(ABORT, 'not yet'); END`);
+    try {
+      const booked = await postBooking(singleBookingBody(first!.id, 2500));
+      expect(booked.status).toBe(201);
+      // The pattern moves to 19:00: an unbooked session would be moved.
+      await db().update(t.schedulePatterns).set({ startTime: "19:00" }).where(eq(t.schedulePatterns.id, patternId));
+      const report = await call("POST", path, { token: admin });
+      expect(report.status).toBe(200);
+      expect(report.json.heldLeftAlone).toEqual([first!.id]);
+      const [row] = await db().select().from(t.classSessions).where(eq(t.classSessions.id, first!.id));
+      expect(row!.startsAt.getTime()).toBe(first!.startsAt.getTime());
+      expect(row!.status).not.toBe("cancelled");
+    } finally {
+      await env.DB.exec(`DROP TRIGGER IF EXISTS lag_${patternId}`);
+    }
   });
 
   it("generates through the API and is idempotent", async () => {

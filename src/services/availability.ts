@@ -58,6 +58,9 @@ export function sessionSeatGuard(env: Env, db: Db): SeatGuard {
     async retire(sessionId) {
       return (await sessionObject(env, sessionId).retire()).ok;
     },
+    async bookedSeats(sessionId) {
+      return (await sessionObject(env, sessionId).availability()).booked;
+    },
     async reconfigure(sessionId, change, version) {
       const [session] = await db.select().from(classSessions).where(eq(classSessions.id, sessionId));
       if (!session) return true;

@@ -37,6 +37,8 @@ export interface SeatGuard {
   retire(sessionId: string): Promise<boolean>;
   /** Gives a session new capacity and times as of `version`; false when its held and booked seats exceed the capacity. */
   reconfigure(sessionId: string, change: { capacity: number; startsAt: Date }, version: Date): Promise<boolean>;
+  /** Seats booked in the session as its object knows them (D1 may not have the latest bookings yet). */
+  bookedSeats(sessionId: string): Promise<number>;
 }
 
 export interface StaffConflict {
@@ -253,6 +255,15 @@ export async function generateSessionsForPattern(db: Db, patternId: string, opti
  * progress) is neither removed nor given a capacity below what it holds; it is reported instead.
  */
 async function consultSessions(plan: ReturnType<typeof planSessions>, seats: SeatGuard, version: Date): Promise<string[]> {
+  // The plan counted bookings from D1, a projection that may lag: a session its object knows to be
+  // booked is neither moved nor cancelled.
+  const [updateBooked, cancelBooked] = await Promise.all([
+    Promise.all(plan.update.map(({ id }) => seats.bookedSeats(id))),
+    Promise.all(plan.cancel.map((id) => seats.bookedSeats(id))),
+  ]);
+  const bookedNow = [...plan.update.filter((_, i) => updateBooked[i]! > 0).map((update) => update.id), ...plan.cancel.filter((_, i) => cancelBooked[i]! > 0)];
+  plan.update = plan.update.filter((_, i) => updateBooked[i] === 0);
+  plan.cancel = plan.cancel.filter((_, i) => cancelBooked[i] === 0);
   const [removable, changeable] = await Promise.all([
     Promise.all(plan.remove.map((id) => seats.retire(id))),
     Promise.all(plan.update.map(({ id, to }) => seats.reconfigure(id, { capacity: to.capacity, startsAt: to.startsAt }, version))),
@@ -261,7 +272,7 @@ async function consultSessions(plan: ReturnType<typeof planSessions>, seats: Sea
   const refusedUpdates = plan.update.filter((_, i) => !changeable[i]);
   plan.remove = plan.remove.filter((_, i) => removable[i]);
   plan.update = plan.update.filter((_, i) => changeable[i]);
-  return [...refusedRemovals, ...refusedUpdates.map((update) => update.id)];
+  return [...bookedNow, ...refusedRemovals, ...refusedUpdates.map((update) => update.id)];
 }
 
 /** The pattern's sessions with what is booked on them, for the plan. */
