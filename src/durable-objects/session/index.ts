@@ -9,10 +9,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { closeForClientMessage, LIVE_PING, LIVE_PONG } from "../../domain/live";
-import { MIN_OFFER_MS } from "../../domain/waitlist";
 import type { Env } from "../../env";
 import { recordAttempt } from "../attempts";
-import type { Decision } from "../coordinator-contract";
 import { OUTBOX_DEADLINE_MS, OutboxPump, queueOut } from "../outbox";
 import {
   type BookingProjection,
@@ -31,7 +29,8 @@ import {
   type WaitlistEntryView,
   type WaitlistResult,
 } from "../session-contract";
-import { IDEMPOTENCY_RETENTION_MS, lookUpKey, purgeKeys, recordKey } from "./idempotency";
+import { nextAlarmAt, settleExpiredHolds } from "./alarm";
+import { lookUpKey, purgeKeys, recordKey } from "./idempotency";
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
 import { LiveFeed } from "./live-feed";
 import { decideReservation } from "./reserve";
@@ -40,9 +39,6 @@ import type { Availability } from "../../domain/seating";
 import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, retireConfig, type ReservationRow, withConfigCopy } from "./storage";
 import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
 import { declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
-
-/** How soon to ask a coordinator again about an expired hold when it could not be reached. */
-const DECISION_RETRY_MS = 5_000;
 
 export class SessionDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -304,7 +300,7 @@ export class SessionDO extends DurableObject<Env> {
   /** Settles expired holds, reminds and closes waitlist entries, retries the outbox, purges old keys. Safe to run twice. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    await this.settleExpiredHolds();
+    await settleExpiredHolds(this.ctx, this.env, (level, msg, fields) => this.log(level, msg, fields));
     this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       remindExpiringOffers(this.sql, now);
@@ -314,35 +310,6 @@ export class SessionDO extends DurableObject<Env> {
     this.live.broadcast();
     await this.outbox.sendDue();
     this.scheduleAlarm();
-  }
-
-  /**
-   * Lets expired holds go. A hold of a booking spanning sessions asks its coordinator first: if
-   * the booking was committed, the hold is confirmed instead (invariant 3).
-   */
-  private async settleExpiredHolds(): Promise<void> {
-    const expired = this.sql.exec<ReservationRow>(`SELECT * FROM reservations WHERE status = 'held' AND expires_at <= ?`, Date.now()).toArray();
-    for (const hold of expired) {
-      let decision: Decision = { decision: "abort" };
-      if (hold.coordinator) {
-        try {
-          decision = await this.env.COORDINATOR.getByName(hold.coordinator).decide({ decision: "abort" });
-        } catch (error) {
-          // The coordinator cannot be asked: keep the seats held (never oversell) and ask again soon.
-          this.log("warn", "hold decision unavailable", { holdId: hold.id, error: String(error) });
-          this.sql.exec(`UPDATE reservations SET expires_at = ? WHERE id = ? AND status = 'held'`, Date.now() + DECISION_RETRY_MS, hold.id);
-          continue;
-        }
-      }
-      this.ctx.storage.transactionSync(() => {
-        const row = reservationById(this.sql, hold.id);
-        if (row?.status !== "held") return;
-        const sessionId = readConfig(this.sql)!.session_id;
-        if (decision.decision === "commit" && sessionId in decision.linePrices) {
-          confirmHold(this.sql, row, { ...decision.booking, linePricePence: decision.linePrices[sessionId]! }, Date.now());
-        } else endHold(this.sql, row, "released", Date.now());
-      });
-    }
   }
 
   // ---- the write path ------------------------------------------------------------------------
@@ -395,17 +362,7 @@ export class SessionDO extends DurableObject<Env> {
    * already set (an early alarm finds nothing and sets the next), so most writes set nothing.
    */
   private scheduleAlarm(): void {
-    const next = this.sql
-      .exec<{ at: number | null }>(
-        `SELECT min(at) AS at FROM (
-           SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
-           UNION ALL SELECT min(reminder_at) FROM waitlist WHERE status = 'offered'
-           UNION ALL SELECT (SELECT starts_at FROM config) - ${MIN_OFFER_MS} WHERE EXISTS (SELECT 1 FROM waitlist WHERE status = 'waiting')
-           UNION ALL SELECT min(next_attempt_at) FROM outbox
-           UNION ALL SELECT min(created_at) + ${IDEMPOTENCY_RETENTION_MS} FROM idempotency)`,
-      )
-      .one().at;
-    const at = next;
+    const at = nextAlarmAt(this.sql);
     if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
     const alarmAt = Math.max(at, Date.now());
     this.alarmAt = alarmAt;
