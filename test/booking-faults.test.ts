@@ -35,8 +35,7 @@ import {
   sessionStub,
   singleBookingBody,
   uniqueEmail,
-  withD1WritesRefused,
-} from "./booking-helpers";
+  withD1WritesRefused, testProjection } from "./booking-helpers";
 import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
 import { call, eventually, eventuallyPasses, tokenFor } from "./helpers";
 
@@ -373,29 +372,17 @@ describe("the projection takes redelivered and out-of-order changes", () => {
   async function aBooking() {
     const { session, klass } = await makeBookableSession({ pricePence: 1000 });
     const customer = await makeCustomer(uniqueEmail("projection"));
-    const booking: BookingProjection = {
+    const booking = testProjection({
       id: `bkg_test_${crypto.randomUUID()}`,
       customerId: customer.id,
       customer: { email: customer.email, firstName: customer.firstName, lastName: customer.lastName, phone: null },
       classId: klass.id,
-      patternId: null,
-      registrationType: "SINGLE_SESSION",
       guestCount: 2,
       subtotalPence: 2000,
-      discountPence: 0,
       totalAmountPence: 2000,
-      currency: "GBP",
-      promoCodeId: null,
-      source: null,
-      referralSource: null,
-      notes: null,
-      manageTokenHash: "hash",
-      bookedBy: null,
-      duplicateOverride: false,
-      holdId: null,
       confirmedAt: 1_900_000_000_000,
       linePricePence: 2000,
-    };
+    });
     return { booking, sessionId: session.id };
   }
 

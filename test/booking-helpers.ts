@@ -1,3 +1,4 @@
+import type { BookingProjection } from "../src/domain/projection";
 /** Helpers for booking-engine tests: request bodies, distinct client addresses, DO inspection. */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -233,4 +234,32 @@ export async function withD1WritesRefused<T>(during: () => Promise<T>, tables?: 
   } finally {
     for (const { name } of triggers) await env.DB.exec(`DROP TRIGGER IF EXISTS ${name}`);
   }
+}
+
+/**
+ * A booking header as the booking flow commits it (src/domain/projection.ts), for tests that
+ * project or confirm directly: one seat of a one-session booking at 1000 p unless told otherwise.
+ */
+export function testProjection(fields: Pick<BookingProjection, "id" | "customerId" | "classId"> & Partial<BookingProjection>): BookingProjection {
+  return {
+    customer: { email: uniqueEmail("projection"), firstName: "Ada", lastName: "Customer", phone: null },
+    patternId: null,
+    registrationType: "SINGLE_SESSION",
+    guestCount: 1,
+    subtotalPence: 1000,
+    discountPence: 0,
+    totalAmountPence: 1000,
+    currency: "GBP",
+    promoCodeId: null,
+    source: null,
+    referralSource: null,
+    notes: null,
+    manageTokenHash: "not-a-real-hash",
+    bookedBy: null,
+    duplicateOverride: false,
+    holdId: null,
+    confirmedAt: Date.now(),
+    linePricePence: 1000,
+    ...fields,
+  };
 }

@@ -26,8 +26,7 @@ import {
   sessionStub,
   singleBookingBody,
   snapshotOf,
-  uniqueEmail,
-} from "./booking-helpers";
+  uniqueEmail, testProjection } from "./booking-helpers";
 import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
 import { call } from "./helpers";
 
@@ -57,29 +56,19 @@ async function holdViaRpc(sessionId: string, holdId: string, email: string, seat
 /** A booking projection as the coordinator would commit it. */
 function projection(fields: { id: string; customer: { id: string; email: string }; classId: string; holdId: string; guestCount?: number; linePricePence?: number }): BookingProjection {
   const guestCount = fields.guestCount ?? 1;
-  return {
+  return testProjection({
     id: fields.id,
     customerId: fields.customer.id,
     customer: { email: fields.customer.email, firstName: "Ada", lastName: "Customer", phone: null },
     classId: fields.classId,
-    patternId: null,
     registrationType: "DROP_IN",
     guestCount,
     subtotalPence: 4000 * guestCount,
-    discountPence: 0,
     totalAmountPence: 4000 * guestCount,
-    currency: "GBP",
-    promoCodeId: null,
     source: "test",
-    referralSource: null,
-    notes: null,
-    manageTokenHash: "not-a-real-hash",
-    bookedBy: null,
-    duplicateOverride: false,
     holdId: fields.holdId,
-    confirmedAt: Date.now(),
     linePricePence: fields.linePricePence ?? 2000 * guestCount,
-  };
+  });
 }
 
 /** Every 201 must name a booking that exists: readable with its own manage token. */

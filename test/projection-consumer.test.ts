@@ -7,10 +7,10 @@
 import { evictDurableObject, type MessageBatchMessage, type QueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import type { BookingProjection, LineChange } from "../src/domain/projection";
+import type { LineChange } from "../src/domain/projection";
 import { SessionDO } from "../src/durable-objects/session";
 import { keyedCoordinatorName } from "../src/services/session-client";
-import { availability, coordinatorStub, d1Lines, expireHolds, fullScheduleBookingBody, postBooking, projectionCaughtUp, sessionStub, uniqueEmail } from "./booking-helpers";
+import { availability, coordinatorStub, d1Lines, expireHolds, fullScheduleBookingBody, postBooking, projectionCaughtUp, sessionStub, uniqueEmail, testProjection } from "./booking-helpers";
 import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
 
 async function deliver(bodies: unknown[]) {
@@ -23,29 +23,7 @@ async function deliver(bodies: unknown[]) {
 async function lineChange(sessionId: string, classId: string, status: "confirmed" | "cancelled" = "confirmed"): Promise<{ kind: "line"; change: LineChange }> {
   const id = `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}-${sessionId}`;
   const email = uniqueEmail("projection");
-  const booking: BookingProjection = {
-    id,
-    customerId: `cus_${crypto.randomUUID().replaceAll("-", "")}`,
-    customer: { email, firstName: "Pro", lastName: "Jection", phone: null },
-    classId,
-    patternId: null,
-    registrationType: "SINGLE_SESSION",
-    guestCount: 1,
-    subtotalPence: 1000,
-    discountPence: 0,
-    totalAmountPence: 1000,
-    currency: "GBP",
-    promoCodeId: null,
-    source: null,
-    referralSource: null,
-    notes: null,
-    manageTokenHash: "hash",
-    bookedBy: null,
-    duplicateOverride: false,
-    holdId: null,
-    confirmedAt: Date.now(),
-    linePricePence: 1000,
-  };
+  const booking = testProjection({ id, customerId: `cus_${crypto.randomUUID().replaceAll("-", "")}`, customer: { email, firstName: "Pro", lastName: "Jection", phone: null }, classId });
   return { kind: "line", change: { booking, sessionId, seats: 1, status, version: 1, at: Date.now() } };
 }
 
