@@ -145,13 +145,6 @@ export async function scheduledAlarm(sessionId: string): Promise<number | null> 
   return runInDurableObject(sessionStub(sessionId), (_instance, state) => state.storage.getAlarm());
 }
 
-/** The decision recorded in D1's commit log for a reservation, or null. */
-export async function decisionFor(reservationId: string) {
-  return env.DB.prepare(`SELECT decision, booking_id AS bookingId, booking FROM booking_decisions WHERE reservation_id = ?`)
-    .bind(reservationId)
-    .first<{ decision: "commit" | "abort"; bookingId: string | null; booking: string | null }>();
-}
-
 // ---- the new design: projection through the Queue, coordinator decisions, DO-side records ------
 
 /** The session DO's ledger as D1 sees it (no DO timestamps), sorted like d1Lines: compare the two with toEqual. */

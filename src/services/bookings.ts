@@ -20,7 +20,7 @@ import { type BookingView, viewOfProjection } from "./booking-views";
 import type { Db } from "../db/client";
 import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
 import { type Claimed, claimAttempt, settle } from "./keyed-writes";
-import { commitAll, holdAll, refusalOf, releaseAll, type SeatRequest } from "./seat-coordinator";
+import { commitAll, holdAll, releaseAll, type SeatRequest } from "./seat-coordinator";
 import { newBookingId, sessionObject } from "./session-client";
 
 /** Who is asking and from where: the request's side of every booking operation. */
@@ -394,4 +394,3 @@ export function selectionIds(selection: SessionSelection): string[] {
   }
 }
 
-export { refusalOf };
