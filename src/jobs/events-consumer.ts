@@ -15,6 +15,7 @@ import { demandSignals, events } from "../db/schema";
 import { demandSignalOf } from "../domain/demand-signals";
 import { type DomainEvent, DomainEventSchema } from "../domain/events";
 import type { Env } from "../env";
+import { validMessages } from "./valid-messages";
 
 /** Seconds before the next delivery: 10s doubling per attempt, at most 10 minutes. */
 export function retryDelaySeconds(attempts: number): number {
@@ -22,25 +23,7 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env, "DB">): Promise<void> {
-  const accepted: { message: Message<unknown>; event: DomainEvent }[] = [];
-  for (const message of batch.messages) {
-    const parsed = DomainEventSchema.safeParse(message.body);
-    if (parsed.success) {
-      accepted.push({ message, event: parsed.data });
-      continue;
-    }
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "event message is not a domain event",
-        queue: batch.queue,
-        messageId: message.id,
-        attempts: message.attempts,
-        issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`.slice(0, 120)),
-      }),
-    );
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-  }
+  const accepted = validMessages(batch, DomainEventSchema, "event message is not a domain event", retryDelaySeconds).map(({ message, body }) => ({ message, event: body }));
   if (accepted.length === 0) return;
 
   const db = getDb(env.DB);

@@ -17,6 +17,7 @@ import type { Env } from "../env";
 import { DomainEventSchema, type DomainEvent } from "../domain/events";
 import { raiseAlert } from "../services/alerts";
 import { eventInserts } from "../db/event-inserts";
+import { validMessages } from "./valid-messages";
 
 /** Seconds before the next delivery: 1 s doubling per attempt, at most 5 minutes (D1 back soon is the common case). */
 export function retryDelaySeconds(attempts: number): number {
@@ -26,24 +27,7 @@ export function retryDelaySeconds(attempts: number): number {
 type Parsed = { message: Message<unknown>; body: ProjectionMessage };
 
 export async function consumeProjection(batch: MessageBatch<unknown>, env: Pick<Env, "DB">): Promise<void> {
-  const accepted: Parsed[] = [];
-  for (const message of batch.messages) {
-    const parsed = ProjectionMessage.safeParse(message.body);
-    if (parsed.success) {
-      accepted.push({ message, body: parsed.data });
-      continue;
-    }
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "projection message is malformed",
-        queue: batch.queue,
-        messageId: message.id,
-        issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`.slice(0, 120)),
-      }),
-    );
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-  }
+  const accepted: Parsed[] = validMessages(batch, ProjectionMessage, "projection message is malformed", retryDelaySeconds);
   if (accepted.length === 0) return;
   const db = getDb(env.DB);
   try {
