@@ -1,11 +1,10 @@
 /** Shared test helpers: tokens for each role and a JSON client for the Worker under test. */
 import { env, exports } from "cloudflare:workers";
-import { sign } from "hono/jwt";
 import type { Role } from "../src/env";
+import { claimsFor, signJwt } from "../src/lib/jwt-claims";
 
 export async function tokenFor(role: Role, email = `${role}-${crypto.randomUUID()}@example.test`): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return sign({ sub: `${role}:${email}`, role, email, iat: now, exp: now + 3600 }, env.JWT_SECRET, "HS256");
+  return signJwt(claimsFor({ sub: `${role}:${email}`, role, email, ttlSeconds: 3600 }), env.JWT_SECRET);
 }
 
 export interface CallOptions {

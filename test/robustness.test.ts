@@ -6,6 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ERROR_STATUS } from "../src/errors";
+import { claimsFor, signJwt } from "../src/lib/jwt-claims";
 import { makeClass, makeSession } from "./fixtures";
 import { call, tokenFor, unique } from "./helpers";
 
@@ -265,20 +266,21 @@ describe("cursors", () => {
 describe("bearer tokens", () => {
   const b64url = (value: unknown) => btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
   const now = () => Math.floor(Date.now() / 1000);
-  const claims = (extra: Record<string, unknown> = {}) => ({ sub: "admin:x", role: "admin", email: "x@example.test", iat: now(), exp: now() + 600, ...extra });
+  const claims = (extra: Record<string, unknown> = {}) => ({ ...claimsFor({ sub: "admin:x", role: "admin", email: "x@example.test", ttlSeconds: 600 }), ...extra });
 
   const badTokens: Record<string, () => Promise<string>> = {
     garbage: async () => "not-a-token",
     "three garbage parts": async () => "a.b.c",
     "alg none": async () => `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims())}.`,
-    "HS512 with the right secret": () => sign(claims(), env.JWT_SECRET, "HS512"),
-    "HS256 with another secret": () => sign(claims(), "someone-elses-secret", "HS256"),
-    expired: () => sign(claims({ iat: now() - 7200, exp: now() - 3600 }), env.JWT_SECRET, "HS256"),
-    "issued in the future": () => sign(claims({ iat: now() + 3600, exp: now() + 7200 }), env.JWT_SECRET, "HS256"),
-    "an unknown role": () => sign(claims({ role: "root" }), env.JWT_SECRET, "HS256"),
-    "no subject": () => sign(claims({ sub: undefined }), env.JWT_SECRET, "HS256"),
+    "HS512 with the right key": () => signJwt(claims(), env.JWT_SECRET, "HS512"),
+    "HS256 with another secret": () => signJwt(claims(), "someone-elses-secret", "HS256"),
+    "HS256 with the raw secret instead of its derived key": () => sign(claims(), env.JWT_SECRET, "HS256"),
+    expired: () => signJwt(claims({ iat: now() - 7200, exp: now() - 3600 }), env.JWT_SECRET),
+    "issued in the future": () => signJwt(claims({ iat: now() + 3600, exp: now() + 7200 }), env.JWT_SECRET),
+    "an unknown role": () => signJwt(claims({ role: "root" }), env.JWT_SECRET),
+    "no subject": () => signJwt(claims({ sub: undefined }), env.JWT_SECRET),
     "a tampered payload": async () => {
-      const [header, , signature] = (await sign(claims({ role: "customer" }), env.JWT_SECRET, "HS256")).split(".");
+      const [header, , signature] = (await signJwt(claims({ role: "customer" }), env.JWT_SECRET)).split(".");
       return `${header}.${b64url(claims())}.${signature}`;
     },
   };
@@ -338,16 +340,18 @@ describe("request ids", () => {
     expect(seen.size).toBe(requests.length);
   });
 
-  it("keeps a well-formed incoming X-Request-Id and replaces a malformed one", async () => {
-    const mine = `trace-${unique()}`;
-    const { result: kept, lines } = await withLogs(() => send("/api/v1/nowhere", { headers: { "X-Request-Id": mine } }));
-    expect(kept.headers.get("X-Request-Id")).toBe(mine);
-    expect(kept.json.error.requestId).toBe(mine);
-    expect(lines).toContainEqual(expect.objectContaining({ msg: "request", requestId: mine }));
+  it("never takes an incoming X-Request-Id as ours; a well-formed one is logged as clientRequestId", async () => {
+    const theirs = `trace-${unique()}`;
+    const { result: sent, lines } = await withLogs(() => send("/api/v1/nowhere", { headers: { "X-Request-Id": theirs } }));
+    const ours = sent.headers.get("X-Request-Id");
+    expect(ours).not.toBe(theirs);
+    expect(sent.json.error.requestId).toBe(ours);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "request", requestId: ours, clientRequestId: theirs }));
 
     const hostile = 'x" , "level": "fatal';
-    const replaced = await send("/api/v1/nowhere", { headers: { "X-Request-Id": hostile } });
+    const { result: replaced, lines: hostileLines } = await withLogs(() => send("/api/v1/nowhere", { headers: { "X-Request-Id": hostile } }));
     expect(replaced.headers.get("X-Request-Id")).not.toBe(hostile);
     expect(replaced.json.error.requestId).toBe(replaced.headers.get("X-Request-Id"));
+    expect(hostileLines.find((line) => (line as { msg?: string }).msg === "request")).not.toHaveProperty("clientRequestId");
   });
 });

@@ -18,10 +18,10 @@
  * PASS/FAIL, not enforced); 1 on a disagreement or failure; 2 when the service could not start.
  * Only 127.0.0.1 is ever contacted.
  */
-import { sign } from "hono/jwt";
 import { getPlatformProxy } from "wrangler";
 import { addDays, dayRange, previousWeekStart } from "../../src/domain/metric-periods";
 import { ROLLUP_QUERIES, rollupDay, rollupWeek } from "../../src/jobs/rollups";
+import { claimsFor, signJwt } from "../../src/lib/jwt-claims";
 import { figuresOf, runPhase } from "./load";
 import { childProcess, freePort, fs, os, path, sleep, util } from "./node";
 import { catalogStatements, eventsStatement } from "./rollup-data";
@@ -335,8 +335,7 @@ async function measureService(cwd: string, stateDir: string, logPath: string, op
       if (trivial.errors > 0) problems.push(`GET /health: ${trivial.errors} errors`);
     }
 
-    const now = Math.floor(Date.now() / 1000);
-    const token = await sign({ sub: "admin:bench", role: "admin", iat: now, exp: now + 3600 }, jwtSecret, "HS256");
+    const token = await signJwt(claimsFor({ sub: "admin:bench", role: "admin", ttlSeconds: 3600 }), jwtSecret);
     for (const [granularity, period] of [["daily", day], ["weekly", monday]] as const) {
       const started = Date.now();
       const response = await fetch(`${base}/api/v1/admin/metrics/rollup`, {

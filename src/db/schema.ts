@@ -268,6 +268,19 @@ export const bookings = sqliteTable(
   ],
 );
 
+/**
+ * Staff revocations of a booking's manage tokens (POST /admin/bookings/{id}/manage-token/revoke):
+ * with a row, only the token of its generation opens the booking, whatever `manage_token_hash`
+ * says. The latest revocation per booking; no foreign key, since D1 may not have the booking yet.
+ */
+export const manageTokenRevocations = sqliteTable("manage_token_revocations", {
+  bookingId: text("booking_id").primaryKey(),
+  generation: integer("generation").notNull(),
+  revokedAt: integer("revoked_at", { mode: "timestamp_ms" }).notNull(),
+  /** Subject of the staff or admin token that revoked. */
+  revokedBy: text("revoked_by").notNull(),
+});
+
 /** One line per session a booking covers. */
 export const bookingSessions = sqliteTable(
   "booking_sessions",
@@ -345,6 +358,8 @@ export const idempotencyKeys = sqliteTable(
     status: text("status", { enum: ["in_progress", "completed"] }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
+    /** The client address of the request that recorded the response: a replay elsewhere withholds its secrets. */
+    origin: text("origin"),
     /** An in-progress record whose lease ran out (its request died) may be taken over. */
     leaseUntil: integer("lease_until", { mode: "timestamp_ms" }).notNull(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),

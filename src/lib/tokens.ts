@@ -1,19 +1,78 @@
 /**
- * Booking manage tokens: HMAC-SHA-256 of the booking id under the server secret, so a retried or
- * taken-over request derives the same token; only its SHA-256 is stored.
+ * Tokens made from the server secret: booking manage tokens, waitlist entry and offer tokens, and
+ * the key bearer JWTs are signed with. Each purpose has its own key, derived from the secret with
+ * HKDF-SHA-256 (info = the purpose), so a token or key of one purpose is worth nothing for another.
+ *
+ * Rotation: checks take a keyring (the current secret and, while rotating, the previous one) and
+ * accept a token made under either; minting always uses the current secret. Pure: no env, no storage.
  */
 const encoder = new TextEncoder();
 
-function base64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+/** The secrets tokens may have been made with: `current` mints, `previous` still verifies during a rotation. */
+export interface Keyring {
+  readonly current: string;
+  readonly previous?: string;
 }
 
-export async function manageTokenFor(secret: string, bookingId: string): Promise<string> {
-  return hmac(secret, `manage-token:${bookingId}`);
+/** The purposes with a derived key of their own (signed tokens name theirs, e.g. "waitlist-offer"). */
+export const JWT_KEY_PURPOSE = "jwt";
+export const MANAGE_TOKEN_PURPOSE = "manage-token";
+
+/** Fixed salt: HKDF's extract step wants one, and it only has to be the same everywhere. */
+const HKDF_SALT = encoder.encode("class-booking/token-keys/v1");
+
+function base64url(bytes: ArrayBuffer | Uint8Array): string {
+  const array = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  return btoa(String.fromCharCode(...array)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+/** The secrets of a keyring, current first (a plain string is a keyring of one). */
+export function secretsOf(keys: Keyring | string): string[] {
+  if (typeof keys === "string") return [keys];
+  return keys.previous && keys.previous !== keys.current ? [keys.current, keys.previous] : [keys.current];
+}
+
+/** Cached by purpose and secret: deriving and importing are most of a token's cost, and secrets rarely change. */
+const derived = new Map<string, Promise<{ bytes: Uint8Array; key: CryptoKey; id: string }>>();
+
+function derive(secret: string, purpose: string) {
+  const cacheKey = `${purpose}\n${secret}`;
+  let entry = derived.get(cacheKey);
+  if (!entry) {
+    entry = (async () => {
+      const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveBits"]);
+      const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: encoder.encode(purpose) }, material, 256);
+      const bytes = new Uint8Array(bits);
+      const key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+      return { bytes, key, id: (await sha256Hex(bytes)).slice(0, 8) };
+    })();
+    if (derived.size > 32) derived.clear();
+    derived.set(cacheKey, entry);
+  }
+  return entry;
+}
+
+/** The raw key for a purpose (for JWKs); most callers want `purposeKey`. */
+export async function derivedKeyBytes(secret: string, purpose: string): Promise<Uint8Array> {
+  return (await derive(secret, purpose)).bytes;
+}
+
+/** The HMAC-SHA-256 key for a purpose, for signing and verifying. */
+export async function purposeKey(secret: string, purpose: string): Promise<CryptoKey> {
+  return (await derive(secret, purpose)).key;
+}
+
+/** Names a derived key without revealing it: the first 8 hex digits of its SHA-256 (a JWT's `kid`). */
+export async function keyId(secret: string, purpose: string): Promise<string> {
+  return (await derive(secret, purpose)).id;
+}
+
+async function hmac(secret: string, purpose: string, message: string): Promise<string> {
+  return base64url(await crypto.subtle.sign("HMAC", await purposeKey(secret, purpose), encoder.encode(message)));
+}
+
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data);
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
@@ -30,36 +89,46 @@ function sameText(presented: string, expected: string): boolean {
   return difference === 0;
 }
 
-/** Imported keys by secret: importing is most of an HMAC's cost, and the secret rarely changes. */
-const keys = new Map<string, Promise<CryptoKey>>();
+/** Generations staff may reach by revoking (far beyond any real use; keeps the token short). */
+export const MAX_MANAGE_TOKEN_GENERATION = 999_999_999;
 
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    if (keys.size > 8) keys.clear();
-    keys.set(secret, key);
-  }
-  return key;
+/**
+ * A booking's manage token: an HMAC of its id (and, once staff revoked, its generation), so a retry
+ * derives the same token and only a hash need be stored. Generation 0 keeps the first message
+ * format; later ones are prefixed `<generation>.` so a check knows which to recompute without a lookup.
+ */
+export async function manageTokenFor(secret: string, bookingId: string, generation = 0): Promise<string> {
+  if (generation === 0) return hmac(secret, MANAGE_TOKEN_PURPOSE, `manage-token:${bookingId}`);
+  return `${generation}.${await hmac(secret, MANAGE_TOKEN_PURPOSE, `manage-token:${bookingId}:${generation}`)}`;
 }
 
-async function hmac(secret: string, message: string): Promise<string> {
-  return base64url(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message)));
+/** The generation a manage token of this booking was made for, under any key of the keyring; null when it is none. */
+export async function manageTokenGeneration(keys: Keyring | string, bookingId: string, token: string): Promise<number | null> {
+  const match = /^(?:([1-9]\d{0,8})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match) return null;
+  const generation = match[1] ? Number(match[1]) : 0;
+  for (const secret of secretsOf(keys)) {
+    if (sameText(token, await manageTokenFor(secret, bookingId, generation))) return generation;
+  }
+  return null;
 }
 
 /**
  * A self-describing token: its parts (ids, numbers) in the clear, then an HMAC of them under the
- * server secret and a purpose, so a waitlist token cannot be used as an offer token. Nothing is
- * stored: the signature is the proof.
+ * purpose's key, so a waitlist token cannot be used as an offer token. Nothing is stored: the
+ * signature is the proof. Made with the current secret.
  */
 export async function signedToken(secret: string, purpose: string, parts: string[]): Promise<string> {
-  return [...parts, await hmac(secret, `${purpose}:${parts.join(":")}`)].join(".");
+  return [...parts, await hmac(secret, purpose, `${purpose}:${parts.join(":")}`)].join(".");
 }
 
-/** The parts of a token made by `signedToken` for this purpose, or null when it is not one. */
-export async function readSignedToken(secret: string, purpose: string, token: string, partCount: number): Promise<string[] | null> {
+/** The parts of a token made by `signedToken` for this purpose under any key of the keyring, or null when it is not one. */
+export async function readSignedToken(keys: Keyring | string, purpose: string, token: string, partCount: number): Promise<string[] | null> {
   const pieces = token.split(".");
   if (pieces.length !== partCount + 1 || pieces.some((piece) => piece.length === 0 || piece.length > 128)) return null;
   const parts = pieces.slice(0, partCount);
-  return sameText(pieces[partCount]!, await hmac(secret, `${purpose}:${parts.join(":")}`)) ? parts : null;
+  for (const secret of secretsOf(keys)) {
+    if (sameText(pieces[partCount]!, await hmac(secret, purpose, `${purpose}:${parts.join(":")}`))) return parts;
+  }
+  return null;
 }

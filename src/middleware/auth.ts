@@ -1,13 +1,14 @@
 /**
- * Bearer-token authentication (HS256 JWTs signed with JWT_SECRET, algorithm pinned) and role checks.
+ * Bearer-token authentication (HS256 JWTs under the key derived from JWT_SECRET or, while rotating,
+ * JWT_SECRET_PREVIOUS; algorithm, iss, aud and a bounded exp required: src/lib/jwt-claims.ts) and role checks.
  */
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { verify } from "hono/jwt";
 import { z } from "zod";
 import { configOf } from "../config";
 import type { AppEnv, Principal, Role } from "../env";
 import { ApiError } from "../errors";
+import { JwtRefused, verifyJwt } from "../lib/jwt-claims";
 
 export const ROLES = ["customer", "staff", "admin"] as const satisfies readonly Role[];
 
@@ -28,12 +29,17 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new ApiError("INVALID_TOKEN", "Authorization header must be 'Bearer <token>'");
     // A missing or short JWT_SECRET throws here (a ConfigError naming it), never verifies anything.
-    const { jwtSecret } = configOf(c.env);
+    const config = configOf(c.env);
     let payload: unknown;
     try {
-      payload = await verify(match[1], jwtSecret, "HS256");
-    } catch {
-      throw new ApiError("INVALID_TOKEN", "The bearer token is invalid or expired");
+      payload = await verifyJwt(match[1], {
+        keyring: config.keyring,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
+      });
+    } catch (error) {
+      throw new ApiError("INVALID_TOKEN", error instanceof JwtRefused ? error.message : "The bearer token is invalid or expired");
     }
     const claims = tokenClaims.safeParse(payload);
     if (!claims.success) throw new ApiError("INVALID_TOKEN", "The bearer token lacks a valid subject or role");

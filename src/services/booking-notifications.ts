@@ -3,10 +3,10 @@
  * `booking-confirmed:<bookingId>` and `booking-cancelled:<bookingId>`, so a replayed or retried
  * request, or a second cancel, never sends the same message twice.
  */
-import { type ConfigSource, configOf } from "../config";
+import type { ConfigSource } from "../config";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
-import { manageTokenFor } from "../lib/tokens";
+import { currentManageToken } from "./manage-tokens";
 import { type ClassPlace, classPlace } from "./booking-context";
 import type { BookingView } from "./booking-views";
 import { type NotificationRequest, queueNotifications, type TypedNotificationRequest } from "./notifications";
@@ -50,8 +50,8 @@ export async function bookingNotification(
 ): Promise<NotificationRequest | undefined> {
   const place = knownPlace ?? (await classPlace(db, booking.classId));
   if (!place) return undefined;
-  // The manage token is derived from the booking id, so the cancellation can carry it as well.
-  return bookingNotificationFor(kind, booking, place, await manageTokenFor(configOf(env).jwtSecret, booking.id));
+  // The manage token is derived from the booking id (and its revocation generation), so the cancellation can carry it as well.
+  return bookingNotificationFor(kind, booking, place, await currentManageToken(env, db, booking.id));
 }
 
 /** The request for a booking whose place and manage token the caller has. */

@@ -1,4 +1,4 @@
-/** Staff view of bookings: filter by session, class, email, status and booking date; each booking's messages. */
+/** Staff view of bookings: filter by session, class, email, status and booking date; each booking's messages; revoking its manage token. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
@@ -6,6 +6,8 @@ import { BOOKING_STATUSES, bookings, COMMUNICATION_CHANNELS, COMMUNICATION_STATU
 import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
+import { IdempotencyKeyHeader } from "../../middleware/idempotency";
+import { revokeManageToken } from "../../services/manage-tokens";
 import { staffOrAdmin } from "./access";
 import { bookingFromObjects, bookingLines, toBookingView } from "../../services/booking-views";
 import { type Communication, communicationsForBooking } from "../../services/communications";
@@ -47,6 +49,14 @@ const CommunicationSchema = z
     updatedAt: z.iso.datetime(),
   })
   .openapi("Communication");
+
+const RevocationSchema = z
+  .object({
+    bookingId: z.string(),
+    manageToken: z.string().openapi({ description: "Secret: the booking's new manage token, for staff to pass to the customer; every earlier one is refused" }),
+    revokedAt: z.iso.datetime(),
+  })
+  .openapi("ManageTokenRevocation");
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 const toCommunication = ({ claimedUntil: _claimedUntil, ...row }: Communication) => ({
@@ -144,5 +154,23 @@ export const adminBookingRoutes = createRouter().openapi(
     const rows = await communicationsForBooking(db, id, { limit: limit + 1, after });
     const { data, nextCursor } = toPage(rows, limit, (row) => [row.requestedAt.getTime(), row.id]);
     return c.json({ data: data.map(toCommunication), nextCursor }, 200);
+  },
+).openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/manage-token/revoke",
+    tags: ["Admin: bookings"],
+    summary: "Revoke a booking's manage token and issue a new one",
+    description:
+      "Every manage token issued so far for the booking is refused from now on (403 FORBIDDEN, as a wrong token), links in messages " +
+      "already sent included. The response carries the new token, which is also what later messages carry.",
+    ...staffOrAdmin,
+    request: { headers: IdempotencyKeyHeader, params: IdParam("Booking", "bkg_0123") },
+    responses: { 200: jsonResponse(RevocationSchema, "The new manage token"), ...errorResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const revocation = await revokeManageToken(c.env, getDb(c.env.DB), c.req.valid("param").id, c.get("principal")!.subject);
+    c.header("Cache-Control", "no-store");
+    return c.json(revocation, 200);
   },
 );
