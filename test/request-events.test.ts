@@ -11,8 +11,9 @@ import { call, eventually } from "./helpers";
 
 type EventRow = { type: string; code: string | null; client_key: string | null; data: string };
 
+/** Found by the X-Request-Id the test sent, which is stored as clientRequestId (ours is requestId). */
 async function eventsWithRequestIds(type: string, prefix: string) {
-  const { results } = await env.DB.prepare(`SELECT * FROM events WHERE type = ? AND json_extract(data, '$.requestId') LIKE ?`)
+  const { results } = await env.DB.prepare(`SELECT * FROM events WHERE type = ? AND json_extract(data, '$.clientRequestId') LIKE ?`)
     .bind(type, `${prefix}%`)
     .all<EventRow>();
   return results;
@@ -46,7 +47,7 @@ describe("REQUEST_FAILED", () => {
       return rows.length > 0 ? rows : undefined;
     });
     expect(event).toMatchObject({ code: "INTERNAL_ERROR", client_key: "192.0.2.44" });
-    expect(JSON.parse(event!.data)).toEqual({ method: "GET", route: "/api/test/boom/:id", requestId: `${prefix}-a`, status: 500 });
+    expect(JSON.parse(event!.data)).toEqual({ method: "GET", route: "/api/test/boom/:id", requestId: failed.headers.get("X-Request-Id"), clientRequestId: `${prefix}-a`, status: 500 });
     // Give the 403 the same time to show up; it must not.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await eventsWithRequestIds("REQUEST_FAILED", prefix)).toHaveLength(1);

@@ -11,7 +11,9 @@ import { configOf } from "../config";
 import { domainEvent } from "../domain/events";
 import type { AppEnv } from "../env";
 import { waitUntilOf } from "../lib/wait-until";
+import { redactPath } from "../lib/redact";
 import { dispatchEvents } from "../services/events";
+import { clientRequestIdOf } from "./request-log";
 
 export function requestSample() {
   return createMiddleware<AppEnv>(async function requestSample(c, next) {
@@ -23,7 +25,11 @@ export function requestSample() {
   });
 }
 
-/** Method and route pattern (`/api/v1/bookings/:id`, not the id itself), so rates group by route. */
+/**
+ * Method and route pattern (`/api/v1/bookings/:id`, not the id itself), so rates group by route;
+ * masked all the same, as it is stored. Our request id; the client's, if well-formed, beside it.
+ */
 export function requestShape(c: Context<AppEnv>) {
-  return { method: c.req.method, route: routePath(c, -1), requestId: c.get("requestId") };
+  const clientRequestId = clientRequestIdOf(c);
+  return { method: c.req.method, route: redactPath(routePath(c, -1)), requestId: c.get("requestId"), ...(clientRequestId && { clientRequestId }) };
 }
