@@ -1,8 +1,9 @@
-/** Promo codes through the booking flow: prices, every PROMO_* code, the usage limit under concurrency, and keyed retries. */
+/** Promo codes through the booking flow: prices, refused codes, the usage limit under concurrency, and keyed retries (probing: test/promo-probing.test.ts). */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makePromo } from "./fixtures";
+import { tokenFor } from "./helpers";
 
 const redemptions = async (promoId: string) =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM promo_redemptions WHERE promo_code_id = ?`).bind(promoId).first<{ n: number }>())!.n;
@@ -29,7 +30,7 @@ describe("promo codes in bookings", () => {
     expect(noPromo.json.error.code).toBe("INVALID_AMOUNT");
   });
 
-  it("PROMO_INVALID, PROMO_EXPIRED and PROMO_EXHAUSTED", async () => {
+  it("refuses unknown, expired and used-up codes (total or per email) as PROMO_INVALID, giving staff the reason", async () => {
     const { session } = await makeBookableSession({ capacity: 10, pricePence: 1000 });
     const unknown = await postBooking(singleBookingBody(session.id, 1000, { promoCode: "NOSUCHCODE" }));
     expect(unknown.status).toBe(422);
@@ -38,13 +39,16 @@ describe("promo codes in bookings", () => {
     const expired = await makePromo({ validUntil: new Date(Date.now() - 1000) });
     const late = await postBooking(singleBookingBody(session.id, 1000, { promoCode: expired.code, totalAmountPence: 900 }));
     expect(late.status).toBe(422);
-    expect(late.json.error.code).toBe("PROMO_EXPIRED");
+    expect(late.json.error.code).toBe("PROMO_INVALID");
 
     const once = await makePromo({ kind: "fixed", value: 200, maxUses: 1 });
     expect((await postBooking(singleBookingBody(session.id, 1000, { promoCode: once.code, totalAmountPence: 800 }))).status).toBe(201);
     const exhausted = await postBooking(singleBookingBody(session.id, 1000, { promoCode: once.code, totalAmountPence: 800 }));
-    expect(exhausted.status).toBe(409);
-    expect(exhausted.json.error).toMatchObject({ code: "PROMO_EXHAUSTED", details: { limit: "total" } });
+    expect(exhausted.status).toBe(422);
+    expect(exhausted.json.error.code).toBe("PROMO_INVALID");
+    expect(exhausted.json.error.details).toBeUndefined();
+    const asStaff = await postBooking(singleBookingBody(session.id, 1000, { promoCode: once.code, totalAmountPence: 800 }), { token: await tokenFor("staff") });
+    expect(asStaff.json.error).toMatchObject({ code: "PROMO_INVALID", details: { reason: "exhausted", limit: "total" } });
 
     const perEmail = await makePromo({ kind: "fixed", value: 100, maxUsesPerEmail: 1 });
     const email = uniqueEmail("promo");
@@ -52,8 +56,10 @@ describe("promo codes in bookings", () => {
     expect((await postBooking(singleBookingBody(session.id, 1000, { contact, promoCode: perEmail.code, totalAmountPence: 900 }))).status).toBe(201);
     const other = await makeBookableSession({ pricePence: 1000 });
     const second = await postBooking(singleBookingBody(other.session.id, 1000, { contact, promoCode: perEmail.code, totalAmountPence: 900 }));
-    expect(second.status).toBe(409);
-    expect(second.json.error).toMatchObject({ code: "PROMO_EXHAUSTED", details: { limit: "per_email" } });
+    expect(second.status).toBe(422);
+    expect(second.json.error.code).toBe("PROMO_INVALID");
+    const secondAsStaff = await postBooking(singleBookingBody(other.session.id, 1000, { contact, promoCode: perEmail.code, totalAmountPence: 900 }), { token: await tokenFor("staff") });
+    expect(secondAsStaff.json.error).toMatchObject({ code: "PROMO_INVALID", details: { reason: "exhausted", limit: "per_email" } });
   });
 
   it("gives the promo use back when the booking fails after redeeming it", async () => {
@@ -73,7 +79,7 @@ describe("promo codes in bookings", () => {
     );
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status === 201)).toHaveLength(5);
-    expect(responses.filter((response) => response.status !== 201).every((response) => response.json.error.code === "PROMO_EXHAUSTED")).toBe(true);
+    expect(responses.filter((response) => response.status !== 201).every((response) => response.json.error.code === "PROMO_INVALID")).toBe(true);
     expect(await redemptions(promo.id)).toBe(5);
     expect((await availability(session.id)).booked).toBe(5);
   });

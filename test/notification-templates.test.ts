@@ -5,8 +5,11 @@ import { formatPence, maskLinkTokens, renderNotification, shortWhen, when } from
 const MARCH_18_LONDON = Date.parse("2026-03-14T18:00:00Z");
 const JUNE_18_LONDON = Date.parse("2026-06-14T17:00:00Z");
 
+/** The origin links are built on (PUBLIC_BASE_URL in the Worker). */
+const BASE = "https://book.example.test";
+
 const render = (kind: Parameters<typeof renderNotification>[0]["kind"], data: unknown, firstName: string | null = "Ada", bookingId?: string) =>
-  renderNotification({ kind, data, recipient: { firstName }, bookingId });
+  renderNotification({ kind, data, recipient: { firstName }, bookingId, baseUrl: BASE });
 
 function rendered(result: ReturnType<typeof renderNotification>) {
   if (!result.ok) throw new Error(result.error);
@@ -71,7 +74,7 @@ describe("renderNotification", () => {
         "",
         "Booking reference: bkg_1",
         "",
-        "View or cancel your booking: /api/v1/bookings/bkg_1?token=t0k",
+        "View or cancel your booking: https://book.example.test/api/v1/bookings/bkg_1?token=t0k",
         "",
       ].join("\n"),
     );
@@ -118,7 +121,7 @@ describe("renderNotification", () => {
     expect(message.subject).toBe("A place is free: Wheel Basics, Sun 14 Jun, 18:00");
     expect(message.text).toContain("for Wheel Basics on Sunday 14 June 2026, 18:00 BST at Clay Studio.");
     expect(message.text).toContain("We are holding 2 seats for you until Saturday 13 June 2026, 10:30 BST. Price: £49.99.");
-    expect(message.text).toContain("Claim your place: /api/v1/waitlist/wl_1/accept?token=abc");
+    expect(message.text).toContain("Claim your place: https://book.example.test/api/v1/waitlist/wl_1/accept?token=abc");
   });
 
   it("OFFER_EXPIRING: a reminder with the deadline", () => {
@@ -128,7 +131,7 @@ describe("renderNotification", () => {
     expect(message.template.name).toBe("offer-expiring");
     expect(message.subject).toBe("Reminder: your place on Wheel Basics is held until Sat 14 Mar, 17:00");
     expect(message.text).toContain("is released at Saturday 14 March 2026, 17:00 GMT.");
-    expect(message.text).toContain("Claim it now: /accept");
+    expect(message.text).toContain("Claim it now: https://book.example.test/accept");
   });
 
   it("OFFER_EXPIRED: the place has gone to the next person", () => {
@@ -147,7 +150,7 @@ describe("renderNotification", () => {
     expect(message.subject).toBe("Wheel Basics can now be booked");
     expect(message.text).toContain("when Wheel Basics in Leeds could be booked: an instructor is now assigned.");
     expect(message.text).toContain("Next session: Sunday 14 June 2026, 18:00 BST at Clay Studio");
-    expect(message.text).toContain("Book now: /api/v1/classes/cls_1");
+    expect(message.text).toContain("Book now: https://book.example.test/api/v1/classes/cls_1");
 
     const minimal = rendered(render("TRAINER_AVAILABLE", { className: "Wheel Basics" }));
     expect(minimal.text).not.toContain("Next session");
@@ -159,8 +162,30 @@ describe("renderNotification", () => {
       render("OFFER_EXPIRED", { className: "Wheel\r\nBcc: victim@example.com\u2028Basics", sessionStartsAt: MARCH_18_LONDON }, "Ada\nEvil"),
     );
     expect(message.subject).toBe("Your held place on Wheel Bcc: victim@example.com Basics has been released");
-    expect(message.text.split("\n")[0]).toBe("Hi Ada Evil,");
+    // A name with a control character is not a valid name: it is not echoed at all.
+    expect(message.text.split("\n")[0]).toBe("Hello,");
     expect(message.text).toContain("on Wheel Bcc: victim@example.com Basics (");
+  });
+
+  it("builds every link on the base URL it is given, and refuses a base URL that is not an origin", () => {
+    const data = { ...place, sessions: [{ startsAt: MARCH_18_LONDON }], seats: 1, totalAmountPence: 100, manageLinkPath: "/api/v1/bookings/bkg_1?token=t" };
+    const message = rendered(renderNotification({ kind: "BOOKING_CONFIRMED", data, recipient: { firstName: "Ada" }, baseUrl: "https://Book.Example.test/" }));
+    expect(message.text).toContain("View or cancel your booking: https://book.example.test/api/v1/bookings/bkg_1?token=t\n");
+    expect(message.text).not.toMatch(/: \/api\//);
+    for (const baseUrl of ["", "/relative", "javascript:alert(1)", "https://book.example.test/path", "https://user:pw@book.example.test"]) {
+      const result = renderNotification({ kind: "BOOKING_CONFIRMED", data, recipient: { firstName: "Ada" }, baseUrl });
+      expect(result.ok, baseUrl).toBe(false);
+    }
+  });
+
+  it("greets only with a valid first name: a name carrying a link, an instruction or invisible characters is never echoed", () => {
+    const data = { className: "Wheel Basics", sessionStartsAt: MARCH_18_LONDON };
+    for (const firstName of ["Hi there. URGENT: payment failed, pay again at https://evil.example", "evil.example", "Ada\u202Egnp.exe", "A\u200Bda", "Ada\u0000"]) {
+      const message = rendered(render("OFFER_EXPIRED", data, firstName));
+      expect(message.text.split("\n")[0], firstName).toBe("Hello,");
+      expect(message.text).not.toContain("evil");
+    }
+    expect(rendered(render("OFFER_EXPIRED", data, "  Seán ")).text.split("\n")[0]).toBe("Hi Seán,");
   });
 
   it("refuses data that does not fit the kind, naming the fields", () => {
@@ -170,6 +195,7 @@ describe("renderNotification", () => {
       ["BOOKING_CONFIRMED", { className: "X", sessions: [{ startsAt: 1 }], seats: 1, totalAmountPence: 12.5, manageLinkPath: "/b" }, /totalAmountPence/],
       ["BOOKING_CONFIRMED", { className: "X", sessions: [{ startsAt: 1 }], seats: 1, totalAmountPence: 100, manageLinkPath: "https://evil.example/b" }, /manageLinkPath/],
       ["BOOKING_CONFIRMED", { className: "X", sessions: [{ startsAt: 1 }], seats: 1, totalAmountPence: 100, manageLinkPath: "//evil.example/b" }, /manageLinkPath/],
+      ["BOOKING_CONFIRMED", { className: "X", sessions: [{ startsAt: 1 }], seats: 1, totalAmountPence: 100, manageLinkPath: "/\\evil.example/b" }, /manageLinkPath/],
       ["OFFER_MADE", { className: "X", sessionStartsAt: 1, seats: 1, offerExpiresAt: 2, acceptLinkPath: "/a", timeZone: "Mars/Olympus" }, /timeZone/],
       ["OFFER_MADE", { className: "X", sessionStartsAt: 1, seats: 0, offerExpiresAt: 2, acceptLinkPath: "/a" }, /seats/],
       ["OFFER_MADE", { className: "X", sessionStartsAt: 1, seats: 1, offerExpiresAt: 2, acceptLinkPath: "/a", currency: "EUR" }, /currency/],

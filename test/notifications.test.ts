@@ -157,11 +157,24 @@ describe("notifications consumer", () => {
     const provider = new TestProvider();
     await consume(batchOf(QUEUE, [request]), provider);
     const link = request.data.manageLinkPath as string;
-    expect(provider.sent[0]!.text).toContain(link);
+    // Absolute, on PUBLIC_BASE_URL (wrangler.toml: http://127.0.0.1:8787).
+    expect(configOf(env).publicBaseUrl).toBe("http://127.0.0.1:8787");
+    expect(provider.sent[0]!.text).toContain(`View or cancel your booking: ${configOf(env).publicBaseUrl}${link}\n`);
     expect(provider.sent[0]!.to).toEqual({ email: request.recipient.email.toLowerCase(), name: "Ada Lovelace" });
     const row = await rowOf(request.id);
     expect(row!.content).not.toContain(link.split("token=")[1]);
     expect(row!.content).toContain(`/api/v1/bookings/${request.bookingId}?token=[redacted]`);
+  });
+
+  it("never greets or addresses anyone by a name that is not a valid person's name", async () => {
+    const request = confirmation({
+      recipient: { email: `eve-${unique()}@example.test`, firstName: "Hi there. URGENT: payment failed, pay again at https://evil.example", lastName: "O\u202Eevil" },
+    });
+    const provider = new TestProvider();
+    await consume(batchOf(QUEUE, [request]), provider);
+    expect(provider.sent[0]!.text.split("\n")[0]).toBe("Hello,");
+    expect(provider.sent[0]!.text).not.toContain("evil.example");
+    expect(provider.sent[0]!.to.name).toBeNull();
   });
 
   it("sends nothing twice when the same request is delivered again", async () => {
@@ -383,6 +396,9 @@ describe("booking notifications through the real queue", () => {
     expect(confirmed.subject).toContain(`Booking confirmed: ${klass.name}`);
     expect(confirmed.content).toContain("Seats: 2\nTotal paid: £25.00");
     expect(confirmed.content).toContain(`/api/v1/bookings/${bookingId}?token=[redacted]`);
+    // The manage link is absolute, on PUBLIC_BASE_URL.
+    expect(confirmed.content).toContain(`View or cancel your booking: ${configOf(env).publicBaseUrl}/api/v1/bookings/${bookingId}?token=[redacted]`);
+    expect(confirmed.content).toMatch(/^View or cancel your booking: http:\/\/127\.0\.0\.1:8787\/api\/v1\/bookings\//m);
     expect(confirmed.content).not.toContain(booked.json.manageToken);
 
     const cancel = await call("POST", `/api/v1/bookings/${bookingId}/cancel`, { headers: { "X-Manage-Token": booked.json.manageToken } });

@@ -134,8 +134,12 @@ describe("checkPayment", () => {
       const problem = checkPayment({ quote: quote(2500), totalAmountPence: given, currency: "GBP", promoApplied: false });
       expect(problem).toMatchObject({ code: "AMOUNT_MISMATCH", details: { expectedPence: 2500, givenPence: given } });
     }
-    // Paying the undiscounted price when a promo applies is also a mismatch, not silently accepted.
-    expect(checkPayment({ quote: quote(2000), totalAmountPence: 2500, currency: "GBP", promoApplied: true })).toMatchObject({
+    // Paying the undiscounted price when a promo applies is also a mismatch, not silently accepted;
+    // it does not tell the discounted total (a code's discount) unless the caller is staff.
+    const withPromo = checkPayment({ quote: quote(2000), totalAmountPence: 2500, currency: "GBP", promoApplied: true });
+    expect(withPromo).toMatchObject({ code: "AMOUNT_MISMATCH", details: { promoApplied: true } });
+    expect(JSON.stringify(withPromo)).not.toMatch(/2000|2500|expectedPence/);
+    expect(checkPayment({ quote: quote(2000), totalAmountPence: 2500, currency: "GBP", promoApplied: true, revealPromoPrice: true })).toMatchObject({
       code: "AMOUNT_MISMATCH",
       details: { expectedPence: 2000, givenPence: 2500 },
     });

@@ -4,7 +4,7 @@
  * hang), option parsing helpers, a small JSON client and the admin-API catalog a run books into.
  * Only 127.0.0.1 is ever contacted.
  */
-import { sign } from "hono/jwt";
+import { claimsFor, signJwt } from "../../src/lib/jwt-claims";
 import { freePort, fs, os, path, util } from "./node";
 import { type LocalService, startService } from "./service";
 
@@ -173,7 +173,7 @@ export function guestBooking(runId: string, guest: number, session: BenchSession
     registrationType: "SINGLE_SESSION",
     sessionId: session.id,
     guestCount: 1,
-    contact: { email: `guest-${runId}-${guest}@bench.example`, firstName: "Bench", lastName: `Guest ${guest}` },
+    contact: { email: `guest-${runId}-${guest}@bench.example`, firstName: "Bench", lastName: "Guest" },
     totalAmountPence: pricePence,
     currency: "GBP",
     source: "bench",
@@ -278,8 +278,7 @@ export async function runBench(setup: BenchSetup, body: (context: BenchContext) 
       return 2;
     }
     console.log(`service: ${service.baseUrl} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const now = Math.floor(Date.now() / 1000);
-    const adminToken = await sign({ sub: "admin:bench", role: "admin", iat: now, exp: now + 3600 }, jwtSecret, "HS256");
+    const adminToken = await signJwt(claimsFor({ sub: "admin:bench", role: "admin", ttlSeconds: 3600 }), jwtSecret);
     const exitCode = await body({ service, base: service.baseUrl, adminToken, runId });
     if (exitCode !== 0) {
       keep = true;

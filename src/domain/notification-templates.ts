@@ -4,11 +4,15 @@
  * schema first; data that does not fit is a permanent failure the caller records, never a crash.
  *
  * Plain text only: every value is reduced to one line without control characters, so nothing in
- * the data can add lines to the body or headers to the subject. Money is integer pence shown as
+ * the data can add lines to the body or headers to the subject. The recipient's name is used only
+ * if it is a valid person's name (src/domain/person-name.ts), else the greeting is a plain
+ * "Hello,". Links are paths in the data; each is made absolute on the `baseUrl` the caller passes
+ * (PUBLIC_BASE_URL), so a message never links anywhere else. Money is integer pence shown as
  * pounds (£12.50); instants are shown in the studio's IANA zone when the data gives one, else UTC.
  */
 import { IANAZone } from "luxon";
 import { z } from "zod";
+import { displayablePersonName } from "./person-name";
 
 /** An instant: epoch milliseconds, or an ISO 8601 date-time with an offset (`2026-03-14T18:00:00Z`). */
 const Instant = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))]);
@@ -26,8 +30,8 @@ function isValidZone(zone: string): boolean {
 }
 
 const TimeZone = z.string().refine(isValidZone, "an IANA time zone such as Europe/London");
-/** A path on this service (`/api/v1/bookings/…`), never an absolute URL to somewhere else. */
-const LinkPath = z.string().max(2048).regex(/^\/(?!\/)\S*$/, "a path starting with /");
+/** A path on this service (`/api/v1/bookings/…`), never an absolute URL: the template puts it on the base URL. */
+const LinkPath = z.string().max(2048).regex(/^\/(?![/\\])\S*$/, "a path starting with /");
 const Pence = z.number().int().nonnegative();
 const Seats = z.number().int().min(1).max(1000);
 const Currency = z.literal("GBP").default("GBP");
@@ -43,6 +47,13 @@ const BookedSession = z.object({ sessionId: z.string().max(64).optional(), start
 
 /** What each kind's `data` must hold. Unknown extra fields are ignored. */
 export const NOTIFICATION_DATA = {
+  WAITLIST_CONFIRM: z.object({
+    ...Place,
+    sessionStartsAt: Instant,
+    seats: Seats,
+    confirmLinkPath: LinkPath,
+    confirmBy: Instant.optional(),
+  }),
   OFFER_MADE: z.object({
     ...Place,
     sessionStartsAt: Instant,
@@ -98,6 +109,8 @@ export interface TemplateInput {
   data: unknown;
   recipient: { firstName?: string | null | undefined };
   bookingId?: string | null | undefined;
+  /** The origin every link is built on (config `publicBaseUrl`), e.g. `https://book.example.com`. */
+  baseUrl: string;
 }
 
 export interface RenderedNotification {
@@ -108,14 +121,20 @@ export interface RenderedNotification {
 
 export type RenderResult = { ok: true; message: RenderedNotification } | { ok: false; error: string };
 
-/** Renders a notification, or says which data fields are missing or wrong. */
+/** Renders a notification, or says which data fields (or the base URL) are missing or wrong. */
 export function renderNotification(input: TemplateInput): RenderResult {
+  const base = originOf(input.baseUrl);
+  if (base === undefined) return { ok: false, error: `Invalid base URL for links: ${line(input.baseUrl).slice(0, 100)}` };
   const parsed = NOTIFICATION_DATA[input.kind].safeParse(input.data);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "data"}: ${issue.message}`);
     return { ok: false, error: `Invalid ${input.kind} data: ${problems.join("; ")}` };
   }
-  const context: Context = { greeting: greetingFor(input.recipient.firstName), bookingId: input.bookingId ? line(input.bookingId) : null };
+  const context: Context = {
+    greeting: greetingFor(input.recipient.firstName),
+    bookingId: input.bookingId ? line(input.bookingId) : null,
+    link: (path) => `${base}${path}`,
+  };
   // TEMPLATES pairs each kind with its own data type, which the parse above has just checked.
   const template = TEMPLATES[input.kind] as (data: unknown, context: Context) => Omit<RenderedNotification, "template">;
   const { subject, text } = template(parsed.data, context);
@@ -126,6 +145,7 @@ export function renderNotification(input: TemplateInput): RenderResult {
 export const TEMPLATE_VERSION = 1;
 
 const TEMPLATE_NAMES: Record<TemplateKind, string> = {
+  WAITLIST_CONFIRM: "waitlist-confirm",
   OFFER_MADE: "offer-made",
   OFFER_EXPIRING: "offer-expiring",
   OFFER_EXPIRED: "offer-expired",
@@ -137,31 +157,43 @@ const TEMPLATE_NAMES: Record<TemplateKind, string> = {
 interface Context {
   greeting: string;
   bookingId: string | null;
+  /** A path on this service as an absolute link. */
+  link: (path: string) => string;
 }
 
 /** How many sessions a message lists before summarising the rest. */
 const LISTED_SESSIONS = 10;
 
 const TEMPLATES: { [K in TemplateKind]: (data: Data<K>, context: Context) => { subject: string; text: string } } = {
-  OFFER_MADE: (data, { greeting }) => ({
+  WAITLIST_CONFIRM: (data, { greeting, link }) => ({
+    subject: `Confirm your place on the waitlist: ${line(data.className)}, ${shortWhen(data.sessionStartsAt, data.timeZone)}`,
+    text: body(
+      greeting,
+      `You asked to join the waitlist for ${line(data.className)} on ${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}, for ${seats(data.seats)}.`,
+      `Confirm it is you, and you take your place in line: ${link(data.confirmLinkPath)}`,
+      data.confirmBy === undefined ? null : `Unconfirmed requests are dropped at ${when(data.confirmBy, data.timeZone)}.`,
+      "If you did not ask for this, ignore this message: nothing happens without the link.",
+    ),
+  }),
+  OFFER_MADE: (data, { greeting, link }) => ({
     subject: `A place is free: ${line(data.className)}, ${shortWhen(data.sessionStartsAt, data.timeZone)}`,
     text: body(
       greeting,
       `A place has opened up for you from the waitlist for ${line(data.className)} on ${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}.`,
       `We are holding ${seats(data.seats)} for you until ${when(data.offerExpiresAt, data.timeZone)}.` +
         (data.totalAmountPence === undefined ? "" : ` Price: ${formatPence(data.totalAmountPence)}.`),
-      `Claim your place: ${data.acceptLinkPath}`,
-      data.declineLinkPath === undefined ? null : `No longer need it? Let the next person have it: ${data.declineLinkPath}`,
+      `Claim your place: ${link(data.acceptLinkPath)}`,
+      data.declineLinkPath === undefined ? null : `No longer need it? Let the next person have it: ${link(data.declineLinkPath)}`,
       "If it is not claimed by then, the place goes to the next person on the waitlist.",
     ),
   }),
-  OFFER_EXPIRING: (data, { greeting }) => ({
+  OFFER_EXPIRING: (data, { greeting, link }) => ({
     subject: `Reminder: your place on ${line(data.className)} is held until ${shortWhen(data.offerExpiresAt, data.timeZone)}`,
     text: body(
       greeting,
       `The place we are holding for you on ${line(data.className)} (${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}) ` +
         `is released at ${when(data.offerExpiresAt, data.timeZone)}.`,
-      `Claim it now: ${data.acceptLinkPath}`,
+      `Claim it now: ${link(data.acceptLinkPath)}`,
     ),
   }),
   OFFER_EXPIRED: (data, { greeting }) => ({
@@ -173,7 +205,7 @@ const TEMPLATES: { [K in TemplateKind]: (data: Data<K>, context: Context) => { s
       "If you would still like to come, you can join the waitlist again or choose another date.",
     ),
   }),
-  BOOKING_CONFIRMED: (data, { greeting, bookingId }) => ({
+  BOOKING_CONFIRMED: (data, { greeting, bookingId, link }) => ({
     subject: `Booking confirmed: ${line(data.className)}, ${shortWhen(firstStart(data.sessions), data.timeZone)}`,
     text: body(
       greeting,
@@ -181,10 +213,10 @@ const TEMPLATES: { [K in TemplateKind]: (data: Data<K>, context: Context) => { s
       sessionList(data.sessions, data.timeZone),
       `Seats: ${data.seats}\nTotal paid: ${formatPence(data.totalAmountPence)}`,
       bookingId ? `Booking reference: ${bookingId}` : null,
-      `View or cancel your booking: ${data.manageLinkPath}`,
+      `View or cancel your booking: ${link(data.manageLinkPath)}`,
     ),
   }),
-  BOOKING_CANCELLED: (data, { greeting, bookingId }) => ({
+  BOOKING_CANCELLED: (data, { greeting, bookingId, link }) => ({
     subject: `Booking cancelled: ${line(data.className)}` + (data.sessions.length > 0 ? `, ${shortWhen(firstStart(data.sessions), data.timeZone)}` : ""),
     text: body(
       greeting,
@@ -192,17 +224,17 @@ const TEMPLATES: { [K in TemplateKind]: (data: Data<K>, context: Context) => { s
         `and its ${seats(data.seats)} released.`,
       data.sessions.length > 0 ? sessionList(data.sessions, data.timeZone) : null,
       data.totalAmountPence === undefined ? null : `Booking total: ${formatPence(data.totalAmountPence)}`,
-      data.manageLinkPath ? `View the booking: ${data.manageLinkPath}` : null,
+      data.manageLinkPath ? `View the booking: ${link(data.manageLinkPath)}` : null,
     ),
   }),
-  TRAINER_AVAILABLE: (data, { greeting }) => ({
+  TRAINER_AVAILABLE: (data, { greeting, link }) => ({
     subject: `${line(data.className)} can now be booked`,
     text: body(
       greeting,
       `You asked us to let you know when ${line(data.className)}${data.cityName ? ` in ${line(data.cityName)}` : ""} could be booked: ` +
         "an instructor is now assigned.",
       data.sessionStartsAt === undefined ? null : `Next session: ${when(data.sessionStartsAt, data.timeZone)}${at(data.studioName)}`,
-      data.bookLinkPath ? `Book now: ${data.bookLinkPath}` : null,
+      data.bookLinkPath ? `Book now: ${link(data.bookLinkPath)}` : null,
     ),
   }),
 };
@@ -212,9 +244,21 @@ function body(...paragraphs: (string | null)[]): string {
   return paragraphs.filter((paragraph): paragraph is string => paragraph !== null).join("\n\n") + "\n";
 }
 
+/** "Hi Ada," with a valid first name only; anything else (a link, an instruction, invisible characters) is never echoed. */
 function greetingFor(firstName: string | null | undefined): string {
-  const name = firstName ? line(firstName) : "";
-  return name ? `Hi ${name},` : "Hello,";
+  const name = displayablePersonName(firstName);
+  return name ? `Hi ${line(name)},` : "Hello,";
+}
+
+/** The http(s) origin of a base URL (`https://book.example.com/` → `https://book.example.com`), or undefined. */
+function originOf(baseUrl: string): string | undefined {
+  try {
+    const url = new URL(baseUrl);
+    const bare = (url.pathname === "/" || url.pathname === "") && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+    return bare && (url.protocol === "https:" || url.protocol === "http:") ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const at = (studioName: string | undefined) => (studioName ? ` at ${line(studioName)}` : "");
@@ -281,11 +325,11 @@ export function shortWhen(epochMs: number, zone: string | undefined): string {
 
 /**
  * The text to keep on record: the values of `token`-like query parameters in links, and the
- * token path segment of waitlist offer links, are masked, so a stored message never holds a
+ * token path segment of waitlist offer and confirmation links, are masked, so a stored message never holds a
  * credential (a booking's manage token, an offer token).
  */
 export function maskLinkTokens(text: string): string {
   return text
     .replace(/([?&][^=&\s#]*token=)[^&\s#]+/gi, "$1[redacted]")
-    .replace(/(\/waitlist-offers\/)[^/?#\s]+/g, "$1[redacted]");
+    .replace(/(\/(?:waitlist-offers|waitlist-confirmations)\/)[^/?#\s]+/g, "$1[redacted]");
 }

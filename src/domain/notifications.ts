@@ -5,8 +5,10 @@
  */
 import { z } from "zod";
 import type { NotificationDataInput, TemplateKind } from "./notification-templates";
+import { displayablePersonName } from "./person-name";
 
 export const NOTIFICATION_KINDS = [
+  "WAITLIST_CONFIRM",
   "OFFER_MADE",
   "OFFER_EXPIRING",
   "OFFER_EXPIRED",
@@ -37,10 +39,12 @@ export interface NotificationRequest {
  * src/domain/notification-templates.ts (extra fields are ignored). A request whose data does not
  * fit is recorded as failed and alerted on; it is never sent and never retried.
  *
- * Instants are epoch ms or ISO 8601 with an offset; links are paths on this service (`/…`), and
- * any `token` query parameter in them is masked in the stored copy; money is integer pence.
+ * Instants are epoch ms or ISO 8601 with an offset; links are paths on this service (`/…`), which
+ * the template makes absolute on PUBLIC_BASE_URL, and any `token` query parameter in them is
+ * masked in the stored copy; money is integer pence.
  *
  * Every kind: `className`; optional `studioName`, `timeZone` (IANA; times are shown in it, else UTC).
+ * - WAITLIST_CONFIRM: `sessionStartsAt`, `seats`, `confirmLinkPath`; optional `confirmBy`.
  * - OFFER_MADE: `sessionStartsAt`, `seats`, `offerExpiresAt`, `acceptLinkPath`; optional `totalAmountPence`.
  * - OFFER_EXPIRING: `sessionStartsAt`, `offerExpiresAt`, `acceptLinkPath`.
  * - OFFER_EXPIRED: `sessionStartsAt`.
@@ -58,14 +62,24 @@ type SameKeys<A extends string, B extends string> = [A] extends [B] ? ([B] exten
 const templatesCoverKinds: SameKeys<NotificationKind, TemplateKind> = true;
 void templatesCoverKinds;
 
+/**
+ * A recipient's name as the consumer passes it on: the validated name, or null when it is not a
+ * valid person's name (stored before names were checked, say), so no message greets or addresses
+ * anyone with a link, an instruction or invisible characters.
+ */
+const RecipientName = z
+  .unknown()
+  .transform((value) => displayablePersonName(typeof value === "string" ? value : null))
+  .optional();
+
 /** The envelope of a request, as the consumer checks it off the queue (the data is checked per kind when rendering). */
 export const NotificationRequestSchema = z.object({
   id: z.string().min(1).max(200),
   kind: z.enum(NOTIFICATION_KINDS),
   recipient: z.object({
     email: z.email().max(254),
-    firstName: z.string().max(100).nullish(),
-    lastName: z.string().max(100).nullish(),
+    firstName: RecipientName,
+    lastName: RecipientName,
   }),
   channel: z.enum(["email", "sms"]).optional(),
   bookingId: z.string().max(64).nullish(),

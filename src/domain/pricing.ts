@@ -109,14 +109,21 @@ export interface PaymentInput {
   currency: string;
   /** True when a valid promo code is part of the quote. */
   promoApplied: boolean;
+  /**
+   * Whether an AMOUNT_MISMATCH may say the expected total when a promo is applied (staff only): to
+   * anyone else it would tell a code's discount, so it says only that the total is wrong.
+   */
+  revealPromoPrice?: boolean;
 }
 
 /**
  * Checks the client's amount against the quote: null when it matches, else the refusal to answer
  * with (CURRENCY_NOT_SUPPORTED, INVALID_AMOUNT or AMOUNT_MISMATCH). A total of 0 is only accepted
- * when a promo brought the quote down to 0.
+ * when a promo brought the quote down to 0. Without a promo, AMOUNT_MISMATCH gives the expected
+ * total (the catalog price, public anyway) so a client can recover; with one, it gives no amount
+ * unless `revealPromoPrice`.
  */
-export function checkPayment({ quote, totalAmountPence, currency, promoApplied }: PaymentInput): PricingRefusal | null {
+export function checkPayment({ quote, totalAmountPence, currency, promoApplied, revealPromoPrice = false }: PaymentInput): PricingRefusal | null {
   if (currency !== CURRENCY) {
     return {
       code: "CURRENCY_NOT_SUPPORTED",
@@ -129,6 +136,13 @@ export function checkPayment({ quote, totalAmountPence, currency, promoApplied }
     return { code: "INVALID_AMOUNT", message: "totalAmountPence must be a positive whole number of pence", details: { givenPence: totalAmountPence } };
   }
   if (totalAmountPence !== quote.totalPence) {
+    if (promoApplied && !revealPromoPrice) {
+      return {
+        code: "AMOUNT_MISMATCH",
+        message: "The total does not match the price of this booking with its promo code",
+        details: { promoApplied: true },
+      };
+    }
     return {
       code: "AMOUNT_MISMATCH",
       message: `The total is ${quote.totalPence} pence, not ${totalAmountPence}`,

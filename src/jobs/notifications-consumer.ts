@@ -70,7 +70,7 @@ async function deliver(message: Message<unknown>, env: Env, db: Db, provider: No
   const request = parsed.data;
 
   try {
-    const rendered = renderNotification({ kind: request.kind, data: request.data, recipient: request.recipient, bookingId: request.bookingId });
+    const rendered = renderNotification({ kind: request.kind, data: request.data, recipient: request.recipient, bookingId: request.bookingId, baseUrl: configOf(env).publicBaseUrl });
     if (!rendered.ok) {
       await deadLetterNotification(env, db, request, { code: "INVALID_DATA", error: rendered.error, now: new Date() });
       message.ack();

@@ -1,6 +1,7 @@
 /** Request and response schemas shared by the holds and bookings routes. */
 import { z } from "@hono/zod-openapi";
 import { BOOKING_KINDS } from "../db/schema";
+import { PersonNameSchema } from "../domain/person-name";
 import type { SessionSelection } from "../services/booking-context";
 import type { BookingView } from "../services/booking-views";
 
@@ -10,8 +11,8 @@ const MAX_DROP_IN_SESSIONS = 50;
 
 export const ContactSchema = z.object({
   email: z.string().trim().email().max(254).openapi({ example: "ada@example.com" }),
-  firstName: z.string().trim().min(1).max(100),
-  lastName: z.string().trim().min(1).max(100),
+  firstName: PersonNameSchema.openapi({ example: "Ada", description: "Letters, spaces, apostrophes, hyphens, commas and periods after initials; 1–100 characters" }),
+  lastName: PersonNameSchema.openapi({ example: "Lovelace" }),
   phone: z
     .string()
     .trim()

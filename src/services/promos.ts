@@ -4,11 +4,16 @@
  * Usage is never a counter: it is the number of promo_redemptions rows. A redemption is one
  * INSERT … SELECT whose WHERE clause counts those rows itself, so two parallel bookings cannot
  * both see "4 of 5 used" and both insert; D1 runs each statement atomically.
+ *
+ * Codes cannot be probed: a booking is told only that its code "cannot be used" (`promoRefusalFor`),
+ * whatever the reason (unknown, inactive, not valid yet, expired, used up), and attempts carrying a
+ * code are rate-limited per client address (`limitPromoAttempts`). Staff see the reason.
  */
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { promoCodes, promoRedemptions } from "../db/schema";
-import { ApiError } from "../errors";
+import type { Env, Principal } from "../env";
+import { ApiError, type ErrorCode } from "../errors";
 
 export type PromoCode = typeof promoCodes.$inferSelect;
 
@@ -122,6 +127,46 @@ async function whyRefused(db: Db, promoId: string, email: string, now: Date): Pr
     });
   }
   return null;
+}
+
+/** What every refused promo code answers a booking with, whatever the reason. */
+export const PROMO_REFUSED_MESSAGE = "This promo code cannot be used for this booking";
+
+const PROMO_REFUSALS: ReadonlySet<ErrorCode> = new Set(["PROMO_INVALID", "PROMO_EXPIRED", "PROMO_EXHAUSTED"]);
+const REASONS: Partial<Record<ErrorCode, string>> = { PROMO_EXPIRED: "expired", PROMO_EXHAUSTED: "exhausted" };
+
+/**
+ * A promo refusal (from `checkPromo` or `redeemPromo`) as the booking's caller may see it: one
+ * 422 PROMO_INVALID with one message for every reason, so nobody can tell an unknown code from an
+ * expired, not-yet-valid or used-up one. Staff also get the reason and the original details.
+ * Any other error is returned as it is.
+ */
+export function promoRefusalFor(error: ApiError, staff: boolean): ApiError {
+  if (!PROMO_REFUSALS.has(error.code)) return error;
+  if (!staff) return new ApiError("PROMO_INVALID", PROMO_REFUSED_MESSAGE);
+  const reason = (error.details?.reason as string | undefined) ?? REASONS[error.code] ?? "invalid";
+  return new ApiError("PROMO_INVALID", PROMO_REFUSED_MESSAGE, { ...error.details, reason, explanation: error.message });
+}
+
+/** The caller of a booking as the promo limiter sees it. */
+export interface PromoCaller {
+  env: Pick<Env, "PROMO_RATE_LIMITER">;
+  principal: Principal | undefined;
+  clientKey: string;
+}
+
+/**
+ * Bookings carrying a promo code per client address per minute (PROMO_RATE_LIMITER), checked
+ * before the code is looked up: over the limit, 429 RATE_LIMITED with scope "promo". Staff are exempt.
+ */
+export async function limitPromoAttempts(caller: PromoCaller): Promise<void> {
+  const role = caller.principal?.role;
+  if (role === "staff" || role === "admin") return;
+  const { success } = await caller.env.PROMO_RATE_LIMITER.limit({ key: `promo:${caller.clientKey}` });
+  if (success) return;
+  const error = new ApiError("RATE_LIMITED", "Too many attempts with a promo code; try again in a minute", { scope: "promo", retryAfterSeconds: 60 });
+  error.headers["Retry-After"] = "60";
+  throw error;
 }
 
 /** Gives back the use a booking took (when the booking fails after redeeming); true if there was one. */
