@@ -8,6 +8,7 @@ import { runQueue } from "./jobs/queues";
 import { runScheduled } from "./jobs/scheduled";
 
 export { BookingCoordinatorDO } from "./durable-objects/coordinator";
+export { SeatQuotaDO } from "./durable-objects/seat-quota";
 export { SessionDO } from "./durable-objects/session";
 
 const app = createApp();

@@ -277,7 +277,7 @@ describe("DELETE /admin/sessions/{id}", () => {
       exempt: false,
       overrideDuplicate: false,
       holdTtlMs: 60_000,
-      limits: { perEmail: 8, perClient: 16 },
+      limits: { perEmail: 8, perClient: 16, sharePercent: 100 },
       snapshot: { sessionId: empty.id, capacity: 5, startsAt: Date.now() + 3600_000, cancelled: false, configVersion: Date.now(), resources: [] },
     });
     expect(late).toMatchObject({ ok: false, code: "SESSION_NOT_BOOKABLE" });

@@ -15,6 +15,18 @@ export function nextClientIp(): string {
   return `198.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
+/**
+ * The address a keyed request comes from when a test names none: the same for every request with
+ * that key, as a client's retries are (a replay elsewhere withholds the secrets; test/hostage.test.ts).
+ */
+function clientIpOf(options: { ip?: string; idempotencyKey?: string }): string {
+  if (options.ip) return options.ip;
+  if (!options.idempotencyKey) return nextClientIp();
+  let hash = 0;
+  for (const char of options.idempotencyKey) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `10.${(hash >> 16) & 255}.${(hash >> 8) & 255}.${hash & 255}`;
+}
+
 export const uniqueEmail = (label = "guest") => `${label}-${crypto.randomUUID().slice(0, 12)}@example.test`;
 
 export function singleBookingBody(sessionId: string, pricePence: number, overrides: Record<string, unknown> = {}) {
@@ -32,13 +44,13 @@ export function singleBookingBody(sessionId: string, pricePence: number, overrid
 
 /** POST /api/v1/bookings from a fresh client address unless one is given. */
 export function postBooking(body: unknown, options: CallOptions & { ip?: string; idempotencyKey?: string } = {}) {
-  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? nextClientIp(), ...options.headers };
+  const headers: Record<string, string> = { "CF-Connecting-IP": clientIpOf(options), ...options.headers };
   if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   return call("POST", "/api/v1/bookings", { ...options, body, headers });
 }
 
 export function postHold(body: unknown, options: CallOptions & { ip?: string; idempotencyKey?: string } = {}) {
-  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? nextClientIp(), ...options.headers };
+  const headers: Record<string, string> = { "CF-Connecting-IP": clientIpOf(options), ...options.headers };
   if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   return call("POST", "/api/v1/holds", { ...options, body, headers });
 }

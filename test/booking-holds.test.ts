@@ -48,7 +48,7 @@ async function holdViaRpc(sessionId: string, holdId: string, email: string, seat
     exempt: false,
     overrideDuplicate: false,
     holdTtlMs,
-    limits: { perEmail: 8, perClient: 16 },
+    limits: { perEmail: 8, perClient: 16, sharePercent: 100 },
     snapshot: await snapshotOf(sessionId),
   });
 }

@@ -9,6 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { LineChange } from "../src/domain/projection";
 import { SessionDO } from "../src/durable-objects/session";
+import { guestScopeOf } from "../src/middleware/idempotency";
 import { keyedCoordinatorName } from "../src/services/session-client";
 import { availability, coordinatorStub, d1Lines, expireHolds, fullScheduleBookingBody, postBooking, projectionCaughtUp, sessionStub, uniqueEmail, testProjection } from "./booking-helpers";
 import { makeBookableSession, makeCustomer, makeSchedule } from "./fixtures";
@@ -79,16 +80,17 @@ describe("a coordinator evicted between its commit and the last confirm", () => 
       return original.apply(this, args);
     });
     const key = `evict-${crypto.randomUUID()}`;
+    const body = fullScheduleBookingBody(pattern.id, 6000);
     let response;
     try {
-      response = await postBooking(fullScheduleBookingBody(pattern.id, 6000), { idempotencyKey: key });
+      response = await postBooking(body, { idempotencyKey: key });
     } finally {
       spy.mockRestore();
     }
     expect(response.status).toBe(500);
     expect(await availability(last)).toMatchObject({ held: 1, booked: 0 });
 
-    const coordinator = coordinatorStub(await keyedCoordinatorName("guest", key));
+    const coordinator = coordinatorStub(await keyedCoordinatorName(await guestScopeOf(body.contact.email), key));
     const before = await coordinator.decision();
     expect(before).toMatchObject({ decision: "commit" });
     await evictDurableObject(coordinator);

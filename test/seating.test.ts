@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { availabilityOf, refuseClosed, refuseOverLimit, refuseSeats, type SeatLedger } from "../src/domain/seating";
+import { availabilityOf, capsFor, refuseClosed, refuseOverLimit, refuseSeats, type SeatLedger } from "../src/domain/seating";
 
 const now = Date.UTC(2026, 10, 22, 12);
 const ledger = (overrides: Partial<SeatLedger> = {}): SeatLedger => ({
@@ -51,9 +51,18 @@ describe("refusals", () => {
   });
 
   it("caps seats per email, then per client", () => {
-    const limits = { perEmail: 4, perClient: 6 };
-    expect(refuseOverLimit({ byEmail: 3, byClient: 3 }, 2, limits)).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "email" } });
-    expect(refuseOverLimit({ byEmail: 0, byClient: 5 }, 2, limits)).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "client" } });
-    expect(refuseOverLimit({ byEmail: 2, byClient: 4 }, 2, limits)).toBeNull();
+    const limits = { perEmail: 4, perClient: 6, sharePercent: 100 };
+    expect(refuseOverLimit({ byEmail: 3, byClient: 3 }, 2, 100, limits)).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "email" } });
+    expect(refuseOverLimit({ byEmail: 0, byClient: 5 }, 2, 100, limits)).toMatchObject({ code: "SEAT_LIMIT_EXCEEDED", details: { scope: "client" } });
+    expect(refuseOverLimit({ byEmail: 2, byClient: 4 }, 2, 100, limits)).toBeNull();
+  });
+
+  it("caps one party at a share of the session's capacity, at least one seat, never above the absolute cap", () => {
+    const limits = { perEmail: 8, perClient: 16, sharePercent: 25 };
+    expect(capsFor(8, limits)).toEqual({ perEmail: 2, perClient: 2 });
+    expect(capsFor(3, limits)).toEqual({ perEmail: 1, perClient: 1 });
+    expect(capsFor(100, limits)).toEqual({ perEmail: 8, perClient: 16 });
+    expect(refuseOverLimit({ byEmail: 0, byClient: 2 }, 1, 8, limits)).toMatchObject({ details: { scope: "client", limit: 2 } });
+    expect(refuseOverLimit({ byEmail: 1, byClient: 1 }, 1, 8, limits)).toBeNull();
   });
 });

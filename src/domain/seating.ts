@@ -113,24 +113,44 @@ export function refuseSeats(ledger: SeatLedger, seats: number): Refusal | null {
   return null;
 }
 
+/** The absolute per-session caps and the share of a session's capacity one party may take. */
+export interface SeatLimits {
+  perEmail: number;
+  perClient: number;
+  /** Percent of the session's capacity one email, and one client address, may hold or book. */
+  sharePercent: number;
+}
+
+/**
+ * What one email and one client address may hold or book in a session of this capacity: the
+ * share of it (at least 1 seat), never more than the absolute cap. A session of 8 at 25 % lets a
+ * party take 2 seats, so nobody takes a small session hostage.
+ */
+export function capsFor(capacity: number, limits: SeatLimits): { perEmail: number; perClient: number } {
+  const share = Math.max(1, Math.floor((capacity * limits.sharePercent) / 100));
+  return { perEmail: Math.min(limits.perEmail, share), perClient: Math.min(limits.perClient, share) };
+}
+
 /** Per-session caps on what one email or one client address may hold or book (OWASP API6). */
 export function refuseOverLimit(
   held: { byEmail: number; byClient: number },
   seats: number,
-  limits: { perEmail: number; perClient: number },
+  capacity: number,
+  limits: SeatLimits,
 ): Refusal | null {
-  if (held.byEmail + seats > limits.perEmail) {
+  const caps = capsFor(capacity, limits);
+  if (held.byEmail + seats > caps.perEmail) {
     return {
       code: "SEAT_LIMIT_EXCEEDED",
-      message: `One email may hold or book at most ${limits.perEmail} seat(s) in a session`,
-      details: { limit: limits.perEmail, alreadyHeld: held.byEmail, requested: seats, scope: "email" },
+      message: `One person may hold or book at most ${caps.perEmail} seat(s) in this session`,
+      details: { limit: caps.perEmail, alreadyHeld: held.byEmail, requested: seats, scope: "email" },
     };
   }
-  if (held.byClient + seats > limits.perClient) {
+  if (held.byClient + seats > caps.perClient) {
     return {
       code: "SEAT_LIMIT_EXCEEDED",
-      message: `One client may hold or book at most ${limits.perClient} seat(s) in a session`,
-      details: { limit: limits.perClient, alreadyHeld: held.byClient, requested: seats, scope: "client" },
+      message: `One client may hold or book at most ${caps.perClient} seat(s) in this session`,
+      details: { limit: caps.perClient, alreadyHeld: held.byClient, requested: seats, scope: "client" },
     };
   }
   return null;

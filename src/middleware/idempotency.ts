@@ -24,13 +24,14 @@ import { z } from "@hono/zod-openapi";
 import { and, eq, lt, lte } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
 import type { StatusCode } from "hono/utils/http-status";
 import { type Db, getDb } from "../db/client";
 import { idempotencyKeys } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
-import { IDEMPOTENCY_HEADER, idFromSeed, REPLAYED_HEADER } from "../lib/idempotency-key";
+import { IDEMPOTENCY_HEADER, idFromSeed, REPLAYED_HEADER, withoutSecrets } from "../lib/idempotency-key";
 
 export { IDEMPOTENCY_HEADER, REPLAYED_HEADER, idFromSeed };
 
@@ -87,12 +88,15 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
     if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) throw invalidKey();
 
+    // A POST no route takes is a 404 with nothing to protect: it leaves no record behind.
+    if (!matchedRoutes(c).some((route) => route.method === "POST")) return next();
+
     const principal = c.get("principal");
-    const scope = principal ? `sub:${principal.subject}` : "guest";
     // Hono caches the text, so the validators downstream parse the same body again. The query
     // string and a manage token are part of the request: a replay never goes to a request that
     // lacks the credential the first one carried.
     const body = await c.req.text();
+    const scope = principal ? `sub:${principal.subject}` : await guestScope(body);
     const url = new URL(c.req.url);
     const requestHash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${c.req.header("X-Manage-Token") ?? ""}\n${body}`);
     if (recordedByObjects.some((pattern) => pattern.test(url.pathname))) {
@@ -140,6 +144,27 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
   });
 }
 
+/**
+ * Guests are told apart by the contact email their request names: one guest's key never answers,
+ * nor blocks, another guest who happens to choose the same key. A body without an email shares
+ * the anonymous scope.
+ */
+async function guestScope(body: string): Promise<string> {
+  let email: unknown;
+  try {
+    const parsed = JSON.parse(body) as { contact?: { email?: unknown }; email?: unknown } | null;
+    email = parsed?.contact?.email ?? parsed?.email;
+  } catch {
+    email = undefined;
+  }
+  return typeof email === "string" && email.trim() !== "" ? guestScopeOf(email) : "guest";
+}
+
+/** The Idempotency-Key scope of a guest naming this contact email. */
+export async function guestScopeOf(email: string): Promise<string> {
+  return `guest:${await sha256Hex(email.trim().toLowerCase())}`;
+}
+
 /** Claims the key for this request, or answers for it: a replay, 409 in progress or 422 reused. */
 async function claimKey(
   c: Context<AppEnv>,
@@ -156,7 +181,7 @@ async function claimKey(
     const seed = crypto.randomUUID().replaceAll("-", "");
     const inserted = await db
       .insert(idempotencyKeys)
-      .values({ scope, key, requestHash, seed, status: "in_progress", leaseUntil: new Date(lease), expiresAt: new Date(now + retentionMs) })
+      .values({ scope, key, requestHash, seed, status: "in_progress", origin: clientAddressOf(c), leaseUntil: new Date(lease), expiresAt: new Date(now + retentionMs) })
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key });
     if (inserted.length > 0) return { lease, seed };
@@ -184,10 +209,26 @@ async function claimKey(
   throw inProgress(c, leaseMs);
 }
 
-/** The stored response, marked as a replay. */
+/**
+ * The stored response, marked as a replay. Replayed to another client address than the one that
+ * made it, a success comes without its secrets (an entry's token, a manage token), and says so:
+ * whoever learnt a guest's key and body elsewhere learns that it happened, not how to act on it.
+ */
 function replay(c: Context<AppEnv>, row: KeyRow): Response {
   const status = (row.responseStatus ?? 200) as StatusCode;
-  return c.newResponse(row.responseBody || null, status, { "Content-Type": "application/json", [REPLAYED_HEADER]: "true" });
+  let body = row.responseBody || null;
+  if (body && status < 300 && row.origin !== null && row.origin !== clientAddressOf(c)) {
+    try {
+      body = JSON.stringify(withoutSecrets(JSON.parse(body) as Record<string, unknown>));
+    } catch {
+      body = null; // not JSON: nothing of it is replayed elsewhere
+    }
+  }
+  return c.newResponse(body, status, { "Content-Type": "application/json", [REPLAYED_HEADER]: "true" });
+}
+
+function clientAddressOf(c: Context<AppEnv>): string {
+  return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
 
 function inProgress(c: Context<AppEnv>, remainingMs: number): ApiError {

@@ -6,11 +6,12 @@ import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
 import { configOf } from "../config";
-import { manageTokenFor, sha256Hex, tokenMatchesHash } from "../lib/tokens";
+import { manageTokenGeneration } from "../lib/tokens";
 import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
 import { type BookingView, getBooking } from "../services/booking-views";
 import { type Caller, createBooking } from "../services/bookings";
 import { cancelBooking } from "../services/cancellations";
+import { manageTokenOpens } from "../services/manage-tokens";
 import { BookingSchema, checkSelection, SelectionFields, toBookingResponse, toSelection } from "./booking-schemas";
 
 const tags = ["Bookings"];
@@ -32,7 +33,8 @@ const NewBookingBody = z
 
 const BookingCreated = z.object({
   booking: BookingSchema,
-  manageToken: z.string().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header)" }),
+  manageToken: z.string().optional().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header). Withheld from a replay that reaches another client address" }),
+  secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the secrets were left out" }),
 });
 
 const ManageQuery = z.object({
@@ -60,7 +62,8 @@ async function authorizeBookingAccess(c: Context<AppEnv>, booking: BookingView, 
   if (principal?.role === "staff" || principal?.role === "admin") return;
   if (principal?.role === "customer" && principal.email === booking.customer.email) return;
   const token = c.req.header("X-Manage-Token") ?? queryToken;
-  if (token && (await tokenMatchesHash(token, booking.manageTokenHash))) return;
+  // Recomputed under both keys and checked against staff revocations (not the stored hash).
+  if (token && (await manageTokenOpens(c.env, getDb(c.env.DB), booking.id, token))) return;
   if (!principal && !token) throw new ApiError("UNAUTHENTICATED", "Send the booking's manage token or a bearer token");
   throw new ApiError("FORBIDDEN", "These credentials do not give access to this booking");
 }
@@ -71,7 +74,7 @@ async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken: string
   if (!c.get("principal")) {
     const token = c.req.header("X-Manage-Token") ?? queryToken;
     if (!token) throw new ApiError("UNAUTHENTICATED", "Send the booking's manage token or a bearer token");
-    if (!(await tokenMatchesHash(token, await sha256Hex(await manageTokenFor(configOf(c.env).jwtSecret, id))))) {
+    if ((await manageTokenGeneration(configOf(c.env).keyring, id, token)) === null) {
       throw new ApiError("FORBIDDEN", "These credentials do not give access to this booking");
     }
   }
@@ -103,7 +106,7 @@ export const bookingRoutes = createRouter()
       const body = c.req.valid("json");
       const result = await createBooking(callerOf(c), { ...body, selection: toSelection(body) });
       if (result.replayed) c.header(REPLAYED_HEADER, "true");
-      return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken }, 201);
+      return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken, secretsWithheld: result.secretsWithheld }, 201);
     },
   )
   .openapi(

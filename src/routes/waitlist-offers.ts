@@ -39,7 +39,8 @@ const AcceptBody = z
 
 const Accepted = z.object({
   booking: BookingSchema,
-  manageToken: z.string().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header)" }),
+  manageToken: z.string().optional().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header). Withheld from a replay that reaches another client address" }),
+  secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the secrets were left out" }),
 });
 
 export const waitlistOfferRoutes = createRouter()
@@ -80,7 +81,7 @@ export const waitlistOfferRoutes = createRouter()
     }),
     async (c) => {
       const result = await acceptOffer(callerOf(c), c.req.valid("param").token, c.req.valid("json"));
-      return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken }, 201);
+      return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken, secretsWithheld: result.secretsWithheld }, 201);
     },
   )
   .openapi(

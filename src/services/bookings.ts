@@ -18,10 +18,12 @@ import { fullSessions } from "./edge-cache";
 import { bookingNotificationFor } from "./booking-notifications";
 import { type BookingView, viewOfProjection } from "./booking-views";
 import type { Db } from "../db/client";
-import { checkPromo, findPromo, type PromoCode, redeemPromo, releaseRedemption } from "./promos";
-import { type Claimed, claimAttempt, settle } from "./keyed-writes";
+import { checkPromo, findPromo, limitPromoAttempts, type PromoCode, promoRefusalFor, redeemPromo, releaseRedemption } from "./promos";
+import { type Claimed, claimAttempt, keyOf, settle } from "./keyed-writes";
 import { commitAll, holdAll, releaseAll, type SeatRequest } from "./seat-coordinator";
 import { newBookingId, sessionObject } from "./session-client";
+import { concealFromStrangers } from "./disclosure";
+import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
 
 /** Who is asking and from where: the request's side of every booking operation. */
 export interface Caller {
@@ -53,7 +55,9 @@ export interface NewBooking {
 
 export interface BookingResult {
   booking: BookingView;
-  manageToken: string;
+  /** Absent when `secretsWithheld`: a replay to another client address than the original's. */
+  manageToken?: string;
+  secretsWithheld?: true;
   /** True when this answers a repeat of a keyed request: the first answer, again. */
   replayed?: boolean;
 }
@@ -87,7 +91,11 @@ export async function createBooking(caller: Caller, input: NewBooking): Promise<
     source: input.source ?? null,
     ...whoAttempts(caller, "guest"),
   });
-  return attempt.run(caller.env, () => book(caller, { ...input, contact: { ...input.contact, email } }, attempt));
+  try {
+    return await attempt.run(caller.env, () => book(caller, { ...input, contact: { ...input.contact, email } }, attempt));
+  } catch (error) {
+    throw concealFromStrangers(error, caller.principal, email);
+  }
 }
 
 async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promise<BookingResult> {
@@ -95,20 +103,22 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   const now = new Date();
   const email = input.contact.email;
   assertMayBookFor(principal, email, input.overrideDuplicate === true);
-  // An offer's acceptance is limited per client only: others could use up the email's allowance.
-  await enforceRateLimit(caller, input.fromWaitlistOffer ? null : email);
+  await limitClientAttempts(caller);
   if (input.holdId === undefined) await refuseIfSeenFull(caller, input.selection, input.guestCount, email, attempt, "booking");
 
   const context = await loadBookingContext(db, input.selection, input.contact, configOf(env).catalogCacheMs);
   attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
+  // An offer's acceptance is limited per client only: others could use up the email's allowance.
+  if (!input.fromWaitlistOffer) await limitEmailAttempts(caller, email);
 
   let promo: PromoCode | undefined;
   if (input.promoCode) {
+    await limitPromoAttempts(caller);
     promo = await findPromo(db, input.promoCode);
     const problem = checkPromo(promo, now);
-    if (problem) throw problem;
+    if (problem) throw promoRefusalFor(problem, isStaff(principal));
   }
   const quoted = quoteBooking({
     registrationType: context.registrationType,
@@ -121,7 +131,13 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   if (!quoted.ok) throw new ApiError(quoted.code, quoted.message, quoted.details);
   const quote = quoted.quote;
   attempt.note({ expectedAmountPence: quote.totalPence });
-  const paymentProblem = checkPayment({ quote, totalAmountPence: input.totalAmountPence, currency: input.currency, promoApplied: promo !== undefined });
+  const paymentProblem = checkPayment({
+    quote,
+    totalAmountPence: input.totalAmountPence,
+    currency: input.currency,
+    promoApplied: promo !== undefined,
+    revealPromoPrice: isStaff(principal),
+  });
   if (paymentProblem) throw new ApiError(paymentProblem.code, paymentProblem.message, paymentProblem.details);
 
   const single = context.sessions.length === 1;
@@ -172,9 +188,9 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   if (promo && single && caller.idempotency) {
     // A repeat of a keyed promo booking replays before redeeming again (the key is the object's).
     const earlier = await sessionObject(env, context.sessions[0]!.id).recordedOutcome(keyOf(caller)!);
-    if (earlier) return settle(earlier, result, { sessionId: context.sessions[0]!.id }, caller.idempotency.key);
+    if (earlier) return settle(earlier, result, { sessionId: context.sessions[0]!.id }, keyOf(caller));
   }
-  if (promo) await redeemPromoOrDefer(db, { promo, bookingId, email, now });
+  if (promo) await redeemPromoOrDefer(db, { promo, bookingId, email, now }, isStaff(principal));
   // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
   // bookings and waitlist acceptances, which confirm an offer's hold, are none).
   if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) attempt.note({ checkout: "booking" });
@@ -191,6 +207,8 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   });
   const request = seatRequest(caller, input, input.holdId ?? bookingId);
   const onSuccess = { response: JSON.stringify(result), notifications: [notification] };
+  // A hold's or an offer's seats were counted when they were held.
+  const charge = input.holdId === undefined ? await chargeSeatWindows(caller, email, chargeIdOf(caller, bookingId), input.guestCount, context.sessions.length) : null;
   try {
     if (single) {
       const session = context.sessions[0]!;
@@ -202,10 +220,11 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
       rememberIfFull(env, context, answer);
       // A concurrent repeat redeemed the promo again under its own booking id: give that use back.
       if (promo && answer.replayed) await releaseRedemption(db, bookingId);
-      return settle(answer, result, { sessionId: session.id }, caller.idempotency?.key);
+      return settle(answer, result, { sessionId: session.id }, keyOf(caller));
     }
     return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notification, input.holdId !== undefined);
   } catch (error) {
+    await charge?.refund();
     if (promo && error instanceof ApiError) await releaseRedemption(db, bookingId);
     // A claim not finished (a refusal after it that the coordinator did not record, or a failure) is let go.
     if (claimed && !("replay" in claimed)) await claimed.abandon();
@@ -258,11 +277,11 @@ async function bookSeveral(
  * a booking's way, README "How seats stay right"). While D1 refuses writes, a promo booking is told
  * to retry (503 with Retry-After) rather than failing with a 500; bookings without one go on.
  */
-async function redeemPromoOrDefer(db: Db, redemption: Parameters<typeof redeemPromo>[1]): Promise<void> {
+async function redeemPromoOrDefer(db: Db, redemption: Parameters<typeof redeemPromo>[1], staff: boolean): Promise<void> {
   try {
     await redeemPromo(db, redemption);
   } catch (error) {
-    if (error instanceof ApiError) throw error;
+    if (error instanceof ApiError) throw promoRefusalFor(error, staff);
     console.error(JSON.stringify({ level: "error", msg: "promo redemption failed", promoCodeId: redemption.promo.id, error: String(error) }));
     const unavailable = new ApiError("SERVICE_UNAVAILABLE", "Promo codes cannot be redeemed just now; try again shortly, or book without one", { retryAfterSeconds: 30 });
     unavailable.headers["Retry-After"] = "30";
@@ -292,9 +311,9 @@ export function rememberIfFull(env: Env, context: BookingContext, answer: { ok: 
   if (full) fullSessions.set(session.id, { subject: { classId: context.class.id, studioId: context.studioId, cityId: context.cityId, sessionIds: [session.id] } }, configOf(env).fullSessionCacheMs);
 }
 
-function keyOf(caller: Caller) {
-  const key = caller.idempotency;
-  return key ? { scope: key.scope, key: key.key, requestHash: key.requestHash } : undefined;
+/** Names the request to the seat windows: its key when it has one (so a retry is charged once), else its reservation. */
+export function chargeIdOf(caller: Caller, reservationId: string): string {
+  return caller.idempotency ? `key:${caller.idempotency.scope}:${caller.idempotency.key}` : reservationId;
 }
 
 function placeOf(context: BookingContext): ClassPlace {
@@ -321,14 +340,6 @@ export function seatRequest(
   };
 }
 
-/** Per-session caps on the seats one email or one client address may hold or book. */
-export function seatLimits(env: Env): SeatRequest["limits"] {
-  return {
-    perEmail: configOf(env).maxSeatsPerEmailPerSession,
-    perClient: configOf(env).maxSeatsPerClientPerSession,
-  };
-}
-
 /** A customer books for themselves; only staff book on behalf of others or override duplicates. */
 export function assertMayBookFor(principal: Principal | undefined, email: string, overrideDuplicate: boolean): void {
   if (principal?.role === "customer" && principal.email !== email) {
@@ -336,22 +347,6 @@ export function assertMayBookFor(principal: Principal | undefined, email: string
   }
   if (overrideDuplicate && !isStaff(principal)) {
     throw new ApiError("FORBIDDEN", "Only staff or admins may override the duplicate check");
-  }
-}
-
-/** Attempts per client address and per email (unless null) per minute (Cloudflare's rate limiter); staff are exempt. */
-export async function enforceRateLimit(caller: Caller, email: string | null): Promise<void> {
-  if (isStaff(caller.principal)) return;
-  const limiter = caller.env.BOOKING_RATE_LIMITER;
-  const [byClient, byEmail] = await Promise.all([
-    limiter.limit({ key: `client:${caller.clientKey}` }),
-    email === null ? { success: true } : limiter.limit({ key: `email:${email}` }),
-  ]);
-  if (!byClient.success || !byEmail.success) {
-    throw new ApiError("RATE_LIMITED", "Too many booking attempts; try again in a minute", {
-      scope: byClient.success ? "email" : "client",
-      retryAfterSeconds: 60,
-    });
   }
 }
 

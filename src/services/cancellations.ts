@@ -12,7 +12,7 @@ import { classPlace } from "./booking-context";
 import { type Caller, isStaff, whoAttempts } from "./bookings";
 import { cancelAll, committedSessionIds } from "./seat-coordinator";
 import { fullSessions } from "./edge-cache";
-import { settle } from "./keyed-writes";
+import { keyOf, settle } from "./keyed-writes";
 import { locateBooking } from "./session-client";
 
 /**
@@ -72,16 +72,16 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     };
     // The request id makes it one message, also for a repeat cancel (a lost first send is made good).
     const notification = await bookingNotification(caller.env, caller.db, "BOOKING_CANCELLED", cancelledView, classAndStudio);
-    const key = caller.idempotency;
+    const key = keyOf(caller);
     const answer = await cancelAll(caller.env, sessionIds.map((id) => ({ id })), {
       bookingId: booking.id,
       reservationId,
       audit: attempt.toObject(),
       notifications: notification ? [notification] : [],
-      idempotency: key ? { scope: key.scope, key: key.key, requestHash: key.requestHash } : undefined,
+      idempotency: key,
       response: JSON.stringify(cancelledView),
     });
     for (const id of sessionIds) fullSessions.delete(id);
-    return answer ? settle(answer, cancelledView, {}, key?.key) : cancelledView;
+    return answer ? settle(answer, cancelledView, {}, key) : cancelledView;
   });
 }

@@ -10,8 +10,10 @@ import { Attempt } from "./audit";
 import { subjectOf } from "./attempt-subject";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { configOf } from "../config";
-import { assertBookable, assertMayBookFor, type Caller, enforceRateLimit, refuseIfSeenFull, refuseWithoutTrainer, rememberIfFull, selectionIds, seatRequest, whoAttempts } from "./bookings";
-import { claimAttempt, settle } from "./keyed-writes";
+import { concealFromStrangers } from "./disclosure";
+import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts } from "./booking-limits";
+import { assertBookable, assertMayBookFor, type Caller, chargeIdOf, refuseIfSeenFull, refuseWithoutTrainer, rememberIfFull, selectionIds, seatRequest, whoAttempts } from "./bookings";
+import { claimAttempt, keyOf, settle } from "./keyed-writes";
 import { holdAll } from "./seat-coordinator";
 import { sessionObject } from "./session-client";
 
@@ -39,22 +41,27 @@ export async function createHold(caller: Caller, input: NewHold) {
     source: null,
     ...whoAttempts(caller, "guest"),
   });
-  return attempt.run(caller.env, () => hold(caller, { ...input, contact: { ...input.contact, email } }, attempt));
+  try {
+    return await attempt.run(caller.env, () => hold(caller, { ...input, contact: { ...input.contact, email } }, attempt));
+  } catch (error) {
+    throw concealFromStrangers(error, caller.principal, email);
+  }
 }
 
 async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
   const { db, env } = caller;
   const now = new Date();
   assertMayBookFor(caller.principal, input.contact.email, false);
-  await enforceRateLimit(caller, input.contact.email);
+  await limitClientAttempts(caller);
   await refuseIfSeenFull(caller, input.selection, input.guestCount, input.contact.email, attempt, "hold");
   const context = await loadBookingContext(db, input.selection, input.contact, configOf(env).catalogCacheMs);
   attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
+  await limitEmailAttempts(caller, input.contact.email);
 
   const single = context.sessions.length === 1;
-  const key = caller.idempotency ? { scope: caller.idempotency.scope, key: caller.idempotency.key, requestHash: caller.idempotency.requestHash } : undefined;
+  const key = keyOf(caller);
   const claimed = single ? null : await claimAttempt(env, key, () => newId("hold"));
   if (claimed && "replay" in claimed) return claimed.replay as typeof result;
   const holdId = claimed ? claimed.reservationId : newId("hold");
@@ -72,20 +79,21 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
     replayed: undefined as boolean | undefined,
   };
 
-  if (!claimed) {
-    const session = context.sessions[0]!;
-    const answer = await sessionObject(env, session.id).reserve({
-      ...request,
-      mode: "hold",
-      snapshot: session.snapshot,
-      idempotency: key,
-      audit: attempt.toObject(),
-      onSuccess: { response: JSON.stringify(result) },
-    });
-    rememberIfFull(env, context, answer);
-    return settle(answer, result, { sessionId: session.id }, key?.key);
-  }
+  const charge = await chargeSeatWindows(caller, input.contact.email, chargeIdOf(caller, holdId), input.guestCount, context.sessions.length);
   try {
+    if (!claimed) {
+      const session = context.sessions[0]!;
+      const answer = await sessionObject(env, session.id).reserve({
+        ...request,
+        mode: "hold",
+        snapshot: session.snapshot,
+        idempotency: key,
+        audit: attempt.toObject(),
+        onSuccess: { response: JSON.stringify(result) },
+      });
+      rememberIfFull(env, context, answer);
+      return settle(answer, result, { sessionId: session.id }, key);
+    }
     const outcome = await holdAll(env, context.sessions, request, claimed.coordinator);
     const audit = attempt.toObject();
     if (!outcome.ok) {
@@ -98,7 +106,9 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
     await claimed.finish({ ok: true, response: JSON.stringify(result) });
     return result;
   } catch (error) {
-    await claimed.abandon();
+    // Nothing was taken: the seats go back to the windows, and the key is let go.
+    await charge.refund();
+    await claimed?.abandon();
     throw error;
   }
 }

@@ -9,12 +9,19 @@ import type { ClaimResult } from "../durable-objects/coordinator-contract";
 import type { AttemptAudit, RecordedOutcome } from "../durable-objects/session-contract";
 import type { Env } from "../env";
 import { ApiError, type ErrorCode } from "../errors";
-import { REPLAYED_HEADER } from "../lib/idempotency-key";
+import { REPLAYED_HEADER, withoutSecrets } from "../lib/idempotency-key";
 import { coordinatorObject, keyedCoordinatorName, newCoordinatorName, refusalError } from "./session-client";
 
 const LEASE_MS = 60_000;
 
-type Key = { scope: string; key: string; requestHash: string };
+/** A request's Idempotency-Key claim; `origin` is its client address. */
+export type Key = { scope: string; key: string; requestHash: string; origin: string };
+
+/** The claim of a caller's keyed request, or undefined when it carries no Idempotency-Key. */
+export function keyOf(caller: { clientKey: string; idempotency: { scope: string; key: string; requestHash: string } | undefined }): Key | undefined {
+  const key = caller.idempotency;
+  return key ? { scope: key.scope, key: key.key, requestHash: key.requestHash, origin: caller.clientKey } : undefined;
+}
 
 /** The attempt's coordinator, claimed for its key; or the first answer, when this is a repeat. */
 export type Claimed =
@@ -36,10 +43,10 @@ export async function claimAttempt(env: Env, key: Key | undefined, proposeId: (c
   const object = coordinatorObject(env, coordinator);
   const record = (audit: AttemptAudit, refusal?: { code: string; details: Record<string, unknown> }) => object.recordAttempt(audit, refusal);
   if (!key) return { coordinator, reservationId: proposeId(coordinator), finish: async () => undefined, abandon: async () => undefined, record };
-  const claim = (await object.claim({ ...key, reservationId: proposeId(coordinator), leaseMs: LEASE_MS })) as ClaimResult;
+  const claim = (await object.claim({ scope: key.scope, key: key.key, requestHash: key.requestHash, reservationId: proposeId(coordinator), leaseMs: LEASE_MS })) as ClaimResult;
   switch (claim.state) {
     case "replay":
-      return { replay: replayed(claim.outcome) };
+      return { replay: replayed(claim.outcome, {}, key) };
     case "reused":
       throw keyReused(key.key);
     case "in_progress":
@@ -48,7 +55,7 @@ export async function claimAttempt(env: Env, key: Key | undefined, proposeId: (c
       return {
         coordinator,
         reservationId: claim.reservationId,
-        finish: (outcome) => object.complete(claim.lease, outcome),
+        finish: (outcome) => object.complete(claim.lease, outcome.ok ? { ...outcome, origin: key.origin } : outcome),
         abandon: () => object.abandon(claim.lease),
         record,
       };
@@ -59,16 +66,25 @@ export async function claimAttempt(env: Env, key: Key | undefined, proposeId: (c
  * What a session object answered for a keyed (or unkeyed) write: `fresh` when it did the write
  * now, the first answer again for a repeat, or the refusal as an API error.
  */
-export function settle<T>(answer: { ok: boolean; replayed?: true | "reused" | undefined }, fresh: T, extra: Record<string, unknown> = {}, key?: string): T {
-  if (answer.replayed === "reused") throw keyReused(key);
-  if (answer.replayed === true) return replayed((answer as unknown as { outcome: RecordedOutcome }).outcome, extra) as T;
+export function settle<T>(answer: { ok: boolean; replayed?: true | "reused" | undefined }, fresh: T, extra: Record<string, unknown> = {}, key?: Key): T {
+  if (answer.replayed === "reused") throw keyReused(key?.key);
+  if (answer.replayed === true) return replayed((answer as unknown as { outcome: RecordedOutcome }).outcome, extra, key) as T;
   if (!answer.ok) throw refusalError(answer, extra);
   return fresh;
 }
 
-/** The first answer: a success's body (marked replayed), or its refusal thrown again with the replay header. */
-function replayed(outcome: RecordedOutcome, extra: Record<string, unknown> = {}): unknown {
-  if (outcome.ok) return { ...(JSON.parse(outcome.response) as object), replayed: true };
+/**
+ * The first answer: a success's body (marked replayed), or its refusal thrown again with the
+ * replay header. A success replayed to another client address than the one that made it comes
+ * without its secrets (manage token, entry or offer token), and says so: whoever learnt a guest's
+ * key and body elsewhere learns the booking was made, not how to manage it.
+ */
+function replayed(outcome: RecordedOutcome, extra: Record<string, unknown> = {}, key?: Key): unknown {
+  if (outcome.ok) {
+    const body = JSON.parse(outcome.response) as Record<string, unknown>;
+    const elsewhere = outcome.origin !== undefined && key !== undefined && outcome.origin !== key.origin;
+    return { ...(elsewhere ? withoutSecrets(body) : body), replayed: true };
+  }
   // The details the first answer had: what the caller added (the session) and the object's own.
   const error = new ApiError(outcome.code as ErrorCode, outcome.message, { ...extra, ...outcome.details });
   error.headers[REPLAYED_HEADER] = "true";

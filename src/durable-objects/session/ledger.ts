@@ -3,6 +3,7 @@
  * change of a reservation's status goes through `setStatus`, which moves the counters in the same
  * transaction, so checking seats is O(1) however many reservations the session has.
  */
+import { limitIdentityOf } from "../../domain/email-identity";
 import { availabilityOf, type Availability, type Refusal, type SeatLedger } from "../../domain/seating";
 import type { Reservation } from "../session-contract";
 import { moveSeats, readConfig, type ReservationRow } from "./storage";
@@ -52,13 +53,14 @@ export interface NewReservation {
 
 export function insertReservation(sql: SqlStorage, row: NewReservation, now: number): void {
   sql.exec(
-    `INSERT INTO reservations (id, booking_id, status, seats, email, client_key, expires_at, booking, origin, coordinator, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO reservations (id, booking_id, status, seats, email, email_key, client_key, expires_at, booking, origin, coordinator, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     row.id,
     row.bookingId,
     row.status,
     row.seats,
     row.email,
+    limitIdentityOf(row.email),
     row.clientKey,
     row.expiresAt,
     row.booking,
@@ -117,13 +119,13 @@ export function duplicateOf(sql: SqlStorage, email: string, reservationId: strin
       };
 }
 
-/** Seats one email and one client address hold or have booked here (each an index lookup). */
+/** Seats one email (its sub-addresses with it) and one client address hold or have booked here (each an index lookup). */
 export function heldBy(sql: SqlStorage, email: string, clientKey: string) {
   return sql
     .exec<{ byEmail: number; byClient: number }>(
-      `SELECT (SELECT coalesce(sum(seats), 0) FROM reservations WHERE email = ? AND status IN ('held', 'confirmed')) AS byEmail,
+      `SELECT (SELECT coalesce(sum(seats), 0) FROM reservations WHERE email_key = ? AND status IN ('held', 'confirmed')) AS byEmail,
               (SELECT coalesce(sum(seats), 0) FROM reservations WHERE client_key = ? AND status IN ('held', 'confirmed')) AS byClient`,
-      email,
+      limitIdentityOf(email),
       clientKey,
     )
     .one();
