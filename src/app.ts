@@ -3,11 +3,10 @@
  * build the same app.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import { configOf } from "./config";
 import { domainEvent } from "./domain/events";
 import type { AppEnv } from "./env";
@@ -15,7 +14,8 @@ import { ApiError, type ErrorCode } from "./errors";
 import { authenticate, requireRole } from "./middleware/auth";
 import { d1Statements } from "./middleware/d1-statements";
 import { idempotency } from "./middleware/idempotency";
-import { requestLog } from "./middleware/request-log";
+import { noStore } from "./middleware/no-store";
+import { ownRequestId, requestLog } from "./middleware/request-log";
 import { requestSample, requestShape } from "./middleware/request-sample";
 import { waitUntilOf } from "./lib/wait-until";
 import { forgetCatalog } from "./services/edge-cache";
@@ -23,10 +23,12 @@ import { adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
 import { demandSignalRoutes } from "./routes/demand";
+import { docsRoutes } from "./routes/docs";
 import { holdRoutes } from "./routes/holds";
 import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
+import { waitlistConfirmationRoutes } from "./routes/waitlist-confirmations";
 import { dispatchEvents } from "./services/events";
 
 /** Writes whose Idempotency-Key record a Durable Object keeps beside the write (no D1 on their path). */
@@ -35,9 +37,26 @@ const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
-  app.use(requestId());
+  app.use(ownRequestId());
   app.use(requestLog());
+  // nosniff, no framing, no referrer… on every response; JSON loads nothing, so its CSP allows
+  // nothing. Pages set their own (src/routes/docs.ts), which this keeps (overwrite: false).
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      xFrameOptions: "DENY",
+      overwrite: false,
+    }),
+  );
+  app.use("/api/*", noStore());
   app.use(d1Statements());
+  // A live feed's 101 comes from its Durable Object with headers nobody may change: copy it so
+  // the middleware above can add theirs.
+  app.use("/api/*", async function mutableUpgrade(c, next) {
+    await next();
+    const { webSocket } = c.res;
+    if (c.res.status === 101 && webSocket) c.res = new Response(null, { status: 101, webSocket, headers: c.res.headers });
+  });
   app.use("/api/*", requestSample());
   app.use("/api/*", async (c, next) => {
     const maxSize = configOf(c.env).maxBodyBytes;
@@ -62,6 +81,7 @@ export function createApp() {
   app.route("/api/v1", catalogRoutes);
   app.route("/api/v1/sessions", waitlistRoutes);
   app.route("/api/v1/waitlist-offers", waitlistOfferRoutes);
+  app.route("/api/v1/waitlist-confirmations", waitlistConfirmationRoutes);
   app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
@@ -72,7 +92,7 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "HS256 token with claims sub, role (customer | staff | admin) and email. Locally: `npm run token -- --role admin`.",
+    description: "HS256 token with claims sub, role (customer | staff | admin), email, iss, aud, iat and exp (at most JWT_MAX_LIFETIME_SECONDS after iat, 12 h by default). Locally: `npm run token -- --role admin`.",
   });
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
@@ -85,7 +105,7 @@ export function createApp() {
     },
     servers: [{ url: "/" }],
   });
-  app.get("/docs", Scalar({ url: "/api/v1/openapi.json", pageTitle: "Class booking API" }));
+  app.route("/", docsRoutes);
   app.get("/", (c) => c.json({ name: "class-booking", docs: "/docs", openapi: "/api/v1/openapi.json" }));
   app.get("/health", (c) => c.json({ ok: true }));
 

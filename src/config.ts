@@ -1,7 +1,7 @@
 /**
  * The Worker's settings in one place: every `[vars]` entry of wrangler.toml and the JWT_SECRET
- * secret, each with its default and its bounds, read through `configOf(env)` under names that
- * say what they are (`config.holdTtlMs`, `config.liveAllowedOrigins`, …).
+ * (and, while rotating, JWT_SECRET_PREVIOUS) secret, each with its default and its bounds, read
+ * through `configOf(env)` under names that say what they are (`config.holdTtlMs`, `config.liveAllowedOrigins`, …).
  *
  * Wrangler vars arrive as strings (or as numbers, booleans and objects when set as JSON vars):
  * numbers are parsed, comma lists split, and a missing or empty setting takes its default. A
@@ -15,6 +15,9 @@ import { z } from "zod";
 /** The notification providers there are (src/services/notification-providers.ts). */
 export const NOTIFICATION_PROVIDERS = ["record"] as const;
 export type NotificationProviderName = (typeof NOTIFICATION_PROVIDERS)[number];
+
+/** Bearer token defaults, shared with the scripts and tests that mint tokens (src/lib/jwt-claims.ts). */
+export const JWT_DEFAULTS = { issuer: "class-booking", audience: "class-booking-api", maxLifetimeSeconds: 12 * 3600 } as const;
 
 /** A setting nobody set: missing, or an empty string (wrangler has no way to unset a var). */
 function isUnset(value: unknown): boolean {
@@ -79,6 +82,29 @@ const originList = z.preprocess(
   ),
 );
 
+/** One http(s) origin (normalised by `originOf`), or `fallback` when unset. */
+function origin(fallback: string) {
+  return z.preprocess(
+    (value) => (isUnset(value) ? fallback : typeof value === "string" ? value.trim() : value),
+    z.string({ error: "must be an origin like https://book.example.com" }).transform((text, ctx) => {
+      const normalised = originOf(text);
+      if (normalised === undefined) {
+        ctx.addIssue({ code: "custom", message: "must be an http(s) origin like https://book.example.com (no path, query or credentials)" });
+        return z.NEVER;
+      }
+      return normalised;
+    }),
+  );
+}
+
+/** A short word of printable ASCII (a JWT's iss or aud), trimmed, or `fallback` when unset. */
+function claimText(fallback: string) {
+  return z.preprocess(
+    (value) => (isUnset(value) ? fallback : typeof value === "string" ? value.trim() : value),
+    z.string({ error: "must be 1 to 200 printable characters" }).regex(/^[\x21-\x7e]{1,200}$/, { error: "must be 1 to 200 printable characters" }),
+  );
+}
+
 /** The settings as the environment names them. */
 const settings = {
   /** How long a checkout hold keeps its seats, in seconds. */
@@ -89,8 +115,24 @@ const settings = {
   MAX_SEATS_PER_EMAIL_PER_SESSION: wholeNumber(8, 1, 10_000),
   /** Seats one client address may hold or book in one session (staff exempt). */
   MAX_SEATS_PER_CLIENT_PER_SESSION: wholeNumber(16, 1, 10_000),
+  /** Percent of a session's capacity one email, and one client address, may hold or book (at least 1 seat, at most the caps above). */
+  SEAT_SHARE_PER_SESSION_PERCENT: wholeNumber(25, 1, 100),
+  /** The sliding window over which seats taken across all sessions are counted, in minutes. */
+  SEAT_WINDOW_MINUTES: wholeNumber(60, 1, 7 * 24 * 60),
+  /** Seats (per session: a course of 10 for 2 is 20) one client address may hold or book in the window (staff exempt). */
+  MAX_SEATS_PER_CLIENT_PER_WINDOW: wholeNumber(48, 1, 1_000_000),
+  /** … and one email (its +sub-addresses with it), or one signed-in customer. */
+  MAX_SEATS_PER_EMAIL_PER_WINDOW: wholeNumber(32, 1, 1_000_000),
+  /** Parties one client address (or signed-in customer) may have waiting in one session's waitlist (staff exempt). */
+  WAITLIST_PARTIES_PER_CLIENT_PER_SESSION: wholeNumber(3, 1, 1000),
+  /** Waitlist joins one client address, and one email, may make across all sessions in the seat window. */
+  MAX_WAITLIST_JOINS_PER_CLIENT_PER_WINDOW: wholeNumber(10, 1, 1_000_000),
+  /** How long an anonymous waitlist entry has to confirm its email (the join message's link) before it leaves the line, in minutes. */
+  WAITLIST_CONFIRM_MINUTES: wholeNumber(1440, 1, 30 * 24 * 60),
   /** Browser origins allowed to open the live capacity WebSocket; none by default. */
   LIVE_ALLOWED_ORIGINS: originList,
+  /** The public origin of this service: every link in a message (manage, offer, booking links) is built on it. */
+  PUBLIC_BASE_URL: origin("http://127.0.0.1:8787"),
   /** Live capacity subscribers per session; a Durable Object takes at most 32,768 WebSockets. */
   MAX_LIVE_CONNECTIONS_PER_SESSION: wholeNumber(2000, 1, 32_768),
   /** Live capacity subscribers per session from one client address. */
@@ -114,10 +156,18 @@ const settings = {
   EXPOSE_D1_STATEMENTS: flag(false),
   /** Alert thresholds, passed through to src/domain/alert-rules.ts (which reports an invalid value itself). */
   ALERT_RULES: z.unknown(),
-  /** HMAC key for HS256 bearer tokens and signed links: a secret, never a var. */
+  /** The `iss` every bearer token must carry. */
+  JWT_ISSUER: claimText(JWT_DEFAULTS.issuer),
+  /** The `aud` every bearer token must carry (or include). */
+  JWT_AUDIENCE: claimText(JWT_DEFAULTS.audience),
+  /** The longest a bearer token may live, `exp - iat`, in seconds. */
+  JWT_MAX_LIFETIME_SECONDS: wholeNumber(JWT_DEFAULTS.maxLifetimeSeconds, 60, 7 * 86_400),
+  /** The secret every token key is derived from (bearer tokens, manage, entry and offer tokens): a secret, never a var. */
   JWT_SECRET: z
     .string({ error: "is required: `.dev.vars` locally (npm start writes one), `wrangler secret put JWT_SECRET` in production" })
     .min(16, { error: "must be at least 16 characters" }),
+  /** During a rotation, the secret before JWT_SECRET: tokens made with it still verify. Optional, a secret. */
+  JWT_SECRET_PREVIOUS: z.preprocess((value) => (isUnset(value) ? undefined : value), z.string({ error: "must be a string" }).min(16, { error: "must be at least 16 characters" }).optional()),
 };
 
 type SettingName = keyof typeof settings;
@@ -126,7 +176,7 @@ type SettingName = keyof typeof settings;
 export const SETTING_NAMES = Object.keys(settings) as SettingName[];
 
 /** Settings whose values never appear in an error message. */
-const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["JWT_SECRET"]);
+export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
 
 /** The environment, or any object with some of its settings (tests pass their own). */
 export type ConfigSource = { readonly [Name in SettingName]?: unknown };
@@ -137,7 +187,15 @@ export const ConfigSchema = z.object(settings).transform((env) => ({
   waitlistOfferTtlMs: env.WAITLIST_OFFER_TTL_SECONDS * 1000,
   maxSeatsPerEmailPerSession: env.MAX_SEATS_PER_EMAIL_PER_SESSION,
   maxSeatsPerClientPerSession: env.MAX_SEATS_PER_CLIENT_PER_SESSION,
+  seatSharePerSessionPercent: env.SEAT_SHARE_PER_SESSION_PERCENT,
+  seatWindowMs: env.SEAT_WINDOW_MINUTES * 60_000,
+  maxSeatsPerClientPerWindow: env.MAX_SEATS_PER_CLIENT_PER_WINDOW,
+  maxSeatsPerEmailPerWindow: env.MAX_SEATS_PER_EMAIL_PER_WINDOW,
+  waitlistPartiesPerClientPerSession: env.WAITLIST_PARTIES_PER_CLIENT_PER_SESSION,
+  maxWaitlistJoinsPerWindow: env.MAX_WAITLIST_JOINS_PER_CLIENT_PER_WINDOW,
+  waitlistConfirmMs: env.WAITLIST_CONFIRM_MINUTES * 60_000,
   liveAllowedOrigins: env.LIVE_ALLOWED_ORIGINS,
+  publicBaseUrl: env.PUBLIC_BASE_URL,
   maxLiveConnectionsPerSession: env.MAX_LIVE_CONNECTIONS_PER_SESSION,
   maxLiveConnectionsPerClient: env.MAX_LIVE_CONNECTIONS_PER_CLIENT,
   maxBodyBytes: env.MAX_BODY_BYTES,
@@ -149,6 +207,11 @@ export const ConfigSchema = z.object(settings).transform((env) => ({
   fullSessionCacheMs: env.FULL_SESSION_CACHE_MS,
   alertRules: env.ALERT_RULES,
   jwtSecret: env.JWT_SECRET,
+  /** What token checks accept (src/lib/tokens.ts `Keyring`); minting uses `current`. */
+  keyring: env.JWT_SECRET_PREVIOUS === undefined ? { current: env.JWT_SECRET } : { current: env.JWT_SECRET, previous: env.JWT_SECRET_PREVIOUS },
+  jwtIssuer: env.JWT_ISSUER,
+  jwtAudience: env.JWT_AUDIENCE,
+  jwtMaxLifetimeSeconds: env.JWT_MAX_LIFETIME_SECONDS,
 }));
 
 export type Config = z.infer<typeof ConfigSchema>;

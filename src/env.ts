@@ -1,4 +1,5 @@
 import type { BookingCoordinatorDO } from "./durable-objects/coordinator";
+import type { SeatQuotaDO } from "./durable-objects/seat-quota";
 import type { SessionDO } from "./durable-objects/session";
 import type { ProjectionMessage } from "./domain/projection";
 import type { RollupChunk } from "./jobs/rollup-contract";
@@ -8,16 +9,22 @@ import type { NotificationRequest } from "./services/notifications";
 /** Bindings and settings the Worker receives (see wrangler.toml; JWT_SECRET is a secret). */
 export interface Env {
   DB: D1Database;
+  /** The static files in public/ (wrangler.toml [assets]). */
+  ASSETS: Fetcher;
   /** One SessionDO per class session, named by the session id. */
   SESSION: DurableObjectNamespace<SessionDO>;
   /** One BookingCoordinatorDO per booking attempt spanning sessions. */
   COORDINATOR: DurableObjectNamespace<BookingCoordinatorDO>;
+  /** One SeatQuotaDO per client address, email identity and signed-in customer: seats taken across sessions. */
+  SEAT_QUOTA: DurableObjectNamespace<SeatQuotaDO>;
   /** Changes for D1 from the Durable Objects' outboxes (and refusals decided by the Worker). */
   PROJECTION: Queue<ProjectionMessage>;
   /** Attempts to hold or book per client address and per email, per minute. */
   BOOKING_RATE_LIMITER: RateLimit;
   /** Demand signals a client address may post per minute. */
   SIGNAL_RATE_LIMITER: RateLimit;
+  /** Bookings that carry a promo code per client address per minute (staff exempt), so codes cannot be guessed. */
+  PROMO_RATE_LIMITER: RateLimit;
   /** Domain events, written to D1 in batches by their consumer. */
   EVENTS: Queue<DomainEvent>;
   /** Notification requests, rendered and sent by their consumer. */
@@ -28,13 +35,21 @@ export interface Env {
   WAITLIST_OFFER_TTL_SECONDS: string;
   /** Comma-separated browser origins allowed to open the live capacity WebSocket. */
   LIVE_ALLOWED_ORIGINS: string;
+  /** The public origin every link in a message is built on (src/config.ts `publicBaseUrl`). */
+  PUBLIC_BASE_URL?: string;
   MAX_LIVE_CONNECTIONS_PER_SESSION: string;
   /** Live capacity subscribers per session from one client address. */
   MAX_LIVE_CONNECTIONS_PER_CLIENT: string;
   MAX_SEATS_PER_EMAIL_PER_SESSION: string;
   MAX_SEATS_PER_CLIENT_PER_SESSION: string;
-  /** HMAC key for HS256 bearer tokens: `.dev.vars` locally, `wrangler secret put JWT_SECRET` in production. */
+  /** What every token key is derived from (bearer, manage, entry, offer): `.dev.vars` locally, `wrangler secret put JWT_SECRET` in production. */
   JWT_SECRET: string;
+  /** While rotating: the secret before JWT_SECRET, whose tokens still verify (a secret too). */
+  JWT_SECRET_PREVIOUS?: string;
+  /** The iss and aud bearer tokens must carry, and their longest lifetime (src/config.ts). */
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  JWT_MAX_LIFETIME_SECONDS?: string;
   MAX_OCCURRENCES_PER_PATTERN: string;
   MAX_BODY_BYTES: string;
   /** Which notification provider delivers messages: "record" (default) records them in booking_communications. */

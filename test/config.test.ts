@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ConfigError, configOf, parseConfig, SETTING_NAMES } from "../src/config";
+import { ConfigError, configOf, parseConfig, SECRET_SETTINGS, SETTING_NAMES } from "../src/config";
 import { parseAlertRules } from "../src/domain/alert-rules";
 
 const SECRET = "a-test-secret-of-32-characters!!";
@@ -56,7 +56,15 @@ describe("config defaults", () => {
       waitlistOfferTtlMs: 86_400_000,
       maxSeatsPerEmailPerSession: 8,
       maxSeatsPerClientPerSession: 16,
+      seatSharePerSessionPercent: 25,
+      seatWindowMs: 3_600_000,
+      maxSeatsPerClientPerWindow: 48,
+      maxSeatsPerEmailPerWindow: 32,
+      waitlistPartiesPerClientPerSession: 3,
+      maxWaitlistJoinsPerWindow: 10,
+      waitlistConfirmMs: 86_400_000,
       liveAllowedOrigins: [],
+      publicBaseUrl: "http://127.0.0.1:8787",
       maxLiveConnectionsPerSession: 2000,
       maxLiveConnectionsPerClient: 20,
       maxBodyBytes: 65_536,
@@ -68,11 +76,15 @@ describe("config defaults", () => {
       fullSessionCacheMs: 1000,
       alertRules: undefined,
       jwtSecret: SECRET,
+      keyring: { current: SECRET },
+      jwtIssuer: "class-booking",
+      jwtAudience: "class-booking-api",
+      jwtMaxLifetimeSeconds: 43_200,
     });
   });
 
   it("treats an empty setting as unset", () => {
-    const blank = Object.fromEntries(SETTING_NAMES.filter((name) => name !== "JWT_SECRET").map((name) => [name, "  "]));
+    const blank = Object.fromEntries(SETTING_NAMES.filter((name) => !SECRET_SETTINGS.has(name)).map((name) => [name, "  "]));
     expect(parseConfig({ ...blank, JWT_SECRET: SECRET })).toEqual({ ...parseConfig({ JWT_SECRET: SECRET }), alertRules: "  " });
   });
 });
@@ -112,6 +124,13 @@ describe("config coercion", () => {
     const config = parseConfig({ JWT_SECRET: SECRET, LIVE_ALLOWED_ORIGINS: " HTTP://Localhost:5173/ ,, https://studio.example:443,http://127.0.0.1:8787" });
     expect(config.liveAllowedOrigins).toEqual(["http://localhost:5173", "https://studio.example", "http://127.0.0.1:8787"]);
     expect(parseConfig({ JWT_SECRET: SECRET, LIVE_ALLOWED_ORIGINS: ["https://a.example"] }).liveAllowedOrigins).toEqual(["https://a.example"]);
+  });
+
+  it("reads PUBLIC_BASE_URL as one origin, and refuses anything else", () => {
+    expect(parseConfig({ JWT_SECRET: SECRET, PUBLIC_BASE_URL: " HTTPS://Book.Example.com:443/ " }).publicBaseUrl).toBe("https://book.example.com");
+    for (const bad of ["book.example.com", "https://book.example.com/app", "ftp://book.example.com", "https://user@book.example.com", "javascript:alert(1)"]) {
+      expect(problemsOf({ PUBLIC_BASE_URL: bad }), bad).toEqual([expect.stringMatching(/^PUBLIC_BASE_URL must be an http\(s\) origin/)]);
+    }
   });
 
   it("reads the provider name and the benchmark flag", () => {
@@ -177,6 +196,18 @@ describe("bad config fails loudly", () => {
     expect(parseConfig({ JWT_SECRET: "x".repeat(16) }).jwtSecret).toBe("x".repeat(16));
   });
 
+  it("reads the bearer token settings and JWT_SECRET_PREVIOUS, which is never printed", () => {
+    expect(parseConfig({ JWT_SECRET: SECRET, JWT_ISSUER: " https://id.example ", JWT_AUDIENCE: "api", JWT_MAX_LIFETIME_SECONDS: "3600" })).toMatchObject({
+      jwtIssuer: "https://id.example",
+      jwtAudience: "api",
+      jwtMaxLifetimeSeconds: 3600,
+    });
+    expect(parseConfig({ JWT_SECRET: SECRET, JWT_SECRET_PREVIOUS: "p".repeat(16) }).keyring).toEqual({ current: SECRET, previous: "p".repeat(16) });
+    expect(problemsOf({ JWT_ISSUER: "two words" })).toEqual(['JWT_ISSUER must be 1 to 200 printable characters (got "two words")']);
+    expect(problemsOf({ JWT_MAX_LIFETIME_SECONDS: "30" })).toEqual(['JWT_MAX_LIFETIME_SECONDS must be a whole number from 60 to 604800 (got "30")']);
+    expect(problemsOf({ JWT_SECRET_PREVIOUS: "short-secret" })).toEqual(["JWT_SECRET_PREVIOUS must be at least 16 characters"]);
+  });
+
   it("names every bad setting at once", () => {
     const problems = problemsOf({ HOLD_TTL_SECONDS: "soon", MAX_BODY_BYTES: "big", JWT_SECRET: "" });
     expect(problems.map((problem) => problem.split(" ")[0])).toEqual(["HOLD_TTL_SECONDS", "MAX_BODY_BYTES", "JWT_SECRET"]);
@@ -207,7 +238,16 @@ describe("the project's own settings", () => {
       waitlistOfferTtlMs: 86_400_000,
       maxSeatsPerEmailPerSession: 8,
       maxSeatsPerClientPerSession: 16,
+      // vitest.config.ts turns the share and window caps off (test/hostage.test.ts turns them on).
+      seatSharePerSessionPercent: 100,
+      seatWindowMs: 3_600_000,
+      maxSeatsPerClientPerWindow: 1_000_000,
+      maxSeatsPerEmailPerWindow: 1_000_000,
+      waitlistPartiesPerClientPerSession: 3,
+      maxWaitlistJoinsPerWindow: 10,
+      waitlistConfirmMs: 86_400_000,
       liveAllowedOrigins: ["http://127.0.0.1:8787", "http://localhost:8787", "http://localhost:5173"],
+      publicBaseUrl: "http://127.0.0.1:8787",
       // vitest.config.ts: small enough for test/live.test.ts to reach with real sockets.
       maxLiveConnectionsPerSession: 3,
       maxLiveConnectionsPerClient: 2,
@@ -221,12 +261,16 @@ describe("the project's own settings", () => {
       fullSessionCacheMs: 0,
       alertRules: env.ALERT_RULES,
       jwtSecret: env.JWT_SECRET,
+      keyring: { current: env.JWT_SECRET },
+      jwtIssuer: "class-booking",
+      jwtAudience: "class-booking-api",
+      jwtMaxLifetimeSeconds: 43_200,
     });
   });
 
   it("parses wrangler.toml's [vars] as written, and knows every one of them", () => {
     const vars = wranglerVars();
-    expect(Object.keys(vars).sort()).toEqual(SETTING_NAMES.filter((name) => name !== "JWT_SECRET").sort());
+    expect(Object.keys(vars).sort()).toEqual(SETTING_NAMES.filter((name) => !SECRET_SETTINGS.has(name)).sort());
     const config = parseConfig({ ...vars, JWT_SECRET: env.JWT_SECRET });
     expect(config).toMatchObject({
       maxLiveConnectionsPerSession: 2000,

@@ -1,9 +1,9 @@
 /** Helpers for waitlist tests: full sessions, joining, reading offers the way a notification would carry them. */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { offerToken } from "../src/durable-objects/outbox";
+import { confirmToken, offerToken } from "../src/durable-objects/outbox";
 import { makeBookableSession } from "./fixtures";
-import { call, eventually } from "./helpers";
+import { call, eventually, tokenFor } from "./helpers";
 import { expireHolds, nextClientIp, postBooking, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 
 /** A session whose seats are all booked, one booking per party size given. */
@@ -24,12 +24,24 @@ export function joinBody(guestCount = 1, overrides: Record<string, unknown> = {}
   return { email: uniqueEmail("wait"), firstName: "Wai", lastName: "Ting", guestCount, ...overrides };
 }
 
-export function join(sessionId: string, body: unknown, options: { token?: string; ip?: string } = {}) {
+/**
+ * Joins as the customer signed in with the body's email (in line at once), unless a token is given
+ * or `anonymous` (then the entry waits for its email to be confirmed: `confirmByLink`).
+ */
+export async function join(sessionId: string, body: unknown, options: { token?: string; ip?: string; anonymous?: boolean } = {}) {
+  const email = (body as { email?: unknown } | null)?.email;
+  const token = options.token ?? (options.anonymous || typeof email !== "string" || !email.includes("@") ? undefined : await tokenFor("customer", email.toLowerCase()));
   return call("POST", `/api/v1/sessions/${sessionId}/waitlist`, {
     body,
-    ...(options.token ? { token: options.token } : {}),
+    ...(token ? { token } : {}),
     headers: { "CF-Connecting-IP": options.ip ?? nextClientIp() },
   });
+}
+
+/** Follows the link in an entry's join message (its token signed as the outbox signs it). */
+export async function confirmByLink(sessionId: string, entryId: string) {
+  const token = await confirmToken(env.JWT_SECRET, { sessionId, entryId });
+  return call("POST", `/api/v1/waitlist-confirmations/${token}`, { headers: { "CF-Connecting-IP": nextClientIp() } });
 }
 
 export function cancelBooking(booking: { id: string; manageToken: string }) {

@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   "BOOKING_CANCELLED",
   "DUPLICATE_ATTEMPT",
   "WAITLIST_JOINED",
+  /** The party proved its email (the join message's link): from now on it gets offers. */
+  "WAITLIST_CONFIRMED",
   "WAITLIST_LEFT",
   "OFFER_SENT",
   "OFFER_ACCEPTED",

@@ -12,9 +12,9 @@ import type { Env } from "../env";
 import { signedToken } from "../lib/tokens";
 import type { WaitlistEntryChange } from "../db/waitlist-projection";
 import type { DomainEvent } from "../domain/events";
-import { OFFER_TOKEN_PURPOSE } from "./session-contract";
+import { CONFIRM_TOKEN_PURPOSE, OFFER_TOKEN_PURPOSE } from "./session-contract";
 
-export { OFFER_TOKEN_PURPOSE, OUTBOX_DEADLINE_MS } from "./session-contract";
+export { CONFIRM_TOKEN_PURPOSE, OFFER_TOKEN_PURPOSE, OUTBOX_DEADLINE_MS } from "./session-contract";
 
 /** A notification request as the outbox carries it (its consumer checks it against its schema). */
 type NotificationRequest = { id: string; kind: string; data: Record<string, unknown>; [field: string]: unknown };
@@ -24,6 +24,8 @@ export interface OfferNotice {
   at: number;
   request: NotificationRequest;
   offer: { sessionId: string; entryId: string; number: number } | null;
+  /** The entry whose email the message's link confirms (WAITLIST_CONFIRM). */
+  confirm?: { sessionId: string; entryId: string } | null;
 }
 
 export type AttemptChange = Extract<ProjectionMessage, { kind: "attempt" }>["change"] & { events: DomainEvent[] };
@@ -174,7 +176,17 @@ export function offerToken(secret: string, offer: { sessionId: string; entryId: 
   return signedToken(secret, OFFER_TOKEN_PURPOSE, [offer.sessionId, offer.entryId, String(offer.number)]);
 }
 
+/** The token in a join message's link: only the mailbox it went to can prove the email (src/services/waitlist.ts checks it). */
+export function confirmToken(secret: string, entry: { sessionId: string; entryId: string }): Promise<string> {
+  return signedToken(secret, CONFIRM_TOKEN_PURPOSE, [entry.sessionId, entry.entryId]);
+}
+
 async function withOfferLinks(secret: string, notice: OfferNotice): Promise<NotificationRequest> {
+  if (notice.confirm) {
+    const token = await confirmToken(secret, notice.confirm);
+    // The confirmation's page: shows the entry, and confirms it (POST) from there.
+    return { ...notice.request, data: { ...notice.request.data, confirmLinkPath: `/api/v1/waitlist-confirmations/${token}` } };
+  }
   if (!notice.offer) return notice.request;
   const token = await offerToken(secret, notice.offer);
   return {

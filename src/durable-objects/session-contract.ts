@@ -31,11 +31,17 @@ export { BookingProjection };
 const Notification = z.custom<{ id: string; kind: string }>((value) => typeof value === "object" && value !== null && typeof (value as { id?: unknown }).id === "string");
 
 /** An Idempotency-Key as the Worker saw it: who sent it (scope), the key, and a hash of the request. */
-export const IdempotencyClaim = z.object({ scope: z.string().min(1), key: z.string().min(1).max(255), requestHash: z.string().min(1) });
+export const IdempotencyClaim = z.object({
+  scope: z.string().min(1),
+  key: z.string().min(1).max(255),
+  requestHash: z.string().min(1),
+  /** The client address of the request that recorded it: a replay to another address withholds the secrets. */
+  origin: z.string().max(200).optional(),
+});
 export type IdempotencyClaim = z.infer<typeof IdempotencyClaim>;
 
 /** What a keyed write answered: replayed to a repeat of the same request. */
-export type RecordedOutcome = { ok: true; response: string } | { ok: false; code: string; message: string; details: Record<string, unknown> };
+export type RecordedOutcome = { ok: true; response: string; origin?: string | undefined } | { ok: false; code: string; message: string; details: Record<string, unknown> };
 
 /**
  * The attempt a write stands for (DESIGN invariant 7): the DO records it, accepted or refused, with
@@ -94,7 +100,7 @@ export const ReserveInput = z.object({
   exempt: z.boolean(),
   overrideDuplicate: z.boolean(),
   holdTtlMs: z.number().int().min(1000),
-  limits: z.object({ perEmail: z.number().int().min(1), perClient: z.number().int().min(1) }),
+  limits: z.object({ perEmail: z.number().int().min(1), perClient: z.number().int().min(1), sharePercent: z.number().int().min(1).max(100) }),
   /** Set only when accepting a waitlist offer (its token checked): the one way to book an offer's hold. */
   acceptsOffer: z.boolean().optional(),
   /** Required for mode "book". */
@@ -191,6 +197,13 @@ export const JoinWaitlistInput = z.object({
   /** How long an offer holds its seats before it passes on. */
   offerWindowMs: z.number().int().min(60_000),
   snapshot: SessionSnapshot,
+  /** Staff, or the signed-in owner of the email: in line at once. Anyone else confirms by the join message's link. */
+  confirmed: z.boolean(),
+  /** How long an unconfirmed entry stays before it leaves the line. */
+  confirmWindowMs: z.number().int().min(60_000),
+  /** Whose per-address allowance this draws on, and how many parties it may have waiting here (null: no cap, staff). */
+  clientKey: z.string().min(1).max(200),
+  maxEntriesPerClient: z.number().int().min(1).nullable(),
 });
 export type JoinWaitlistInput = z.input<typeof JoinWaitlistInput>;
 
@@ -207,6 +220,9 @@ export interface WaitlistEntryView {
   guestCount: number;
   priority: "high" | "normal" | "low";
   status: WaitlistStatus;
+  /** False until the party proves its email; an unconfirmed entry gets no offer, has no position and leaves at `confirmBy`. */
+  confirmed: boolean;
+  confirmBy: number | null;
   position: number | null;
   /** The open offer (seats held for it until `expiresAt`), or the last one made. */
   offer: { number: number; holdId: string; expiresAt: number } | null;
@@ -225,6 +241,7 @@ export type WaitlistRefusalCode =
   | "SERVICE_UNAVAILABLE"
   | "WAITLIST_NOT_NEEDED"
   | "WAITLIST_ENTRY_NOT_FOUND"
+  | "WAITLIST_LIMIT_EXCEEDED"
   | "OFFER_NOT_AVAILABLE";
 export type WaitlistRefusal = { code: WaitlistRefusalCode; message: string; details: Record<string, unknown> };
 
@@ -242,3 +259,5 @@ export { OUTBOX_DEADLINE_MS } from "../domain/projection";
 
 /** The purpose an offer's token is signed for (src/durable-objects/outbox.ts signs it). */
 export const OFFER_TOKEN_PURPOSE = "waitlist-offer";
+/** The purpose of the token in a join message's link that confirms the party's email. */
+export const CONFIRM_TOKEN_PURPOSE = "waitlist-confirm";

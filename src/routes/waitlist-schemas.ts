@@ -25,12 +25,14 @@ export const WaitlistEntrySchema = z
     id: z.string(),
     sessionId: z.string(),
     email: z.string(),
-    firstName: z.string().nullable().openapi({ description: "Null in a repeat join's answer to someone other than the entry's owner or staff" }),
+    firstName: z.string().nullable(),
     lastName: z.string().nullable(),
     guestCount: z.number().int(),
     priority: z.enum(WAITLIST_PRIORITIES),
     status: z.enum(WAITLIST_STATUSES),
-    position: z.number().int().nullable().openapi({ description: "Place among those still waiting (1 = next); null once offered or out of line" }),
+    confirmed: z.boolean().openapi({ description: "False until the email is confirmed by the link in the join message: an unconfirmed entry gets no offer and has no position" }),
+    confirmBy: z.string().nullable().openapi({ description: "UTC; an unconfirmed entry leaves the waitlist then" }),
+    position: z.number().int().nullable().openapi({ description: "Place among those confirmed and still waiting (1 = next); null while unconfirmed, once offered or out of line" }),
     offer: z
       .object({ number: z.number().int(), expiresAt: z.string().openapi({ description: "UTC; the seats are held for the customer until then" }) })
       .nullable(),
@@ -50,6 +52,7 @@ export function toEntryResponse(entry: WaitlistEntryView) {
   return {
     ...entry,
     offer: entry.offer ? { number: entry.offer.number, expiresAt: new Date(entry.offer.expiresAt).toISOString() } : null,
+    confirmBy: entry.confirmBy === null ? null : new Date(entry.confirmBy).toISOString(),
     joinedAt: new Date(entry.joinedAt).toISOString(),
     updatedAt: new Date(entry.updatedAt).toISOString(),
   };

@@ -5,7 +5,8 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
 import { IdempotencyKeyHeader } from "../middleware/idempotency";
-import { entryByToken, joinWaitlist, leaveWaitlist } from "../services/waitlist";
+import { entryByToken, leaveWaitlist } from "../services/waitlist";
+import { joinWaitlist } from "../services/waitlist-join";
 import { callerOf } from "./bookings";
 import { JoinFields, TokenQuery, toEntryResponse, WaitlistEntrySchema } from "./waitlist-schemas";
 
@@ -16,10 +17,8 @@ const JoinBody = z.object(JoinFields).openapi("JoinWaitlist");
 
 const Joined = z.object({
   entry: WaitlistEntrySchema,
-  token: z
-    .string()
-    .nullable()
-    .openapi({ description: "Secret: shows the position and leaves the list. Only in the first answer (or to staff and the signed-in customer)" }),
+  token: z.string().optional().openapi({ description: "Secret: shows the position and leaves the list. Withheld from a replay that reaches another client address" }),
+  secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the token was left out" }),
 });
 
 function presentedToken(c: Context<AppEnv>, query: string | undefined): string {
@@ -34,14 +33,17 @@ export const waitlistRoutes = createRouter()
       method: "post",
       path: "/{id}/waitlist",
       tags,
-      summary: "Join a full session's waitlist (one entry per email: a repeat returns the existing entry)",
+      summary: "Join a full session's waitlist (one entry per email)",
       description:
+        "Signed in as the email's owner, the party is in line at once; otherwise the join message holds a link to confirm the email (GET, then POST /waitlist-confirmations/{token}), " +
+        "and until then the entry gets no offer and leaves after WAITLIST_CONFIRM_MINUTES. A repeat join returns the existing entry (200) to staff and the signed-in owner; " +
+        "anyone else gets 409 DUPLICATE_BOOKING without details. One client address may have WAITLIST_PARTIES_PER_CLIENT_PER_SESSION parties waiting per session (409 WAITLIST_LIMIT_EXCEEDED). " +
         "When seats free up they are offered automatically, in order of priority and then of joining; a party that does not fit is skipped for the next that does. " +
         "The offer holds the seats for a limited time and arrives as a notification linking to the offer (GET /waitlist-offers/{token}: seats, expiry, price), which is accepted (POST …/accept) or declined (POST …/decline).",
       request: { params: Params, headers: IdempotencyKeyHeader, body: jsonBody(JoinBody) },
       responses: {
         201: jsonResponse(Joined, "Joined"),
-        200: jsonResponse(Joined, "Already on the list: the existing entry"),
+        200: jsonResponse(Joined, "Already on the list: the existing entry (staff and the signed-in owner only)"),
         ...errorResponses(400, 401, 403, 404, 409, 422, 429),
       },
     }),

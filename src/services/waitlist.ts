@@ -1,7 +1,7 @@
 /**
  * Session waitlists. The session's Durable Object orders the line and makes offers; this layer
- * loads what the DO needs from the catalog, checks who is asking, and turns an accepted offer
- * into a booking through the normal booking path (price, payment check, promo, audit).
+ * checks who is asking and turns an accepted offer into a booking through the normal booking path
+ * (price, payment check, promo, audit). Joining and confirming: src/services/waitlist-join.ts.
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -10,109 +10,17 @@ import type { WaitlistEntryView } from "../durable-objects/session-contract";
 import { OFFER_TOKEN_PURPOSE } from "../durable-objects/session-contract";
 import { configOf } from "../config";
 import { quoteBooking } from "../domain/pricing";
-import type { WaitlistPriority } from "../domain/waitlist";
-import type { Env, Principal } from "../env";
+import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { newId } from "../lib/ids";
 import { readSignedToken, signedToken } from "../lib/tokens";
-import { idFromSeed } from "../lib/idempotency-key";
-import { loadBookingContext } from "./booking-context";
-import { assertMayBookFor, type Caller, createBooking, enforceRateLimit, refuseWithoutTrainer, seatLimits } from "./bookings";
+import { type Caller, createBooking } from "./bookings";
 import { sessionObject } from "./session-client";
 
-const ENTRY_TOKEN_PURPOSE = "waitlist-entry";
-
-export interface JoinRequest {
-  email: string;
-  firstName: string;
-  lastName: string;
-  guestCount: number;
-  priority: WaitlistPriority;
-  preferredContact?: string | undefined;
-  alternativeDates?: string[] | undefined;
-  notes?: string | undefined;
-}
-
-const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
-
-/**
- * Puts a party on a session's waitlist, or returns the email's existing entry. The entry's token
- * (to check the position or leave) is in the answer when the entry is new, or when the caller is
- * staff or the customer it belongs to: a repeat by someone who only knows the email gets no token.
- */
-export async function joinWaitlist(caller: Caller, sessionId: string, request: JoinRequest) {
-  const { env, db, principal } = caller;
-  const email = request.email.toLowerCase();
-  assertMayBookFor(principal, email, false);
-  if (request.priority !== "normal" && !isStaff(principal)) throw new ApiError("FORBIDDEN", "Only staff may set a waitlist priority");
-  const limit = seatLimits(env).perEmail;
-  if (!isStaff(principal) && request.guestCount > limit) {
-    throw new ApiError("SEAT_LIMIT_EXCEEDED", `One email may wait for at most ${limit} seat(s) in a session`, {
-      limit,
-      requested: request.guestCount,
-      scope: "email",
-    });
-  }
-  await enforceRateLimit(caller, email);
-
-  const context = await loadBookingContext(db, { registrationType: "SINGLE_SESSION", sessionId }, request);
-  const session = context.sessions[0]!;
-  refuseWithoutTrainer(context);
-
-  // The id names the session (as a booking id does), so staff can act on it before D1 has it.
-  const entryId = `${caller.idempotency ? idFromSeed("wle", caller.idempotency.seed.slice(0, 16)) : newId("waitlistEntry").slice(0, 20)}-${sessionId}`;
-  const result = await sessionObject(env, sessionId).joinWaitlist({
-    entryId,
-    email,
-    guestCount: request.guestCount,
-    priority: request.priority,
-    offerWindowMs: configOf(env).waitlistOfferTtlMs,
-    snapshot: session.snapshot,
-    details: {
-      firstName: request.firstName,
-      lastName: request.lastName,
-      customerId: context.customerId,
-      preferredContact: request.preferredContact ?? null,
-      alternativeDates: request.alternativeDates ?? null,
-      notes: request.notes ?? null,
-      addedBy: isStaff(principal) ? principal!.subject : null,
-      classId: context.class.id,
-      className: context.class.name,
-      seatPricePence: context.class.pricePence,
-      studioId: context.studioId,
-      studioName: context.studioName,
-      cityId: context.cityId,
-      timeZone: context.timeZone,
-    },
-  });
-  if (!result.ok) throw refusal(result);
-  // A repeat by someone who only knows the email learns no more than that the email is in line.
-  const owner = result.created || isStaff(principal) || (principal?.role === "customer" && principal.email === email);
-  return {
-    created: result.created,
-    entry: owner ? result.entry : privateView(result.entry),
-    token: owner ? await entryToken(configOf(env).jwtSecret, result.entry.id) : null,
-  };
-}
-
-/** An entry as someone who is neither its owner nor staff may see it: its place, nothing personal. */
-function privateView(entry: WaitlistEntryView): WaitlistEntryView {
-  return {
-    ...entry,
-    firstName: null,
-    lastName: null,
-    preferredContact: null,
-    alternativeDates: null,
-    notes: null,
-    addedBy: null,
-    offer: null,
-    bookingId: null,
-  };
-}
+export const ENTRY_TOKEN_PURPOSE = "waitlist-entry";
 
 /** An entry by its token, checked against the session it was issued for. */
 export async function entryByToken(env: Env, sessionId: string, token: string): Promise<WaitlistEntryView> {
-  const parts = await readSignedToken(configOf(env).jwtSecret, ENTRY_TOKEN_PURPOSE, token, 1);
+  const parts = await readSignedToken(configOf(env).keyring, ENTRY_TOKEN_PURPOSE, token, 1);
   const entry = parts ? await sessionObject(env, sessionId).waitlistEntry(parts[0]!) : null;
   if (!entry) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No waitlist entry matches this token for this session", { sessionId });
   return entry;
@@ -148,7 +56,7 @@ export async function sessionWaitlist(env: Env, db: Db, sessionId: string): Prom
 
 /** The entry and offer a token names (whatever its state now), straight from the session's DO. */
 async function offerOf(env: Env, token: string) {
-  const parts = await readSignedToken(configOf(env).jwtSecret, OFFER_TOKEN_PURPOSE, token, 3);
+  const parts = await readSignedToken(configOf(env).keyring, OFFER_TOKEN_PURPOSE, token, 3);
   if (!parts) throw new ApiError("WAITLIST_ENTRY_NOT_FOUND", "No offer matches this token");
   const [sessionId, entryId, number] = [parts[0]!, parts[1]!, Number(parts[2])];
   const entry = await sessionObject(env, sessionId).waitlistEntry(entryId);
@@ -239,7 +147,7 @@ export function entryToken(secret: string, entryId: string): Promise<string> {
 
 
 /** A DO refusal as the API error (RPC result types do not narrow on `ok`). */
-function refusal(result: object): ApiError {
+export function refusal(result: object): ApiError {
   const { code, message, details } = result as { code: ConstructorParameters<typeof ApiError>[0]; message: string; details: Record<string, unknown> };
   return new ApiError(code, message, details);
 }

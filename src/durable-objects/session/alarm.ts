@@ -15,7 +15,7 @@ import { readConfig, type ReservationRow, withConfigCopy } from "./storage";
 const DECISION_RETRY_MS = 5_000;
 
 /**
- * The next hold expiry, offer reminder, outbox retry, waitlist closing before the start or key
+ * The next hold expiry, offer reminder, unconfirmed entry's end, outbox retry, waitlist closing before the start or key
  * expiry, whichever is first (all in SQL, so the minimum is always right), or null for none.
  */
 export function nextAlarmAt(sql: SqlStorage): number | null {
@@ -23,7 +23,7 @@ export function nextAlarmAt(sql: SqlStorage): number | null {
     .exec<{ at: number | null }>(
       `SELECT min(at) AS at FROM (
          SELECT min(expires_at) AS at FROM reservations WHERE status = 'held'
-         UNION ALL SELECT min(reminder_at) FROM waitlist WHERE status = 'offered'
+         UNION ALL SELECT min(CASE WHEN status = 'offered' THEN reminder_at WHEN status = 'waiting' AND confirmed_at IS NULL THEN confirm_by END) FROM waitlist
          UNION ALL SELECT (SELECT starts_at FROM config) - ${MIN_OFFER_MS} WHERE EXISTS (SELECT 1 FROM waitlist WHERE status = 'waiting')
          UNION ALL SELECT min(next_attempt_at) FROM outbox
          UNION ALL SELECT min(created_at) + ${IDEMPOTENCY_RETENTION_MS} FROM idempotency)`,

@@ -38,7 +38,7 @@ import { cancelLine, confirmHold, endHold, queueLineChange } from "./seat-change
 import type { Availability } from "../../domain/seating";
 import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, retireConfig, type ReservationRow, withConfigCopy } from "./storage";
 import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
-import { declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
+import { confirmEntry, declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
 
 export class SessionDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -245,6 +245,11 @@ export class SessionDO extends DurableObject<Env> {
     return this.write((now) => leaveLine(this.sql, entryId, by, now));
   }
 
+  /** The party proved its email: it takes its place in line (and may get an offer at once). */
+  async confirmWaitlistEntry(entryId: string): Promise<WaitlistResult> {
+    return this.write((now) => confirmEntry(this.sql, entryId, now));
+  }
+
   /** Staff: offer seats to this entry now, if its party fits. */
   async offerNow(entryId: string): Promise<WaitlistResult> {
     return this.write((now) => offerNow(this.sql, entryId, now));
@@ -297,7 +302,7 @@ export class SessionDO extends DurableObject<Env> {
 
   // ---- alarm ---------------------------------------------------------------------------------
 
-  /** Settles expired holds, reminds and closes waitlist entries, retries the outbox, purges old keys. Safe to run twice. */
+  /** Settles expired holds, reminds and closes waitlist entries (unconfirmed ones too), retries the outbox, purges old keys. Safe to run twice. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     await settleExpiredHolds(this.ctx, this.env, (level, msg, fields) => this.log(level, msg, fields));
@@ -327,7 +332,7 @@ export class SessionDO extends DurableObject<Env> {
         if (found.found) return found.reused ? { ok: false, replayed: "reused" } : { ok: false, replayed: true, outcome: found.outcome };
       }
       const { result, recorded } = change(now);
-      if (claim && recorded) recordKey(this.sql, claim, "", recorded, now);
+      if (claim && recorded) recordKey(this.sql, claim, "", recorded.ok ? { ...recorded, origin: claim.origin } : recorded, now);
       return result;
     });
     this.afterCommit();

@@ -3,6 +3,7 @@
  * counters and change counter) and the row types. Synchronous functions over `SqlStorage`; every
  * caller runs them inside the one `transactionSync` its RPC method started.
  */
+import { limitIdentityOf } from "../../domain/email-identity";
 import type { SessionSnapshot } from "../session-contract";
 
 /** The configuration row: the adopted catalog snapshot, the seat counters and the change counter. */
@@ -53,6 +54,12 @@ export type WaitlistRow = {
   offers_made: number;
   booking_id: string | null;
   details: string;
+  /** When the party proved its email (the join message's link) or joined signed in; null until then. */
+  confirmed_at: number | null;
+  /** An unconfirmed entry leaves the line at this time. */
+  confirm_by: number | null;
+  /** Whose per-address allowance the entry draws on: the client address, or `customer:<id>` when signed in. */
+  client_key: string | null;
   created_at: number;
   updated_at: number;
 };
@@ -104,6 +111,18 @@ export function migrateSessionStorage(sql: SqlStorage): void {
   addColumn(sql, "reservations", "coordinator TEXT");
   // The version of the line's last change sent to D1: reconciliation tells a change in flight from drift.
   addColumn(sql, "reservations", "line_version INTEGER");
+  // Whose per-email allowance a reservation draws on (sub-addresses count as their address).
+  if (addColumn(sql, "reservations", "email_key TEXT")) {
+    for (const row of sql.exec<{ id: string; email: string }>(`SELECT id, email FROM reservations`).toArray()) {
+      sql.exec(`UPDATE reservations SET email_key = ? WHERE id = ?`, limitIdentityOf(row.email), row.id);
+    }
+  }
+  sql.exec(`CREATE INDEX IF NOT EXISTS reservations_email_key ON reservations (email_key, status)`);
+  // Only parties that proved their email get offers; entries from before confirmation existed count as proven.
+  if (addColumn(sql, "waitlist", "confirmed_at INTEGER")) sql.exec(`UPDATE waitlist SET confirmed_at = created_at`);
+  addColumn(sql, "waitlist", "confirm_by INTEGER");
+  addColumn(sql, "waitlist", "client_key TEXT");
+  sql.exec(`CREATE INDEX IF NOT EXISTS waitlist_client ON waitlist (client_key, status)`);
 }
 
 /** Adds a column unless it is there; true when it was added. */

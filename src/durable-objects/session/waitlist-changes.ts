@@ -9,7 +9,7 @@ import { offerTimes, staffOfferTimes } from "../../domain/waitlist";
 import type { JoinWaitlistInput, WaitlistRefusal, WaitlistResult } from "../session-contract";
 import { duplicateOf, ledgerOf } from "./ledger";
 import type { WaitlistRow } from "./storage";
-import { activeEntryOf, closeEntry, entryView, insertEntry, makeOffer, offerFreedSeats, recordEntryChange, waitlistRow } from "./waitlist-line";
+import { activeEntryOf, closeEntry, entryView, insertEntry, makeOffer, noticeFor, offerFreedSeats, recordEntryChange, waitlistRow } from "./waitlist-line";
 
 type ParsedJoin = Omit<JoinWaitlistInput, "priority"> & { priority: "high" | "normal" | "low" };
 
@@ -31,10 +31,42 @@ export function joinLine(sql: SqlStorage, input: ParsedJoin, now: number): Waitl
   if (!refuseSeats(ledger, input.guestCount)) {
     return { ok: false, code: "WAITLIST_NOT_NEEDED", message: "There are seats for this party now: book them instead", details: { availableSpots: availabilityOf(ledger).availableSpots } };
   }
+  const tooMany = refuseOverClientCap(sql, input.clientKey, input.maxEntriesPerClient);
+  if (tooMany) return { ok: false, ...tooMany };
   const row = insertEntry(sql, input, now);
   recordEntryChange(sql, row, now, "WAITLIST_JOINED");
-  offerFreedSeats(sql, now);
+  if (input.confirmed) offerFreedSeats(sql, now);
+  else noticeFor(sql, row, "WAITLIST_CONFIRM", now);
   return { ok: true, created: true, entry: entryView(sql, waitlistRow(sql, input.entryId)!) };
+}
+
+/** One address (or signed-in customer) may have only so many parties waiting in a session: a flood of throwaway emails is not a line. */
+function refuseOverClientCap(sql: SqlStorage, clientKey: string, max: number | null): WaitlistRefusal | null {
+  if (max === null) return null;
+  const waiting = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM waitlist WHERE client_key = ? AND status IN ('waiting', 'offered')`, clientKey).one().n;
+  if (waiting < max) return null;
+  return {
+    code: "WAITLIST_LIMIT_EXCEEDED",
+    message: `One client may have at most ${max} part${max === 1 ? "y" : "ies"} waiting for a session`,
+    details: { scope: "client", limit: max },
+  };
+}
+
+/**
+ * The party proved its email (the link in the join message): it takes its place in line, and may
+ * get an offer at once. Confirming twice changes nothing; a closed entry stays closed.
+ */
+export function confirmEntry(sql: SqlStorage, entryId: string, now: number): WaitlistResult {
+  return changeEntry(sql, entryId, (row) => {
+    if (row.confirmed_at !== null) return null;
+    if (row.status !== "waiting") {
+      return { code: "WAITLIST_ENTRY_NOT_FOUND", message: `This entry is no longer on the waitlist (${row.status}): join again`, details: { entryId: row.id, status: row.status } };
+    }
+    sql.exec(`UPDATE waitlist SET confirmed_at = ?, confirm_by = NULL, updated_at = ? WHERE id = ?`, now, now, row.id);
+    recordEntryChange(sql, waitlistRow(sql, row.id)!, now, "WAITLIST_CONFIRMED");
+    offerFreedSeats(sql, now);
+    return true;
+  });
 }
 
 export function leaveLine(sql: SqlStorage, entryId: string, by: "customer" | "staff", now: number): WaitlistResult {

@@ -35,10 +35,11 @@ export function offerFreedSeats(sql: SqlStorage, now: number): void {
   const ledger = ledgerOf(sql);
   if (refuseClosed(ledger, now)) return;
   if (ledger.capacity - ledger.bookedSeats - ledger.heldSeats <= 0) return;
-  // Parties whose email already holds or booked seats here are passed over (one reservation per email).
+  // Parties whose email already holds or booked seats here are passed over (one reservation per email),
+  // and so are those that have not proved their email yet: a throwaway address never ties up a seat.
   const waiting = sql
     .exec<WaitlistRow>(
-      `SELECT * FROM waitlist w WHERE status = 'waiting'
+      `SELECT * FROM waitlist w WHERE status = 'waiting' AND confirmed_at IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.email = w.email AND r.status IN ('held', 'confirmed'))
        ORDER BY priority, joined_seq`,
     )
@@ -104,6 +105,8 @@ export function closeUnservableEntries(sql: SqlStorage, now: number): void {
       closeEntry(sql, row, "removed", now, "WAITLIST_LEFT", { by: "system", reason: "party_larger_than_session" });
     } else if (row.status === "waiting" && !offerTimes(now, config.starts_at, row.offer_window_ms)) {
       closeEntry(sql, row, "expired", now, "WAITLIST_LEFT", { by: "system", reason: "session_starting" });
+    } else if (row.status === "waiting" && row.confirmed_at === null && row.confirm_by !== null && row.confirm_by <= now) {
+      closeEntry(sql, row, "expired", now, "WAITLIST_LEFT", { by: "system", reason: "unconfirmed" });
     }
   }
 }
@@ -194,15 +197,20 @@ export function recordEntryChange(sql: SqlStorage, row: WaitlistRow, now: number
   queueOut(sql, { kind: "event", change: { at: now, event } });
 }
 
-/** Queues a notification about an entry's offer; the id makes a redelivery send nothing twice. */
-function noticeFor(sql: SqlStorage, row: WaitlistRow, kind: "OFFER_MADE" | "OFFER_EXPIRING" | "OFFER_EXPIRED", now: number): void {
+/**
+ * Queues a notification about an entry: the link to confirm its email, or its offer. The id makes a
+ * redelivery send nothing twice; the links' tokens are signed at delivery (src/durable-objects/outbox.ts).
+ */
+export function noticeFor(sql: SqlStorage, row: WaitlistRow, kind: "WAITLIST_CONFIRM" | "OFFER_MADE" | "OFFER_EXPIRING" | "OFFER_EXPIRED", now: number): void {
   const details = entryDetails(row);
   const config = readConfig(sql)!;
+  const about = { sessionId: config.session_id, entryId: row.id };
   queueOut(sql, {
     kind: "notice",
     change: {
       at: now,
-      offer: kind === "OFFER_EXPIRED" ? null : { sessionId: config.session_id, entryId: row.id, number: row.offers_made },
+      offer: kind === "OFFER_MADE" || kind === "OFFER_EXPIRING" ? { ...about, number: row.offers_made } : null,
+      confirm: kind === "WAITLIST_CONFIRM" ? about : null,
       request: {
         id: `${kind.toLowerCase().replaceAll("_", "-")}:${row.id}:${row.offers_made}`,
         kind,
@@ -219,7 +227,8 @@ function noticeFor(sql: SqlStorage, row: WaitlistRow, kind: "OFFER_MADE" | "OFFE
           timeZone: details.timeZone,
           seats: row.guest_count,
           totalAmountPence: details.seatPricePence * row.guest_count,
-          ...(row.offer_expires_at === null ? {} : { offerExpiresAt: new Date(row.offer_expires_at).toISOString() }),
+          ...(row.offer_expires_at === null || kind === "WAITLIST_CONFIRM" ? {} : { offerExpiresAt: new Date(row.offer_expires_at).toISOString() }),
+          ...(row.confirm_by === null || kind !== "WAITLIST_CONFIRM" ? {} : { confirmBy: new Date(row.confirm_by).toISOString() }),
         },
       },
     },
@@ -228,11 +237,12 @@ function noticeFor(sql: SqlStorage, row: WaitlistRow, kind: "OFFER_MADE" | "OFFE
 
 export function entryView(sql: SqlStorage, row: WaitlistRow): WaitlistEntryView {
   const details = entryDetails(row);
+  // Only confirmed parties are in line: an unconfirmed one has no place yet, and nobody waits behind it.
   const position =
-    row.status === "waiting"
+    row.status === "waiting" && row.confirmed_at !== null
       ? count(
           sql,
-          `SELECT count(*) AS n FROM waitlist WHERE status = 'waiting' AND (priority < ? OR (priority = ? AND joined_seq < ?))`,
+          `SELECT count(*) AS n FROM waitlist WHERE status = 'waiting' AND confirmed_at IS NOT NULL AND (priority < ? OR (priority = ? AND joined_seq < ?))`,
           row.priority,
           row.priority,
           row.joined_seq,
@@ -241,6 +251,8 @@ export function entryView(sql: SqlStorage, row: WaitlistRow): WaitlistEntryView 
   return {
     ...entryFields(row, details),
     sessionId: readConfig(sql)!.session_id,
+    confirmed: row.confirmed_at !== null,
+    confirmBy: row.confirmed_at === null ? row.confirm_by : null,
     position,
     offer: row.offer_hold_id && row.offer_expires_at !== null ? { number: row.offers_made, holdId: row.offer_hold_id, expiresAt: row.offer_expires_at } : null,
     updatedAt: row.updated_at,
@@ -259,16 +271,31 @@ export function wholeWaitlist(sql: SqlStorage): WaitlistEntryView[] {
     .map((row) => entryView(sql, row));
 }
 
-export function insertEntry(sql: SqlStorage, input: { entryId: string; email: string; guestCount: number; priority: WaitlistPriority; offerWindowMs: number; details: WaitlistEntryDetails }, now: number): WaitlistRow {
+type NewEntry = {
+  entryId: string;
+  email: string;
+  guestCount: number;
+  priority: WaitlistPriority;
+  offerWindowMs: number;
+  details: WaitlistEntryDetails;
+  confirmed: boolean;
+  confirmWindowMs: number;
+  clientKey: string;
+};
+
+export function insertEntry(sql: SqlStorage, input: NewEntry, now: number): WaitlistRow {
   sql.exec(
-    `INSERT INTO waitlist (id, email, guest_count, priority, joined_seq, status, offer_window_ms, details, created_at, updated_at)
-     VALUES (?, ?, ?, ?, (SELECT coalesce(max(joined_seq), 0) + 1 FROM waitlist), 'waiting', ?, ?, ?, ?)`,
+    `INSERT INTO waitlist (id, email, guest_count, priority, joined_seq, status, offer_window_ms, details, confirmed_at, confirm_by, client_key, created_at, updated_at)
+     VALUES (?, ?, ?, ?, (SELECT coalesce(max(joined_seq), 0) + 1 FROM waitlist), 'waiting', ?, ?, ?, ?, ?, ?, ?)`,
     input.entryId,
     input.email,
     input.guestCount,
     PRIORITY_RANK[input.priority],
     input.offerWindowMs,
     JSON.stringify(input.details),
+    input.confirmed ? now : null,
+    input.confirmed ? null : now + input.confirmWindowMs,
+    input.clientKey,
     now,
     now,
   );
