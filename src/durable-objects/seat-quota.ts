@@ -1,9 +1,10 @@
 /**
- * SeatQuotaDO: one per client address, per email identity and per signed-in customer. The single
- * writer that counts what each has taken across all sessions in a sliding window (seats, waiting
- * parties), so one party cannot spread a hoard over many sessions. A Durable Object rather than D1:
- * it is on the booking path, where D1 is never written, and it decides atomically, so concurrent
- * requests from one address cannot all pass the same check.
+ * SeatQuotaDO: the single writer that counts what each party (a client address, an email
+ * identity, a signed-in customer) has taken across all sessions in a sliding window (seats,
+ * waiting parties), so one party cannot spread a hoard over many sessions. Parties are spread over
+ * SEAT_QUOTA_SHARDS objects by a hash of their name. A Durable Object rather than D1: it is on the
+ * booking path, where D1 is never written, and it decides atomically, so concurrent requests from
+ * one party cannot all pass the same check.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
@@ -16,30 +17,40 @@ export class SeatQuotaDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS charges (
-        charge_id TEXT PRIMARY KEY, kind TEXT NOT NULL, amount INTEGER NOT NULL, charged_at INTEGER NOT NULL)`);
-      this.sql.exec(`CREATE INDEX IF NOT EXISTS charges_window ON charges (kind, charged_at)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS subject_charges (
+        subject TEXT NOT NULL, charge_id TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER NOT NULL, charged_at INTEGER NOT NULL,
+        PRIMARY KEY (subject, charge_id))`);
+      this.sql.exec(`CREATE INDEX IF NOT EXISTS subject_charges_window ON subject_charges (subject, kind, charged_at)`);
+      this.sql.exec(`CREATE INDEX IF NOT EXISTS subject_charges_age ON subject_charges (charged_at)`);
     });
   }
 
-  /** Charges `amount` if what was charged in the window leaves room for it; a repeat of a charge id passes again. */
+  /** Charges `amount` if what the subject was charged in the window leaves room for it; a repeat of a charge id passes again. */
   async charge(raw: QuotaCharge): Promise<QuotaAnswer> {
     const input = QuotaCharge.parse(raw);
     const now = Date.now();
     return this.ctx.storage.transactionSync((): QuotaAnswer => {
       const since = now - input.windowMs;
       // Charges that left the window are dropped as they go, so the object stays small.
-      this.sql.exec(`DELETE FROM charges WHERE kind = ? AND charged_at <= ?`, input.kind, since);
-      const earlier = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM charges WHERE charge_id = ?`, input.chargeId).one().n;
+      this.sql.exec(`DELETE FROM subject_charges WHERE charged_at <= ?`, since);
+      const earlier = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM subject_charges WHERE subject = ? AND charge_id = ?`, input.subject, input.chargeId).one().n;
       if (earlier > 0) return { ok: true };
-      const used = this.sql.exec<{ used: number }>(`SELECT coalesce(sum(amount), 0) AS used FROM charges WHERE kind = ? AND charged_at > ?`, input.kind, since).one().used;
-      if (used + input.amount > input.limit) {
+      const taken = this.sql
+        .exec<{ used: number; oldest: number | null }>(
+          `SELECT coalesce(sum(amount), 0) AS used, min(charged_at) AS oldest FROM subject_charges WHERE subject = ? AND kind = ? AND charged_at > ?`,
+          input.subject,
+          input.kind,
+          since,
+        )
+        .one();
+      if (taken.used + input.amount > input.limit) {
         // Room comes back as the oldest charges leave the window.
-        const oldest = this.sql.exec<{ at: number | null }>(`SELECT min(charged_at) AS at FROM charges WHERE kind = ? AND charged_at > ?`, input.kind, since).one().at ?? now;
-        return { ok: false, used, limit: input.limit, retryAfterSeconds: Math.max(1, Math.ceil((oldest + input.windowMs - now) / 1000)) };
+        const oldest = taken.oldest ?? now;
+        return { ok: false, used: taken.used, limit: input.limit, retryAfterSeconds: Math.max(1, Math.ceil((oldest + input.windowMs - now) / 1000)) };
       }
       this.sql.exec(
-        `INSERT INTO charges (charge_id, kind, amount, charged_at) VALUES (?, ?, ?, ?) ON CONFLICT (charge_id) DO UPDATE SET amount = excluded.amount, charged_at = excluded.charged_at`,
+        `INSERT INTO subject_charges (subject, charge_id, kind, amount, charged_at) VALUES (?, ?, ?, ?, ?)`,
+        input.subject,
         input.chargeId,
         input.kind,
         input.amount,
@@ -50,7 +61,7 @@ export class SeatQuotaDO extends DurableObject<Env> {
   }
 
   /** Gives a charge back: the request it paid for took nothing (refused by the session, or failed). */
-  async refund(chargeId: string): Promise<void> {
-    this.sql.exec(`DELETE FROM charges WHERE charge_id = ?`, String(chargeId));
+  async refund(subject: string, chargeId: string): Promise<void> {
+    this.sql.exec(`DELETE FROM subject_charges WHERE subject = ? AND charge_id = ?`, String(subject), String(chargeId));
   }
 }

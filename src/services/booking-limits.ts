@@ -16,6 +16,7 @@ import { configOf } from "../config";
 import { limitIdentityOf } from "../domain/email-identity";
 import type { Env, Principal } from "../env";
 import { ApiError } from "../errors";
+import { seatQuotaShardOf } from "../durable-objects/seat-quota-contract";
 import type { SeatRequest } from "./seat-coordinator";
 
 /** The request's side of the limits: who asks, and from which address. */
@@ -103,16 +104,19 @@ async function chargeWindows(
     { scope: "client_window", name: `client:${caller.clientKey}`, limit: charge.limits[0] },
     { scope: "email_window", name: emailAllowance(caller, email), limit: charge.limits[1] },
   ] as const;
-  const objects = windows.map((window) => caller.env.SEAT_QUOTA.getByName(window.name));
+  const objects = await Promise.all(windows.map(async (window) => caller.env.SEAT_QUOTA.getByName(await seatQuotaShardOf(window.name))));
   const answers = await Promise.all(
-    objects.map((object, index) => object.charge({ chargeId: charge.chargeId, kind: charge.kind, amount: charge.amount, limit: windows[index]!.limit, windowMs })),
+    objects.map((object, index) =>
+      object.charge({ subject: windows[index]!.name, chargeId: charge.chargeId, kind: charge.kind, amount: charge.amount, limit: windows[index]!.limit, windowMs }),
+    ),
   );
+  const refundAt = (index: number) => objects[index]!.refund(windows[index]!.name, charge.chargeId);
   const refund = async () => {
-    await Promise.all(objects.map((object) => object.refund(charge.chargeId)));
+    await Promise.all(windows.map((_, index) => refundAt(index)));
   };
   const refused = answers.findIndex((answer) => !answer.ok);
   if (refused === -1) return { refund };
-  await Promise.all(objects.filter((_, index) => answers[index]!.ok).map((object) => object.refund(charge.chargeId)));
+  await Promise.all(windows.map((_, index) => (answers[index]!.ok ? refundAt(index) : undefined)));
   const answer = answers[refused] as Extract<(typeof answers)[number], { ok: false }>;
   const scope = windows[refused]!.scope;
   const error = new ApiError(code, message(scope === "client_window" ? "This client" : "This email", answer.limit, Math.round(windowMs / 60_000)), {
