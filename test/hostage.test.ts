@@ -11,6 +11,7 @@ import { makeBookableSession, makeSchedule } from "./fixtures";
 import { tokenFor } from "./helpers";
 import { strictCall } from "./hostage-helpers";
 import { fullSession, joinBody } from "./waitlist-helpers";
+import { confirmToken } from "../src/durable-objects/outbox";
 
 const hold = (body: unknown, options: Parameters<typeof strictCall>[2] = {}) => strictCall("POST", "/api/v1/holds", { ...options, body });
 const book = (body: unknown, options: Parameters<typeof strictCall>[2] = {}) => strictCall("POST", "/api/v1/bookings", { ...options, body });
@@ -154,20 +155,20 @@ describe("a guest's Idempotency-Key", () => {
     expect(sameGuest.json.manageToken).toBe(original.json.manageToken);
   });
 
-  it("replayed from another client address on a D1-kept route (a waitlist join) returns the entry without its token", async () => {
+  it("replayed from another client address on a D1-kept route (a waitlist confirmation) returns the entry without its token", async () => {
     const { session } = await fullSession([1]);
-    const key = `join-${crypto.randomUUID()}`;
-    const body = joinBody(1);
+    const joined = await strictCall("POST", `/api/v1/sessions/${session.id}/waitlist`, { body: joinBody(1) });
+    const path = `/api/v1/waitlist-confirmations/${await confirmToken(env.JWT_SECRET, { sessionId: session.id, entryId: joined.json.entry.id })}`;
+    const key = `confirm-${crypto.randomUUID()}`;
     const guest = nextClientIp();
-    const path = `/api/v1/sessions/${session.id}/waitlist`;
-    const original = await strictCall("POST", path, { key, body, ip: guest });
-    expect(original.status).toBe(201);
+    const original = await strictCall("POST", path, { key, ip: guest });
+    expect(original.status).toBe(200);
     expect(original.json.token).toEqual(expect.any(String));
-    const stranger = await strictCall("POST", path, { key, body });
+    const stranger = await strictCall("POST", path, { key });
     expect(stranger.headers.get("Idempotent-Replayed")).toBe("true");
-    expect(stranger.json).toMatchObject({ entry: { id: original.json.entry.id }, secretsWithheld: true });
+    expect(stranger.json).toMatchObject({ entry: { id: joined.json.entry.id }, secretsWithheld: true });
     expect(stranger.json.token).toBeUndefined();
-    expect((await strictCall("POST", path, { key, body, ip: guest })).json.token).toBe(original.json.token);
+    expect((await strictCall("POST", path, { key, ip: guest })).json.token).toBe(original.json.token);
   });
 
   it("on a route that does not exist leaves nothing stored", async () => {

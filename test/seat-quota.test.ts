@@ -10,7 +10,7 @@ describe("SeatQuotaDO", () => {
     const quota = env.SEAT_QUOTA.getByName(`quota-test-${crypto.randomUUID()}`);
     const charge = (subject: string, chargeId: string, amount: number) => quota.charge({ subject, chargeId, kind: "seats", amount, limit: 4, windowMs: WINDOW });
     expect(await charge("client:a", "one", 3)).toEqual({ ok: true });
-    expect(await charge("client:a", "one", 3)).toEqual({ ok: true });
+    expect(await charge("client:a", "one", 3)).toEqual({ ok: true, repeated: true });
     expect(await charge("client:a", "two", 2)).toMatchObject({ ok: false, used: 3, limit: 4, retryAfterSeconds: expect.any(Number) });
     // Another subject in the same object has its own window, and waitlist joins are counted apart from seats.
     expect(await charge("client:b", "two", 4)).toEqual({ ok: true });

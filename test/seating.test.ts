@@ -1,3 +1,4 @@
+import { clientKeyOf } from "../src/domain/client-identity";
 import { describe, expect, it } from "vitest";
 import { availabilityOf, capsFor, refuseClosed, refuseOverLimit, refuseSeats, type SeatLedger } from "../src/domain/seating";
 
@@ -64,5 +65,18 @@ describe("refusals", () => {
     expect(capsFor(100, limits)).toEqual({ perEmail: 8, perClient: 16 });
     expect(refuseOverLimit({ byEmail: 0, byClient: 2 }, 1, 8, limits)).toMatchObject({ details: { scope: "client", limit: 2 } });
     expect(refuseOverLimit({ byEmail: 1, byClient: 1 }, 1, 8, limits)).toBeNull();
+  });
+});
+
+describe("clientKeyOf", () => {
+  it("counts an IPv4 address as itself and an IPv6 client's /64 as one, however it is written", () => {
+    expect(clientKeyOf("203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKeyOf(undefined)).toBe("unknown");
+    expect(clientKeyOf("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(clientKeyOf("2001:DB8:1:2:bbbb:cccc:dddd:eeee")).toBe("2001:db8:1:2::/64");
+    expect(clientKeyOf("2001:0db8:0001:0002::")).toBe("2001:db8:1:2::/64");
+    expect(clientKeyOf("::ffff:192.0.2.1")).toBe("0:0:0:0::/64");
+    expect(clientKeyOf("2001:db8:1:3::1")).not.toBe(clientKeyOf("2001:db8:1:2::1"));
+    expect(clientKeyOf("not:an:address:::")).toBe("not:an:address:::");
   });
 });

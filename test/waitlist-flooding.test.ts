@@ -43,7 +43,9 @@ describe("one client address flooding a waitlist with throwaway emails", () => {
     expect(message.content).toContain("/api/v1/waitlist-confirmations/[redacted]");
     const confirmed = await confirmByLink(session.id, joined.json.entry.id);
     expect(confirmed.status).toBe(200);
-    expect(confirmed.json).toMatchObject({ confirmed: true, position: 1, confirmBy: null });
+    expect(confirmed.json).toMatchObject({ entry: { confirmed: true, position: 1, confirmBy: null }, token: expect.any(String) });
+    // The entry's token came with the confirmation, not with the anonymous join.
+    expect(joined.json.token).toBeUndefined();
     expect((await cancelBooking(bookings[0]!)).status).toBe(200);
     expect(await entryOf(session.id, joined.json.entry.id)).toMatchObject({ status: "offered" });
   });

@@ -21,7 +21,8 @@ export const QuotaCharge = z.object({
 });
 export type QuotaCharge = z.input<typeof QuotaCharge>;
 
-export type QuotaAnswer = { ok: true } | { ok: false; used: number; limit: number; retryAfterSeconds: number };
+/** `repeated`: this charge id was charged already (a retry): nothing new was charged, and its refund is the first request's to make. */
+export type QuotaAnswer = { ok: true; repeated?: true } | { ok: false; used: number; limit: number; retryAfterSeconds: number };
 
 /** The name of the object that counts `subject`'s windows. */
 export async function seatQuotaShardOf(subject: string): Promise<string> {

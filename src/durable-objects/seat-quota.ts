@@ -34,7 +34,7 @@ export class SeatQuotaDO extends DurableObject<Env> {
       // Charges that left the window are dropped as they go, so the object stays small.
       this.sql.exec(`DELETE FROM subject_charges WHERE charged_at <= ?`, since);
       const earlier = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM subject_charges WHERE subject = ? AND charge_id = ?`, input.subject, input.chargeId).one().n;
-      if (earlier > 0) return { ok: true };
+      if (earlier > 0) return { ok: true, repeated: true };
       const taken = this.sql
         .exec<{ used: number; oldest: number | null }>(
           `SELECT coalesce(sum(amount), 0) AS used, min(charged_at) AS oldest FROM subject_charges WHERE subject = ? AND kind = ? AND charged_at > ?`,

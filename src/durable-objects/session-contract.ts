@@ -100,7 +100,13 @@ export const ReserveInput = z.object({
   exempt: z.boolean(),
   overrideDuplicate: z.boolean(),
   holdTtlMs: z.number().int().min(1000),
-  limits: z.object({ perEmail: z.number().int().min(1), perClient: z.number().int().min(1), sharePercent: z.number().int().min(1).max(100) }),
+  limits: z.object({
+    perEmail: z.number().int().min(1),
+    perClient: z.number().int().min(1),
+    sharePercent: z.number().int().min(1).max(100),
+    /** The signed-in owner of the email: count its exact address only, so others' holds under its +tags cannot limit it. */
+    exactEmail: z.boolean().optional(),
+  }),
   /** Set only when accepting a waitlist offer (its token checked): the one way to book an offer's hold. */
   acceptsOffer: z.boolean().optional(),
   /** Required for mode "book". */
@@ -204,6 +210,8 @@ export const JoinWaitlistInput = z.object({
   /** Whose per-address allowance this draws on, and how many parties it may have waiting here (null: no cap, staff). */
   clientKey: z.string().min(1).max(200),
   maxEntriesPerClient: z.number().int().min(1).nullable(),
+  /** Seats the client may hold or book in this session (its share): offers never take it past that. Null: no cap (staff). */
+  maxSeatsPerClient: z.number().int().min(1).nullable(),
 });
 export type JoinWaitlistInput = z.input<typeof JoinWaitlistInput>;
 

@@ -27,6 +27,7 @@ import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { StatusCode } from "hono/utils/http-status";
 import { type Db, getDb } from "../db/client";
+import { clientKeyOf } from "../domain/client-identity";
 import { idempotencyKeys } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
@@ -228,7 +229,7 @@ function replay(c: Context<AppEnv>, row: KeyRow): Response {
 }
 
 function clientAddressOf(c: Context<AppEnv>): string {
-  return c.req.header("CF-Connecting-IP") ?? "unknown";
+  return clientKeyOf(c.req.header("CF-Connecting-IP"));
 }
 
 function inProgress(c: Context<AppEnv>, remainingMs: number): ApiError {

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getDb } from "../db/client";
+import { clientKeyOf } from "../domain/client-identity";
 import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../lib/openapi";
@@ -47,7 +48,8 @@ export function callerOf(c: Context<AppEnv>): Caller {
     env: c.env,
     db: getDb(c.env.DB),
     principal: c.get("principal"),
-    clientKey: c.req.header("CF-Connecting-IP") ?? "unknown",
+    // Per-client limits count an IPv6 client's /64 as one (src/domain/client-identity.ts).
+    clientKey: clientKeyOf(c.req.header("CF-Connecting-IP")),
     idempotency: c.get("idempotency"),
     requestId: c.get("requestId"),
   };

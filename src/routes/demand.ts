@@ -1,6 +1,7 @@
 /** Demand signals from clients: a course viewed, a checkout started (POST /api/v1/demand/signals). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
+import { clientKeyOf } from "../domain/client-identity";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
 import { waitUntilOf } from "../lib/wait-until";
 import { CLIENT_SIGNAL_TYPES, recordClientSignal } from "../services/demand-signals";
@@ -54,7 +55,7 @@ export const demandSignalRoutes = createRouter().openapi(
         env: c.env,
         db: getDb(c.env.DB),
         principal: c.get("principal"),
-        clientKey: c.req.header("CF-Connecting-IP") ?? "unknown",
+        clientKey: clientKeyOf(c.req.header("CF-Connecting-IP")),
         waitUntil: waitUntilOf(c),
       },
       body,

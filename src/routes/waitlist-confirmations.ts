@@ -8,6 +8,11 @@ import { createRouter, errorResponses, jsonResponse } from "../lib/openapi";
 import { confirmEntry, entryToConfirm } from "../services/waitlist-join";
 import { toEntryResponse, WaitlistEntrySchema } from "./waitlist-schemas";
 
+const Confirmed = z.object({
+  entry: WaitlistEntrySchema,
+  token: z.string().openapi({ description: "Secret: the entry's token, to see its place (GET /sessions/{id}/waitlist/me) or leave" }),
+});
+
 const tags = ["Waitlists"];
 
 const TokenParam = z.object({
@@ -34,7 +39,10 @@ export const waitlistConfirmationRoutes = createRouter()
       summary: "Confirm the email of a waitlist entry: it takes its place in line and may be offered seats at once",
       description: "Confirming again changes nothing. An entry that left the line (unconfirmed too long, or removed) is 404: join again.",
       request: { params: TokenParam },
-      responses: { 200: jsonResponse(WaitlistEntrySchema, "The entry, confirmed"), ...errorResponses(400, 404, 503) },
+      responses: { 200: jsonResponse(Confirmed, "The entry, confirmed, and its token"), ...errorResponses(400, 404, 503) },
     }),
-    async (c) => c.json(toEntryResponse(await confirmEntry(c, c.req.valid("param").token)), 200),
+    async (c) => {
+      const { entry, token } = await confirmEntry(c, c.req.valid("param").token);
+      return c.json({ entry: toEntryResponse(entry), token }, 200);
+    },
   );

@@ -17,7 +17,10 @@ const JoinBody = z.object(JoinFields).openapi("JoinWaitlist");
 
 const Joined = z.object({
   entry: WaitlistEntrySchema,
-  token: z.string().optional().openapi({ description: "Secret: shows the position and leaves the list. Withheld from a replay that reaches another client address" }),
+  token: z.string().optional().openapi({
+    description:
+      "Secret: shows the position and leaves the list. Given to the signed-in owner and staff; an anonymous joiner gets it by confirming the email (the join message's link). Withheld from a replay that reaches another client address",
+  }),
   secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the token was left out" }),
 });
 

@@ -105,18 +105,23 @@ async function chargeWindows(
     { scope: "email_window", name: emailAllowance(caller, email), limit: charge.limits[1] },
   ] as const;
   const objects = await Promise.all(windows.map(async (window) => caller.env.SEAT_QUOTA.getByName(await seatQuotaShardOf(window.name))));
-  const answers = await Promise.all(
+  const settled = await Promise.allSettled(
     objects.map((object, index) =>
       object.charge({ subject: windows[index]!.name, chargeId: charge.chargeId, kind: charge.kind, amount: charge.amount, limit: windows[index]!.limit, windowMs }),
     ),
   );
-  const refundAt = (index: number) => objects[index]!.refund(windows[index]!.name, charge.chargeId);
+  // Only what this request charged afresh is its to give back: a retry's refund must not free the
+  // first request's charge.
+  const fresh = settled.map((result) => result.status === "fulfilled" && result.value.ok && !result.value.repeated);
   const refund = async () => {
-    await Promise.all(windows.map((_, index) => refundAt(index)));
+    await Promise.all(windows.map((window, index) => (fresh[index] ? objects[index]!.refund(window.name, charge.chargeId) : undefined)));
   };
-  const refused = answers.findIndex((answer) => !answer.ok);
-  if (refused === -1) return { refund };
-  await Promise.all(windows.map((_, index) => (answers[index]!.ok ? refundAt(index) : undefined)));
+  const failed = settled.find((result) => result.status === "rejected");
+  const answers = settled.map((result) => (result.status === "fulfilled" ? result.value : null));
+  const refused = answers.findIndex((answer) => answer !== null && !answer.ok);
+  if (!failed && refused === -1) return { refund };
+  await refund();
+  if (failed) throw (failed as PromiseRejectedResult).reason;
   const answer = answers[refused] as Extract<(typeof answers)[number], { ok: false }>;
   const scope = windows[refused]!.scope;
   const error = new ApiError(code, message(scope === "client_window" ? "This client" : "This email", answer.limit, Math.round(windowMs / 60_000)), {

@@ -22,7 +22,7 @@ import { checkPromo, findPromo, limitPromoAttempts, type PromoCode, promoRefusal
 import { type Claimed, claimAttempt, keyOf, settle } from "./keyed-writes";
 import { commitAll, holdAll, releaseAll, type SeatRequest } from "./seat-coordinator";
 import { newBookingId, sessionObject } from "./session-client";
-import { concealFromStrangers } from "./disclosure";
+import { concealFromStrangers, mayKnowAbout } from "./disclosure";
 import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
 
 /** Who is asking and from where: the request's side of every booking operation. */
@@ -110,8 +110,6 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   attempt.note({ subject: subjectOf(context) });
   assertBookable(context, now);
   refuseWithoutTrainer(context);
-  // An offer's acceptance is limited per client only: others could use up the email's allowance.
-  if (!input.fromWaitlistOffer) await limitEmailAttempts(caller, email);
 
   let promo: PromoCode | undefined;
   if (input.promoCode) {
@@ -139,6 +137,10 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     revealPromoPrice: isStaff(principal),
   });
   if (paymentProblem) throw new ApiError(paymentProblem.code, paymentProblem.message, paymentProblem.details);
+  // Only a request that could book draws on the email's allowance: junk naming someone's address
+  // (a wrong amount, a made-up code) cannot lock its owner out. An offer's acceptance is limited
+  // per client only: others could use up the email's allowance.
+  if (!input.fromWaitlistOffer) await limitEmailAttempts(caller, email);
 
   const single = context.sessions.length === 1;
   // Several sessions: a coordinator decides; a keyed request claims its key there first.
@@ -207,8 +209,9 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   });
   const request = seatRequest(caller, input, input.holdId ?? bookingId);
   const onSuccess = { response: JSON.stringify(result), notifications: [notification] };
-  // A hold's or an offer's seats were counted when they were held.
-  const charge = input.holdId === undefined ? await chargeSeatWindows(caller, email, chargeIdOf(caller, bookingId), input.guestCount, context.sessions.length) : null;
+  // A hold's seats were counted when they were held; an offer's seats are counted when it is accepted.
+  const charged = input.holdId === undefined || input.fromWaitlistOffer === true;
+  const charge = charged ? await chargeSeatWindows(caller, email, await chargeIdOf(caller, bookingId), input.guestCount, context.sessions.length) : null;
   try {
     if (single) {
       const session = context.sessions[0]!;
@@ -311,9 +314,14 @@ export function rememberIfFull(env: Env, context: BookingContext, answer: { ok: 
   if (full) fullSessions.set(session.id, { subject: { classId: context.class.id, studioId: context.studioId, cityId: context.cityId, sessionIds: [session.id] } }, configOf(env).fullSessionCacheMs);
 }
 
-/** Names the request to the seat windows: its key when it has one (so a retry is charged once), else its reservation. */
-export function chargeIdOf(caller: Caller, reservationId: string): string {
-  return caller.idempotency ? `key:${caller.idempotency.scope}:${caller.idempotency.key}` : reservationId;
+/**
+ * Names the request to the seat windows: its key and request hash when it has a key (so a retry of
+ * the same request is charged once, and the key used again for another request is charged anew),
+ * else its reservation.
+ */
+export async function chargeIdOf(caller: Caller, reservationId: string): Promise<string> {
+  const key = caller.idempotency;
+  return key ? `key:${await sha256Hex(`${key.scope}\n${key.key}\n${key.requestHash}`)}` : reservationId;
 }
 
 function placeOf(context: BookingContext): ClassPlace {
@@ -334,7 +342,7 @@ export function seatRequest(
     clientKey: caller.clientKey,
     exempt: isStaff(principal),
     overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
-    limits: seatLimits(env),
+    limits: { ...seatLimits(env), exactEmail: mayKnowAbout(principal, input.contact.email) && !isStaff(principal) },
     holdTtlMs: configOf(env).holdTtlMs,
     acceptsOffer: input.fromWaitlistOffer === true,
   };

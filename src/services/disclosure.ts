@@ -12,11 +12,25 @@ export function mayKnowAbout(principal: Principal | undefined, email: string): b
   return principal?.role === "customer" && principal.email !== undefined && principal.email.toLowerCase() === email.toLowerCase();
 }
 
-/** The error as `principal` may see it: a duplicate, or a hold used by another booking, without its ids. */
+/** What a stranger hears of any duplicate (booking, hold or waitlist place): that there is one, nothing else. */
+export function duplicateForStrangers(): ApiError {
+  return new ApiError("DUPLICATE_BOOKING", "This email already has a booking, a hold or a waitlist place for this session", {});
+}
+
+/** What the email's limits may tell a stranger: the limit, never how much of it the email has used. */
+const USAGE_DETAILS = ["alreadyHeld", "alreadyTaken"];
+
+/**
+ * The error as `principal` may see it: a duplicate, or a hold used by another booking, without its
+ * ids; an email's limit without what the email has taken.
+ */
 export function concealFromStrangers(error: unknown, principal: Principal | undefined, email: string): unknown {
   if (!(error instanceof ApiError) || mayKnowAbout(principal, email)) return error;
-  if (error.code === "DUPLICATE_BOOKING") {
-    return withHeaders(new ApiError("DUPLICATE_BOOKING", "This email already has a booking or a hold for this session", {}), error);
+  if (error.code === "DUPLICATE_BOOKING") return withHeaders(duplicateForStrangers(), error);
+  const scope = error.details?.scope;
+  if ((error.code === "SEAT_LIMIT_EXCEEDED" || error.code === "WAITLIST_LIMIT_EXCEEDED") && (scope === "email" || scope === "email_window")) {
+    const details = Object.fromEntries(Object.entries(error.details ?? {}).filter(([name]) => !USAGE_DETAILS.includes(name)));
+    return withHeaders(new ApiError(error.code, error.message, details), error);
   }
   if (error.code === "HOLD_EXPIRED" && error.details && "existingBookingId" in error.details) {
     const { existingBookingId: _hidden, ...rest } = error.details as Record<string, unknown>;

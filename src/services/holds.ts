@@ -79,7 +79,7 @@ async function hold(caller: Caller, input: NewHold, attempt: Attempt) {
     replayed: undefined as boolean | undefined,
   };
 
-  const charge = await chargeSeatWindows(caller, input.contact.email, chargeIdOf(caller, holdId), input.guestCount, context.sessions.length);
+  const charge = await chargeSeatWindows(caller, input.contact.email, await chargeIdOf(caller, holdId), input.guestCount, context.sessions.length);
   try {
     if (!claimed) {
       const session = context.sessions[0]!;

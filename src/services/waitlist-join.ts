@@ -19,7 +19,7 @@ import { CONFIRM_TOKEN_PURPOSE, type WaitlistEntryView } from "../durable-object
 import { loadBookingContext } from "./booking-context";
 import { chargeWaitlistWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
 import { assertMayBookFor, type Caller, refuseWithoutTrainer } from "./bookings";
-import { concealFromStrangers, mayKnowAbout } from "./disclosure";
+import { concealFromStrangers, duplicateForStrangers, mayKnowAbout } from "./disclosure";
 import { sessionObject } from "./session-client";
 import { entryToken, refusal } from "./waitlist";
 
@@ -37,13 +37,23 @@ export interface JoinRequest {
 const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
 
 /**
- * Puts a party on a session's waitlist. The answer holds the entry's token (to check the place
- * or leave). The email's existing entry is returned to staff and the signed-in owner; anyone else
- * gets 409 DUPLICATE_BOOKING without details.
+ * Puts a party on a session's waitlist. Staff and the signed-in owner get the entry's token (to
+ * check the place or leave) in the answer, and the email's existing entry on a repeat; an
+ * anonymous joiner gets the token with the confirmation (only the mailbox proves the email), and
+ * on a repeat 409 DUPLICATE_BOOKING without details.
  */
 export async function joinWaitlist(caller: Caller, sessionId: string, request: JoinRequest) {
-  const { env, db, principal } = caller;
   const email = request.email.toLowerCase();
+  try {
+    return await join(caller, sessionId, { ...request, email });
+  } catch (error) {
+    throw concealFromStrangers(error, caller.principal, email);
+  }
+}
+
+async function join(caller: Caller, sessionId: string, request: JoinRequest) {
+  const { env, db, principal } = caller;
+  const email = request.email;
   const staff = isStaff(principal);
   assertMayBookFor(principal, email, false);
   if (request.priority !== "normal" && !staff) throw new ApiError("FORBIDDEN", "Only staff may set a waitlist priority");
@@ -56,7 +66,8 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
   // A party may wait for no more than it could book: its share of the session (one larger than the
   // whole session is the object's INSUFFICIENT_CAPACITY).
   const capacity = session.snapshot.capacity;
-  const limit = capsFor(capacity, seatLimits(env)).perEmail;
+  const caps = capsFor(capacity, seatLimits(env));
+  const limit = caps.perEmail;
   if (!staff && request.guestCount > limit && request.guestCount <= capacity) {
     throw new ApiError("SEAT_LIMIT_EXCEEDED", `One email may wait for at most ${limit} seat(s) in this session`, { limit, requested: request.guestCount, scope: "email" });
   }
@@ -79,6 +90,7 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
       confirmWindowMs: config.waitlistConfirmMs,
       clientKey: owner ? `customer:${principal!.subject}` : caller.clientKey,
       maxEntriesPerClient: staff ? null : config.waitlistPartiesPerClientPerSession,
+      maxSeatsPerClient: staff ? null : caps.perClient,
       details: {
         firstName: request.firstName,
         lastName: request.lastName,
@@ -102,12 +114,11 @@ export async function joinWaitlist(caller: Caller, sessionId: string, request: J
   }
   // Only a new entry uses up the window: a refusal or a repeat took nothing.
   if (!result.ok || !result.created) await charge.refund();
-  if (!result.ok) throw concealFromStrangers(refusal(result), principal, email);
+  if (!result.ok) throw refusal(result);
+  const known = mayKnowAbout(principal, email);
   // A retry of this very request (its key names the entry) is the joiner's own.
-  if (!result.created && result.entry.id !== entryId && !mayKnowAbout(principal, email)) {
-    throw new ApiError("DUPLICATE_BOOKING", "This email is already on this session's waitlist", {});
-  }
-  return { created: result.created, entry: result.entry, token: await entryToken(config.jwtSecret, result.entry.id) };
+  if (!result.created && result.entry.id !== entryId && !known) throw duplicateForStrangers();
+  return { created: result.created, entry: result.entry, token: known ? await entryToken(config.jwtSecret, result.entry.id) : undefined };
 }
 
 /** The entry a join message's confirmation link names (reads only: a link preview confirms nothing). */
@@ -118,10 +129,13 @@ export async function entryToConfirm(caller: Pick<Caller, "env">, token: string)
   return entry;
 }
 
-/** Confirms the email of the entry the link names: it takes its place in line (and may get an offer at once). */
-export async function confirmEntry(caller: Pick<Caller, "env">, token: string): Promise<WaitlistEntryView> {
+/**
+ * Confirms the email of the entry the link names: it takes its place in line (and may get an offer
+ * at once). The answer holds the entry's token: the mailbox is where it goes.
+ */
+export async function confirmEntry(caller: Pick<Caller, "env">, token: string): Promise<{ entry: WaitlistEntryView; token: string }> {
   const entry = await entryToConfirm(caller, token);
   const result = await sessionObject(caller.env, entry.sessionId).confirmWaitlistEntry(entry.id);
   if (!result.ok) throw refusal(result);
-  return result.entry;
+  return { entry: result.entry, token: await entryToken(configOf(caller.env).jwtSecret, result.entry.id) };
 }

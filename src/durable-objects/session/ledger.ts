@@ -119,13 +119,19 @@ export function duplicateOf(sql: SqlStorage, email: string, reservationId: strin
       };
 }
 
-/** Seats one email (its sub-addresses with it) and one client address hold or have booked here (each an index lookup). */
-export function heldBy(sql: SqlStorage, email: string, clientKey: string) {
+/**
+ * Seats one email (its sub-addresses with it, unless `exactEmail`) and one client address hold or
+ * have booked here (each an index lookup).
+ */
+export function heldBy(sql: SqlStorage, email: string, clientKey: string, exactEmail = false) {
+  const byEmail = exactEmail
+    ? `SELECT coalesce(sum(seats), 0) FROM reservations WHERE email = ? AND status IN ('held', 'confirmed')`
+    : `SELECT coalesce(sum(seats), 0) FROM reservations WHERE email_key = ? AND status IN ('held', 'confirmed')`;
   return sql
     .exec<{ byEmail: number; byClient: number }>(
-      `SELECT (SELECT coalesce(sum(seats), 0) FROM reservations WHERE email_key = ? AND status IN ('held', 'confirmed')) AS byEmail,
+      `SELECT (${byEmail}) AS byEmail,
               (SELECT coalesce(sum(seats), 0) FROM reservations WHERE client_key = ? AND status IN ('held', 'confirmed')) AS byClient`,
-      limitIdentityOf(email),
+      exactEmail ? email : limitIdentityOf(email),
       clientKey,
     )
     .one();

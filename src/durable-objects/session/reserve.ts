@@ -24,7 +24,7 @@ export function decideReservation(sql: SqlStorage, input: ParsedReserve, now: nu
   const refusal =
     refuseClosed(ledger, now) ??
     (input.overrideDuplicate ? null : duplicateOf(sql, input.email, input.reservationId)) ??
-    (input.exempt ? null : refuseOverLimit(heldBy(sql, input.email, input.clientKey), input.seats, ledger.capacity, input.limits)) ??
+    (input.exempt ? null : refuseOverLimit(heldBy(sql, input.email, input.clientKey, input.limits.exactEmail), input.seats, ledger.capacity, input.limits)) ??
     refuseSeats(ledger, input.seats);
   if (refusal) return { ok: false, ...refusal };
 

@@ -60,6 +60,8 @@ export type WaitlistRow = {
   confirm_by: number | null;
   /** Whose per-address allowance the entry draws on: the client address, or `customer:<id>` when signed in. */
   client_key: string | null;
+  /** Seats that client may hold or book in this session (its share); an offer that would pass it is not made. Null: no cap (staff). */
+  client_cap: number | null;
   created_at: number;
   updated_at: number;
 };
@@ -122,6 +124,7 @@ export function migrateSessionStorage(sql: SqlStorage): void {
   if (addColumn(sql, "waitlist", "confirmed_at INTEGER")) sql.exec(`UPDATE waitlist SET confirmed_at = created_at`);
   addColumn(sql, "waitlist", "confirm_by INTEGER");
   addColumn(sql, "waitlist", "client_key TEXT");
+  addColumn(sql, "waitlist", "client_cap INTEGER");
   sql.exec(`CREATE INDEX IF NOT EXISTS waitlist_client ON waitlist (client_key, status)`);
 }
 

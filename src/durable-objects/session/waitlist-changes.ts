@@ -15,7 +15,15 @@ type ParsedJoin = Omit<JoinWaitlistInput, "priority"> & { priority: "high" | "no
 
 export function joinLine(sql: SqlStorage, input: ParsedJoin, now: number): WaitlistResult {
   const existing = activeEntryOf(sql, input.email) ?? waitlistRow(sql, input.entryId);
-  if (existing) return { ok: true, created: false, entry: entryView(sql, existing) };
+  if (existing) {
+    // The email's owner (signed in) or staff joining again proves the email: an entry someone else
+    // made in its name takes its place in line, on the owner's allowance.
+    if (input.confirmed && existing.confirmed_at === null && existing.status === "waiting") {
+      sql.exec(`UPDATE waitlist SET client_key = ?, client_cap = ?, updated_at = ? WHERE id = ?`, input.clientKey, input.maxSeatsPerClient, now, existing.id);
+      return confirmEntry(sql, existing.id, now);
+    }
+    return { ok: true, created: false, entry: entryView(sql, existing) };
+  }
 
   const ledger = ledgerOf(sql);
   const closed = refuseClosed(ledger, now);

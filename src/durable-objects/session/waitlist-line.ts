@@ -22,9 +22,9 @@ export function activeEntryOf(sql: SqlStorage, email: string): WaitlistRow | und
   return sql.exec<WaitlistRow>(`SELECT * FROM waitlist WHERE email = ? AND status IN ('waiting', 'offered')`, email).toArray()[0];
 }
 
-/** People still in line: waiting, or holding an offer they have not answered yet. */
+/** People in line: confirmed and waiting, or holding an offer they have not answered yet. */
 export function waitlistLength(sql: SqlStorage): number {
-  return count(sql, `SELECT count(*) AS n FROM waitlist WHERE status IN ('waiting', 'offered')`);
+  return count(sql, `SELECT count(*) AS n FROM waitlist WHERE (status = 'waiting' AND confirmed_at IS NOT NULL) OR status = 'offered'`);
 }
 
 /**
@@ -35,12 +35,15 @@ export function offerFreedSeats(sql: SqlStorage, now: number): void {
   const ledger = ledgerOf(sql);
   if (refuseClosed(ledger, now)) return;
   if (ledger.capacity - ledger.bookedSeats - ledger.heldSeats <= 0) return;
-  // Parties whose email already holds or booked seats here are passed over (one reservation per email),
-  // and so are those that have not proved their email yet: a throwaway address never ties up a seat.
+  // Passed over: parties whose email already holds or booked seats here (one reservation per email),
+  // those that have not proved their email yet (a throwaway address never ties up a seat), and those
+  // whose client would pass its share of the session (a line of parties is no way round the cap).
   const waiting = sql
     .exec<WaitlistRow>(
       `SELECT * FROM waitlist w WHERE status = 'waiting' AND confirmed_at IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.email = w.email AND r.status IN ('held', 'confirmed'))
+         AND (w.client_cap IS NULL OR w.guest_count +
+              (SELECT coalesce(sum(seats), 0) FROM reservations r WHERE r.client_key = w.client_key AND r.status IN ('held', 'confirmed')) <= w.client_cap)
        ORDER BY priority, joined_seq`,
     )
     .toArray()
@@ -56,7 +59,7 @@ export function makeOffer(sql: SqlStorage, row: WaitlistRow, now: number, times:
   const holdId = `hld_${crypto.randomUUID().replaceAll("-", "")}`;
   insertReservation(
     sql,
-    { id: holdId, status: "held", seats: row.guest_count, email: row.email, clientKey: "waitlist", expiresAt: times.expiresAt, bookingId: null, booking: null, origin: "offer", coordinator: null },
+    { id: holdId, status: "held", seats: row.guest_count, email: row.email, clientKey: row.client_key ?? "waitlist", expiresAt: times.expiresAt, bookingId: null, booking: null, origin: "offer", coordinator: null },
     now,
   );
   sql.exec(
@@ -281,12 +284,13 @@ type NewEntry = {
   confirmed: boolean;
   confirmWindowMs: number;
   clientKey: string;
+  maxSeatsPerClient: number | null;
 };
 
 export function insertEntry(sql: SqlStorage, input: NewEntry, now: number): WaitlistRow {
   sql.exec(
-    `INSERT INTO waitlist (id, email, guest_count, priority, joined_seq, status, offer_window_ms, details, confirmed_at, confirm_by, client_key, created_at, updated_at)
-     VALUES (?, ?, ?, ?, (SELECT coalesce(max(joined_seq), 0) + 1 FROM waitlist), 'waiting', ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO waitlist (id, email, guest_count, priority, joined_seq, status, offer_window_ms, details, confirmed_at, confirm_by, client_key, client_cap, created_at, updated_at)
+     VALUES (?, ?, ?, ?, (SELECT coalesce(max(joined_seq), 0) + 1 FROM waitlist), 'waiting', ?, ?, ?, ?, ?, ?, ?, ?)`,
     input.entryId,
     input.email,
     input.guestCount,
@@ -296,6 +300,7 @@ export function insertEntry(sql: SqlStorage, input: NewEntry, now: number): Wait
     input.confirmed ? now : null,
     input.confirmed ? null : now + input.confirmWindowMs,
     input.clientKey,
+    input.maxSeatsPerClient,
     now,
     now,
   );

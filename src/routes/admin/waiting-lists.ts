@@ -61,7 +61,7 @@ export const waitingListRoutes = createRouter()
     async (c) => {
       const { sessionId, ...request } = c.req.valid("json");
       const result = await joinWaitlist(callerOf(c), sessionId, request);
-      return c.json({ entry: toEntryResponse(result.entry), token: result.token }, result.created ? 201 : 200);
+      return c.json({ entry: toEntryResponse(result.entry), token: result.token ?? null }, result.created ? 201 : 200);
     },
   )
   .openapi(
