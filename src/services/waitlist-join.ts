@@ -62,7 +62,6 @@ async function join(caller: Caller, sessionId: string, request: JoinRequest) {
   const context = await loadBookingContext(db, { registrationType: "SINGLE_SESSION", sessionId }, request);
   const session = context.sessions[0]!;
   refuseWithoutTrainer(context);
-  await limitEmailAttempts(caller, email);
   // A party may wait for no more than it could book: its share of the session (one larger than the
   // whole session is the object's INSUFFICIENT_CAPACITY).
   const capacity = session.snapshot.capacity;
@@ -71,6 +70,8 @@ async function join(caller: Caller, sessionId: string, request: JoinRequest) {
   if (!staff && request.guestCount > limit && request.guestCount <= capacity) {
     throw new ApiError("SEAT_LIMIT_EXCEEDED", `One email may wait for at most ${limit} seat(s) in this session`, { limit, requested: request.guestCount, scope: "email" });
   }
+  // Only a join that could be made draws on the email's allowance (junk cannot lock its owner out).
+  await limitEmailAttempts(caller, email);
 
   const config = configOf(env);
   const owner = mayKnowAbout(principal, email) && !staff;
