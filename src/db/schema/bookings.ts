@@ -1,0 +1,194 @@
+/** Customers, bookings (the projection of the session objects), promo codes, Idempotency-Key records and the audit trail of attempts. (Conventions: src/db/schema.ts.) */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { BOOKING_KINDS } from "../../domain/booking-kinds";
+import { createdAt, updatedAt } from "./columns";
+import { classSessions } from "./catalog";
+
+export const customers = sqliteTable("customers", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  firstName: text("first_name").notNull(),
+  lastName: text("last_name").notNull(),
+  phone: text("phone"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const BOOKING_STATUSES = ["confirmed", "cancelled"] as const;
+
+/**
+ * Bookings are a projection of the session Durable Objects: each session's DO delivers the header
+ * and its own line through its outbox with idempotent upserts. `version` (epoch ms of the change)
+ * orders deliveries, so a late retry never overwrites a newer state.
+ */
+export const bookings = sqliteTable(
+  "bookings",
+  {
+    id: text("id").primaryKey(),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    registrationType: text("registration_type", { enum: BOOKING_KINDS }).notNull(),
+    status: text("status", { enum: BOOKING_STATUSES }).notNull(),
+    /** Seats per session: the customer plus their guests. */
+    guestCount: integer("guest_count").notNull(),
+    classId: text("class_id").notNull(),
+    patternId: text("pattern_id"),
+    subtotalPence: integer("subtotal_pence").notNull(),
+    discountPence: integer("discount_pence").notNull(),
+    totalAmountPence: integer("total_amount_pence").notNull(),
+    currency: text("currency").notNull().default("GBP"),
+    promoCodeId: text("promo_code_id"),
+    source: text("source"),
+    referralSource: text("referral_source"),
+    notes: text("notes"),
+    /** SHA-256 of the manage token; the token itself is only ever in the booking response. */
+    manageTokenHash: text("manage_token_hash").notNull(),
+    /** Subject of the staff or admin token that booked on the customer's behalf. */
+    bookedBy: text("booked_by"),
+    duplicateOverride: integer("duplicate_override", { mode: "boolean" }).notNull().default(false),
+    holdId: text("hold_id"),
+    version: integer("version").notNull(),
+    confirmedAt: integer("confirmed_at", { mode: "timestamp_ms" }).notNull(),
+    cancelledAt: integer("cancelled_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("bookings_customer_idx").on(t.customerId),
+    index("bookings_class_idx").on(t.classId, t.confirmedAt),
+    index("bookings_confirmed_at_idx").on(t.confirmedAt),
+  ],
+);
+
+/**
+ * Staff revocations of a booking's manage tokens (POST /admin/bookings/{id}/manage-token/revoke):
+ * with a row, only the token of its generation opens the booking, whatever `manage_token_hash`
+ * says. The latest revocation per booking; no foreign key, since D1 may not have the booking yet.
+ */
+export const manageTokenRevocations = sqliteTable("manage_token_revocations", {
+  bookingId: text("booking_id").primaryKey(),
+  generation: integer("generation").notNull(),
+  revokedAt: integer("revoked_at", { mode: "timestamp_ms" }).notNull(),
+  /** Subject of the staff or admin token that revoked. */
+  revokedBy: text("revoked_by").notNull(),
+});
+
+/** One line per session a booking covers. */
+export const bookingSessions = sqliteTable(
+  "booking_sessions",
+  {
+    bookingId: text("booking_id")
+      .notNull()
+      .references(() => bookings.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => classSessions.id),
+    seats: integer("seats").notNull(),
+    status: text("status", { enum: BOOKING_STATUSES }).notNull(),
+    pricePence: integer("price_pence").notNull().default(0),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.bookingId, t.sessionId] }), index("booking_sessions_session_idx").on(t.sessionId, t.status)],
+);
+
+/**
+ * Commit decisions for bookings that hold seats before confirming (multi-session bookings and
+ * checkout holds). The first of `commit` (by the coordinator) and `abort` (by an expiring hold's
+ * alarm) to be inserted wins, so a crashed coordinator never leaves a partial booking: every
+ * session's DO asks here before it lets an unconfirmed hold go.
+ */
+export const bookingDecisions = sqliteTable("booking_decisions", {
+  reservationId: text("reservation_id").primaryKey(),
+  decision: text("decision", { enum: ["commit", "abort"] }).notNull(),
+  bookingId: text("booking_id"),
+  /** The booking being committed (JSON), so a session's DO can confirm its hold without the coordinator. */
+  booking: text("booking"),
+  createdAt: createdAt(),
+});
+
+export const PROMO_KINDS = ["percent", "fixed"] as const;
+
+export const promoCodes = sqliteTable("promo_codes", {
+  id: text("id").primaryKey(),
+  /** Upper-cased; matched case-insensitively. */
+  code: text("code").notNull().unique(),
+  kind: text("kind", { enum: PROMO_KINDS }).notNull(),
+  /** Percent off (1–100) or pence off. */
+  value: integer("value").notNull(),
+  validFrom: integer("valid_from", { mode: "timestamp_ms" }),
+  validUntil: integer("valid_until", { mode: "timestamp_ms" }),
+  maxUses: integer("max_uses"),
+  maxUsesPerEmail: integer("max_uses_per_email"),
+  active: integer("active", { mode: "boolean" }).notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** One row per booking that used a promo code: the usage count is derived from these rows. */
+export const promoRedemptions = sqliteTable(
+  "promo_redemptions",
+  {
+    bookingId: text("booking_id").primaryKey(),
+    promoCodeId: text("promo_code_id")
+      .notNull()
+      .references(() => promoCodes.id),
+    email: text("email").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("promo_redemptions_promo_email_idx").on(t.promoCodeId, t.email)],
+);
+
+/** Idempotency-Key records: the first response to a (caller, key) pair, replayed for 24 h or more. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    /** Random, per claim: ids of what the request creates derive from it (kept on takeover). */
+    seed: text("seed").notNull(),
+    status: text("status", { enum: ["in_progress", "completed"] }).notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    /** The client address of the request that recorded the response: a replay elsewhere withholds its secrets. */
+    origin: text("origin"),
+    /** An in-progress record whose lease ran out (its request died) may be taken over. */
+    leaseUntil: integer("lease_until", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_keys_expires_idx").on(t.expiresAt)],
+);
+
+/** The audit trail: every booking or hold attempt, accepted or rejected with its code. */
+export const bookingAttempts = sqliteTable(
+  "booking_attempts",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["booking", "hold", "cancellation"] }).notNull(),
+    outcome: text("outcome", { enum: ["accepted", "rejected"] }).notNull(),
+    errorCode: text("error_code"),
+    bookingId: text("booking_id"),
+    registrationType: text("registration_type"),
+    sessionIds: text("session_ids", { mode: "json" }).$type<string[]>().notNull(),
+    email: text("email"),
+    guestCount: integer("guest_count"),
+    amountPence: integer("amount_pence"),
+    expectedAmountPence: integer("expected_amount_pence"),
+    currency: text("currency"),
+    promoCode: text("promo_code"),
+    source: text("source"),
+    actorRole: text("actor_role"),
+    clientKey: text("client_key"),
+    idempotencyKey: text("idempotency_key"),
+    requestId: text("request_id"),
+    durationMs: integer("duration_ms").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("booking_attempts_created_idx").on(t.createdAt),
+    index("booking_attempts_outcome_idx").on(t.outcome, t.errorCode, t.createdAt),
+    index("booking_attempts_email_idx").on(t.email, t.createdAt),
+  ],
+);

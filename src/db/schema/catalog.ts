@@ -1,0 +1,194 @@
+/** The catalog: cities, studios, staff and their teaching roles, classes, resources, schedule patterns and sessions. (Conventions: src/db/schema.ts.) */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { BookingKind } from "../../domain/booking-kinds";
+import { createdAt, updatedAt } from "./columns";
+
+export const cities = sqliteTable("cities", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  countryCode: text("country_code").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const studios = sqliteTable(
+  "studios",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    cityId: text("city_id")
+      .notNull()
+      .references(() => cities.id),
+    timeZone: text("time_zone").notNull(),
+    currency: text("currency").notNull().default("GBP"),
+    address: text("address"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("studios_city_idx").on(t.cityId)],
+);
+
+export const teachingRoles = sqliteTable("teaching_roles", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  description: text("description"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** People who teach or assist; their bearer tokens carry the `staff` role and this email. */
+export const staff = sqliteTable("staff", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  firstName: text("first_name").notNull(),
+  lastName: text("last_name").notNull(),
+  active: integer("active", { mode: "boolean" }).notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const staffTeachingRoles = sqliteTable(
+  "staff_teaching_roles",
+  {
+    staffId: text("staff_id")
+      .notNull()
+      .references(() => staff.id, { onDelete: "cascade" }),
+    roleId: text("role_id")
+      .notNull()
+      .references(() => teachingRoles.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.staffId, t.roleId] }), index("staff_teaching_roles_role_idx").on(t.roleId)],
+);
+
+export const classes = sqliteTable(
+  "classes",
+  {
+    id: text("id").primaryKey(),
+    studioId: text("studio_id")
+      .notNull()
+      .references(() => studios.id),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    pricePence: integer("price_pence").notNull(),
+    fullSchedulePricePence: integer("full_schedule_price_pence"),
+    durationMinutes: integer("duration_minutes").notNull(),
+    defaultCapacity: integer("default_capacity").notNull(),
+    requiredRoleId: text("required_role_id")
+      .notNull()
+      .references(() => teachingRoles.id),
+    bookingKinds: text("booking_kinds", { mode: "json" }).$type<BookingKind[]>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("classes_studio_idx").on(t.studioId)],
+);
+
+/** Things a studio has a fixed number of, such as potter's wheels. */
+export const resources = sqliteTable(
+  "resources",
+  {
+    id: text("id").primaryKey(),
+    studioId: text("studio_id")
+      .notNull()
+      .references(() => studios.id),
+    name: text("name").notNull(),
+    quantity: integer("quantity").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("resources_studio_name_uq").on(t.studioId, t.name)],
+);
+
+/** How many units of a resource each student of a class uses. */
+export const classResourceRequirements = sqliteTable(
+  "class_resource_requirements",
+  {
+    classId: text("class_id")
+      .notNull()
+      .references(() => classes.id, { onDelete: "cascade" }),
+    resourceId: text("resource_id")
+      .notNull()
+      .references(() => resources.id, { onDelete: "cascade" }),
+    quantityPerStudent: integer("quantity_per_student").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.classId, t.resourceId] })],
+);
+
+export const RECURRENCE_FREQUENCIES = ["DAILY", "WEEKLY", "MONTHLY"] as const;
+
+export const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/**
+ * A recurring schedule: an RRULE (frequency, interval, weekdays, count or until, exception dates)
+ * anchored at a studio-local date and time. Sessions are generated from it in the studio's zone.
+ */
+export const schedulePatterns = sqliteTable(
+  "schedule_patterns",
+  {
+    id: text("id").primaryKey(),
+    classId: text("class_id")
+      .notNull()
+      .references(() => classes.id),
+    frequency: text("frequency", { enum: RECURRENCE_FREQUENCIES }).notNull(),
+    interval: integer("interval").notNull().default(1),
+    byWeekday: text("by_weekday", { mode: "json" }).$type<Weekday[]>().notNull(),
+    count: integer("count"),
+    /** Studio-local date (YYYY-MM-DD), inclusive. */
+    untilDate: text("until_date"),
+    /** Studio-local date (YYYY-MM-DD) of the first occurrence. */
+    startDate: text("start_date").notNull(),
+    /** Studio-local wall-clock time (HH:MM). */
+    startTime: text("start_time").notNull(),
+    durationMinutes: integer("duration_minutes").notNull(),
+    maxStudents: integer("max_students").notNull(),
+    location: text("location"),
+    exceptionDates: text("exception_dates", { mode: "json" }).$type<string[]>().notNull(),
+    defaultInstructorId: text("default_instructor_id").references(() => staff.id),
+    defaultAssistantIds: text("default_assistant_ids", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("schedule_patterns_class_idx").on(t.classId)],
+);
+
+export const SESSION_STATUSES = ["scheduled", "cancelled"] as const;
+
+/** One dated occurrence of a class. Its seats are owned by the session's Durable Object. */
+export const classSessions = sqliteTable(
+  "class_sessions",
+  {
+    id: text("id").primaryKey(),
+    classId: text("class_id")
+      .notNull()
+      .references(() => classes.id),
+    patternId: text("pattern_id").references(() => schedulePatterns.id),
+    startsAt: integer("starts_at", { mode: "timestamp_ms" }).notNull(),
+    endsAt: integer("ends_at", { mode: "timestamp_ms" }).notNull(),
+    capacity: integer("capacity").notNull(),
+    location: text("location"),
+    instructorId: text("instructor_id").references(() => staff.id),
+    status: text("status", { enum: SESSION_STATUSES }).notNull().default("scheduled"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("class_sessions_pattern_start_uq").on(t.patternId, t.startsAt),
+    index("class_sessions_class_start_idx").on(t.classId, t.startsAt),
+    index("class_sessions_instructor_start_idx").on(t.instructorId, t.startsAt),
+    index("class_sessions_starts_at_idx").on(t.startsAt),
+  ],
+);
+
+export const sessionAssistants = sqliteTable(
+  "session_assistants",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => classSessions.id, { onDelete: "cascade" }),
+    staffId: text("staff_id")
+      .notNull()
+      .references(() => staff.id),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.staffId] }), index("session_assistants_staff_idx").on(t.staffId)],
+);
