@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHENTICATED: 401,
   INVALID_TOKEN: 401,
+  /** A provider's webhook whose signature or timestamp does not verify. */
+  INVALID_SIGNATURE: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
