@@ -13,6 +13,8 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET: "test-only-secret-not-used-anywhere-else",
+            // As `npm start` runs: the dev mailbox delivers messages (production's default is none).
+            ENVIRONMENT: "development",
             // Small enough for test/live.test.ts to reach it with real sockets (wrangler.toml: 2000).
             MAX_LIVE_CONNECTIONS_PER_SESSION: "3",
             MAX_LIVE_CONNECTIONS_PER_CLIENT: "2",

@@ -1,5 +1,6 @@
-// Makes sure .dev.vars (git-ignored, read by `wrangler dev`) has a JWT_SECRET for local use.
-// A fresh random secret per clone: no secret is ever committed.
+// Makes sure .dev.vars (git-ignored, read by `wrangler dev`) has a JWT_SECRET for local use (a
+// fresh random secret per clone: no secret is ever committed) and ENVIRONMENT=development (the dev
+// mailbox delivers messages; a deploy, without it, is production).
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 
@@ -11,4 +12,10 @@ if (/^JWT_SECRET=\S+/m.test(current)) {
   const separator = current && !current.endsWith("\n") ? "\n" : "";
   appendFileSync(file, `${separator}JWT_SECRET=${randomBytes(32).toString("hex")}\n`);
   console.log(".dev.vars: generated a local JWT_SECRET");
+}
+
+const now = readFileSync(file, "utf8");
+if (!/^ENVIRONMENT=/m.test(now)) {
+  appendFileSync(file, `${now && !now.endsWith("\n") ? "\n" : ""}ENVIRONMENT=development\n`);
+  console.log(".dev.vars: ENVIRONMENT=development");
 }

@@ -24,11 +24,13 @@ import { bookingRoutes } from "./routes/bookings";
 import { catalogRoutes } from "./routes/catalog";
 import { demandSignalRoutes } from "./routes/demand";
 import { docsRoutes } from "./routes/docs";
+import { devMailboxApi, devMailboxPage } from "./routes/dev-mailbox";
 import { holdRoutes } from "./routes/holds";
 import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
 import { waitlistConfirmationRoutes } from "./routes/waitlist-confirmations";
+import { webhookRoutes } from "./routes/webhooks";
 import { dispatchEvents } from "./services/events";
 
 /** Writes whose Idempotency-Key record a Durable Object keeps beside the write (no D1 on their path). */
@@ -82,6 +84,8 @@ export function createApp() {
   app.route("/api/v1/sessions", waitlistRoutes);
   app.route("/api/v1/waitlist-offers", waitlistOfferRoutes);
   app.route("/api/v1/waitlist-confirmations", waitlistConfirmationRoutes);
+  app.route("/api/v1/webhooks", webhookRoutes);
+  app.route("/api/v1/dev", devMailboxApi);
   app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
@@ -106,6 +110,7 @@ export function createApp() {
     servers: [{ url: "/" }],
   });
   app.route("/", docsRoutes);
+  app.route("/dev", devMailboxPage);
   app.get("/", (c) => c.json({ name: "class-booking", docs: "/docs", openapi: "/api/v1/openapi.json" }));
   app.get("/health", (c) => c.json({ ok: true }));
 

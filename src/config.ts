@@ -12,9 +12,21 @@
  */
 import { z } from "zod";
 
-/** The notification providers there are (src/services/notification-providers.ts). */
-export const NOTIFICATION_PROVIDERS = ["record"] as const;
+/**
+ * The notification providers there are (src/services/notification-providers.ts): the dev mailbox
+ * (development only: messages land in D1, readable at /dev/mailbox), Resend, or none (messages
+ * stay pending and an alert says so: nothing pretends to be sent).
+ */
+export const NOTIFICATION_PROVIDERS = ["dev-mailbox", "resend", "none"] as const;
 export type NotificationProviderName = (typeof NOTIFICATION_PROVIDERS)[number];
+
+/** Where the Worker runs: development (npm start, the tests) has the dev mailbox; production is the default. */
+export const ENVIRONMENTS = ["development", "production"] as const;
+
+/** A secret or text setting that may be left out. */
+function optionalText(max: number) {
+  return z.preprocess((value) => (isUnset(value) ? undefined : typeof value === "string" ? value.trim() : value), z.string({ error: "must be a string" }).max(max).optional());
+}
 
 /** Bearer token defaults, shared with the scripts and tests that mint tokens (src/lib/jwt-claims.ts). */
 export const JWT_DEFAULTS = { issuer: "class-booking", audience: "class-booking-api", maxLifetimeSeconds: 12 * 3600 } as const;
@@ -143,11 +155,20 @@ const settings = {
   MAX_OCCURRENCES_PER_PATTERN: wholeNumber(500, 1, 10_000),
   /** One API request in this many emits REQUEST_SAMPLED (the request error rate's denominator). */
   REQUEST_SAMPLE_RATE: wholeNumber(10, 1, 1_000_000),
-  /** Who delivers notifications. */
-  NOTIFICATION_PROVIDER: z.preprocess(
-    (value) => (isUnset(value) ? "record" : typeof value === "string" ? value.trim() : value),
-    z.enum(NOTIFICATION_PROVIDERS, { error: `must be one of ${NOTIFICATION_PROVIDERS.map((name) => `"${name}"`).join(", ")}` }),
+  /** development (`npm start` writes it into .dev.vars, the tests set it) or production, the default. */
+  ENVIRONMENT: z.preprocess(
+    (value) => (isUnset(value) ? "production" : typeof value === "string" ? value.trim() : value),
+    z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.map((name) => `"${name}"`).join(", ")}` }),
   ),
+  /** Who delivers notifications; unset: the dev mailbox in development, none in production. */
+  NOTIFICATION_PROVIDER: z.preprocess(
+    (value) => (isUnset(value) ? undefined : typeof value === "string" ? value.trim() : value),
+    z.enum(NOTIFICATION_PROVIDERS, { error: `must be one of ${NOTIFICATION_PROVIDERS.map((name) => `"${name}"`).join(", ")}` }).optional(),
+  ),
+  /** Resend: the API key (a secret), the From address (`Studio <bookings@studio.example>`) and the webhook signing secret (`whsec_…`, a secret). */
+  RESEND_API_KEY: optionalText(200),
+  RESEND_FROM: optionalText(300),
+  RESEND_WEBHOOK_SECRET: optionalText(200),
   /** How long a Worker keeps the catalog facts a booking reads (session, class, price, instructor); 0 turns it off (at most 1 s). */
   CATALOG_CACHE_MS: wholeNumber(1000, 0, 1000),
   /** How long a Worker refuses a session it saw full without asking its object; 0 turns it off (at most 1 s). */
@@ -176,13 +197,30 @@ type SettingName = keyof typeof settings;
 export const SETTING_NAMES = Object.keys(settings) as SettingName[];
 
 /** Settings whose values never appear in an error message. */
-export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["JWT_SECRET", "JWT_SECRET_PREVIOUS"]);
+export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["JWT_SECRET", "JWT_SECRET_PREVIOUS", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET"]);
 
 /** The environment, or any object with some of its settings (tests pass their own). */
 export type ConfigSource = { readonly [Name in SettingName]?: unknown };
 
 /** Every setting, parsed, under the names code reads them by. */
-export const ConfigSchema = z.object(settings).transform((env) => ({
+export const ConfigSchema = z
+  .object(settings)
+  .superRefine((env, context) => {
+    const provider = env.NOTIFICATION_PROVIDER;
+    if (provider === "dev-mailbox" && env.ENVIRONMENT !== "development") {
+      context.addIssue({ code: "custom", path: ["NOTIFICATION_PROVIDER"], message: 'is "dev-mailbox", which delivers nowhere outside ENVIRONMENT=development' });
+    }
+    // Resend's (Svix's) signing secrets are `whsec_` and base64: anything else could never verify a webhook.
+    if (env.RESEND_WEBHOOK_SECRET !== undefined && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(env.RESEND_WEBHOOK_SECRET)) {
+      context.addIssue({ code: "custom", path: ["RESEND_WEBHOOK_SECRET"], message: "must be the whsec_… signing secret Resend shows for the webhook" });
+    }
+    if (provider === "resend") {
+      for (const name of ["RESEND_API_KEY", "RESEND_FROM"] as const) {
+        if (env[name] === undefined) context.addIssue({ code: "custom", path: [name], message: "is required when NOTIFICATION_PROVIDER is resend" });
+      }
+    }
+  })
+  .transform((env) => ({
   holdTtlMs: env.HOLD_TTL_SECONDS * 1000,
   waitlistOfferTtlMs: env.WAITLIST_OFFER_TTL_SECONDS * 1000,
   maxSeatsPerEmailPerSession: env.MAX_SEATS_PER_EMAIL_PER_SESSION,
@@ -201,7 +239,9 @@ export const ConfigSchema = z.object(settings).transform((env) => ({
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxOccurrencesPerPattern: env.MAX_OCCURRENCES_PER_PATTERN,
   requestSampleRate: env.REQUEST_SAMPLE_RATE,
-  notificationProvider: env.NOTIFICATION_PROVIDER,
+  environment: env.ENVIRONMENT,
+  notificationProvider: env.NOTIFICATION_PROVIDER ?? (env.ENVIRONMENT === "development" ? ("dev-mailbox" as const) : ("none" as const)),
+  resend: { apiKey: env.RESEND_API_KEY, from: env.RESEND_FROM, webhookSecret: env.RESEND_WEBHOOK_SECRET },
   exposeD1Statements: env.EXPOSE_D1_STATEMENTS,
   catalogCacheMs: env.CATALOG_CACHE_MS,
   fullSessionCacheMs: env.FULL_SESSION_CACHE_MS,

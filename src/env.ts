@@ -52,7 +52,7 @@ export interface Env {
   JWT_MAX_LIFETIME_SECONDS?: string;
   MAX_OCCURRENCES_PER_PATTERN: string;
   MAX_BODY_BYTES: string;
-  /** Which notification provider delivers messages: "record" (default) records them in booking_communications. */
+  /** Which notification provider delivers messages (src/config.ts): dev-mailbox, resend or none. */
   NOTIFICATION_PROVIDER: string;
   /** One API request in this many emits REQUEST_SAMPLED (the error rate's denominator). */
   REQUEST_SAMPLE_RATE: string;

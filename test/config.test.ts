@@ -70,7 +70,9 @@ describe("config defaults", () => {
       maxBodyBytes: 65_536,
       maxOccurrencesPerPattern: 500,
       requestSampleRate: 10,
-      notificationProvider: "record",
+      environment: "production",
+      notificationProvider: "none",
+      resend: { apiKey: undefined, from: undefined, webhookSecret: undefined },
       exposeD1Statements: false,
       catalogCacheMs: 1000,
       fullSessionCacheMs: 1000,
@@ -134,7 +136,9 @@ describe("config coercion", () => {
   });
 
   it("reads the provider name and the benchmark flag", () => {
-    expect(parseConfig({ JWT_SECRET: SECRET, NOTIFICATION_PROVIDER: " record " }).notificationProvider).toBe("record");
+    expect(parseConfig({ JWT_SECRET: SECRET, ENVIRONMENT: "development", NOTIFICATION_PROVIDER: " dev-mailbox " }).notificationProvider).toBe("dev-mailbox");
+    expect(parseConfig({ JWT_SECRET: SECRET, ENVIRONMENT: "development" }).notificationProvider).toBe("dev-mailbox");
+    expect(parseConfig({ JWT_SECRET: SECRET, NOTIFICATION_PROVIDER: "resend", RESEND_API_KEY: "re_x", RESEND_FROM: "Studio <a@b.example>" }).resend).toMatchObject({ apiKey: "re_x" });
     expect(parseConfig({ JWT_SECRET: SECRET, EXPOSE_D1_STATEMENTS: "TRUE" }).exposeD1Statements).toBe(true);
     expect(parseConfig({ JWT_SECRET: SECRET, EXPOSE_D1_STATEMENTS: "false" }).exposeD1Statements).toBe(false);
     expect(parseConfig({ JWT_SECRET: SECRET, EXPOSE_D1_STATEMENTS: true }).exposeD1Statements).toBe(true);
@@ -178,7 +182,11 @@ describe("bad config fails loudly", () => {
     expect(problemsOf({ LIVE_ALLOWED_ORIGINS: "http://ok.example,localhost:8787,https://x.example/path" })).toEqual([
       expect.stringMatching(/^LIVE_ALLOWED_ORIGINS "localhost:8787" is not an origin .*, "https:\/\/x\.example\/path" is not an origin .*\(got /),
     ]);
-    expect(problemsOf({ NOTIFICATION_PROVIDER: "carrier-pigeon" })).toEqual(['NOTIFICATION_PROVIDER must be one of "record" (got "carrier-pigeon")']);
+    expect(problemsOf({ NOTIFICATION_PROVIDER: "carrier-pigeon" })).toEqual(['NOTIFICATION_PROVIDER must be one of "dev-mailbox", "resend", "none" (got "carrier-pigeon")']);
+    expect(problemsOf({ NOTIFICATION_PROVIDER: "dev-mailbox" })).toEqual([expect.stringMatching(/^NOTIFICATION_PROVIDER is "dev-mailbox", which delivers nowhere outside ENVIRONMENT=development/)]);
+    expect(problemsOf({ NOTIFICATION_PROVIDER: "resend", RESEND_FROM: "a@b.example" })).toEqual(["RESEND_API_KEY is required when NOTIFICATION_PROVIDER is resend"]);
+    expect(problemsOf({ RESEND_WEBHOOK_SECRET: "not a secret" })).toEqual(["RESEND_WEBHOOK_SECRET must be the whsec_… signing secret Resend shows for the webhook"]);
+    expect(problemsOf({ ENVIRONMENT: "staging" })).toEqual(['ENVIRONMENT must be one of "development", "production" (got "staging")']);
     expect(problemsOf({ EXPOSE_D1_STATEMENTS: "yes" })).toEqual(['EXPOSE_D1_STATEMENTS must be "true" or "false" (got "yes")']);
   });
 
@@ -254,7 +262,10 @@ describe("the project's own settings", () => {
       maxBodyBytes: 65_536,
       maxOccurrencesPerPattern: 500,
       requestSampleRate: 10,
-      notificationProvider: "record",
+      // vitest.config.ts: development, so the dev mailbox delivers.
+      environment: "development",
+      notificationProvider: "dev-mailbox",
+      resend: { apiKey: undefined, from: undefined, webhookSecret: undefined },
       exposeD1Statements: false,
       // vitest.config.ts: tests change the catalog straight in D1, so no Worker-side caching.
       catalogCacheMs: 0,

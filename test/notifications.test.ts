@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { configOf, type NotificationProviderName, parseConfig } from "../src/config";
+import { configOf, parseConfig } from "../src/config";
 import { getDb } from "../src/db/client";
 import { alerts, bookingCommunications } from "../src/db/schema";
 import { consumeNotifications, retryDelaySeconds, SEND_LEASE_MS } from "../src/jobs/notifications-consumer";
@@ -19,9 +19,9 @@ import {
   type OutgoingMessage,
   PermanentDeliveryError,
   providerFor,
-  RecordingProvider,
 } from "../src/services/notification-providers";
 import type { NotificationRequest } from "../src/services/notifications";
+import { DevMailboxProvider } from "../src/services/providers/dev-mailbox";
 import { postBooking, projectionCaughtUp, singleBookingBody } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { call, eventually, tokenFor, unique } from "./helpers";
@@ -59,10 +59,10 @@ function confirmation(overrides: Partial<NotificationRequest> = {}): Notificatio
  * message is recorded: it may throw (a failing provider) or do other work mid-send.
  */
 class TestProvider implements NotificationProvider {
-  readonly name = "record";
+  readonly name = "dev-mailbox";
   readonly recordsDelivery = true;
   readonly sent: OutgoingMessage[] = [];
-  private readonly inner = new RecordingProvider(db);
+  private readonly inner = new DevMailboxProvider(db);
 
   constructor(private readonly before: (message: OutgoingMessage) => unknown = () => undefined) {}
 
@@ -139,13 +139,13 @@ describe("notifications consumer", () => {
       subject: "Booking confirmed: Wheel Basics, Sat 16 Mar, 18:00",
       template: "booking-confirmed",
       templateVersion: 1,
-      provider: "record",
+      provider: "dev-mailbox",
       attempts: 1,
       lastError: null,
       failedAt: null,
       claimedUntil: null,
     });
-    expect(row!.providerMessageId).toMatch(/^rec_/);
+    expect(row!.providerMessageId).toMatch(/^dmb_/);
     expect(row!.sentAt).toBeInstanceOf(Date);
     expect(row!.requestedAt.getTime()).toBe(request.requestedAt);
     expect(row!.content).toContain("Total paid: £50.00");
@@ -233,14 +233,14 @@ describe("notifications consumer", () => {
     expect(result.retryMessages.map((retry) => retry.msgId)).toEqual(["bad"]);
     expect(result.retryBatch.retry).toBe(false);
     for (const request of fine) expect((await rowOf(request.id))!.status).toBe("sent");
-    expect(await rowOf(failing.id)).toMatchObject({ status: "pending", attempts: 1, lastError: "record: Error: SMTP 451 try later", claimedUntil: null, sentAt: null });
+    expect(await rowOf(failing.id)).toMatchObject({ status: "pending", attempts: 1, lastError: "dev-mailbox: Error: SMTP 451 try later", claimedUntil: null, sentAt: null });
 
     // The retry, once the provider recovers, sends it and counts the second attempt.
     const recovered = new TestProvider();
     const retried = await consume(createMessageBatch<Body>(QUEUE, [{ id: "bad", timestamp: new Date(), attempts: 4, body: failing }]), recovered);
     expect(retried.explicitAcks).toEqual(["bad"]);
     expect(recovered.sendsOf(failing.id)).toBe(1);
-    expect(await rowOf(failing.id)).toMatchObject({ status: "sent", attempts: 2, lastError: "record: Error: SMTP 451 try later" });
+    expect(await rowOf(failing.id)).toMatchObject({ status: "sent", attempts: 2, lastError: "dev-mailbox: Error: SMTP 451 try later" });
   });
 
   it("backs off exponentially: 30 s, 1, 2, 4, 8 min, capped at 15 min", () => {
@@ -277,7 +277,7 @@ describe("notifications consumer", () => {
     });
     const result = await consume(batchOf(QUEUE, [request]), provider);
     expect(result.explicitAcks).toHaveLength(1);
-    expect(await rowOf(request.id)).toMatchObject({ status: "failed", attempts: 1, lastError: "record: mailbox does not exist" });
+    expect(await rowOf(request.id)).toMatchObject({ status: "failed", attempts: 1, lastError: "dev-mailbox: mailbox does not exist" });
     expect((await deadLetterAlert("notifications:BOOKING_CANCELLED"))!.details).toMatchObject({ requestId: request.id, code: "REJECTED_BY_PROVIDER" });
   });
 
@@ -298,7 +298,7 @@ describe("notifications consumer", () => {
     const result = await viaWorker(QUEUE, [request]);
     expect(result.outcome).toBe("ok");
     expect(result.explicitAcks).toEqual(result.ids);
-    expect(await rowOf(request.id)).toMatchObject({ status: "sent", provider: "record" });
+    expect(await rowOf(request.id)).toMatchObject({ status: "sent", provider: "dev-mailbox" });
   });
 
   it("hands the runtime a retry delay: a request claimed by another delivery waits out its lease", async () => {
@@ -314,25 +314,26 @@ describe("notifications consumer", () => {
     expect(await rowOf(request.id)).toMatchObject({ status: "pending", attempts: 1 });
   });
 
-  it("selects the provider by NOTIFICATION_PROVIDER and refuses names it does not know", () => {
-    expect(configOf(env).notificationProvider).toBe("record");
-    expect(providerFor("record", db)).toBeInstanceOf(RecordingProvider);
-    expect(providerFor(parseConfig({ ...env, NOTIFICATION_PROVIDER: "" }).notificationProvider, db)).toBeInstanceOf(RecordingProvider);
-    expect(() => parseConfig({ ...env, NOTIFICATION_PROVIDER: "carrier-pigeon" })).toThrow(/NOTIFICATION_PROVIDER must be one of "record" \(got "carrier-pigeon"\)/);
-    expect(() => providerFor("carrier-pigeon" as NotificationProviderName, db)).toThrow(/Unknown NOTIFICATION_PROVIDER "carrier-pigeon"/);
+  it("selects the provider by NOTIFICATION_PROVIDER (the dev mailbox in development, none in production) and refuses names it does not know", () => {
+    expect(configOf(env).notificationProvider).toBe("dev-mailbox");
+    expect(providerFor(configOf(env), db)).toBeInstanceOf(DevMailboxProvider);
+    expect(providerFor(parseConfig({ ...env, NOTIFICATION_PROVIDER: "", ENVIRONMENT: "production" }), db)).toBeNull();
+    expect(() => parseConfig({ ...env, NOTIFICATION_PROVIDER: "dev-mailbox", ENVIRONMENT: "production" })).toThrow(/NOTIFICATION_PROVIDER is "dev-mailbox", which delivers nowhere outside ENVIRONMENT=development/);
+    expect(() => parseConfig({ ...env, NOTIFICATION_PROVIDER: "resend" })).toThrow(/RESEND_API_KEY is required when NOTIFICATION_PROVIDER is resend/);
+    expect(() => parseConfig({ ...env, NOTIFICATION_PROVIDER: "carrier-pigeon" })).toThrow(/NOTIFICATION_PROVIDER must be one of "dev-mailbox", "resend", "none" \(got "carrier-pigeon"\)/);
   });
 
   it("gives its events ids from the request, so a request reported twice is one event", () => {
     const request = confirmation();
-    const first = notificationEvent("NOTIFICATION_SENT", request, { data: { provider: "record" } });
-    const second = notificationEvent("NOTIFICATION_SENT", request, { data: { provider: "record" } });
+    const first = notificationEvent("NOTIFICATION_SENT", request, { data: { provider: "dev-mailbox" } });
+    const second = notificationEvent("NOTIFICATION_SENT", request, { data: { provider: "dev-mailbox" } });
     expect(first.id).toBe(second.id);
     expect(first).toMatchObject({
       type: "NOTIFICATION_SENT",
       bookingId: request.bookingId,
       sessionId: "ses_test",
       email: request.recipient.email.toLowerCase(),
-      data: { kind: "BOOKING_CONFIRMED", requestId: request.id, channel: "email", provider: "record" },
+      data: { kind: "BOOKING_CONFIRMED", requestId: request.id, channel: "email", provider: "dev-mailbox" },
     });
     expect(notificationEvent("NOTIFICATION_FAILED", request, {}).id).not.toBe(first.id);
   });
@@ -352,11 +353,11 @@ describe("dead-letter consumer", () => {
     const result = await viaWorker(DLQ, [request]);
     expect(result.explicitAcks).toEqual(result.ids);
     const row = await rowOf(request.id);
-    expect(row).toMatchObject({ status: "failed", attempts: 1, lastError: "record: Error: provider down", claimedUntil: null });
+    expect(row).toMatchObject({ status: "failed", attempts: 1, lastError: "dev-mailbox: Error: provider down", claimedUntil: null });
     expect(row!.failedAt).toBeInstanceOf(Date);
     const alert = await deadLetterAlert("notifications:OFFER_EXPIRED");
     expect(alert!.occurrences).toBe(before + 1);
-    expect(alert!.details).toMatchObject({ requestId: request.id, code: "RETRIES_EXHAUSTED", error: "record: Error: provider down", attempts: 1 });
+    expect(alert!.details).toMatchObject({ requestId: request.id, code: "RETRIES_EXHAUSTED", error: "dev-mailbox: Error: provider down", attempts: 1 });
 
     // A redelivered dead letter changes nothing and alerts no more.
     const again = await viaWorker(DLQ, [request], 2);
@@ -392,7 +393,7 @@ describe("booking notifications through the real queue", () => {
       const row = await rowOf(bookingNotificationId("BOOKING_CONFIRMED", bookingId));
       return row?.status === "sent" ? row : undefined;
     });
-    expect(confirmed).toMatchObject({ type: "BOOKING_CONFIRMED", bookingId, sessionId: session.id, classId: klass.id, recipientEmail: body.contact.email, provider: "record" });
+    expect(confirmed).toMatchObject({ type: "BOOKING_CONFIRMED", bookingId, sessionId: session.id, classId: klass.id, recipientEmail: body.contact.email, provider: "dev-mailbox" });
     expect(confirmed.subject).toContain(`Booking confirmed: ${klass.name}`);
     expect(confirmed.content).toContain("Seats: 2\nTotal paid: £25.00");
     expect(confirmed.content).toContain(`/api/v1/bookings/${bookingId}?token=[redacted]`);

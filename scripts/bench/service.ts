@@ -138,6 +138,8 @@ export async function startService(options: ServiceOptions): Promise<LocalServic
       "--inspector-port", String(options.inspectorPort),
       "--persist-to", options.stateDir,
       "--var", `JWT_SECRET:${options.jwtSecret}`,
+      // As `npm start` runs it: messages go to the dev mailbox.
+      "--var", "ENVIRONMENT:development",
       ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       ...(options.logLevel ? ["--log-level", options.logLevel] : []),
       "--show-interactive-dev-session=false",

@@ -16,3 +16,4 @@ export * from "./schema/catalog";
 export * from "./schema/bookings";
 export * from "./schema/waitlists";
 export * from "./schema/operations";
+export * from "./schema/messages";

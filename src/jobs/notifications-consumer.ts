@@ -9,7 +9,7 @@
  * deliveries of one request from sending at once. What remains is the window between a provider
  * accepting a message and the row being marked sent: if the Worker dies there, the request is
  * sent again after the lease runs out (at-least-once). External providers get the request id as
- * their idempotency key to close it on their side; the recording provider has no window at all,
+ * their idempotency key to close it on their side; the dev mailbox has no window at all,
  * because its send is the write that marks the row sent.
  *
  * Failures: data a template cannot use, or a provider's permanent refusal, is dead-lettered at
@@ -21,7 +21,17 @@ import { configOf } from "../config";
 import { getDb, type Db } from "../db/client";
 import { maskLinkTokens, type RenderedNotification, renderNotification } from "../domain/notification-templates";
 import type { Env } from "../env";
-import { claimForSending, deadLetterNotification, markSent, notificationEvent, recordSendFailure, reportUnreadableRequest, type StoredMessage } from "../services/communications";
+import {
+  claimForSending,
+  deadLetterNotification,
+  holdWithoutProvider,
+  isUndeliverable,
+  markSent,
+  notificationEvent,
+  recordSendFailure,
+  reportUnreadableRequest,
+  type StoredMessage,
+} from "../services/communications";
 import { emitEvents } from "../services/events";
 import { type NotificationProvider, type OutgoingMessage, PermanentDeliveryError, providerFor } from "../services/notification-providers";
 import { type NotificationRequest, NotificationRequestSchema } from "../services/notifications";
@@ -34,23 +44,23 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(30 * 2 ** Math.max(0, attempts - 1), 900);
 }
 
-export type DeliveryOutcome = "sent" | "duplicate" | "busy" | "retry" | "dead-lettered" | "unreadable";
+export type DeliveryOutcome = "sent" | "duplicate" | "busy" | "retry" | "dead-lettered" | "unreadable" | "no-provider";
 
 /**
  * Handles one batch. `provider` defaults to the one `config.notificationProvider` names; tests pass
  * their own implementation of the interface.
  */
-export async function consumeNotifications(batch: MessageBatch<unknown>, env: Env, provider?: NotificationProvider): Promise<void> {
+export async function consumeNotifications(batch: MessageBatch<unknown>, env: Env, provider?: NotificationProvider | null): Promise<void> {
   const db = getDb(env.DB);
-  const sender = provider ?? providerFor(configOf(env).notificationProvider, db);
+  const sender = provider === undefined ? providerFor(configOf(env), db) : provider;
   const outcomes = await Promise.all(batch.messages.map((message) => deliver(message, env, db, sender)));
   const counts: Partial<Record<DeliveryOutcome, number>> = {};
   for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
-  console.log(JSON.stringify({ level: "info", msg: "notifications batch", queue: batch.queue, provider: sender.name, ...counts }));
+  console.log(JSON.stringify({ level: "info", msg: "notifications batch", queue: batch.queue, provider: sender?.name ?? "none", ...counts }));
 }
 
 /** Delivers one message, then acks or retries it. Never throws. */
-async function deliver(message: Message<unknown>, env: Env, db: Db, provider: NotificationProvider): Promise<DeliveryOutcome> {
+async function deliver(message: Message<unknown>, env: Env, db: Db, provider: NotificationProvider | null): Promise<DeliveryOutcome> {
   const retry = (error: unknown): DeliveryOutcome => {
     console.error(JSON.stringify({ level: "error", msg: "notification will be retried", messageId: message.id, attempts: message.attempts, error: describe(error) }));
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
@@ -73,6 +83,18 @@ async function deliver(message: Message<unknown>, env: Env, db: Db, provider: No
     const rendered = renderNotification({ kind: request.kind, data: request.data, recipient: request.recipient, bookingId: request.bookingId, baseUrl: configOf(env).publicBaseUrl });
     if (!rendered.ok) {
       await deadLetterNotification(env, db, request, { code: "INVALID_DATA", error: rendered.error, now: new Date() });
+      message.ack();
+      return "dead-lettered";
+    }
+
+    if (provider === null) {
+      // Nothing pretends to be sent: the row stays pending, an alert says why, the queue retries.
+      await holdWithoutProvider(db, request, toStored(rendered.message), new Date());
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      return "no-provider";
+    }
+    if (await isUndeliverable(db, request.recipient.email)) {
+      await deadLetterNotification(env, db, request, { code: "UNDELIVERABLE", error: "The provider reported this address undeliverable (a hard bounce or a complaint)", now: new Date() });
       message.ack();
       return "dead-lettered";
     }

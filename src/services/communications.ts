@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, gt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { bookingCommunications } from "../db/schema";
+import { bookingCommunications, undeliverableAddresses } from "../db/schema";
 import { type DomainEvent, domainEvent, type EventType } from "../domain/events";
 import type { Env } from "../env";
 import { raiseAlert } from "./alerts";
@@ -168,7 +168,37 @@ export function notificationEvent(type: Extract<EventType, "NOTIFICATION_SENT" |
 }
 
 /** Why a notification was given up on. */
-export type FailureCode = "INVALID_DATA" | "REJECTED_BY_PROVIDER" | "RETRIES_EXHAUSTED";
+export type FailureCode = "INVALID_DATA" | "REJECTED_BY_PROVIDER" | "RETRIES_EXHAUSTED" | "UNDELIVERABLE";
+
+/** Raised while messages wait because no provider is configured (NOTIFICATION_PROVIDER none). */
+export const PROVIDER_MISSING_ALERT = "NOTIFICATION_PROVIDER_MISSING";
+
+/**
+ * No provider is configured: the message is kept pending (its row says why), and one open alert
+ * counts how many wait. Nothing is marked sent; the queue retries the request, and once its
+ * retries are used up the dead-letter consumer marks it failed.
+ */
+export async function holdWithoutProvider(db: Db, request: NotificationRequest, message: StoredMessage, now: Date): Promise<void> {
+  const reason = "No notification provider is configured (NOTIFICATION_PROVIDER): the message was not sent";
+  await db
+    .insert(bookingCommunications)
+    .values({ ...fromRequest(request), ...message, status: "pending", attempts: 0, lastError: reason, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: bookingCommunications.id, set: { lastError: reason, updatedAt: now }, setWhere: sql`${bookingCommunications.status} = 'pending'` });
+  await raiseAlert(db, {
+    type: PROVIDER_MISSING_ALERT,
+    severity: "critical",
+    subjectKey: "notifications:provider",
+    title: "Notifications are not being sent: no provider is configured",
+    details: { setting: "NOTIFICATION_PROVIDER", requestId: request.id, kind: request.kind },
+    now,
+  });
+}
+
+/** Whether a provider reported this address undeliverable (a hard bounce, a complaint). */
+export async function isUndeliverable(db: Db, email: string): Promise<boolean> {
+  const [row] = await db.select({ email: undeliverableAddresses.email }).from(undeliverableAddresses).where(eq(undeliverableAddresses.email, email.toLowerCase()));
+  return row !== undefined;
+}
 
 export const DEAD_LETTER_ALERT = "NOTIFICATION_DEAD_LETTERED";
 

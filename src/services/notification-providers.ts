@@ -1,14 +1,15 @@
 /**
  * Notification providers: what actually delivers a rendered message. The consumer talks only to
  * this interface, chosen by the `NOTIFICATION_PROVIDER` setting (`config.notificationProvider`,
- * src/config.ts lists the names), so an email or SMS service slots
- * in without touching the queue logic. The default, "record", needs no internet: it records the
- * message as sent in `booking_communications`, which is what local use and tests read.
+ * src/config.ts lists the names), so an email or SMS service slots in without touching the queue
+ * logic: the dev mailbox locally (src/services/providers/dev-mailbox.ts), Resend in production
+ * (src/services/providers/resend.ts), or none.
  */
-import { NOTIFICATION_PROVIDERS, type NotificationProviderName } from "../config";
+import { type Config, NOTIFICATION_PROVIDERS } from "../config";
 import type { Db } from "../db/client";
-import { markSent } from "./communications";
 import type { NotificationKind } from "./notifications";
+import { DevMailboxProvider } from "./providers/dev-mailbox";
+import { ResendProvider } from "./providers/resend";
 
 /** A rendered message, ready to go. `text` is the full body, link tokens included. */
 export interface OutgoingMessage {
@@ -22,7 +23,7 @@ export interface OutgoingMessage {
 }
 
 export interface NotificationProvider {
-  /** Recorded on each communication, e.g. "record". */
+  /** Recorded on each communication, e.g. "dev-mailbox". */
   readonly name: string;
   /**
    * True when `send` itself marks the communication sent, in the same write as the delivery, so
@@ -44,33 +45,20 @@ export class PermanentDeliveryError extends Error {
   }
 }
 
-/** Delivers by recording: marks the communication sent in D1 and sends nothing anywhere. */
-export class RecordingProvider implements NotificationProvider {
-  readonly name = "record";
-  readonly recordsDelivery = true;
-
-  constructor(private readonly db: Db) {}
-
-  async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
-    const providerMessageId = `rec_${crypto.randomUUID().replaceAll("-", "")}`;
-    await markSent(this.db, message.id, { provider: this.name, providerMessageId, now: new Date() });
-    return { providerMessageId };
-  }
-}
-
 export { NOTIFICATION_PROVIDERS };
 
 /**
- * The provider of this name (`config.notificationProvider`). The setting is checked when the
- * config is parsed, so an unknown name never gets this far; should one arrive anyway it throws:
- * sending nothing while pretending to is worse than failing the batch, which retries,
- * dead-letters and alerts.
+ * The provider `config.notificationProvider` names, or null for "none": then nothing is sent and
+ * nothing pretends to be (the consumer keeps the message pending and raises an alert). The config
+ * refuses the dev mailbox outside development and Resend without its key and From address.
  */
-export function providerFor(name: NotificationProviderName, db: Db): NotificationProvider {
-  switch (name) {
-    case "record":
-      return new RecordingProvider(db);
-    default:
-      throw new Error(`Unknown NOTIFICATION_PROVIDER "${String(name)}"; expected one of ${NOTIFICATION_PROVIDERS.join(", ")}`);
+export function providerFor(config: Pick<Config, "notificationProvider" | "resend">, db: Db): NotificationProvider | null {
+  switch (config.notificationProvider) {
+    case "dev-mailbox":
+      return new DevMailboxProvider(db);
+    case "resend":
+      return new ResendProvider({ apiKey: config.resend.apiKey!, from: config.resend.from! });
+    case "none":
+      return null;
   }
 }

@@ -134,12 +134,19 @@ export const bookingCommunications = sqliteTable(
     requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
     sentAt: integer("sent_at", { mode: "timestamp_ms" }),
     failedAt: integer("failed_at", { mode: "timestamp_ms" }),
+    /** What the provider's delivery webhooks reported (src/services/delivery-events.ts). */
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+    openedAt: integer("opened_at", { mode: "timestamp_ms" }),
+    clickedAt: integer("clicked_at", { mode: "timestamp_ms" }),
+    /** Why the provider could not deliver it (a bounce, a complaint), as the provider said. */
+    failedReason: text("failed_reason"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index("booking_communications_booking_idx").on(t.bookingId, t.requestedAt),
     index("booking_communications_waitlist_entry_idx").on(t.waitlistEntryId),
+    index("booking_communications_provider_message_idx").on(t.provider, t.providerMessageId),
   ],
 );
 

@@ -1,0 +1,51 @@
+/**
+ * The dev mailbox (NOTIFICATION_PROVIDER dev-mailbox, ENVIRONMENT=development only): delivers a
+ * message by storing it, links and all, in D1's dev_mailbox, where a newcomer reads it at
+ * /dev/mailbox and clicks its links. A real delivery to a real (local) inbox, not a pretence: the
+ * message and the mark that it was sent are one D1 batch, so there is no window between them.
+ */
+import { desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { bookingCommunications, devMailbox } from "../../db/schema";
+import type { NotificationProvider, OutgoingMessage } from "../notification-providers";
+
+export class DevMailboxProvider implements NotificationProvider {
+  readonly name = "dev-mailbox";
+  readonly recordsDelivery = true;
+
+  constructor(private readonly db: Db) {}
+
+  async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
+    const now = new Date();
+    const [, marked] = await this.db.batch([
+      this.db
+        .insert(devMailbox)
+        .values({ id: `dmb_${crypto.randomUUID().replaceAll("-", "")}`, communicationId: message.id, toEmail: message.to.email, subject: message.subject, text: message.text, createdAt: now })
+        // Delivered before (a retry after the mark was lost): the first copy stands.
+        .onConflictDoNothing({ target: devMailbox.communicationId }),
+      this.db
+        .update(bookingCommunications)
+        .set({
+          status: "sent",
+          provider: this.name,
+          providerMessageId: sql`(SELECT id FROM dev_mailbox WHERE communication_id = ${message.id})`,
+          sentAt: now,
+          failedAt: null,
+          claimedUntil: null,
+          updatedAt: now,
+        })
+        .where(eq(bookingCommunications.id, message.id))
+        .returning({ providerMessageId: bookingCommunications.providerMessageId }),
+    ]);
+    return { providerMessageId: marked[0]?.providerMessageId ?? "unknown" };
+  }
+}
+
+/** The dev mailbox's messages to an address (or all), newest first. */
+export async function mailboxMessages(db: Db, to: string | undefined, limit: number) {
+  const query = db
+    .select({ id: devMailbox.id, to: devMailbox.toEmail, subject: devMailbox.subject, text: devMailbox.text, html: devMailbox.html, createdAt: devMailbox.createdAt })
+    .from(devMailbox);
+  const rows = await (to ? query.where(eq(devMailbox.toEmail, to.toLowerCase())) : query).orderBy(desc(devMailbox.createdAt), desc(devMailbox.id)).limit(limit);
+  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+}
