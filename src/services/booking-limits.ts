@@ -16,6 +16,7 @@ import { configOf } from "../config";
 import { limitIdentityOf } from "../domain/email-identity";
 import type { Env, Principal } from "../env";
 import { ApiError } from "../errors";
+import { isStaff, mayKnowAbout } from "./disclosure";
 import { seatQuotaShardOf } from "../durable-objects/seat-quota-contract";
 import type { SeatRequest } from "./seat-coordinator";
 
@@ -26,15 +27,11 @@ export interface LimitedCaller {
   clientKey: string;
 }
 
-const isExempt = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
 
-/** Whose per-email allowance an attempt for `email` draws on: a signed-in owner's own, or the address's. */
+/** Whose per-email allowance an attempt for `email` draws on: a signed-in owner's own, or the address's (staff have none). */
 function emailAllowance(caller: LimitedCaller, email: string): string {
   const principal = caller.principal;
-  if (principal?.role === "customer" && principal.email !== undefined && limitIdentityOf(principal.email) === limitIdentityOf(email)) {
-    return `customer:${principal.subject}`;
-  }
-  return `email:${limitIdentityOf(email)}`;
+  return principal?.role === "customer" && mayKnowAbout(principal, email) ? `customer:${principal.subject}` : `email:${limitIdentityOf(email)}`;
 }
 
 function rateLimited(scope: "client" | "email"): ApiError {
@@ -45,14 +42,14 @@ function rateLimited(scope: "client" | "email"): ApiError {
 
 /** Attempts per client address per minute: the first check of every hold, booking and waitlist join. */
 export async function limitClientAttempts(caller: LimitedCaller): Promise<void> {
-  if (isExempt(caller.principal)) return;
+  if (isStaff(caller.principal)) return;
   const { success } = await caller.env.BOOKING_RATE_LIMITER.limit({ key: `client:${caller.clientKey}` });
   if (!success) throw rateLimited("client");
 }
 
 /** Attempts per email per minute; call once the request is valid and names a real session. */
 export async function limitEmailAttempts(caller: LimitedCaller, email: string): Promise<void> {
-  if (isExempt(caller.principal)) return;
+  if (isStaff(caller.principal)) return;
   const { success } = await caller.env.BOOKING_RATE_LIMITER.limit({ key: emailAllowance(caller, email) });
   if (!success) throw rateLimited("email");
 }
@@ -98,7 +95,7 @@ async function chargeWindows(
   code: "SEAT_LIMIT_EXCEEDED" | "WAITLIST_LIMIT_EXCEEDED",
   message: (who: string, limit: number, minutes: number) => string,
 ): Promise<WindowCharge> {
-  if (isExempt(caller.principal)) return NOTHING_CHARGED;
+  if (isStaff(caller.principal)) return NOTHING_CHARGED;
   const windowMs = configOf(caller.env).seatWindowMs;
   const windows = [
     { scope: "client_window", name: `client:${caller.clientKey}`, limit: charge.limits[0] },

@@ -22,7 +22,7 @@ import { checkPromo, findPromo, limitPromoAttempts, type PromoCode, promoRefusal
 import { type Claimed, claimAttempt, keyOf, settle } from "./keyed-writes";
 import { commitAll, holdAll, releaseAll, type SeatRequest } from "./seat-coordinator";
 import { newBookingId, sessionObject } from "./session-client";
-import { concealFromStrangers, mayKnowAbout } from "./disclosure";
+import { concealingFromStrangers, isStaff, mayKnowAbout } from "./disclosure";
 import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
 
 /** Who is asking and from where: the request's side of every booking operation. */
@@ -72,7 +72,7 @@ export function whoAttempts(caller: Caller, anonymousRole: string) {
   };
 }
 
-export const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
+export { isStaff };
 
 /** Books, or throws the ApiError that says why not; either way the attempt is recorded. */
 export async function createBooking(caller: Caller, input: NewBooking): Promise<BookingResult> {
@@ -91,11 +91,7 @@ export async function createBooking(caller: Caller, input: NewBooking): Promise<
     source: input.source ?? null,
     ...whoAttempts(caller, "guest"),
   });
-  try {
-    return await attempt.run(caller.env, () => book(caller, { ...input, contact: { ...input.contact, email } }, attempt));
-  } catch (error) {
-    throw concealFromStrangers(error, caller.principal, email);
-  }
+  return concealingFromStrangers(caller.principal, email, () => attempt.run(caller.env, () => book(caller, { ...input, contact: { ...input.contact, email } }, attempt)));
 }
 
 async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promise<BookingResult> {
@@ -342,7 +338,8 @@ export function seatRequest(
     clientKey: caller.clientKey,
     exempt: isStaff(principal),
     overrideDuplicate: isStaff(principal) && input.overrideDuplicate === true,
-    limits: { ...seatLimits(env), exactEmail: mayKnowAbout(principal, input.contact.email) && !isStaff(principal) },
+    // Staff are exempt anyway; a signed-in owner is counted by their exact address.
+    limits: { ...seatLimits(env), exactEmail: mayKnowAbout(principal, input.contact.email) },
     holdTtlMs: configOf(env).holdTtlMs,
     acceptsOffer: input.fromWaitlistOffer === true,
   };

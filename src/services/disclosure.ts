@@ -6,9 +6,12 @@
 import type { Principal } from "../env";
 import { ApiError } from "../errors";
 
+/** Staff and admins: they see everything and are held to no customer limit. */
+export const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
+
 /** True for staff and admins, and for a customer signed in as the owner of `email`. */
 export function mayKnowAbout(principal: Principal | undefined, email: string): boolean {
-  if (principal?.role === "staff" || principal?.role === "admin") return true;
+  if (isStaff(principal)) return true;
   return principal?.role === "customer" && principal.email !== undefined && principal.email.toLowerCase() === email.toLowerCase();
 }
 
@@ -37,6 +40,15 @@ export function concealFromStrangers(error: unknown, principal: Principal | unde
     return withHeaders(new ApiError("HOLD_EXPIRED", error.message, rest), error);
   }
   return error;
+}
+
+/** Runs a flow for `email`, its errors as `principal` may see them. */
+export async function concealingFromStrangers<T>(principal: Principal | undefined, email: string, flow: () => Promise<T>): Promise<T> {
+  try {
+    return await flow();
+  } catch (error) {
+    throw concealFromStrangers(error, principal, email);
+  }
 }
 
 function withHeaders(concealed: ApiError, original: ApiError): ApiError {

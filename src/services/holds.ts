@@ -10,7 +10,7 @@ import { Attempt } from "./audit";
 import { subjectOf } from "./attempt-subject";
 import { type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
 import { configOf } from "../config";
-import { concealFromStrangers } from "./disclosure";
+import { concealingFromStrangers } from "./disclosure";
 import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts } from "./booking-limits";
 import { assertBookable, assertMayBookFor, type Caller, chargeIdOf, refuseIfSeenFull, refuseWithoutTrainer, rememberIfFull, selectionIds, seatRequest, whoAttempts } from "./bookings";
 import { claimAttempt, keyOf, settle } from "./keyed-writes";
@@ -41,11 +41,7 @@ export async function createHold(caller: Caller, input: NewHold) {
     source: null,
     ...whoAttempts(caller, "guest"),
   });
-  try {
-    return await attempt.run(caller.env, () => hold(caller, { ...input, contact: { ...input.contact, email } }, attempt));
-  } catch (error) {
-    throw concealFromStrangers(error, caller.principal, email);
-  }
+  return concealingFromStrangers(caller.principal, email, () => attempt.run(caller.env, () => hold(caller, { ...input, contact: { ...input.contact, email } }, attempt)));
 }
 
 async function hold(caller: Caller, input: NewHold, attempt: Attempt) {

@@ -14,6 +14,7 @@ import type { Db } from "../db/client";
 import { promoCodes, promoRedemptions } from "../db/schema";
 import type { Env, Principal } from "../env";
 import { ApiError, type ErrorCode } from "../errors";
+import { isStaff } from "./disclosure";
 
 export type PromoCode = typeof promoCodes.$inferSelect;
 
@@ -160,8 +161,7 @@ export interface PromoCaller {
  * before the code is looked up: over the limit, 429 RATE_LIMITED with scope "promo". Staff are exempt.
  */
 export async function limitPromoAttempts(caller: PromoCaller): Promise<void> {
-  const role = caller.principal?.role;
-  if (role === "staff" || role === "admin") return;
+  if (isStaff(caller.principal)) return;
   const { success } = await caller.env.PROMO_RATE_LIMITER.limit({ key: `promo:${caller.clientKey}` });
   if (success) return;
   const error = new ApiError("RATE_LIMITED", "Too many attempts with a promo code; try again in a minute", { scope: "promo", retryAfterSeconds: 60 });

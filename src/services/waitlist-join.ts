@@ -10,7 +10,6 @@
 import { configOf } from "../config";
 import { capsFor } from "../domain/seating";
 import type { WaitlistPriority } from "../domain/waitlist";
-import type { Principal } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../lib/ids";
 import { idFromSeed } from "../lib/idempotency-key";
@@ -19,7 +18,7 @@ import { CONFIRM_TOKEN_PURPOSE, type WaitlistEntryView } from "../durable-object
 import { loadBookingContext } from "./booking-context";
 import { chargeWaitlistWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
 import { assertMayBookFor, type Caller, refuseWithoutTrainer } from "./bookings";
-import { concealFromStrangers, duplicateForStrangers, mayKnowAbout } from "./disclosure";
+import { concealingFromStrangers, duplicateForStrangers, isStaff, mayKnowAbout } from "./disclosure";
 import { sessionObject } from "./session-client";
 import { entryToken, refusal } from "./waitlist";
 
@@ -34,8 +33,6 @@ export interface JoinRequest {
   notes?: string | undefined;
 }
 
-const isStaff = (principal: Principal | undefined) => principal?.role === "staff" || principal?.role === "admin";
-
 /**
  * Puts a party on a session's waitlist. Staff and the signed-in owner get the entry's token (to
  * check the place or leave) in the answer, and the email's existing entry on a repeat; an
@@ -44,11 +41,7 @@ const isStaff = (principal: Principal | undefined) => principal?.role === "staff
  */
 export async function joinWaitlist(caller: Caller, sessionId: string, request: JoinRequest) {
   const email = request.email.toLowerCase();
-  try {
-    return await join(caller, sessionId, { ...request, email });
-  } catch (error) {
-    throw concealFromStrangers(error, caller.principal, email);
-  }
+  return concealingFromStrangers(caller.principal, email, () => join(caller, sessionId, { ...request, email }));
 }
 
 async function join(caller: Caller, sessionId: string, request: JoinRequest) {
