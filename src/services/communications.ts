@@ -4,7 +4,7 @@
  * notifications consumer claims a row before sending, so two deliveries of one request never send
  * at the same time, and a request already sent or failed is never sent again.
  */
-import { and, asc, eq, gt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { bookingCommunications, undeliverableAddresses } from "../db/schema";
 import { type DomainEvent, domainEvent, type EventType } from "../domain/events";
@@ -71,7 +71,12 @@ export async function claimForSending(db: Db, request: NotificationRequest, mess
  * corrected, since the message did go out.
  */
 export async function markSent(db: Db, id: string, sent: { provider: string; providerMessageId: string; now: Date }): Promise<void> {
-  await db
+  await markSentStatement(db, id, sent);
+}
+
+/** The update `markSent` runs, for a provider that batches it with its own delivery write. */
+export function markSentStatement(db: Db, id: string, sent: { provider: string; providerMessageId: string | SQL; now: Date }) {
+  return db
     .update(bookingCommunications)
     .set({
       status: "sent",

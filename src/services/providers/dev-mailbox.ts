@@ -7,6 +7,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookingCommunications, devMailbox } from "../../db/schema";
+import { markSentStatement } from "../communications";
 import type { NotificationProvider, OutgoingMessage } from "../notification-providers";
 
 export class DevMailboxProvider implements NotificationProvider {
@@ -23,19 +24,11 @@ export class DevMailboxProvider implements NotificationProvider {
         .values({ id: `dmb_${crypto.randomUUID().replaceAll("-", "")}`, communicationId: message.id, toEmail: message.to.email, subject: message.subject, text: message.text, createdAt: now })
         // Delivered before (a retry after the mark was lost): the first copy stands.
         .onConflictDoNothing({ target: devMailbox.communicationId }),
-      this.db
-        .update(bookingCommunications)
-        .set({
-          status: "sent",
-          provider: this.name,
-          providerMessageId: sql`(SELECT id FROM dev_mailbox WHERE communication_id = ${message.id})`,
-          sentAt: now,
-          failedAt: null,
-          claimedUntil: null,
-          updatedAt: now,
-        })
-        .where(eq(bookingCommunications.id, message.id))
-        .returning({ providerMessageId: bookingCommunications.providerMessageId }),
+      markSentStatement(this.db, message.id, {
+        provider: this.name,
+        providerMessageId: sql`(SELECT id FROM dev_mailbox WHERE communication_id = ${message.id})`,
+        now,
+      }).returning({ providerMessageId: bookingCommunications.providerMessageId }),
     ]);
     return { providerMessageId: marked[0]?.providerMessageId ?? "unknown" };
   }
