@@ -2,9 +2,9 @@
  * `npm start` pipes `wrangler dev` through this. Wrangler prints its own access line
  * (`[wrangler:info] POST /api/v1/waitlist-offers/<token>/accept 201 OK`); its only switch is the
  * log level, which would hide our JSON request logs too. So every API path it prints is masked
- * here with the same rule as our logs (src/lib/redact.ts).
+ * here with the same rule as our logs (src/domain/redaction.ts).
  */
-import { redactPath } from "../src/lib/redact";
+import { redactPath } from "../src/domain/redaction";
 
 // Node built-ins through process.getBuiltinModule: the project's types are the Workers ones, without @types/node.
 interface NodeReadline {

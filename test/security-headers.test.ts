@@ -4,7 +4,7 @@
  * secret in a log line.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MASKED_SEGMENT, MASKED_VALUE, redactPath } from "../src/lib/redact";
+import { MASKED_SEGMENT, MASKED_VALUE, redactPath } from "../src/domain/redaction";
 import { postBooking, singleBookingBody } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { call } from "./helpers";

@@ -13,6 +13,7 @@
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { displayablePersonName } from "./person-name";
+import { TOKEN_SEGMENT_PARENTS } from "./redaction";
 
 /** An instant: epoch milliseconds, or an ISO 8601 date-time with an offset (`2026-03-14T18:00:00Z`). */
 const Instant = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))]);
@@ -323,13 +324,14 @@ export function shortWhen(epochMs: number, zone: string | undefined): string {
   return `${p.weekday} ${p.day} ${p.month}, ${p.hour}:${p.minute}`;
 }
 
+/** The token segment of a link to a token route (the routes src/domain/redaction.ts masks in logs). */
+const TOKEN_SEGMENT = new RegExp(`(/(?:${TOKEN_SEGMENT_PARENTS.join("|")})/)[^/?#\\s]+`, "g");
+
 /**
  * The text to keep on record: the values of `token`-like query parameters in links, and the
  * token path segment of waitlist offer and confirmation links, are masked, so a stored message never holds a
  * credential (a booking's manage token, an offer token).
  */
 export function maskLinkTokens(text: string): string {
-  return text
-    .replace(/([?&][^=&\s#]*token=)[^&\s#]+/gi, "$1[redacted]")
-    .replace(/(\/(?:waitlist-offers|waitlist-confirmations)\/)[^/?#\s]+/g, "$1[redacted]");
+  return text.replace(/([?&][^=&\s#]*token=)[^&\s#]+/gi, "$1[redacted]").replace(TOKEN_SEGMENT, "$1[redacted]");
 }

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { redactPath } from "../lib/redact";
+import { redactPath } from "../domain/redaction";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

@@ -11,7 +11,7 @@ import { configOf } from "../config";
 import { domainEvent } from "../domain/events";
 import type { AppEnv } from "../env";
 import { waitUntilOf } from "../lib/wait-until";
-import { redactPath } from "../lib/redact";
+import { redactPath } from "../domain/redaction";
 import { dispatchEvents } from "../services/events";
 import { clientRequestIdOf } from "./request-log";
 

@@ -4,8 +4,9 @@
  * a booking's manage token or a waitlist entry's token.
  */
 
-/** Path segments that follow one of these are tokens (`/waitlist-offers/{token}/accept`). */
-const TOKEN_AFTER = new Set(["waitlist-offers", "waitlist-confirmations"]);
+/** Path segments that follow one of these are tokens (`/waitlist-offers/{token}/accept`); messages' links are masked by the same list. */
+export const TOKEN_SEGMENT_PARENTS = ["waitlist-offers", "waitlist-confirmations"] as const;
+const TOKEN_AFTER: ReadonlySet<string> = new Set(TOKEN_SEGMENT_PARENTS);
 
 /**
  * Token shapes wherever they appear: a signed token (`parts.….<HMAC-SHA-256, base64url>`) or a bare
