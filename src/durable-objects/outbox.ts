@@ -176,7 +176,7 @@ export function offerToken(secret: string, offer: { sessionId: string; entryId: 
   return signedToken(secret, OFFER_TOKEN_PURPOSE, [offer.sessionId, offer.entryId, String(offer.number)]);
 }
 
-/** The token in a join message's link: only the mailbox it went to can prove the email (src/services/waitlist.ts checks it). */
+/** The token in a join message's link: only the mailbox it went to can prove the email (src/services/waitlist-join.ts checks it). */
 export function confirmToken(secret: string, entry: { sessionId: string; entryId: string }): Promise<string> {
   return signedToken(secret, CONFIRM_TOKEN_PURPOSE, [entry.sessionId, entry.entryId]);
 }

@@ -76,11 +76,6 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Compares a presented token with a stored hash without leaking where they differ. */
-export async function tokenMatchesHash(token: string, storedHash: string): Promise<boolean> {
-  return sameText(await sha256Hex(token), storedHash);
-}
-
 /** Equality that takes as long wherever the texts differ. */
 function sameText(presented: string, expected: string): boolean {
   if (presented.length !== expected.length) return false;
@@ -88,9 +83,6 @@ function sameText(presented: string, expected: string): boolean {
   for (let i = 0; i < presented.length; i++) difference |= presented.charCodeAt(i) ^ expected.charCodeAt(i);
   return difference === 0;
 }
-
-/** Generations staff may reach by revoking (far beyond any real use; keeps the token short). */
-export const MAX_MANAGE_TOKEN_GENERATION = 999_999_999;
 
 /**
  * A booking's manage token: an HMAC of its id (and, once staff revoked, its generation), so a retry
@@ -104,6 +96,7 @@ export async function manageTokenFor(secret: string, bookingId: string, generati
 
 /** The generation a manage token of this booking was made for, under any key of the keyring; null when it is none. */
 export async function manageTokenGeneration(keys: Keyring | string, bookingId: string, token: string): Promise<number | null> {
+  // A generation of at most 9 digits (far beyond any real number of revocations) keeps the token short.
   const match = /^(?:([1-9]\d{0,8})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;
   const generation = match[1] ? Number(match[1]) : 0;
