@@ -63,6 +63,16 @@ try {
       { id: "stf_chloe", email: "chloe@northern-loft.example", firstName: "Chloe", lastName: "Price" },
     ])
     .onConflictDoNothing();
+  // Who may sign in to the console (by emailed link, read at /dev/mailbox): the studio's admin and its teachers.
+  await db
+    .insert(t.accounts)
+    .values([
+      { id: "acc_admin", email: "admin@clay-kiln.example", role: "admin", roleSetBy: "seed" },
+      { id: "acc_ana", email: "ana@clay-kiln.example", role: "staff", staffId: "stf_ana", roleSetBy: "seed" },
+      { id: "acc_ben", email: "ben@clay-kiln.example", role: "staff", staffId: "stf_ben", roleSetBy: "seed" },
+      { id: "acc_chloe", email: "chloe@northern-loft.example", role: "staff", staffId: "stf_chloe", roleSetBy: "seed" },
+    ])
+    .onConflictDoNothing();
   // Nobody holds the life drawing role yet: those sessions have no instructor.
   await db
     .insert(t.staffTeachingRoles)

@@ -12,6 +12,7 @@ import { domainEvent } from "./domain/events";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode } from "./errors";
 import { authenticate, requireRole } from "./middleware/auth";
+import { apiCors } from "./middleware/origins";
 import { d1Statements } from "./middleware/d1-statements";
 import { idempotency } from "./middleware/idempotency";
 import { noStore } from "./middleware/no-store";
@@ -20,18 +21,29 @@ import { requestSample, requestShape } from "./middleware/request-sample";
 import { waitUntilOf } from "./lib/wait-until";
 import { forgetCatalog } from "./services/edge-cache";
 import { adminRoutes } from "./routes/admin";
+import { authRoutes } from "./routes/auth";
 import { bookingRoutes } from "./routes/bookings";
+import { signInPage } from "./routes/sign-in-page";
+import { calendarRoutes } from "./routes/calendar";
+import { calendarFeedRoutes } from "./routes/calendar-feeds";
 import { catalogRoutes } from "./routes/catalog";
 import { demandSignalRoutes } from "./routes/demand";
 import { docsRoutes } from "./routes/docs";
 import { devMailboxApi, devMailboxPage } from "./routes/dev-mailbox";
 import { holdRoutes } from "./routes/holds";
+import { meRoutes } from "./routes/me";
 import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
 import { waitlistConfirmationRoutes } from "./routes/waitlist-confirmations";
 import { webhookRoutes } from "./routes/webhooks";
 import { dispatchEvents } from "./services/events";
+
+/**
+ * Rotating a calendar feed answers with its new secret URL, which D1 must not keep (only its hash
+ * is stored): a key is ignored there, and a retry simply rotates again.
+ */
+const CALENDAR_FEED_ROTATE = /^\/api\/v1\/me\/calendar-feed\/rotate\/?$/;
 
 /** Writes whose Idempotency-Key record a Durable Object keeps beside the write (no D1 on their path). */
 const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/, /^\/api\/v1\/bookings\/[^/]+\/cancel$/, /^\/api\/v1\/waitlist-offers\/[^/]+\/accept$/];
@@ -69,9 +81,10 @@ export function createApp() {
       },
     })(c, next);
   });
+  app.use("/api/*", apiCors());
   app.use("/api/*", authenticate());
   // Every POST that creates something accepts Idempotency-Key (DESIGN invariant 4).
-  app.use("/api/v1/*", idempotency({ recordedByObjects: RECORDED_BY_OBJECTS }));
+  app.use("/api/v1/*", idempotency({ recordedByObjects: RECORDED_BY_OBJECTS, ignoredOn: [/^\/api\/v1\/auth\//, CALENDAR_FEED_ROTATE] }));
   // Belt and braces: nothing under /admin is ever public, whatever a single route declares.
   app.use("/api/v1/admin/*", requireRole("staff", "admin"));
   // An admin write may change what bookings read (capacity, prices, instructors): this Worker forgets its cache.
@@ -80,7 +93,10 @@ export function createApp() {
     if (c.req.method !== "GET") forgetCatalog();
   });
 
+  app.route("/api/v1/auth", authRoutes);
   app.route("/api/v1", catalogRoutes);
+  // Calendar files: /bookings/{id}/calendar.ics, /classes/{id}/calendar.ics, /calendar/feeds/{secret}.ics.
+  app.route("/api/v1", calendarRoutes);
   app.route("/api/v1/sessions", waitlistRoutes);
   app.route("/api/v1/waitlist-offers", waitlistOfferRoutes);
   app.route("/api/v1/waitlist-confirmations", waitlistConfirmationRoutes);
@@ -89,6 +105,10 @@ export function createApp() {
   app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
+  // The customer portal. Its routes check the role one by one, so a router mounted beside it
+  // under /api/v1/me (the calendar feed) keeps its own access rules.
+  app.route("/api/v1/me", meRoutes);
+  app.route("/api/v1/me/calendar-feed", calendarFeedRoutes);
   app.route("/api/v1/demand", demandSignalRoutes);
   app.route("/api/v1/admin", adminRoutes);
 
@@ -96,7 +116,10 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "HS256 token with claims sub, role (customer | staff | admin), email, iss, aud, iat and exp (at most JWT_MAX_LIFETIME_SECONDS after iat, 12 h by default). Locally: `npm run token -- --role admin`.",
+    description:
+      "The accessToken from POST /api/v1/auth/verify (sign-in by emailed link); browsers may send the session cookie instead. " +
+      "It names a server-side session: after sign-out it is refused, and the role is the account's current one. " +
+      "In development only, `npm run token -- --role admin` mints a sessionless token.",
   });
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
@@ -111,6 +134,7 @@ export function createApp() {
   });
   app.route("/", docsRoutes);
   app.route("/dev", devMailboxPage);
+  app.route("/", signInPage);
   app.get("/", (c) => c.json({ name: "class-booking", docs: "/docs", openapi: "/api/v1/openapi.json" }));
   app.get("/health", (c) => c.json({ ok: true }));
 

@@ -145,6 +145,12 @@ const settings = {
   LIVE_ALLOWED_ORIGINS: originList,
   /** The public origin of this service: every link in a message (manage, offer, booking links) is built on it. */
   PUBLIC_BASE_URL: origin("http://127.0.0.1:8787"),
+  /** Browser origins besides PUBLIC_BASE_URL that may call the API with credentials (CORS) and send cookie-authenticated writes; none by default. */
+  CORS_ALLOWED_ORIGINS: originList,
+  /** How long an emailed sign-in link works, in minutes (used once). */
+  SIGN_IN_LINK_MINUTES: wholeNumber(15, 1, 60),
+  /** How long a staff invitation link works, in hours (used once). */
+  STAFF_INVITE_HOURS: wholeNumber(72, 1, 14 * 24),
   /** Live capacity subscribers per session; a Durable Object takes at most 32,768 WebSockets. */
   MAX_LIVE_CONNECTIONS_PER_SESSION: wholeNumber(2000, 1, 32_768),
   /** Live capacity subscribers per session from one client address. */
@@ -234,6 +240,9 @@ export const ConfigSchema = z
   waitlistConfirmMs: env.WAITLIST_CONFIRM_MINUTES * 60_000,
   liveAllowedOrigins: env.LIVE_ALLOWED_ORIGINS,
   publicBaseUrl: env.PUBLIC_BASE_URL,
+  corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
+  signInLinkMs: env.SIGN_IN_LINK_MINUTES * 60_000,
+  staffInviteMs: env.STAFF_INVITE_HOURS * 3_600_000,
   maxLiveConnectionsPerSession: env.MAX_LIVE_CONNECTIONS_PER_SESSION,
   maxLiveConnectionsPerClient: env.MAX_LIVE_CONNECTIONS_PER_CLIENT,
   maxBodyBytes: env.MAX_BODY_BYTES,

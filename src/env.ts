@@ -21,6 +21,10 @@ export interface Env {
   PROJECTION: Queue<ProjectionMessage>;
   /** Attempts to hold or book per client address and per email, per minute. */
   BOOKING_RATE_LIMITER: RateLimit;
+  /** Sign-in links a client address may ask for per minute (429 beyond). */
+  SIGN_IN_CLIENT_RATE_LIMITER: RateLimit;
+  /** Sign-in links one email (with its +sub-addresses) is sent per minute; beyond, nothing is sent. */
+  SIGN_IN_EMAIL_RATE_LIMITER: RateLimit;
   /** Demand signals a client address may post per minute. */
   SIGNAL_RATE_LIMITER: RateLimit;
   /** Bookings that carry a promo code per client address per minute (staff exempt), so codes cannot be guessed. */
@@ -33,6 +37,10 @@ export interface Env {
   ROLLUPS: Queue<RollupChunk>;
   HOLD_TTL_SECONDS: string;
   WAITLIST_OFFER_TTL_SECONDS: string;
+  /** Comma-separated browser origins (besides PUBLIC_BASE_URL) that may call the API with credentials. */
+  CORS_ALLOWED_ORIGINS?: string;
+  SIGN_IN_LINK_MINUTES?: string;
+  STAFF_INVITE_HOURS?: string;
   /** Comma-separated browser origins allowed to open the live capacity WebSocket. */
   LIVE_ALLOWED_ORIGINS: string;
   /** The public origin every link in a message is built on (src/config.ts `publicBaseUrl`). */
@@ -70,11 +78,18 @@ export interface Env {
 
 export type Role = "customer" | "staff" | "admin";
 
-/** Who is calling, from a verified bearer token. */
+/**
+ * Who is calling: a signed-in session (its account's id, email and current role from D1), or in
+ * development a sessionless token from `npm run token`.
+ */
 export interface Principal {
   subject: string;
   role: Role;
   email?: string;
+  /** The signed-in session, when the token names one (sign-out ends it). */
+  sessionId?: string;
+  /** Where the token came from: the session cookie makes writes subject to the CSRF check. */
+  via?: "bearer" | "cookie";
 }
 
 /** Hono environment shared by every router. */

@@ -13,11 +13,23 @@ export const ERROR_STATUS = {
   /** A provider's webhook whose signature or timestamp does not verify. */
   INVALID_SIGNATURE: 401,
   FORBIDDEN: 403,
+  // Sign-in and sessions
+  /** The token names a session that was signed out or has expired: sign in again. */
+  SESSION_ENDED: 401,
+  /** A cookie-authenticated write from an origin that is not this service's (or a configured one). */
+  CSRF_REFUSED: 403,
+  SIGN_IN_LINK_INVALID: 400,
+  SIGN_IN_LINK_USED: 410,
+  SIGN_IN_LINK_EXPIRED: 410,
+  /** The change would leave no admin. */
+  LAST_ADMIN: 409,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   ALREADY_EXISTS: 409,
   IN_USE: 409,
   STAFF_DOUBLE_BOOKED: 409,
+  /** A staff message with nothing to say: a cancelled booking's confirmation, a reminder with no session ahead. */
+  NOTHING_TO_SEND: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   STAFF_NOT_QUALIFIED: 422,

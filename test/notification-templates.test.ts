@@ -213,6 +213,129 @@ describe("renderNotification", () => {
     }
   });
 
+  it("BOOKING_CONFIRMED: the calendar link when the producer gives one", () => {
+    const data = { ...place, sessions: [{ startsAt: MARCH_18_LONDON }], seats: 1, totalAmountPence: 100, manageLinkPath: "/b" };
+    const withCalendar = rendered(render("BOOKING_CONFIRMED", { ...data, calendarLinkPath: "/api/v1/bookings/bkg_1/calendar.ics?token=t" }));
+    expect(withCalendar.text).toContain("\n\nAdd to your calendar: https://book.example.test/api/v1/bookings/bkg_1/calendar.ics?token=t\n");
+    expect(withCalendar.html).toContain('Add to your calendar: <a href="https://book.example.test/api/v1/bookings/bkg_1/calendar.ics?token=t">');
+    expect(rendered(render("BOOKING_CONFIRMED", data)).text).not.toContain("calendar");
+  });
+
+  it("SIGN_IN_LINK: the link, until when it is valid, and what to do if you did not ask; no class needed", () => {
+    const message = rendered(render("SIGN_IN_LINK", { linkPath: "/api/v1/auth/callback?token=s3cret", expiresAt: "2026-06-14T17:15:00Z" }));
+    expect(message.template.name).toBe("sign-in-link");
+    expect(message.subject).toBe("Sign in to book.example.test");
+    expect(message.text).toBe(
+      [
+        "Hello,",
+        "",
+        "Use this link to sign in to book.example.test: https://book.example.test/api/v1/auth/callback?token=s3cret",
+        "",
+        "It is valid until Sunday 14 June 2026, 17:15 UTC.",
+        "",
+        "If you did not ask for this, ignore this message: nobody can sign in without the link.",
+        "",
+      ].join("\n"),
+    );
+    expect(maskLinkTokens(message.text)).not.toContain("s3cret");
+    expect(render("SIGN_IN_LINK", { expiresAt: 1 }).ok).toBe(false);
+  });
+
+  it("STAFF_INVITE: who invited whom to which studio, as what, with the link and its expiry", () => {
+    const message = rendered(
+      render("STAFF_INVITE", { linkPath: "/api/v1/auth/invite?token=abc", expiresAt: JUNE_18_LONDON, role: "admin", studioName: "Clay Studio", invitedBy: "Grace Hopper", timeZone: "Europe/London" }),
+    );
+    expect(message.template.name).toBe("staff-invite");
+    expect(message.subject).toBe("You are invited to Clay Studio as admin");
+    expect(message.text).toContain("Grace Hopper has invited you to join Clay Studio on book.example.test as an admin.");
+    expect(message.text).toContain("Accept the invitation: https://book.example.test/api/v1/auth/invite?token=abc");
+    expect(message.text).toContain("The link is valid until Sunday 14 June 2026, 18:00 BST.");
+    const bare = rendered(render("STAFF_INVITE", { linkPath: "/i", expiresAt: MARCH_18_LONDON, role: "staff" }));
+    expect(bare.subject).toBe("You are invited to book.example.test as staff");
+    expect(bare.text).toContain("Someone has invited you to join book.example.test as staff.");
+    expect(render("STAFF_INVITE", { linkPath: "/i", expiresAt: 1, role: "owner" }).ok).toBe(false);
+  });
+
+  it("SESSION_REMINDER: the session in studio-local time, seats, address and the manage link", () => {
+    const message = rendered(
+      render("SESSION_REMINDER", { ...place, sessionStartsAt: JUNE_18_LONDON, seats: 2, manageLinkPath: "/api/v1/bookings/bkg_1?token=t", address: "1 Kiln Lane, Leeds" }, "Ada", "bkg_1"),
+    );
+    expect(message.template.name).toBe("session-reminder");
+    expect(message.subject).toBe("Reminder: Wheel Basics, Sun 14 Jun, 18:00");
+    expect(message.text).toContain("you are booked on Wheel Basics on Sunday 14 June 2026, 18:00 BST at Clay Studio, for 2 seats.");
+    expect(message.text).toContain("Address: 1 Kiln Lane, Leeds");
+    expect(message.text).toContain("Booking reference: bkg_1");
+    expect(message.text).toContain("View or cancel your booking, so someone else can have the place: https://book.example.test/api/v1/bookings/bkg_1?token=t");
+    expect(render("SESSION_REMINDER", { ...place, sessionStartsAt: JUNE_18_LONDON, seats: 1 }).ok).toBe(false);
+  });
+
+  it("SESSION_FOLLOW_UP: thanks for coming, and a link to book again when given", () => {
+    const message = rendered(render("SESSION_FOLLOW_UP", { ...place, sessionStartsAt: MARCH_18_LONDON, bookLinkPath: "/api/v1/classes/cls_1" }));
+    expect(message.template.name).toBe("session-follow-up");
+    expect(message.subject).toBe("Thanks for coming to Wheel Basics");
+    expect(message.text).toContain("Thanks for coming to Wheel Basics on Saturday 14 March 2026, 18:00 GMT at Clay Studio.");
+    expect(message.text).toContain("Book again: https://book.example.test/api/v1/classes/cls_1");
+    expect(rendered(render("SESSION_FOLLOW_UP", { className: "Glaze", sessionStartsAt: MARCH_18_LONDON })).text).not.toContain("Book again");
+  });
+
+  it("STAFF_MESSAGE: staff's text keeps its paragraphs and lines but no control characters; the subject is one line", () => {
+    const message = rendered(
+      render("STAFF_MESSAGE", {
+        subject: "Studio\r\nBcc: x@example.com closed",
+        text: "The kiln is broken.\r\nWe are sorry.\n\n\n\nBring an apron\u0007 <b>please</b>\u2028Thanks",
+        className: "Wheel Basics",
+        sessionStartsAt: MARCH_18_LONDON,
+        timeZone: "Europe/London",
+        senderName: "Sam Teacher",
+        studioName: "Clay Studio",
+      }),
+    );
+    expect(message.template.name).toBe("staff-message");
+    expect(message.subject).toBe("Studio Bcc: x@example.com closed");
+    expect(message.text).toBe(
+      [
+        "Hi Ada,",
+        "",
+        "About: Wheel Basics, Saturday 14 March 2026, 18:00 GMT",
+        "",
+        "The kiln is broken.",
+        "We are sorry.",
+        "",
+        "Bring an apron <b>please</b>",
+        "Thanks",
+        "",
+        "Sam Teacher at Clay Studio",
+        "",
+      ].join("\n"),
+    );
+    expect(message.html).toContain("<p>The kiln is broken.<br>\nWe are sorry.</p>");
+    expect(message.html).toContain("Bring an apron &lt;b&gt;please&lt;/b&gt;");
+    expect(message.html).not.toContain("<b>");
+    for (const data of [{ subject: "Hi", text: "\n\u0001\n " }, { subject: "", text: "x" }, { subject: "Hi", text: "x".repeat(5001) }]) {
+      expect(render("STAFF_MESSAGE", data).ok, JSON.stringify(data).slice(0, 40)).toBe(false);
+    }
+  });
+
+  it("every kind has an HTML body with the same content: values escaped, links as <a>", () => {
+    const message = rendered(
+      render("OFFER_MADE", {
+        className: "<script>alert(1)</script> & \"kiln\"",
+        sessionStartsAt: JUNE_18_LONDON,
+        seats: 1,
+        offerExpiresAt: JUNE_18_LONDON,
+        acceptLinkPath: "/api/v1/waitlist/wl_1/accept?token=a&b=\"x\"",
+      }),
+    );
+    expect(message.html).toMatch(/^<!DOCTYPE html>/);
+    expect(message.html).toContain("<title>A place is free: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;kiln&quot;, Sun 14 Jun, 17:00</title>");
+    expect(message.html).not.toContain("<script>");
+    expect(message.html).toContain(
+      'Claim your place: <a href="https://book.example.test/api/v1/waitlist/wl_1/accept?token=a&amp;b=&quot;x&quot;">https://book.example.test/api/v1/waitlist/wl_1/accept?token=a&amp;b=&quot;x&quot;</a>',
+    );
+    // The same paragraphs as the text, one <p> each.
+    expect(message.html.match(/<p>/g)).toHaveLength(message.text.trim().split("\n\n").length);
+  });
+
   it("ignores fields a kind does not use", () => {
     const result = render("OFFER_EXPIRED", { className: "X", sessionStartsAt: MARCH_18_LONDON, waitlistPosition: 3, somethingNew: { a: 1 } });
     expect(result.ok).toBe(true);

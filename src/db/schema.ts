@@ -17,3 +17,5 @@ export * from "./schema/bookings";
 export * from "./schema/waitlists";
 export * from "./schema/operations";
 export * from "./schema/messages";
+export * from "./schema/calendar";
+export * from "./schema/accounts";

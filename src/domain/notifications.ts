@@ -15,6 +15,11 @@ export const NOTIFICATION_KINDS = [
   "BOOKING_CONFIRMED",
   "BOOKING_CANCELLED",
   "TRAINER_AVAILABLE",
+  "SESSION_REMINDER",
+  "SESSION_FOLLOW_UP",
+  "STAFF_MESSAGE",
+  "SIGN_IN_LINK",
+  "STAFF_INVITE",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -32,6 +37,8 @@ export interface NotificationRequest {
   data: Record<string, unknown>;
   /** When the producer asked, UTC epoch milliseconds. */
   requestedAt: number;
+  /** Who on the staff asked for it (their email, else their subject); absent for what the system sends. */
+  sentBy?: string | null;
 }
 
 /**
@@ -43,14 +50,20 @@ export interface NotificationRequest {
  * the template makes absolute on PUBLIC_BASE_URL, and any `token` query parameter in them is
  * masked in the stored copy; money is integer pence.
  *
- * Every kind: `className`; optional `studioName`, `timeZone` (IANA; times are shown in it, else UTC).
+ * Every class kind: `className`; optional `studioName`, `timeZone` (IANA; times are shown in it, else UTC).
  * - WAITLIST_CONFIRM: `sessionStartsAt`, `seats`, `confirmLinkPath`; optional `confirmBy`.
  * - OFFER_MADE: `sessionStartsAt`, `seats`, `offerExpiresAt`, `acceptLinkPath`; optional `totalAmountPence`.
  * - OFFER_EXPIRING: `sessionStartsAt`, `offerExpiresAt`, `acceptLinkPath`.
  * - OFFER_EXPIRED: `sessionStartsAt`.
- * - BOOKING_CONFIRMED: `sessions` ([{ sessionId?, startsAt }], at least one), `seats`, `totalAmountPence`, `manageLinkPath`.
+ * - BOOKING_CONFIRMED: `sessions` ([{ sessionId?, startsAt }], at least one), `seats`, `totalAmountPence`, `manageLinkPath`; optional `calendarLinkPath`.
  * - BOOKING_CANCELLED: `sessions`, `seats`; optional `totalAmountPence`, `manageLinkPath`.
  * - TRAINER_AVAILABLE: optional `sessionStartsAt` (the next bookable session), `cityName`, `bookLinkPath`.
+ * - SESSION_REMINDER: `sessionStartsAt`, `seats`, `manageLinkPath`; optional `address`.
+ * - SESSION_FOLLOW_UP: `sessionStartsAt`; optional `bookLinkPath`.
+ * - STAFF_MESSAGE (class optional): `subject` (one line), `text` (free text, line breaks kept, at most 5000
+ *   characters); optional `className`, `studioName`, `sessionStartsAt`, `timeZone`, `senderName`.
+ * - SIGN_IN_LINK (no class): `linkPath`, `expiresAt`; optional `timeZone`.
+ * - STAFF_INVITE (no class): `linkPath`, `expiresAt`, `role` ("staff" | "admin"); optional `studioName`, `invitedBy`, `timeZone`.
  */
 export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;
 
@@ -88,4 +101,5 @@ export const NotificationRequestSchema = z.object({
   classId: z.string().max(64).nullish(),
   data: z.record(z.string(), z.unknown()),
   requestedAt: z.number().int().nonnegative(),
+  sentBy: z.string().max(254).nullish(),
 });

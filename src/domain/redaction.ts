@@ -4,8 +4,11 @@
  * a booking's manage token or a waitlist entry's token.
  */
 
-/** Path segments that follow one of these are tokens (`/waitlist-offers/{token}/accept`); messages' links are masked by the same list. */
-export const TOKEN_SEGMENT_PARENTS = ["waitlist-offers", "waitlist-confirmations"] as const;
+/**
+ * Path segments that follow one of these are tokens (`/waitlist-offers/{token}/accept`, a private
+ * calendar feed's `/calendar/feeds/{secret}.ics`); messages' links are masked by the same list.
+ */
+export const TOKEN_SEGMENT_PARENTS = ["waitlist-offers", "waitlist-confirmations", "feeds"] as const;
 const TOKEN_AFTER: ReadonlySet<string> = new Set(TOKEN_SEGMENT_PARENTS);
 
 /**

@@ -155,6 +155,7 @@ function toOutgoing(request: NotificationRequest, message: RenderedNotification)
     to: { email: request.recipient.email.toLowerCase(), name: name || null },
     subject: message.subject,
     text: message.text,
+    html: message.html,
   };
 }
 

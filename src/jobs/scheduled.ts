@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { notifyInterestedCustomers } from "../services/course-interest";
 import { runAlertChecks } from "./alert-checks";
 import { reconcileLedgers } from "./reconcile";
+import { runSessionMessages, SESSION_MESSAGES } from "./reminders";
 import type { RollupChunk } from "./rollup-contract";
 
 /** Reconciliation, idempotency purge, alert checks. */
@@ -34,6 +35,9 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
         { granularity: "daily", periodStart: addDays(yesterday, -1), requestedBy },
       ]);
     }
+    case SESSION_MESSAGES:
+      await runSessionMessages(env, db, now);
+      return;
     case WEEKLY_ROLLUP:
       return enqueueRollups(env, [{ granularity: "weekly", periodStart: previousWeekStart(now.getTime()), requestedBy: `cron:${WEEKLY_ROLLUP}`, days: "missing" }]);
     default:

@@ -17,6 +17,9 @@ export const ID_PREFIX = {
   promo: "prm",
   waitlistEntry: "wle",
   interest: "int",
+  calendarFeed: "cfd",
+  account: "acc",
+  authSession: "aus",
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

@@ -18,6 +18,8 @@ export interface JwtClaimsInput {
   sub: string;
   role: JwtRole;
   email?: string;
+  /** The signed-in session the token belongs to (src/services/auth-sessions.ts); dev tokens have none. */
+  sid?: string;
   /** Lifetime in seconds; defaults to the API's maximum. */
   ttlSeconds?: number;
   issuer?: string;
@@ -33,6 +35,7 @@ export function claimsFor(input: JwtClaimsInput): JWTPayload {
     sub: input.sub,
     role: input.role,
     ...(input.email !== undefined && { email: input.email }),
+    ...(input.sid !== undefined && { sid: input.sid }),
     iss: input.issuer ?? JWT_DEFAULTS.issuer,
     aud: input.audience ?? JWT_DEFAULTS.audience,
     iat,

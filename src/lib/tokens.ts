@@ -71,6 +71,11 @@ async function hmac(secret: string, purpose: string, message: string): Promise<s
   return base64url(await crypto.subtle.sign("HMAC", await purposeKey(secret, purpose), encoder.encode(message)));
 }
 
+/** A fresh unguessable token (256 random bits, base64url) for links whose only record is its hash. */
+export function randomToken(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data);
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");

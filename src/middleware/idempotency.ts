@@ -67,6 +67,11 @@ export interface IdempotencyOptions {
   retentionMs?: number;
   /** Paths whose writes a Durable Object records with the key (no D1 record here). */
   recordedByObjects?: RegExp[];
+  /**
+   * Paths where a key is ignored: sign-in exchanges a one-time link for a secret, and a replay
+   * must never hand that secret out again (nor may D1 keep it); the link's own single use guards it.
+   */
+  ignoredOn?: RegExp[];
 }
 
 type KeyRow = typeof idempotencyKeys.$inferSelect;
@@ -81,12 +86,13 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const recordedByObjects = options.recordedByObjects ?? [];
+  const ignoredOn = options.ignoredOn ?? [];
   if (!(leaseMs > 0) || !(retentionMs > leaseMs)) throw new Error("idempotency: need 0 < leaseMs < retentionMs");
 
   return createMiddleware<AppEnv>(async function idempotency(c, next) {
     c.set("idempotency", undefined);
     const key = c.req.method === "POST" ? c.req.header(IDEMPOTENCY_HEADER) : undefined;
-    if (key === undefined) return next();
+    if (key === undefined || ignoredOn.some((pattern) => pattern.test(new URL(c.req.url).pathname))) return next();
     if (!KEY_PATTERN.test(key)) throw invalidKey();
 
     // A POST no route takes is a 404 with nothing to protect: it leaves no record behind.

@@ -38,7 +38,7 @@ const BookingCreated = z.object({
   secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the secrets were left out" }),
 });
 
-const ManageQuery = z.object({
+export const ManageQuery = z.object({
   token: z.string().max(200).optional().openapi({ description: "The booking's manage token (or send it as X-Manage-Token)" }),
 });
 
@@ -70,7 +70,11 @@ async function authorizeBookingAccess(c: Context<AppEnv>, booking: BookingView, 
   throw new ApiError("FORBIDDEN", "These credentials do not give access to this booking");
 }
 
-async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken: string | undefined) {
+/**
+ * The booking `id` if the request may open it (see authorizeBookingAccess), for every route under
+ * /bookings/{id}: this one, its cancel, its calendar file (src/routes/calendar.ts).
+ */
+export async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken: string | undefined) {
   // Without a bearer token only the booking's own manage token opens it: checked first, so a
   // made-up id costs no lookup (and wakes no Durable Object).
   if (!c.get("principal")) {

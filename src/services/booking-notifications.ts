@@ -73,6 +73,8 @@ export function bookingNotificationFor(kind: BookingKind, booking: BookingView, 
       totalAmountPence: booking.totalAmountPence,
       currency: "GBP",
       manageLinkPath: `/api/v1/bookings/${encodeURIComponent(booking.id)}?token=${manageToken}`,
+      // The booking's calendar file opens with the same token (src/routes/calendar.ts).
+      ...(kind === "BOOKING_CONFIRMED" && { calendarLinkPath: `/api/v1/bookings/${encodeURIComponent(booking.id)}/calendar.ics?token=${manageToken}` }),
     },
     requestedAt: Date.now(),
   };

@@ -3,6 +3,7 @@
  * sessions' objects record the attempt and queue the BOOKING_CANCELLED message with the change;
  * the answer is built from what was cancelled, so it does not wait for D1.
  */
+import { customerMayCancel } from "../domain/customer-cancellation";
 import { ApiError } from "../errors";
 import { Attempt } from "./audit";
 import type { CancellationData } from "./attempt-subject";
@@ -35,8 +36,8 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     ...whoAttempts(caller, "manage-token"),
   });
   return attempt.run(caller.env, async () => {
-    const firstStart = Math.min(...booking.lines.map((line) => Date.parse(line.startsAt)));
-    if (booking.status !== "cancelled" && !isStaff(caller.principal) && firstStart <= Date.now()) {
+    const startsAt = booking.lines.map((line) => Date.parse(line.startsAt));
+    if (booking.status !== "cancelled" && !isStaff(caller.principal) && !customerMayCancel({ status: booking.status, startsAt }, Date.now())) {
       throw new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
     }
     // D1 may not have every line yet (a session still confirming from its coordinator's commit):
@@ -59,7 +60,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
           data: {
             confirmedAt,
             minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
-            minutesBeforeStart: Math.floor((firstStart - now) / 60_000),
+            minutesBeforeStart: Math.floor((Math.min(...startsAt) - now) / 60_000),
           } satisfies CancellationData,
         },
       });

@@ -39,6 +39,7 @@ function fromRequest(request: NotificationRequest) {
     type: request.kind,
     channel: request.channel ?? "email",
     requestedAt: new Date(request.requestedAt),
+    sentBy: request.sentBy ?? null,
   };
 }
 

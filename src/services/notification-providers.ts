@@ -11,7 +11,7 @@ import type { NotificationKind } from "./notifications";
 import { DevMailboxProvider } from "./providers/dev-mailbox";
 import { ResendProvider } from "./providers/resend";
 
-/** A rendered message, ready to go. `text` is the full body, link tokens included. */
+/** A rendered message, ready to go. `text` is the full body, link tokens included; `html` the same content as HTML. */
 export interface OutgoingMessage {
   /** The notification request's id: a provider that accepts an idempotency key should be given it. */
   id: string;
@@ -20,6 +20,7 @@ export interface OutgoingMessage {
   to: { email: string; name: string | null };
   subject: string;
   text: string;
+  html?: string;
 }
 
 export interface NotificationProvider {

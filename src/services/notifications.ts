@@ -17,11 +17,16 @@ export {
   type TypedNotificationRequest,
 } from "../domain/notifications";
 
-/** Queues notification requests, retrying a failed send. Like events, what still fails is logged, not thrown. */
-export async function queueNotifications(env: Pick<Env, "NOTIFICATIONS">, requests: NotificationRequest[]): Promise<void> {
-  if (requests.length === 0) return;
+/**
+ * Queues notification requests, retrying a failed send. Like events, what still fails is logged,
+ * not thrown; the answer says whether every request was queued, for callers that must not
+ * acknowledge a message that is not on its way (a sign-in link).
+ */
+export async function queueNotifications(env: Pick<Env, "NOTIFICATIONS">, requests: NotificationRequest[]): Promise<boolean> {
+  if (requests.length === 0) return true;
   const { lost, errors } = await sendWithRetry(jsonBatchesTo(env.NOTIFICATIONS), requests);
   if (lost.length > 0) {
     console.error(JSON.stringify({ level: "error", msg: "could not queue notifications", error: errors[errors.length - 1], ids: lost.map((r) => r.id) }));
   }
+  return lost.length === 0;
 }

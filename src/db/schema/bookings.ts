@@ -4,12 +4,16 @@ import { BOOKING_KINDS } from "../../domain/booking-kinds";
 import { createdAt, updatedAt } from "./columns";
 import { classSessions } from "./catalog";
 
+/** How a customer wants to hear from the studio (set in the portal, PATCH /api/v1/me); null until they say. */
+export const CONTACT_PREFERENCES = ["email", "sms", "none"] as const;
+
 export const customers = sqliteTable("customers", {
   id: text("id").primaryKey(),
   email: text("email").notNull().unique(),
   firstName: text("first_name").notNull(),
   lastName: text("last_name").notNull(),
   phone: text("phone"),
+  preferredContact: text("preferred_contact", { enum: CONTACT_PREFERENCES }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

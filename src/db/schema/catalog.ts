@@ -77,6 +77,10 @@ export const classes = sqliteTable(
       .notNull()
       .references(() => teachingRoles.id),
     bookingKinds: text("booking_kinds", { mode: "json" }).$type<BookingKind[]>().notNull(),
+    /** Hours before each session its reminder goes out: null is the default (src/domain/reminders.ts), 0 none. */
+    reminderHoursBefore: integer("reminder_hours_before"),
+    /** Hours after each session ends its follow-up goes out: null is the default, 0 none. */
+    followUpHoursAfter: integer("follow_up_hours_after"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -177,6 +181,7 @@ export const classSessions = sqliteTable(
     index("class_sessions_class_start_idx").on(t.classId, t.startsAt),
     index("class_sessions_instructor_start_idx").on(t.instructorId, t.startsAt),
     index("class_sessions_starts_at_idx").on(t.startsAt),
+    index("class_sessions_ends_at_idx").on(t.endsAt),
   ],
 );
 

@@ -140,6 +140,8 @@ export const bookingCommunications = sqliteTable(
     clickedAt: integer("clicked_at", { mode: "timestamp_ms" }),
     /** Why the provider could not deliver it (a bounce, a complaint), as the provider said. */
     failedReason: text("failed_reason"),
+    /** Who on the staff had it sent (their email, else their subject); null for what the system sends. */
+    sentBy: text("sent_by"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -147,6 +149,7 @@ export const bookingCommunications = sqliteTable(
     index("booking_communications_booking_idx").on(t.bookingId, t.requestedAt),
     index("booking_communications_waitlist_entry_idx").on(t.waitlistEntryId),
     index("booking_communications_provider_message_idx").on(t.provider, t.providerMessageId),
+    index("booking_communications_recipient_idx").on(t.recipientEmail, t.requestedAt),
   ],
 );
 

@@ -64,5 +64,10 @@ export const courseInterest = sqliteTable(
     notifiedSessionId: text("notified_session_id"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("course_interest_uq").on(t.courseId, t.cityKey, t.email), index("course_interest_pending_idx").on(t.courseId, t.notifiedAt)],
+  (t) => [
+    uniqueIndex("course_interest_uq").on(t.courseId, t.cityKey, t.email),
+    index("course_interest_pending_idx").on(t.courseId, t.notifiedAt),
+    // A signed-in customer's own registrations (GET /api/v1/me/interests).
+    index("course_interest_email_idx").on(t.email, t.createdAt),
+  ],
 );

@@ -23,7 +23,7 @@ const ListQuery = PaginationQuery.extend({
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked before (ISO 8601)" }),
 });
 
-const CommunicationSchema = z
+export const CommunicationSchema = z
   .object({
     id: z.string().openapi({ description: "The notification request's id, its idempotency key", example: "booking-confirmed:bkg_0123" }),
     bookingId: z.string().nullable(),
@@ -42,6 +42,7 @@ const CommunicationSchema = z
     providerMessageId: z.string().nullable(),
     attempts: z.number().int().openapi({ description: "Send attempts so far" }),
     lastError: z.string().nullable(),
+    sentBy: z.string().nullable().openapi({ description: "Who on the staff had it sent (email, else subject); null for what the system sends" }),
     requestedAt: z.iso.datetime(),
     sentAt: z.iso.datetime().nullable(),
     failedAt: z.iso.datetime().nullable(),
@@ -59,7 +60,7 @@ const RevocationSchema = z
   .openapi("ManageTokenRevocation");
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
-const toCommunication = ({ claimedUntil: _claimedUntil, ...row }: Communication) => ({
+export const toCommunication = ({ claimedUntil: _claimedUntil, ...row }: Communication) => ({
   ...row,
   requestedAt: row.requestedAt.toISOString(),
   sentAt: iso(row.sentAt),

@@ -16,6 +16,7 @@ import {
   validationError,
 } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
+import { DEFAULT_FOLLOW_UP_HOURS_AFTER, DEFAULT_REMINDER_HOURS_BEFORE, MAX_MESSAGE_HOURS } from "../../domain/reminders";
 import { assertReferencesExist, hasNoDuplicates, inIdList, invalidReference } from "../../lib/references";
 import { adminOnly, staffOrAdmin } from "./access";
 
@@ -43,6 +44,8 @@ export const ClassSchema = z
     requiredRoleId: z.string(),
     bookingKinds: z.array(z.enum(BOOKING_KINDS)),
     resourceRequirements: z.array(RequirementSchema),
+    reminderHoursBefore: z.number().int().nullable().openapi({ description: `Hours before each session its reminder is sent; null: the default (${DEFAULT_REMINDER_HOURS_BEFORE}), 0: none` }),
+    followUpHoursAfter: z.number().int().nullable().openapi({ description: `Hours after each session ends its follow-up is sent; null: the default (${DEFAULT_FOLLOW_UP_HOURS_AFTER}), 0: none` }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -52,6 +55,9 @@ const RequirementInput = z.object({
   resourceId: z.string().min(1).max(64).openapi({ description: "A resource of the class's studio" }),
   quantityPerStudent: z.number().int().min(1).max(1000),
 });
+
+/** A reminder or follow-up offset in whole hours; null is the default. */
+const MessageHours = z.number().int().min(0).max(MAX_MESSAGE_HOURS).nullable().optional();
 
 // No zod defaults here: PATCH bodies are these fields made partial, and a default would overwrite.
 const ClassFields = z.object({
@@ -82,6 +88,14 @@ const ClassFields = z.object({
     .refine((items) => hasNoDuplicates(items, (item) => item.resourceId), "Each resource may appear only once")
     .optional()
     .openapi({ description: "Replaces the whole set when given" }),
+  reminderHoursBefore: MessageHours.openapi({
+    description: `Absolute hours before each session its reminder is sent (0 to ${MAX_MESSAGE_HOURS}; 0: none; null or omitted: the default, ${DEFAULT_REMINDER_HOURS_BEFORE})`,
+    example: 24,
+  }),
+  followUpHoursAfter: MessageHours.openapi({
+    description: `Absolute hours after each session ends its follow-up is sent (0 to ${MAX_MESSAGE_HOURS}; 0: none; null or omitted: the default, ${DEFAULT_FOLLOW_UP_HOURS_AFTER})`,
+    example: 2,
+  }),
 });
 
 /** A whole class: the fields plus rules across them. PATCH checks it against the merged result. */

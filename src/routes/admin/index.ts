@@ -1,10 +1,13 @@
 /** Everything under /api/v1/admin. Each route also declares its own roles. */
 import { createRouter } from "../../lib/openapi";
+import { accountRoutes, staffInviteRoutes } from "./accounts";
 import { alertRoutes } from "./alerts";
 import { adminBookingRoutes } from "./bookings";
 import { cityRoutes } from "./cities";
 import { classRoutes } from "./classes";
+import { customerRoutes } from "./customers";
 import { demandAnalyticsRoutes } from "./demand";
+import { staffMessageRoutes } from "./messages";
 import { metricRoutes } from "./metrics";
 import { promoCodeRoutes } from "./promo-codes";
 import { qualifiedStaffRoutes } from "./qualified-staff";
@@ -21,6 +24,8 @@ export const adminRoutes = createRouter()
   .route("/studios", studioRoutes)
   .route("/teaching-roles", teachingRoleRoutes)
   .route("/staff", staffRoutes)
+  .route("/staff", staffInviteRoutes)
+  .route("/accounts", accountRoutes)
   .route("/classes", classRoutes)
   .route("/classes", qualifiedStaffRoutes)
   .route("/resources", resourceRoutes)
@@ -32,4 +37,6 @@ export const adminRoutes = createRouter()
   .route("/alerts", alertRoutes)
   .route("/bookings", adminBookingRoutes)
   .route("/demand", demandAnalyticsRoutes)
-  .route("/metrics", metricRoutes);
+  .route("/metrics", metricRoutes)
+  .route("/customers", customerRoutes)
+  .route("/", staffMessageRoutes);

@@ -21,7 +21,7 @@ export class DevMailboxProvider implements NotificationProvider {
     const [, marked] = await this.db.batch([
       this.db
         .insert(devMailbox)
-        .values({ id: `dmb_${crypto.randomUUID().replaceAll("-", "")}`, communicationId: message.id, toEmail: message.to.email, subject: message.subject, text: message.text, createdAt: now })
+        .values({ id: `dmb_${crypto.randomUUID().replaceAll("-", "")}`, communicationId: message.id, toEmail: message.to.email, subject: message.subject, text: message.text, html: message.html ?? null, createdAt: now })
         // Delivered before (a retry after the mark was lost): the first copy stands.
         .onConflictDoNothing({ target: devMailbox.communicationId }),
       markSentStatement(this.db, message.id, {

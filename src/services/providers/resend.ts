@@ -40,6 +40,7 @@ export class ResendProvider implements NotificationProvider {
   async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
     if (message.channel !== "email") throw new PermanentDeliveryError("Resend sends email only");
     const body: Record<string, unknown> = { from: this.options.from, to: [message.to.email], subject: message.subject, text: message.text };
+    if (message.html) body.html = message.html;
     if (TAG_VALUE.test(message.kind)) body.tags = [{ name: "kind", value: message.kind }];
     const request = new Request(RESEND_EMAILS_URL, {
       method: "POST",

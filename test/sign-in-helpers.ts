@@ -1,0 +1,45 @@
+/** Signing in as a real user would: ask for a link, read it in the dev mailbox, use it. */
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { nextClientIp } from "./booking-helpers";
+import { call, eventually } from "./helpers";
+
+/** The newest message to `email` whose subject matches, as the dev mailbox holds it. */
+export async function newestMessage(email: string, subject: RegExp, after = 0): Promise<{ id: string; subject: string; text: string; html: string | null; createdAt: string }> {
+  return eventually(async () => {
+    const { json } = await call("GET", `/api/v1/dev/mailbox?to=${encodeURIComponent(email)}`);
+    return json.data.find((message: { subject: string; createdAt: string }) => subject.test(message.subject) && Date.parse(message.createdAt) >= after);
+  }, 15_000);
+}
+
+/** The token of the sign-in link in a message (the link opens /sign-in?token=…). */
+export function linkToken(text: string): string {
+  const token = /\/sign-in\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  expect(token, `no sign-in link in: ${text}`).toBeTruthy();
+  return token!;
+}
+
+/** Asks for a sign-in link and returns its token once the message is in the mailbox. */
+export async function requestLink(email: string, ip = nextClientIp()): Promise<string> {
+  const since = Date.now() - 1000;
+  const asked = await call("POST", "/api/v1/auth/email-link", { body: { email }, headers: { "CF-Connecting-IP": ip } });
+  expect(asked.status).toBe(202);
+  return linkToken((await newestMessage(email, /sign in|invit/i, since)).text);
+}
+
+/** Signs `email` in through the mailbox: the access token and the cookie header that carries it. */
+export async function signIn(email: string): Promise<{ accessToken: string; cookie: string; user: { id: string; email: string; role: string } }> {
+  const verified = await call("POST", "/api/v1/auth/verify", { body: { token: await requestLink(email) } });
+  expect(verified.status).toBe(200);
+  const setCookie = verified.headers.get("Set-Cookie") ?? "";
+  return { accessToken: verified.json.accessToken, cookie: setCookie.split(";")[0]!, user: verified.json.user };
+}
+
+/** Makes (or promotes) an account with a role straight in D1, as `npm run admin:create` does. */
+export async function grantRole(email: string, role: "staff" | "admin"): Promise<void> {
+  await env.DB.prepare(
+    `INSERT INTO accounts (id, email, role, role_set_by) VALUES (?, ?, ?, 'test') ON CONFLICT (email) DO UPDATE SET role = excluded.role`,
+  )
+    .bind(`acc_${crypto.randomUUID().replaceAll("-", "")}`, email, role)
+    .run();
+}
