@@ -7,7 +7,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { getDb } from "../src/db/client";
 import { randomToken, sha256Hex } from "../src/lib/tokens";
+import { purgeOldSignInRecords } from "../src/services/auth-sessions";
 import { nextClientIp, uniqueEmail } from "./booking-helpers";
 import { makeStaff } from "./fixtures";
 import { call, tokenFor } from "./helpers";
@@ -116,6 +118,24 @@ describe("signing in by emailed link", { timeout: 30_000 }, () => {
     const late = await verify(token);
     expect(late.status).toBe(410);
     expect(late.json.error.code).toBe("SIGN_IN_LINK_EXPIRED");
+  });
+
+  it("forgets sessions and links 30 days after they stopped working (the hourly purge), and keeps the rest", async () => {
+    const email = uniqueEmail("purge");
+    const live = await signIn(email);
+    const day = 86_400_000;
+    const old = randomToken();
+    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, purpose, expires_at, used_at) VALUES (?, ?, 'sign_in', ?, ?)`)
+      .bind(await sha256Hex(old), email, Date.now() - 31 * day, Date.now() - 31 * day)
+      .run();
+    await env.DB.prepare(`INSERT INTO auth_sessions (id, account_id, expires_at, ended_at) VALUES ('aus_old_${old.slice(0, 8)}', ?, ?, ?)`)
+      .bind(live.user.id, Date.now() - 31 * day, Date.now() - 31 * day)
+      .run();
+    const purged = await purgeOldSignInRecords(getDb(env.DB), new Date());
+    expect(purged.sessions).toBeGreaterThanOrEqual(1);
+    expect(purged.links).toBeGreaterThanOrEqual(1);
+    expect(await env.DB.prepare(`SELECT 1 FROM sign_in_links WHERE token_hash = ?`).bind(await sha256Hex(old)).first()).toBeNull();
+    expect((await call("GET", "/api/v1/auth/session", { token: live.accessToken })).status).toBe(200);
   });
 
   it("links expire after SIGN_IN_LINK_MINUTES (15 by default)", async () => {

@@ -5,13 +5,14 @@ import { purgeExpiredIdempotencyKeys } from "../db/idempotency-keys";
 import { parseAlertRules } from "../domain/alert-rules";
 import { addDays, previousDay, previousWeekStart } from "../domain/metric-periods";
 import type { Env } from "../env";
+import { purgeOldSignInRecords } from "../services/auth-sessions";
 import { notifyInterestedCustomers } from "../services/course-interest";
 import { runAlertChecks } from "./alert-checks";
 import { reconcileLedgers } from "./reconcile";
 import { runSessionMessages, SESSION_MESSAGES } from "./reminders";
 import type { RollupChunk } from "./rollup-contract";
 
-/** Reconciliation, idempotency purge, alert checks. */
+/** Reconciliation, idempotency and sign-in purges, alert checks. */
 export const HOURLY = "0 * * * *";
 /** Yesterday's events into daily metric rows. */
 export const DAILY_ROLLUP = "0 1 * * *";
@@ -55,6 +56,7 @@ async function runHourly(env: Env, db: Db, now: Date): Promise<void> {
   const holdOverdueMs = parseAlertRules(alertRules).rules.dataDrift.holdOverdueMinutes * 60_000;
   const jobs = {
     purgedIdempotencyKeys: () => purgeExpiredIdempotencyKeys(db, now),
+    purgedSignInRecords: () => purgeOldSignInRecords(db, now),
     reconciliation: () => reconcileLedgers(env, db, { now, holdOverdueMs }),
     notifiedInterest: () => notifyInterestedCustomers(env, db, now),
   };

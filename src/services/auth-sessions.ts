@@ -4,9 +4,9 @@
  * never a write), so a sign-out or a changed role applies to the very next request; no Worker
  * keeps a copy.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { accounts, authSessions } from "../db/schema";
+import { accounts, authSessions, signInLinks } from "../db/schema";
 import type { Role } from "../env";
 
 export interface SignedInAccount {
@@ -35,4 +35,17 @@ export async function endSession(db: Db, sessionId: string, now: Date): Promise<
     .update(authSessions)
     .set({ endedAt: now })
     .where(and(eq(authSessions.id, sessionId), isNull(authSessions.endedAt)));
+}
+
+/** How long ended and expired sessions, and used or expired sign-in links, are kept (for support questions). */
+export const SIGN_IN_RECORDS_KEPT_MS = 30 * 86_400_000;
+
+/** Deletes sessions and sign-in links that stopped working more than SIGN_IN_RECORDS_KEPT_MS ago (the hourly cron). */
+export async function purgeOldSignInRecords(db: Db, now: Date): Promise<{ sessions: number; links: number }> {
+  const cutoff = new Date(now.getTime() - SIGN_IN_RECORDS_KEPT_MS);
+  const [sessions, links] = await db.batch([
+    db.delete(authSessions).where(or(lt(authSessions.expiresAt, cutoff), lt(authSessions.endedAt, cutoff))).returning({ id: authSessions.id }),
+    db.delete(signInLinks).where(or(lt(signInLinks.expiresAt, cutoff), lt(signInLinks.usedAt, cutoff))).returning({ hash: signInLinks.tokenHash }),
+  ]);
+  return { sessions: sessions.length, links: links.length };
 }
