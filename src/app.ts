@@ -21,6 +21,7 @@ import { requestSample, requestShape } from "./middleware/request-sample";
 import { waitUntilOf } from "./lib/wait-until";
 import { forgetCatalog } from "./services/edge-cache";
 import { adminRoutes } from "./routes/admin";
+import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { bookingRoutes } from "./routes/bookings";
 import { signInPage } from "./routes/sign-in-page";
@@ -135,6 +136,7 @@ export function createApp() {
   app.route("/", docsRoutes);
   app.route("/dev", devMailboxPage);
   app.route("/", signInPage);
+  app.route("/assets", assetRoutes);
   app.get("/", (c) => c.json({ name: "class-booking", docs: "/docs", openapi: "/api/v1/openapi.json" }));
   app.get("/health", (c) => c.json({ ok: true }));
 

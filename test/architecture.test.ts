@@ -15,7 +15,7 @@ const SOURCES: Record<string, string> = Object.fromEntries(
   ),
 );
 
-type Layer = "routes" | "services" | "middleware" | "jobs" | "durable-objects" | "db" | "domain" | "lib" | "app" | "index" | "env" | "errors" | "config";
+type Layer = "pages" | "client" | "routes" | "services" | "middleware" | "jobs" | "durable-objects" | "db" | "domain" | "lib" | "app" | "index" | "env" | "errors" | "config";
 
 /** What each part of src/ may import from the others (npm packages are always allowed), and the rule in words. */
 const LAYERS: Record<Layer, { files: RegExp; may: Layer[]; rule: string }> = {
@@ -26,12 +26,22 @@ const LAYERS: Record<Layer, { files: RegExp; may: Layer[]; rule: string }> = {
   },
   app: {
     files: /^src\/app\.ts$/,
-    may: ["routes", "services", "middleware", "db", "domain", "lib", "env", "errors", "config"],
+    may: ["pages", "routes", "services", "middleware", "db", "domain", "lib", "env", "errors", "config"],
     rule: "the app factory composes routes and middleware; jobs and Durable Objects are index.ts's",
+  },
+  pages: {
+    files: /^src\/pages\//,
+    may: ["pages", "domain", "lib", "env", "config"],
+    rule: "pages are views: props in, HTML out; they import only pages, domain and lib (routes load the data through services)",
+  },
+  client: {
+    files: /^src\/client\//,
+    may: ["client", "domain"],
+    rule: "the browser bundle imports only its own modules and pure domain rules (it runs in the browser, with no bindings)",
   },
   routes: {
     files: /^src\/routes\//,
-    may: ["routes", "services", "middleware", "durable-objects", "db", "domain", "lib", "env", "errors", "config"],
+    may: ["pages", "routes", "services", "middleware", "durable-objects", "db", "domain", "lib", "env", "errors", "config"],
     rule: "routes import no jobs (and nothing imports routes but routes, app.ts and index.ts)",
   },
   middleware: {
