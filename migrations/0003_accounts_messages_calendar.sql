@@ -34,6 +34,7 @@ CREATE INDEX `auth_sessions_account_idx` ON `auth_sessions` (`account_id`);--> s
 CREATE TABLE `sign_in_links` (
 	`token_hash` text PRIMARY KEY NOT NULL,
 	`email` text NOT NULL,
+	`limit_key` text NOT NULL,
 	`purpose` text NOT NULL,
 	`expires_at` integer NOT NULL,
 	`used_at` integer,
@@ -41,7 +42,7 @@ CREATE TABLE `sign_in_links` (
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `sign_in_links_email_idx` ON `sign_in_links` (`email`,`created_at`);--> statement-breakpoint
+CREATE INDEX `sign_in_links_limit_key_idx` ON `sign_in_links` (`limit_key`,`created_at`);--> statement-breakpoint
 ALTER TABLE `classes` ADD `reminder_hours_before` integer;--> statement-breakpoint
 ALTER TABLE `classes` ADD `follow_up_hours_after` integer;--> statement-breakpoint
 ALTER TABLE `customers` ADD `preferred_contact` text;--> statement-breakpoint

@@ -70,6 +70,17 @@ function originOf(text: string): string | undefined {
   return bare && (url.protocol === "http:" || url.protocol === "https:") ? url.origin : undefined;
 }
 
+/**
+ * Whether an origin can be this service's public one in production: https, on a host that is not
+ * localhost or a loopback address. wrangler.toml ships a local PUBLIC_BASE_URL; a deploy that
+ * forgets to set it must neither trust it (src/middleware/origins.ts) nor go unnoticed (an alert).
+ */
+export function isPublicHttpsOrigin(origin: string): boolean {
+  const { protocol, hostname } = new URL(origin);
+  const loopback = hostname === "localhost" || hostname.endsWith(".localhost") || /^127\./.test(hostname) || hostname === "[::1]" || hostname === "0.0.0.0";
+  return protocol === "https:" && !loopback;
+}
+
 /** A comma-separated list of origins (or a JSON array of them), each normalised by `originOf`. */
 const originList = z.preprocess(
   (value) =>

@@ -25,6 +25,8 @@ export interface Env {
   SIGN_IN_CLIENT_RATE_LIMITER: RateLimit;
   /** Sign-in links one email (with its +sub-addresses) is sent per minute; beyond, nothing is sent. */
   SIGN_IN_EMAIL_RATE_LIMITER: RateLimit;
+  /** Staff messages (send-email, session message) one sender may send per minute. */
+  STAFF_MESSAGE_RATE_LIMITER: RateLimit;
   /** Demand signals a client address may post per minute. */
   SIGNAL_RATE_LIMITER: RateLimit;
   /** Bookings that carry a promo code per client address per minute (staff exempt), so codes cannot be guessed. */

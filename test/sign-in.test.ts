@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { getDb } from "../src/db/client";
 import { randomToken, sha256Hex } from "../src/lib/tokens";
+import { checkPublicBaseUrl } from "../src/jobs/config-checks";
 import { purgeOldSignInRecords } from "../src/services/auth-sessions";
+import { SIGN_IN_LINKS_PER_HOUR } from "../src/services/sign-in";
 import { nextClientIp, uniqueEmail } from "./booking-helpers";
 import { makeStaff } from "./fixtures";
 import { call, tokenFor } from "./helpers";
@@ -56,6 +58,16 @@ describe("signing in by emailed link", { timeout: 30_000 }, () => {
     expect(cookieAfter.headers.get("Set-Cookie")).toMatch(/cb_session=;.*Max-Age=0/);
   });
 
+  it("signs out everywhere: every session of the account ends, another account's stays", async () => {
+    const email = uniqueEmail("everywhere");
+    const [laptop, phone] = [await signIn(email), await signIn(email)];
+    const stranger = await signIn(uniqueEmail("stranger"));
+    expect((await call("POST", "/api/v1/auth/sign-out-everywhere", { token: phone.accessToken })).status).toBe(204);
+    expect((await call("GET", "/api/v1/auth/session", { token: laptop.accessToken })).json.error.code).toBe("SESSION_ENDED");
+    expect((await call("GET", "/api/v1/auth/session", { token: phone.accessToken })).status).toBe(401);
+    expect((await call("GET", "/api/v1/auth/session", { token: stranger.accessToken })).status).toBe(200);
+  });
+
   it("answers the same for a known and an unknown address", async () => {
     const known = uniqueEmail("known");
     await signIn(known);
@@ -98,7 +110,7 @@ describe("signing in by emailed link", { timeout: 30_000 }, () => {
     // Control: the same requests against a check-then-use exchange (read the link, then mark it)
     // interleave, and more than one of them gets through. The real exchange decides in one statement.
     const hash = await sha256Hex(randomToken());
-    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, purpose, expires_at) VALUES (?, 'control@example.test', 'sign_in', ?)`).bind(hash, Date.now() + 60_000).run();
+    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, limit_key, purpose, expires_at) VALUES (?, 'control@example.test', 'control@example.test', 'sign_in', ?)`).bind(hash, Date.now() + 60_000).run();
     const naive = async () => {
       const link = await env.DB.prepare(`SELECT used_at FROM sign_in_links WHERE token_hash = ?`).bind(hash).first<{ used_at: number | null }>();
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -112,7 +124,7 @@ describe("signing in by emailed link", { timeout: 30_000 }, () => {
 
   it("refuses an expired link with 410 SIGN_IN_LINK_EXPIRED", async () => {
     const token = randomToken();
-    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, purpose, expires_at) VALUES (?, ?, 'sign_in', ?)`)
+    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, limit_key, purpose, expires_at) VALUES (?1, ?2, ?2, 'sign_in', ?3)`)
       .bind(await sha256Hex(token), uniqueEmail("late"), Date.now() - 1)
       .run();
     const late = await verify(token);
@@ -125,8 +137,8 @@ describe("signing in by emailed link", { timeout: 30_000 }, () => {
     const live = await signIn(email);
     const day = 86_400_000;
     const old = randomToken();
-    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, purpose, expires_at, used_at) VALUES (?, ?, 'sign_in', ?, ?)`)
-      .bind(await sha256Hex(old), email, Date.now() - 31 * day, Date.now() - 31 * day)
+    await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, limit_key, purpose, expires_at, used_at) VALUES (?, ?, ?, 'sign_in', ?, ?)`)
+      .bind(await sha256Hex(old), email, email, Date.now() - 31 * day, Date.now() - 31 * day)
       .run();
     await env.DB.prepare(`INSERT INTO auth_sessions (id, account_id, expires_at, ended_at) VALUES ('aus_old_${old.slice(0, 8)}', ?, ?, ?)`)
       .bind(live.user.id, Date.now() - 31 * day, Date.now() - 31 * day)
@@ -162,13 +174,36 @@ describe("signing in by emailed link", { timeout: 30_000 }, () => {
     expect(results[0]!.n).toBe(3);
   });
 
+  it("sends one address at most SIGN_IN_LINKS_PER_HOUR links an hour, Gmail's dotted variants with it", async () => {
+    const local = `h${crypto.randomUUID().slice(0, 8)}`;
+    const now = Date.now();
+    for (let i = 0; i < SIGN_IN_LINKS_PER_HOUR; i++) {
+      await env.DB.prepare(`INSERT INTO sign_in_links (token_hash, email, limit_key, purpose, expires_at, created_at) VALUES (?1, ?2, ?3, 'sign_in', ?4, ?4)`)
+        .bind(await sha256Hex(randomToken()), `${local}@gmail.com`, `${local}@gmail.com`, now - 60_000 * (i + 2))
+        .run();
+    }
+    const dotted = `${local.slice(0, 3)}.${local.slice(3)}@googlemail.com`;
+    const asked = await call("POST", "/api/v1/auth/email-link", { body: { email: dotted }, headers: { "CF-Connecting-IP": nextClientIp() } });
+    expect(asked.status).toBe(202);
+    const sent = await env.DB.prepare(`SELECT count(*) AS n FROM sign_in_links WHERE email = ?`).bind(dotted).first<{ n: number }>();
+    expect(sent!.n).toBe(0);
+    // Another address is unaffected.
+    expect(await requestLink(uniqueEmail("fresh"))).toBeTruthy();
+  });
+
   it("sets a Secure cookie on https, and refuses sessionless dev tokens in production", async () => {
     const email = uniqueEmail("prod");
     const token = await requestLink(email);
     const production = { ENVIRONMENT: "production", NOTIFICATION_PROVIDER: "none" };
     const verified = await callIn(production, "/api/v1/auth/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }) });
     expect(verified.status).toBe(200);
-    expect(verified.headers.get("Set-Cookie")).toMatch(/Secure/);
+    expect(verified.headers.get("Set-Cookie")).toMatch(/^__Host-cb_session=[^;]+;.*Secure/);
+    // On https only the __Host- cookie counts: a plain one (planted from a sibling subdomain, say) signs nobody in.
+    const cookieValue = /^__Host-cb_session=([^;]+)/.exec(verified.headers.get("Set-Cookie")!)![1]!;
+    const byHostCookie = await callIn(production, "/api/v1/auth/session", { headers: { Cookie: `__Host-cb_session=${cookieValue}` } });
+    expect(byHostCookie.status).toBe(200);
+    const planted = await callIn(production, "/api/v1/auth/session", { headers: { Cookie: `cb_session=${cookieValue}` } });
+    expect(planted.status).toBe(401);
     const withSession = await callIn(production, "/api/v1/auth/session", { headers: { Authorization: `Bearer ${verified.json.accessToken}` } });
     expect(withSession.status).toBe(200);
     const devToken = await callIn(production, "/api/v1/admin/cities", { headers: { Authorization: `Bearer ${await tokenFor("admin")}` } });
@@ -234,6 +269,56 @@ describe("roles held in D1", { timeout: 30_000 }, () => {
     expect((await call("GET", "/api/v1/auth/session", staffToken)).json.user.role).toBe("customer");
   });
 
+  it("takes the staff role away with the staff record: deactivated, deleted or re-addressed", async () => {
+    const adminEmail = uniqueEmail("admin2");
+    await grantRole(adminEmail, "admin");
+    const admin = await signIn(adminEmail);
+    const member = await makeStaff([], { email: uniqueEmail("leaver") });
+    expect((await call("POST", `/api/v1/admin/staff/${member.id}/invite`, { token: admin.accessToken, body: {} })).status).toBe(202);
+    const staffToken = (await verify(linkToken((await newestMessage(member.email, /invit/i)).text))).json.accessToken;
+    expect((await call("GET", "/api/v1/admin/classes", { token: staffToken })).status).toBe(200);
+    expect((await call("PATCH", `/api/v1/admin/staff/${member.id}`, { token: admin.accessToken, body: { active: false } })).status).toBe(200);
+    expect((await call("GET", "/api/v1/admin/classes", { token: staffToken })).status).toBe(403);
+    // Active again, but under another address: the old address's account is no longer staff.
+    expect((await call("PATCH", `/api/v1/admin/staff/${member.id}`, { token: admin.accessToken, body: { active: true, email: uniqueEmail("moved") } })).status).toBe(200);
+    expect((await call("GET", "/api/v1/admin/classes", { token: staffToken })).status).toBe(403);
+  });
+
+  it("refuses to demote an admin by inviting them as staff", async () => {
+    const adminEmail = uniqueEmail("admin3");
+    await grantRole(adminEmail, "admin");
+    const admin = await signIn(adminEmail);
+    const member = await makeStaff([], { email: uniqueEmail("boss") });
+    expect((await call("POST", `/api/v1/admin/staff/${member.id}/invite`, { token: admin.accessToken, body: { role: "admin" } })).status).toBe(202);
+    const again = await call("POST", `/api/v1/admin/staff/${member.id}/invite`, { token: admin.accessToken, body: { role: "staff" } });
+    expect(again.status).toBe(409);
+    expect((await env.DB.prepare(`SELECT role FROM accounts WHERE email = ?`).bind(member.email).first<{ role: string }>())!.role).toBe("admin");
+  });
+
+  it("leaves an admin when two admins demote each other at once (with a control that sees the race)", async () => {
+    await env.DB.prepare(`UPDATE accounts SET role = 'customer' WHERE role = 'admin'`).run();
+    const [a, b] = [uniqueEmail("twin-a"), uniqueEmail("twin-b")];
+    await grantRole(a, "admin");
+    await grantRole(b, "admin");
+    const [sa, sb] = await Promise.all([signIn(a), signIn(b)]);
+    const answers = await Promise.all([
+      call("PATCH", `/api/v1/admin/accounts/${sb.user.id}`, { token: sa.accessToken, body: { role: "customer" } }),
+      call("PATCH", `/api/v1/admin/accounts/${sa.user.id}`, { token: sb.accessToken, body: { role: "customer" } }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect((await env.DB.prepare(`SELECT count(*) AS n FROM accounts WHERE role = 'admin'`).first<{ n: number }>())!.n).toBe(1);
+
+    // Control: check-then-update in two steps, as the guard was first written, demotes both.
+    await env.DB.prepare(`UPDATE accounts SET role = 'admin' WHERE email IN (?, ?)`).bind(a, b).run();
+    const naive = async (id: string) => {
+      const others = await env.DB.prepare(`SELECT count(*) AS n FROM accounts WHERE role = 'admin' AND id <> ?`).bind(id).first<{ n: number }>();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (others!.n > 0) await env.DB.prepare(`UPDATE accounts SET role = 'customer' WHERE id = ?`).bind(id).run();
+    };
+    await Promise.all([naive(sa.user.id), naive(sb.user.id)]);
+    expect((await env.DB.prepare(`SELECT count(*) AS n FROM accounts WHERE role = 'admin' AND email IN (?, ?)`).bind(a, b).first<{ n: number }>())!.n).toBe(0);
+  });
+
   it("lets only admins invite or change roles, and never demotes the last admin", async () => {
     const staffEmail = uniqueEmail("staffer");
     await grantRole(staffEmail, "staff");
@@ -272,6 +357,19 @@ describe("cookies and other sites", { timeout: 30_000 }, () => {
     // From the service's own page, the write goes through.
     expect((await call("POST", "/api/v1/auth/sign-out", { headers: { ...cookie, Origin: "http://localhost" } })).status).toBe(204);
     expect((await call("GET", "/api/v1/auth/session", { headers: cookie })).status).toBe(401);
+  });
+
+  it("in production, does not trust a PUBLIC_BASE_URL left at its local default, and raises an alert until it is fixed", async () => {
+    const session = await signIn(uniqueEmail("prod-origin"));
+    const production = { ENVIRONMENT: "production", NOTIFICATION_PROVIDER: "none", PUBLIC_BASE_URL: "http://127.0.0.1:8787" };
+    const fromLocalPage = await callIn(production, "/api/v1/auth/sign-out", { method: "POST", headers: { Authorization: "", Cookie: session.cookie.replace("cb_session", "__Host-cb_session"), Origin: "http://127.0.0.1:8787" } });
+    expect(fromLocalPage.status).toBe(403);
+    const db = getDb(env.DB);
+    expect(await checkPublicBaseUrl({ ...env, ...production } as typeof env, db, new Date())).toEqual({ valid: false });
+    const open = () => env.DB.prepare(`SELECT status FROM alerts WHERE type = 'PUBLIC_BASE_URL_INVALID' AND status <> 'resolved'`).first();
+    expect(await open()).not.toBeNull();
+    expect(await checkPublicBaseUrl({ ...env, ...production, PUBLIC_BASE_URL: "https://book.example.com" } as typeof env, db, new Date())).toEqual({ valid: true });
+    expect(await open()).toBeNull();
   });
 
   it("refuses a sign-in link used from another site's page (login CSRF)", async () => {

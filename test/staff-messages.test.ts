@@ -118,6 +118,19 @@ describe("POST /api/v1/admin/bookings/{id}/send-email", () => {
   });
 });
 
+describe("who may send how much", () => {
+  it("limits one sender to 10 messages a minute (429), and not the next sender", async () => {
+    const booking = await booked();
+    const staff = await tokenFor("staff", `busy-${unique()}@example.test`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await call("POST", `/api/v1/admin/bookings/${booking.bookingId}/send-email`, { token: staff, body: { subject: `Note ${i}`, text: "Hello" } })).status);
+    expect(statuses.slice(0, 10).every((status) => status === 202)).toBe(true);
+    expect(statuses[10]).toBe(429);
+    const other = await tokenFor("staff", `calm-${unique()}@example.test`);
+    expect((await call("POST", `/api/v1/admin/bookings/${booking.bookingId}/send-email`, { token: other, body: { subject: "Note", text: "Hello" } })).status).toBe(202);
+  });
+});
+
 describe("POST /api/v1/admin/sessions/{id}/message", () => {
   it("sends one message per confirmed booking of the session, none to cancelled ones, recorded with the sender", async () => {
     const first = await booked({ seats: 2 });

@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { purgeOldSignInRecords } from "../services/auth-sessions";
 import { notifyInterestedCustomers } from "../services/course-interest";
 import { runAlertChecks } from "./alert-checks";
+import { checkPublicBaseUrl } from "./config-checks";
 import { reconcileLedgers } from "./reconcile";
 import { runSessionMessages, SESSION_MESSAGES } from "./reminders";
 import type { RollupChunk } from "./rollup-contract";
@@ -57,6 +58,7 @@ async function runHourly(env: Env, db: Db, now: Date): Promise<void> {
   const jobs = {
     purgedIdempotencyKeys: () => purgeExpiredIdempotencyKeys(db, now),
     purgedSignInRecords: () => purgeOldSignInRecords(db, now),
+    publicBaseUrl: () => checkPublicBaseUrl(env, db, now),
     reconciliation: () => reconcileLedgers(env, db, { now, holdOverdueMs }),
     notifiedInterest: () => notifyInterestedCustomers(env, db, now),
   };

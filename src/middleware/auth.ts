@@ -23,6 +23,20 @@ export const ROLES = ["customer", "staff", "admin"] as const satisfies readonly 
 /** The cookie sign-in sets (HttpOnly, SameSite=Lax; Secure on https): the access token itself. */
 export const SESSION_COOKIE = "cb_session";
 
+/**
+ * Its name for this request: on https `__Host-cb_session`, which browsers accept only Secure, on
+ * Path=/ and without a Domain, so no sibling subdomain can plant a session cookie of its own.
+ * Plain http (local development) cannot carry that prefix.
+ */
+export function sessionCookieName(c: Context<AppEnv>): string {
+  return new URL(c.req.url).protocol === "https:" ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
+
+/** Clears the session cookie (sign-out, or a cookie whose session ended). */
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, sessionCookieName(c), { path: "/", secure: new URL(c.req.url).protocol === "https:" });
+}
+
 const tokenClaims = z.object({
   sub: z.string().min(1),
   role: z.enum(ROLES),
@@ -45,7 +59,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       if (!match?.[1]) throw new ApiError("INVALID_TOKEN", "Authorization header must be 'Bearer <token>'");
       [token, via] = [match[1], "bearer"];
     } else {
-      token = getCookie(c, SESSION_COOKIE) || undefined;
+      token = getCookie(c, sessionCookieName(c)) || undefined;
       via = "cookie";
     }
     if (!token) {
@@ -57,7 +71,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       principal = await principalOf(c, token, via);
     } catch (error) {
       if (via === "bearer" || !(error instanceof ApiError)) throw error;
-      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      clearSessionCookie(c);
       c.set("principal", undefined);
       return next();
     }

@@ -6,7 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { configOf } from "../config";
+import { configOf, isPublicHttpsOrigin } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
@@ -16,10 +16,15 @@ export function isSafeMethod(method: string): boolean {
   return SAFE_METHODS.has(method.toUpperCase());
 }
 
-/** Origins trusted to send credentialed requests: the service's own and the configured ones. */
+/**
+ * Origins trusted to send credentialed requests: the service's own and the configured ones. In
+ * production a PUBLIC_BASE_URL that is not a public https origin (wrangler.toml's local default,
+ * left unset) is not trusted: a page on the visitor's own machine must not act with their cookie.
+ */
 function trustedOrigins(c: Context<AppEnv>): Set<string> {
   const config = configOf(c.env);
-  return new Set([new URL(c.req.url).origin, config.publicBaseUrl, ...config.corsAllowedOrigins]);
+  const base = config.environment === "production" && !isPublicHttpsOrigin(config.publicBaseUrl) ? [] : [config.publicBaseUrl];
+  return new Set([new URL(c.req.url).origin, ...base, ...config.corsAllowedOrigins]);
 }
 
 /**

@@ -4,15 +4,15 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { setCookie } from "hono/cookie";
 import { getDb } from "../db/client";
 import { clientKeyOf } from "../domain/client-identity";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { bearerAuth, createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
-import { SESSION_COOKIE } from "../middleware/auth";
+import { clearSessionCookie, sessionCookieName } from "../middleware/auth";
 import { assertTrustedOrigin } from "../middleware/origins";
-import { liveSession, endSession } from "../services/auth-sessions";
+import { endAllSessions, endSession, liveSession } from "../services/auth-sessions";
 import { exchangeSignInLink, requestSignInLink, type SignedIn } from "../services/sign-in";
 
 const tags = ["Sign-in"];
@@ -95,7 +95,25 @@ export const authRoutes = createRouter()
     async (c) => {
       const sessionId = c.get("principal")?.sessionId;
       if (sessionId) await endSession(getDb(c.env.DB), sessionId, new Date());
-      deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c) });
+      clearSessionCookie(c);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/sign-out-everywhere",
+      tags,
+      summary: "End every session of this account (a lost phone, a shared computer)",
+      description: "Every access token and cookie of the account is refused (401) from the next request on.",
+      security: bearerAuth,
+      responses: { 204: { description: "Signed out everywhere" }, ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      if (!principal?.sessionId) throw new ApiError("UNAUTHENTICATED", "Sign in first: only a signed-in session can end its account's sessions");
+      await endAllSessions(getDb(c.env.DB), principal.subject, new Date());
+      clearSessionCookie(c);
       return c.body(null, 204);
     },
   );
@@ -106,7 +124,7 @@ function isHttps(c: Context<AppEnv>): boolean {
 
 /** The cookie browsers send back: the access token, for as long as the session lives. */
 export function setSessionCookie(c: Context<AppEnv>, signedIn: SignedIn): void {
-  setCookie(c, SESSION_COOKIE, signedIn.accessToken, {
+  setCookie(c, sessionCookieName(c), signedIn.accessToken, {
     httpOnly: true,
     sameSite: "Lax",
     secure: isHttps(c),

@@ -38,9 +38,12 @@ export function pageUser(c: Context<AppEnv>) {
   return principal?.email ? { email: principal.email, role: principal.role } : undefined;
 }
 
-/** A path on this site to come back to after signing in: never another origin (`//evil`, `/\\evil`). */
+/**
+ * A path on this site to come back to after signing in: never another origin. Only plain path
+ * characters are allowed, so `//evil`, `/\\evil` and `/%09/evil` (a tab browsers drop) all fall back to `/`.
+ */
 export function safeNext(path: string | undefined): string {
-  return path && /^\/(?![/\\])/.test(path) ? path : "/";
+  return path && /^\/[A-Za-z0-9._~!$&'()*+,;=:@-][A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path) && !/%(?:0[0-9a-f]|1[0-9a-f]|2f|5c|7f)/i.test(path) ? path : "/";
 }
 
 /** Console pages: staff and admins only. Without a session, to the sign-in page and back. */

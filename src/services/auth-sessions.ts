@@ -6,7 +6,7 @@
  */
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { accounts, authSessions, signInLinks } from "../db/schema";
+import { accounts, authSessions, signInLinks, staff } from "../db/schema";
 import type { Role } from "../env";
 
 export interface SignedInAccount {
@@ -17,16 +17,40 @@ export interface SignedInAccount {
   expiresAt: Date;
 }
 
-/** The account a live session belongs to; null when the session ended, expired or never existed. */
+/**
+ * The account a live session belongs to; null when the session ended, expired or never existed.
+ * A `staff` role holds only while its staff record is active and has the account's email: a
+ * deactivated, deleted or re-addressed staff member is a customer from their next request on.
+ * (An admin's role is the studio's decision alone.)
+ */
 export async function liveSession(db: Db, sessionId: string, now: Date): Promise<SignedInAccount | null> {
   const [row] = await db
-    .select({ accountId: accounts.id, email: accounts.email, role: accounts.role, expiresAt: authSessions.expiresAt, endedAt: authSessions.endedAt })
+    .select({
+      accountId: accounts.id,
+      email: accounts.email,
+      role: accounts.role,
+      expiresAt: authSessions.expiresAt,
+      endedAt: authSessions.endedAt,
+      staffActive: staff.active,
+      staffEmail: staff.email,
+    })
     .from(authSessions)
     .innerJoin(accounts, eq(accounts.id, authSessions.accountId))
+    .leftJoin(staff, eq(staff.id, accounts.staffId))
     .where(eq(authSessions.id, sessionId))
     .limit(1);
   if (!row || row.endedAt !== null || row.expiresAt.getTime() <= now.getTime()) return null;
-  return { accountId: row.accountId, email: row.email, role: row.role, sessionId, expiresAt: row.expiresAt };
+  const staffStands = row.staffActive === true && row.staffEmail === row.email;
+  const role = row.role === "staff" && !staffStands ? "customer" : row.role;
+  return { accountId: row.accountId, email: row.email, role, sessionId, expiresAt: row.expiresAt };
+}
+
+/** Ends every live session of an account ("sign out everywhere"). */
+export async function endAllSessions(db: Db, accountId: string, now: Date): Promise<void> {
+  await db
+    .update(authSessions)
+    .set({ endedAt: now })
+    .where(and(eq(authSessions.accountId, accountId), isNull(authSessions.endedAt)));
 }
 
 /** Ends a session: its token and cookie are refused from the next request on. Ending it twice changes nothing. */

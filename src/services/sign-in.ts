@@ -8,7 +8,7 @@
  * (an invitation for STAFF_INVITE_HOURS). Using it starts a session (src/services/auth-sessions.ts)
  * and mints an access token naming that session.
  */
-import { eq } from "drizzle-orm";
+import { and, count, eq, gt, sql } from "drizzle-orm";
 import { configOf, type ConfigSource } from "../config";
 import type { Db } from "../db/client";
 import { signInLinks } from "../db/schema";
@@ -42,8 +42,9 @@ export async function requestSignInLink(
     error.headers["Retry-After"] = "60";
     throw error;
   }
-  const address = await env.SIGN_IN_EMAIL_RATE_LIMITER.limit({ key: `email:${limitIdentityOf(request.email)}` });
-  if (!address.success) return;
+  const limitKey = limitIdentityOf(request.email);
+  const address = await env.SIGN_IN_EMAIL_RATE_LIMITER.limit({ key: `email:${limitKey}` });
+  if (!address.success || (await linksRecentlySent(db, limitKey, now)) === "over") return;
   await sendSignInLink(env, db, { email: request.email, purpose: "sign_in" }, now);
 }
 
@@ -61,7 +62,7 @@ export async function sendSignInLink(
   const token = randomToken();
   const tokenHash = await sha256Hex(token);
   const expiresAt = new Date(now.getTime() + (link.purpose === "invite" ? config.staffInviteMs : config.signInLinkMs));
-  await db.insert(signInLinks).values({ tokenHash, email: link.email, purpose: link.purpose, expiresAt, createdAt: now });
+  await db.insert(signInLinks).values({ tokenHash, email: link.email, limitKey: limitIdentityOf(link.email), purpose: link.purpose, expiresAt, createdAt: now });
   const linkPath = `${SIGN_IN_PAGE}?token=${token}`;
   const base = { id: `${link.purpose === "invite" ? "staff-invite" : "sign-in"}:${tokenHash.slice(0, 32)}`, recipient: { email: link.email }, requestedAt: now.getTime() };
   const request: TypedNotificationRequest<"SIGN_IN_LINK"> | TypedNotificationRequest<"STAFF_INVITE"> =
@@ -72,6 +73,26 @@ export async function sendSignInLink(
     throw new ApiError("SERVICE_UNAVAILABLE", "The sign-in message could not be sent just now; try again in a minute");
   }
   return { expiresAt };
+}
+
+/**
+ * Links one address (its variants with it) is sent at most per hour and per day. The per-minute
+ * rate limiter is per location and approximate; D1's count is the whole platform's.
+ */
+export const SIGN_IN_LINKS_PER_HOUR = 5;
+export const SIGN_IN_LINKS_PER_DAY = 20;
+
+async function linksRecentlySent(db: Db, limitKey: string, now: Date): Promise<"within" | "over"> {
+  const hourAgo = new Date(now.getTime() - 3_600_000);
+  const dayAgo = new Date(now.getTime() - 86_400_000);
+  const [counts] = await db
+    .select({
+      lastHour: sql<number>`coalesce(sum(${signInLinks.createdAt} > ${hourAgo.getTime()}), 0)`,
+      lastDay: count(),
+    })
+    .from(signInLinks)
+    .where(and(eq(signInLinks.limitKey, limitKey), gt(signInLinks.createdAt, dayAgo)));
+  return (counts?.lastHour ?? 0) >= SIGN_IN_LINKS_PER_HOUR || (counts?.lastDay ?? 0) >= SIGN_IN_LINKS_PER_DAY ? "over" : "within";
 }
 
 export interface SignedIn {
@@ -122,4 +143,20 @@ async function whyRefused(db: Db, tokenHash: string, now: Date): Promise<ApiErro
   if (link.usedAt !== null) return new ApiError("SIGN_IN_LINK_USED", "This sign-in link has already been used; ask for a new one");
   if (link.expiresAt.getTime() <= now.getTime()) return new ApiError("SIGN_IN_LINK_EXPIRED", "This sign-in link has expired; ask for a new one");
   return new ApiError("SIGN_IN_LINK_INVALID", "This sign-in link is not valid; ask for a new one");
+}
+
+/** What a sign-in link's confirm page may say about it before it is used. */
+export type SignInLinkState = { state: "usable"; email: string } | { state: "used" | "expired" | "unknown" };
+
+/**
+ * The link a token names, read only (using it is `exchangeSignInLink`): the page that asks
+ * "Sign in as …?" names the address, or explains why the link will not work, without spending it.
+ */
+export async function signInLinkState(db: Db, token: string, now: Date): Promise<SignInLinkState> {
+  if (token.length < 16 || token.length > 200) return { state: "unknown" };
+  const link = await db.query.signInLinks.findFirst({ where: eq(signInLinks.tokenHash, await sha256Hex(token)), columns: { email: true, usedAt: true, expiresAt: true } });
+  if (!link) return { state: "unknown" };
+  if (link.usedAt !== null) return { state: "used" };
+  if (link.expiresAt.getTime() <= now.getTime()) return { state: "expired" };
+  return { state: "usable", email: link.email };
 }

@@ -4,7 +4,8 @@
  * applies to the account's next request (roles are read per request, src/services/auth-sessions.ts).
  * There is always at least one admin.
  */
-import { and, asc, eq, gt, ne, sql } from "drizzle-orm";
+import { and, asc, eq, exists, gt, ne, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { ConfigSource } from "../config";
 import type { Db } from "../db/client";
 import { accounts, staff } from "../db/schema";
@@ -29,8 +30,10 @@ export async function inviteStaff(
   if (!member) throw notFound("Staff member", invite.staffId);
   if (!member.active) throw new ApiError("BAD_REQUEST", "This staff member is inactive; make them active before inviting them");
   const current = await db.query.accounts.findFirst({ where: eq(accounts.email, member.email) });
-  // Inviting an admin as staff would quietly demote them; say so instead.
-  if (current?.role === "admin" && invite.role === "staff") await assertAnotherAdmin(db, current.id);
+  // Inviting an admin as staff would quietly demote them: a demotion is asked for explicitly.
+  if (current?.role === "admin" && invite.role === "staff") {
+    throw new ApiError("ALREADY_EXISTS", "This person is already an admin; to make them staff, change the role (PATCH /api/v1/admin/accounts/{id})", { accountId: current.id });
+  }
   const [account] = await db
     .insert(accounts)
     .values({ id: newId("account"), email: member.email, role: invite.role, staffId: member.id, roleSetBy: invite.invitedBy })
@@ -40,27 +43,27 @@ export async function inviteStaff(
   return { account: account!, expiresAt };
 }
 
-/** Sets an account's role; the last admin cannot be demoted (409 LAST_ADMIN). */
+/**
+ * Sets an account's role; the last admin cannot be demoted (409 LAST_ADMIN). The check is part of
+ * the UPDATE itself, so two admins demoting each other at once leave one admin, not none.
+ */
 export async function setRole(db: Db, change: { accountId: string; role: Role; setBy: string }, now: Date): Promise<Account> {
   const current = await db.query.accounts.findFirst({ where: eq(accounts.id, change.accountId) });
   if (!current) throw notFound("Account", change.accountId);
   if (current.role === change.role) return current;
-  if (current.role === "admin") await assertAnotherAdmin(db, current.id);
+  const otherAdmin = alias(accounts, "other_admin");
+  const keepsAnAdmin = or(
+    ne(accounts.role, "admin"),
+    sql`${change.role} = 'admin'`,
+    exists(db.select({ id: otherAdmin.id }).from(otherAdmin).where(and(eq(otherAdmin.role, "admin"), ne(otherAdmin.id, accounts.id)))),
+  );
   const [updated] = await db
     .update(accounts)
     .set({ role: change.role, roleSetBy: change.setBy, updatedAt: now })
-    .where(eq(accounts.id, change.accountId))
+    .where(and(eq(accounts.id, change.accountId), keepsAnAdmin))
     .returning();
-  return updated!;
-}
-
-async function assertAnotherAdmin(db: Db, accountId: string): Promise<void> {
-  const [other] = await db
-    .select({ id: accounts.id })
-    .from(accounts)
-    .where(and(eq(accounts.role, "admin"), ne(accounts.id, accountId)))
-    .limit(1);
-  if (!other) throw new ApiError("LAST_ADMIN", "This is the only admin; make someone else admin first");
+  if (!updated) throw new ApiError("LAST_ADMIN", "This is the only admin; make someone else admin first");
+  return updated;
 }
 
 /** Accounts by email, optionally of one role, in keyset pages. */

@@ -35,7 +35,20 @@ export interface Sender {
   email: string | undefined;
 }
 
-type MessageEnv = Pick<Env, "NOTIFICATIONS" | "SESSION" | "COORDINATOR"> & ConfigSource;
+type MessageEnv = Pick<Env, "NOTIFICATIONS" | "SESSION" | "COORDINATOR" | "STAFF_MESSAGE_RATE_LIMITER"> & ConfigSource;
+
+/**
+ * Staff messages one sender may send per minute (STAFF_MESSAGE_RATE_LIMITER), so a stolen staff
+ * session cannot turn the studio's sender into a mass mailer. Retries with the same
+ * Idempotency-Key are replayed before they get here and cost nothing.
+ */
+async function limitSender(env: MessageEnv, from: Sender): Promise<void> {
+  const { success } = await env.STAFF_MESSAGE_RATE_LIMITER.limit({ key: `sender:${from.sentBy}` });
+  if (success) return;
+  const error = new ApiError("RATE_LIMITED", "Too many messages sent in the last minute; try again shortly", { scope: "sender" });
+  error.headers["Retry-After"] = "60";
+  throw error;
+}
 
 /** Recipients read per page when messaging a session. */
 const SESSION_PAGE_SIZE = 500;
@@ -45,6 +58,7 @@ export const staffMessageId = (batchId: string, bookingId: string) => `staff:${b
 
 /** Sends one booking's customer a template again or free text. 404 for an unknown booking, 409 NOTHING_TO_SEND when there is nothing to say. */
 export async function sendBookingEmail(env: MessageEnv, db: Db, bookingId: string, email: BookingEmail, from: Sender, batchId: string, now: Date): Promise<number> {
+  await limitSender(env, from);
   const booking = await getBooking(env, db, bookingId);
   if (!booking) throw notFound("Booking", bookingId);
   const id = staffMessageId(batchId, bookingId);
@@ -84,6 +98,7 @@ export async function sendBookingEmail(env: MessageEnv, db: Db, bookingId: strin
  * moments may not be there yet.
  */
 export async function messageSession(env: MessageEnv, db: Db, sessionId: string, message: StaffText, from: Sender, batchId: string, now: Date): Promise<number> {
+  await limitSender(env, from);
   const [session] = await db
     .select({ sessionId: classSessions.id, startsAt: classSessions.startsAt, classId: classes.id, className: classes.name, studioName: studios.name, timeZone: studios.timeZone })
     .from(classSessions)

@@ -36,6 +36,8 @@ export const signInLinks = sqliteTable(
   {
     tokenHash: text("token_hash").primaryKey(),
     email: text("email").notNull(),
+    /** The address's limit identity (src/domain/email-identity.ts): links per hour and day are counted by it. */
+    limitKey: text("limit_key").notNull(),
     purpose: text("purpose", { enum: SIGN_IN_LINK_PURPOSES }).notNull(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
     usedAt: integer("used_at", { mode: "timestamp_ms" }),
@@ -43,7 +45,7 @@ export const signInLinks = sqliteTable(
     usedBySession: text("used_by_session"),
     createdAt: createdAt(),
   },
-  (t) => [index("sign_in_links_email_idx").on(t.email, t.createdAt)],
+  (t) => [index("sign_in_links_limit_key_idx").on(t.limitKey, t.createdAt)],
 );
 
 /**
