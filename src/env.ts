@@ -88,8 +88,9 @@ export interface Principal {
   subject: string;
   role: Role;
   email?: string;
-  /** The signed-in session, when the token names one (sign-out ends it). */
+  /** The signed-in session, when the token names one (sign-out ends it), and when it expires (epoch ms). */
   sessionId?: string;
+  sessionExpiresAt?: number;
   /** Where the token came from: the session cookie makes writes subject to the CSRF check. */
   via?: "bearer" | "cookie";
 }

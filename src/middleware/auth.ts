@@ -101,7 +101,7 @@ async function principalOf(c: Context<AppEnv>, token: string, via: Principal["vi
   }
   const account = await liveSession(getDb(c.env.DB), sid, new Date());
   if (!account) throw new ApiError("SESSION_ENDED", "This session has ended (signed out or expired); sign in again");
-  return { subject: account.accountId, role: account.role, email: account.email, sessionId: sid, via };
+  return { subject: account.accountId, role: account.role, email: account.email, sessionId: sid, sessionExpiresAt: account.expiresAt.getTime(), via };
 }
 
 /** Lets the request through only for the given roles: 401 without a token, 403 with the wrong role. */

@@ -12,7 +12,7 @@ import { ApiError } from "../errors";
 import { bearerAuth, createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
 import { clearSessionCookie, sessionCookieName } from "../middleware/auth";
 import { assertTrustedOrigin } from "../middleware/origins";
-import { endAllSessions, endSession, liveSession } from "../services/auth-sessions";
+import { endAllSessions, endSession } from "../services/auth-sessions";
 import { exchangeSignInLink, requestSignInLink, type SignedIn } from "../services/sign-in";
 
 const tags = ["Sign-in"];
@@ -78,8 +78,8 @@ export const authRoutes = createRouter()
     async (c) => {
       const principal = c.get("principal");
       if (!principal) throw new ApiError("UNAUTHENTICATED", "Nobody is signed in");
-      const session = principal.sessionId ? await liveSession(getDb(c.env.DB), principal.sessionId, new Date()) : null;
-      return c.json({ user: { id: principal.subject, email: principal.email ?? "", role: principal.role }, expiresAt: session?.expiresAt.toISOString() ?? null }, 200);
+      const expiresAt = principal.sessionExpiresAt === undefined ? null : new Date(principal.sessionExpiresAt).toISOString();
+      return c.json({ user: { id: principal.subject, email: principal.email ?? "", role: principal.role }, expiresAt }, 200);
     },
   )
   .openapi(
