@@ -25,6 +25,12 @@ import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { bookingRoutes } from "./routes/bookings";
 import { signInPage } from "./routes/sign-in-page";
+import { consolePages } from "./routes/console";
+import { bookingPages } from "./routes/site/bookings";
+import { mePages } from "./routes/site/me";
+import { waitlistPages } from "./routes/site/waitlist";
+import { catalogSite } from "./routes/site/catalog";
+import { classSite } from "./routes/site/classes";
 import { calendarRoutes } from "./routes/calendar";
 import { calendarFeedRoutes } from "./routes/calendar-feeds";
 import { catalogRoutes } from "./routes/catalog";
@@ -32,6 +38,7 @@ import { demandSignalRoutes } from "./routes/demand";
 import { docsRoutes } from "./routes/docs";
 import { devMailboxApi, devMailboxPage } from "./routes/dev-mailbox";
 import { holdRoutes } from "./routes/holds";
+import { quoteRoutes } from "./routes/quotes";
 import { meRoutes } from "./routes/me";
 import { notifyMeRoutes } from "./routes/notify-me";
 import { waitlistRoutes } from "./routes/waitlist";
@@ -105,6 +112,7 @@ export function createApp() {
   app.route("/api/v1/dev", devMailboxApi);
   app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
+  app.route("/api/v1/quotes", quoteRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
   // The customer portal. Its routes check the role one by one, so a router mounted beside it
   // under /api/v1/me (the calendar feed) keeps its own access rules.
@@ -136,8 +144,15 @@ export function createApp() {
   app.route("/", docsRoutes);
   app.route("/dev", devMailboxPage);
   app.route("/", signInPage);
+  app.route("/", consolePages);
+  app.route("/", bookingPages);
+  app.route("/", waitlistPages);
+  app.route("/", mePages);
+  app.route("/", catalogSite);
+  app.route("/", classSite);
   app.route("/assets", assetRoutes);
-  app.get("/", (c) => c.json({ name: "class-booking", docs: "/docs", openapi: "/api/v1/openapi.json" }));
+  // Browsers ask for /favicon.ico on pages without an icon link (the API reference, the dev mailbox).
+  app.get("/favicon.ico", (c) => c.redirect("/assets/favicon.svg", 301));
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
