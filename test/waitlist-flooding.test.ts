@@ -40,7 +40,9 @@ describe("one client address flooding a waitlist with throwaway emails", () => {
     expect(joined.status).toBe(201);
     // The join message carries the link (its token masked in the stored copy).
     const message = await messageTo(body.email, "WAITLIST_CONFIRM");
-    expect(message.content).toContain("/api/v1/waitlist-confirmations/[redacted]");
+    expect(message.content).toContain("/waitlist-confirmations/[redacted]");
+    // The link opens the page, not the JSON API.
+    expect(message.content).not.toContain("/api/v1/waitlist-confirmations");
     const confirmed = await confirmByLink(session.id, joined.json.entry.id);
     expect(confirmed.status).toBe(200);
     expect(confirmed.json).toMatchObject({ entry: { confirmed: true, position: 1, confirmBy: null }, token: expect.any(String) });

@@ -151,7 +151,9 @@ describe("automatic offers", () => {
 
     const firstToken = await currentOfferToken(session.id, first.id);
     const offerMessage = await messageTo(first.email, "OFFER_MADE");
-    expect(offerMessage.content).toContain("/api/v1/waitlist-offers/[redacted]");
+    expect(offerMessage.content).toContain("/waitlist-offers/[redacted]");
+    // The link opens the page, not the JSON API.
+    expect(offerMessage.content).not.toContain("/api/v1/waitlist-offers");
     expect(offerMessage.content).not.toContain(firstToken);
     expect(offerMessage.content).toContain("£20.00");
     await expireOffers(session.id);
@@ -300,7 +302,7 @@ describe("automatic offers", () => {
     await runDurableObjectAlarm(sessionStub(session.id));
     await runDurableObjectAlarm(sessionStub(session.id));
     const reminder = await messageTo(entry.email, "OFFER_EXPIRING");
-    expect(reminder.content).toContain("/api/v1/waitlist-offers/[redacted]");
+    expect(reminder.content).toContain("/waitlist-offers/[redacted]");
     expect((await sentMessages(entry.email)).filter((message) => message.type === "OFFER_EXPIRING")).toHaveLength(1);
     expect((await entryOf(session.id, entry.id)).status).toBe("offered");
   });

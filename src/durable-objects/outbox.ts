@@ -184,8 +184,8 @@ export function confirmToken(secret: string, entry: { sessionId: string; entryId
 async function withOfferLinks(secret: string, notice: OfferNotice): Promise<NotificationRequest> {
   if (notice.confirm) {
     const token = await confirmToken(secret, notice.confirm);
-    // The confirmation's page: shows the entry, and confirms it (POST) from there.
-    return { ...notice.request, data: { ...notice.request.data, confirmLinkPath: `/api/v1/waitlist-confirmations/${token}` } };
+    // The confirmation page (src/pages/waitlist-confirm.tsx): shows the entry, and confirms it (POST) from there.
+    return { ...notice.request, data: { ...notice.request.data, confirmLinkPath: `/waitlist-confirmations/${token}` } };
   }
   if (!notice.offer) return notice.request;
   const token = await offerToken(secret, notice.offer);
@@ -193,9 +193,10 @@ async function withOfferLinks(secret: string, notice: OfferNotice): Promise<Noti
     ...notice.request,
     data: {
       ...notice.request.data,
-      // The offer's page: shows the seats, expiry and price, and links to accept (POST …/accept) or decline.
-      acceptLinkPath: `/api/v1/waitlist-offers/${token}`,
-      declineLinkPath: `/api/v1/waitlist-offers/${token}/decline`,
+      // The offer page (src/pages/offer.tsx): the seats, expiry and price, with Accept and Decline
+      // buttons (the API's accept and decline are POSTs, which a link cannot make).
+      acceptLinkPath: `/waitlist-offers/${token}`,
+      declineLinkPath: `/waitlist-offers/${token}#offer-actions`,
     },
   };
 }

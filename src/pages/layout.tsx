@@ -23,6 +23,7 @@ export function Layout({ title, area = "site", user, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · Class booking`}</title>
         <link rel="stylesheet" href="/assets/site.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
         <script type="module" src="/assets/app.js" defer></script>
       </head>
       <body class={area}>

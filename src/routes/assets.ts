@@ -1,6 +1,6 @@
 /**
- * The pages' static files from public/assets (the ASSETS binding): the stylesheet and the browser
- * bundle. Only these two names are served, with their type and a short cache, so nothing else in
+ * The pages' static files from public/assets (the ASSETS binding): the stylesheet, the browser
+ * bundle and the icon. Only these names are served, with their type and a short cache, so nothing else in
  * public/ becomes reachable by accident.
  */
 import { Hono } from "hono";
@@ -9,6 +9,7 @@ import type { AppEnv } from "../env";
 const SERVED: Record<string, string> = {
   "site.css": "text/css; charset=utf-8",
   "app.js": "text/javascript; charset=utf-8",
+  "favicon.svg": "image/svg+xml",
 };
 
 export const assetRoutes = new Hono<AppEnv>().get("/:name", async (c) => {

@@ -65,11 +65,14 @@ devMailboxPage.get(
       <html lang="en">
         <head>
           <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>Dev mailbox</title>
           <style>
             body { font: 15px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem; }
             article { border: 1px solid #ccc; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem 0; }
             pre { white-space: pre-wrap; font: inherit; }
+            /* Sign-in and offer links are one long token: let them wrap on a phone. */
+            pre, h2, p { overflow-wrap: anywhere; }
           </style>
         </head>
         <body>

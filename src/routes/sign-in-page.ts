@@ -1,119 +1,124 @@
 /**
- * The page a sign-in link opens (`/sign-in?token=…`), plain HTML forms with no script. Opening the
- * link only shows a button: using it takes a POST, so a mail scanner or link preview that follows
- * the link signs nobody in and spends nothing. Without a token the page asks for an address.
- * The web pages of the booking site will share this flow; its API is /api/v1/auth.
+ * The page a sign-in link opens (`/sign-in?token=…`), in the site's layout (views:
+ * src/pages/sign-in.tsx), plain forms that work without script. Opening the link only shows a
+ * button naming the (masked) address: using it takes a POST, so a mail scanner or link preview
+ * that follows the link signs nobody in and spends nothing. Without a token the page asks for an
+ * address. `?next=` (a path on this site only, `safeNext`) survives the trip through the mailbox
+ * in a short-lived cookie, so signing in returns to where the visitor was (the console, /me).
+ * Its API twin is /api/v1/auth.
  */
-import type { Context } from "hono";
-import { deleteCookie } from "hono/cookie";
-import { html } from "hono/html";
-import { secureHeaders } from "hono/secure-headers";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
 import { configOf } from "../config";
 import { getDb } from "../db/client";
 import { clientKeyOf } from "../domain/client-identity";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { createRouter } from "../lib/openapi";
-import { authenticate, SESSION_COOKIE } from "../middleware/auth";
+import { authenticate, clearSessionCookie } from "../middleware/auth";
 import { assertTrustedOrigin } from "../middleware/origins";
+import { BadFormPost, CheckEmail, ConfirmLink, LinkUnusable, SignedIn, SignedOut, SignInForm } from "../pages/sign-in";
 import { endSession } from "../services/auth-sessions";
-import { exchangeSignInLink, requestSignInLink } from "../services/sign-in";
+import { exchangeSignInLink, requestSignInLink, signInLinkState } from "../services/sign-in";
 import { setSessionCookie } from "./auth";
+import { pageHeaders, pageUser, renderPage, safeNext } from "./page-response";
 
-type Page = { title: string; body: ReturnType<typeof html> };
+/** Where to return after the emailed link is used (set when the link is asked for; path-scoped, HttpOnly). */
+const NEXT_COOKIE = "cb_sign_in_next";
+/** Form posts here are an address or a token: nothing near this size is legitimate. */
+const MAX_FORM_BYTES = 8 * 1024;
+const Email = z.email().max(254);
 
-function render(c: Context<AppEnv>, page: Page, status: 200 | 400 | 403 | 410 | 429 | 503 = 200) {
-  c.header("Cache-Control", "no-store");
-  return c.html(
-    html`<!doctype html>
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>${page.title}</title>
-          <style>
-            body { font: 16px/1.5 system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; }
-            input, button { font: inherit; padding: 0.5rem; width: 100%; box-sizing: border-box; margin: 0.25rem 0; }
-            .error { color: #a00; }
-          </style>
-        </head>
-        <body>
-          <h1>${page.title}</h1>
-          ${page.body}
-        </body>
-      </html>`,
-    status,
-  );
+/** Page POSTs: small, form-encoded bodies only (outside /api nothing else limits them). */
+const formPost: MiddlewareHandler<AppEnv> = async function formPost(c, next) {
+  const limited = bodyLimit({
+    maxSize: MAX_FORM_BYTES,
+    onError: (c) => refuse(c, `That form was larger than ${MAX_FORM_BYTES / 1024} KiB.`, 413),
+  });
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") return refuse(c, "This page only takes its own forms.", 415);
+  return limited(c, next);
+};
+
+function refuse(c: Context<AppEnv>, message: string, status: 413 | 415) {
+  c.header("Cache-Control", "private, no-store");
+  return c.html(`<!doctype html>${BadFormPost({ message }).toString()}`, status);
 }
 
-const askForAddress = (message?: string) => html`
-  ${message ? html`<p class="error">${message}</p>` : ""}
-  <form method="post" action="/sign-in">
-    <label for="email">Your email address</label>
-    <input id="email" name="email" type="email" required autocomplete="email" />
-    <button type="submit">Email me a sign-in link</button>
-  </form>`;
+/** A field of the posted form as a string ("" when absent or a file). */
+async function field(c: Context<AppEnv>, name: string): Promise<string> {
+  const value = (await c.req.parseBody())[name];
+  return typeof value === "string" ? value : "";
+}
 
-/** Forms post to this origin only; nothing loads from anywhere else. */
-const pageHeaders = secureHeaders({
-  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
-  xFrameOptions: "DENY",
-});
+/** The page to return to: the form's or query's `next`, else the one remembered when the link was asked for. */
+function nextOf(c: Context<AppEnv>, given: string | undefined): string {
+  const next = safeNext(given);
+  return next !== "/" ? next : safeNext(getCookie(c, NEXT_COOKIE));
+}
 
 export const signInPage = createRouter();
-// Mounted at the root: its headers go on its own paths only.
+// Mounted at the root: its headers and middleware go on its own paths only.
 signInPage.use("/sign-in", pageHeaders);
 signInPage.use("/sign-in/*", pageHeaders);
 signInPage.use("/sign-out", pageHeaders);
 
-signInPage.get("/sign-in", (c) => {
+signInPage.get("/sign-in", authenticate(), async (c) => {
   const token = c.req.query("token");
-  if (!token) return render(c, { title: "Sign in", body: askForAddress() });
-  return render(c, {
-    title: "Sign in",
-    body: html`<form method="post" action="/sign-in/verify">
-      <input type="hidden" name="token" value="${token}" />
-      <button type="submit">Sign in</button>
-    </form>`,
-  });
+  const user = pageUser(c);
+  const next = nextOf(c, c.req.query("next"));
+  if (!token) return renderPage(c, SignInForm({ next, user }));
+  const link = await signInLinkState(getDb(c.env.DB), token, new Date());
+  if (link.state !== "usable") return renderPage(c, LinkUnusable({ reason: link.state, next, user }), { status: link.state === "unknown" ? 400 : 410 });
+  return renderPage(c, ConfirmLink({ token, email: link.email, next, user }));
 });
 
-signInPage.post("/sign-in", async (c) => {
+signInPage.post("/sign-in", formPost, async (c) => {
   assertTrustedOrigin(c);
-  const email = String((await c.req.parseBody()).email ?? "").trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) return render(c, { title: "Sign in", body: askForAddress("That does not look like an email address.") }, 400);
+  const parsed = Email.safeParse((await field(c, "email")).trim().toLowerCase());
+  const next = safeNext(await field(c, "next"));
+  if (!parsed.success) return renderPage(c, SignInForm({ message: "That does not look like an email address.", next }), { status: 400 });
+  const email = parsed.data;
   try {
     await requestSignInLink(c.env, getDb(c.env.DB), { email, clientKey: clientKeyOf(c.req.header("CF-Connecting-IP")) }, new Date());
   } catch (error) {
-    if (error instanceof ApiError) return render(c, { title: "Sign in", body: askForAddress(error.message) }, error.status === 429 ? 429 : 503);
+    if (error instanceof ApiError) return renderPage(c, SignInForm({ message: error.message, next }), { status: error.status === 429 ? 429 : 503 });
     throw error;
   }
-  const devMailbox = configOf(c.env).environment === "development" ? html`<p>Running locally: the message is in the <a href="/dev/mailbox?to=${email}">dev mailbox</a>.</p>` : "";
-  return render(c, { title: "Check your email", body: html`<p>If ${email} can receive email, a sign-in link is on its way. It works once, for a short time.</p>${devMailbox}` });
+  const config = configOf(c.env);
+  if (next !== "/") {
+    setCookie(c, NEXT_COOKIE, next, { httpOnly: true, sameSite: "Lax", secure: new URL(c.req.url).protocol === "https:", path: "/sign-in", maxAge: Math.ceil(config.signInLinkMs / 1000) });
+  }
+  return renderPage(c, CheckEmail({ email, devMailbox: config.environment === "development" }));
 });
 
-signInPage.post("/sign-in/verify", async (c) => {
+signInPage.post("/sign-in/verify", formPost, authenticate(), async (c) => {
   assertTrustedOrigin(c);
-  const token = String((await c.req.parseBody()).token ?? "");
+  const token = await field(c, "token");
+  const next = nextOf(c, await field(c, "next"));
+  const db = getDb(c.env.DB);
+  const previous = c.get("principal");
   try {
-    const signedIn = await exchangeSignInLink(c.env, getDb(c.env.DB), token, new Date());
+    const signedIn = await exchangeSignInLink(c.env, db, token, new Date());
+    // The browser's earlier session (another account, or this one) ends: one cookie, one live session.
+    if (previous?.via === "cookie" && previous.sessionId && previous.sessionId !== signedIn.sessionId) await endSession(db, previous.sessionId, new Date());
     setSessionCookie(c, signedIn);
-    return render(c, {
-      title: "Signed in",
-      body: html`<p>You are signed in as ${signedIn.user.email} (${signedIn.user.role}).</p>
-        <p><a href="/api/v1/me/bookings">My bookings</a> · <a href="/api/v1/me">My profile</a></p>
-        <form method="post" action="/sign-out"><button type="submit">Sign out</button></form>`,
-    });
+    deleteCookie(c, NEXT_COOKIE, { path: "/sign-in" });
+    if (next !== "/") return c.redirect(next, 303);
+    return renderPage(c, SignedIn({ user: { email: signedIn.user.email, role: signedIn.user.role }, next }));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    return render(c, { title: "Sign in", body: askForAddress(error.message) }, error.status === 410 ? 410 : 400);
+    const reason = error.code === "SIGN_IN_LINK_USED" ? "used" : error.code === "SIGN_IN_LINK_EXPIRED" ? "expired" : "unknown";
+    return renderPage(c, LinkUnusable({ reason, next, user: pageUser(c) }), { status: error.status === 410 ? 410 : 400 });
   }
 });
 
-signInPage.post("/sign-out", authenticate(), async (c) => {
+signInPage.post("/sign-out", formPost, authenticate(), async (c) => {
   assertTrustedOrigin(c);
   const sessionId = c.get("principal")?.sessionId;
   if (sessionId) await endSession(getDb(c.env.DB), sessionId, new Date());
-  deleteCookie(c, SESSION_COOKIE, { path: "/" });
-  return render(c, { title: "Signed out", body: html`<p>You are signed out.</p><p><a href="/sign-in">Sign in again</a></p>` });
+  clearSessionCookie(c);
+  return renderPage(c, SignedOut());
 });

@@ -96,8 +96,7 @@ function loadRows(db: Db, selection: SessionSelection) {
         cityId: studios.cityId,
         timeZone: studios.timeZone,
         studioName: sql<string>`${studios.name}`.as("studio_name"),
-        hasQualifiedInstructor: sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
-          WHERE s.id = ${classSessions.instructorId} AND s.active = 1 AND r.role_id = ${classes.requiredRoleId})`.as("has_qualified_instructor"),
+        hasQualifiedInstructor: hasQualifiedInstructor().as("has_qualified_instructor"),
       })
       .from(classSessions)
       .innerJoin(classes, eq(classes.id, classSessions.classId))
@@ -118,6 +117,16 @@ function loadRows(db: Db, selection: SessionSelection) {
 }
 
 type ContextRows = Awaited<ReturnType<typeof loadRows>>;
+
+/**
+ * Whether a session (joined with its class) has a qualified instructor: assigned, active and
+ * holding the class's required teaching role. The one statement of the NO_TRAINER rule, shared
+ * by bookings and the pages that offer "Notify me" instead of "Book".
+ */
+export function hasQualifiedInstructor() {
+  return sql<number>`EXISTS (SELECT 1 FROM staff s JOIN staff_teaching_roles r ON r.staff_id = s.id
+          WHERE s.id = ${classSessions.instructorId} AND s.active = 1 AND r.role_id = ${classes.requiredRoleId})`;
+}
 
 function contextOf(selection: SessionSelection, sessionRows: ContextRows[0], requirements: ContextRows[1], customerId: string): BookingContext {
   const first = sessionRows[0];

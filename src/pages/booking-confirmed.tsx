@@ -1,0 +1,93 @@
+/**
+ * The confirmation page (GET /bookings/{id}/confirmed?token=…): what was booked, for whom, the
+ * total, the link to manage the booking and the calendar file. The same facts the class page
+ * shows in place after booking; this one can be bookmarked (the token is the key to it).
+ */
+import { Layout, type LayoutProps } from "./layout";
+import { localTime, pounds } from "./format";
+
+export interface ConfirmedProps {
+  user: LayoutProps["user"];
+  booking: {
+    id: string;
+    status: "confirmed" | "cancelled";
+    className: string;
+    studioName: string;
+    timeZone: string;
+    guestCount: number;
+    email: string;
+    name: string;
+    lines: { sessionId: string; startsAt: string; status: string }[];
+    subtotalPence: number;
+    discountPence: number;
+    totalAmountPence: number;
+  };
+  manageHref: string;
+  calendarHref: string;
+}
+
+export function BookingConfirmedPage({ user, booking, manageHref, calendarHref }: ConfirmedProps) {
+  const cancelled = booking.status === "cancelled";
+  return (
+    <Layout title={cancelled ? "Booking cancelled" : "You are booked"} user={user}>
+      {cancelled ? <p class="notice">This booking has been cancelled.</p> : <p class="success">Your booking is confirmed. We have emailed the details to {booking.email}.</p>}
+      <section class="card" aria-labelledby="summary-heading" data-testid="booking-summary">
+        <h2 id="summary-heading">{booking.className}</h2>
+        <dl class="facts">
+          <dt>Booking</dt>
+          <dd id="booking-id">{booking.id}</dd>
+          <dt>Where</dt>
+          <dd>{booking.studioName}</dd>
+          <dt>When</dt>
+          <dd>
+            <ul class="plain">
+              {booking.lines.map((line) => (
+                <li>
+                  <time datetime={line.startsAt}>{localTime(line.startsAt, booking.timeZone)}</time>
+                  {line.status === "cancelled" ? <span class="muted"> (cancelled)</span> : null}
+                </li>
+              ))}
+            </ul>
+          </dd>
+          <dt>People</dt>
+          <dd>{booking.guestCount}</dd>
+          <dt>Name</dt>
+          <dd>{booking.name}</dd>
+          {booking.discountPence > 0 ? (
+            <>
+              <dt>Subtotal</dt>
+              <dd>{pounds(booking.subtotalPence)}</dd>
+              <dt>Discount</dt>
+              <dd>−{pounds(booking.discountPence)}</dd>
+            </>
+          ) : null}
+          <dt>Total</dt>
+          <dd id="booking-total">{pounds(booking.totalAmountPence)}</dd>
+        </dl>
+      </section>
+      <p class="actions">
+        <a class="button" href={manageHref} id="manage-link">
+          Manage this booking
+        </a>{" "}
+        <a class="button secondary" href={calendarHref} id="calendar-link" download>
+          Add to calendar
+        </a>
+      </p>
+      <p class="muted">Keep the manage link: it lets you see or cancel this booking without signing in.</p>
+    </Layout>
+  );
+}
+
+/** The confirmation link did not open a booking: wrong or missing token, or no such booking. */
+export function BookingNotOpenPage({ user, message }: { user: LayoutProps["user"]; message: string }) {
+  return (
+    <Layout title="Booking not found" user={user}>
+      <p class="error" role="alert">
+        {message}
+      </p>
+      <p>
+        <a href="/">Back to the classes</a>
+      </p>
+    </Layout>
+  );
+}
