@@ -3,9 +3,9 @@
  * repeat is one upsert on the partial unique index alerts_unresolved_subject_uq that bumps the
  * existing alert's occurrences instead of adding a row, so parallel raises cannot duplicate it.
  */
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { ALERT_SEVERITIES, alerts } from "../db/schema";
+import { ALERT_SEVERITIES, ALERT_STATUSES, alerts } from "../db/schema";
 
 export type Alert = typeof alerts.$inferSelect;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
@@ -93,4 +93,32 @@ export async function resolveAlert(db: Db, id: string, by: string, now = new Dat
 /** One alert by id. */
 export function getAlert(db: Db, id: string): Promise<Alert | undefined> {
   return db.query.alerts.findFirst({ where: eq(alerts.id, id) });
+}
+
+export interface AlertFilter {
+  /** One status, or "unresolved" (open and acknowledged). */
+  status?: (typeof ALERT_STATUSES)[number] | "unresolved" | undefined;
+  severity?: AlertSeverity | undefined;
+  type?: string | undefined;
+}
+
+/**
+ * Alerts matching the filter, newest first, up to `limit`, after `after` (the last of the previous
+ * page). The admin API and the console's pages list alerts through this one query.
+ */
+export function listAlerts(db: Db, filter: AlertFilter, page: { limit: number; after?: { createdAt: Date; id: string } | undefined }): Promise<Alert[]> {
+  const { after } = page;
+  return db
+    .select()
+    .from(alerts)
+    .where(
+      and(
+        filter.status === "unresolved" ? ne(alerts.status, "resolved") : filter.status ? eq(alerts.status, filter.status) : undefined,
+        filter.severity ? eq(alerts.severity, filter.severity) : undefined,
+        filter.type ? eq(alerts.type, filter.type) : undefined,
+        after ? or(lt(alerts.createdAt, after.createdAt), and(eq(alerts.createdAt, after.createdAt), lt(alerts.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(alerts.createdAt), desc(alerts.id))
+    .limit(page.limit);
 }

@@ -1,13 +1,12 @@
 /** Admin view of alerts: list (newest first), acknowledge, resolve. Alerts are raised by jobs, not here. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
-import { ALERT_SEVERITIES, ALERT_STATUSES, alerts } from "../../db/schema";
+import { ALERT_SEVERITIES, ALERT_STATUSES } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { adminOnly, staffOrAdmin } from "./access";
-import { acknowledgeAlert, type Alert, resolveAlert } from "../../services/alerts";
+import { acknowledgeAlert, type Alert, listAlerts, resolveAlert } from "../../services/alerts";
 
 export const AlertSchema = z
   .object({
@@ -69,23 +68,13 @@ export const alertRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor, status, severity, type } = c.req.valid("query");
-      const conditions: (SQL | undefined)[] = [
-        status ? eq(alerts.status, status) : undefined,
-        severity ? eq(alerts.severity, severity) : undefined,
-        type ? eq(alerts.type, type) : undefined,
-      ];
+      let after: { createdAt: Date; id: string } | undefined;
       if (cursor) {
         const [createdAtMs, id] = decodeCursor(cursor, 2);
         if (typeof createdAtMs !== "number" || !Number.isSafeInteger(createdAtMs) || typeof id !== "string") throw badCursor();
-        const createdAt = new Date(createdAtMs);
-        conditions.push(or(lt(alerts.createdAt, createdAt), and(eq(alerts.createdAt, createdAt), lt(alerts.id, String(id)))));
+        after = { createdAt: new Date(createdAtMs), id: String(id) };
       }
-      const rows = await getDb(c.env.DB)
-        .select()
-        .from(alerts)
-        .where(and(...conditions))
-        .orderBy(desc(alerts.createdAt), desc(alerts.id))
-        .limit(limit + 1);
+      const rows = await listAlerts(getDb(c.env.DB), { status, severity, type }, { limit: limit + 1, after });
       const { data, nextCursor } = toPage(rows, limit, (row) => [row.createdAt.getTime(), row.id]);
       return c.json({ data: data.map(toAlert), nextCursor }, 200);
     },

@@ -1,15 +1,16 @@
-/** Staff view of bookings: filter by session, class, email, status and booking date; each booking's messages; revoking its manage token. */
+/** Staff view of bookings: filter by session, class, email, name, status and booking date (src/services/admin-bookings.ts); each booking's messages; revoking its manage token. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { getDb } from "../../db/client";
-import { BOOKING_STATUSES, bookings, COMMUNICATION_CHANNELS, COMMUNICATION_STATUSES, customers } from "../../db/schema";
+import { BOOKING_STATUSES, bookings, COMMUNICATION_CHANNELS, COMMUNICATION_STATUSES } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { IdempotencyKeyHeader } from "../../middleware/idempotency";
 import { revokeManageToken } from "../../services/manage-tokens";
 import { staffOrAdmin } from "./access";
-import { bookingFromObjects, bookingLines, toBookingView } from "../../services/booking-views";
+import { type BookingSearchCursor, searchBookings } from "../../services/admin-bookings";
+import { bookingFromObjects } from "../../services/booking-views";
 import { type Communication, communicationsForBooking } from "../../services/communications";
 import { NOTIFICATION_KINDS } from "../../services/notifications";
 import { BookingSchema, toBookingResponse } from "../booking-schemas";
@@ -18,6 +19,7 @@ const ListQuery = PaginationQuery.extend({
   sessionId: z.string().max(64).optional(),
   classId: z.string().max(64).optional(),
   email: z.string().trim().max(254).optional().openapi({ description: "Exact email, case-insensitive" }),
+  name: z.string().trim().max(100).optional().openapi({ description: "Part of the customer's first or last name, case-insensitive" }),
   status: z.enum(BOOKING_STATUSES).optional(),
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked at or after (ISO 8601)" }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked before (ISO 8601)" }),
@@ -95,34 +97,17 @@ export const adminBookingRoutes = createRouter().openapi(
         "query",
       );
     }
-    const conditions: (SQL | undefined)[] = [
-      query.classId ? eq(bookings.classId, query.classId) : undefined,
-      query.status ? eq(bookings.status, query.status) : undefined,
-      query.email ? eq(customers.email, query.email.toLowerCase()) : undefined,
-      from ? gte(bookings.confirmedAt, from) : undefined,
-      to ? lt(bookings.confirmedAt, to) : undefined,
-      query.sessionId
-        ? sql`EXISTS (SELECT 1 FROM booking_sessions l WHERE l.booking_id = ${bookings.id} AND l.session_id = ${query.sessionId})`
-        : undefined,
-    ];
+    let after: BookingSearchCursor | undefined;
     if (query.cursor) {
       const [at, id] = decodeCursor(query.cursor, 2) as [number, string];
-      const after = new Date(Number(at));
-      conditions.push(or(lt(bookings.confirmedAt, after), and(eq(bookings.confirmedAt, after), lt(bookings.id, String(id)))));
+      after = { confirmedAt: new Date(Number(at)), id: String(id) };
     }
-    const db = getDb(c.env.DB);
-    const rows = await db
-      .select({ booking: bookings, customer: customers })
-      .from(bookings)
-      .innerJoin(customers, eq(customers.id, bookings.customerId))
-      .where(and(...conditions))
-      .orderBy(desc(bookings.confirmedAt), desc(bookings.id))
-      .limit(query.limit + 1);
-    const { data, nextCursor } = toPage(rows, query.limit, (row) => [row.booking.confirmedAt.getTime(), row.booking.id]);
-    const lines = await bookingLines(db, data.map((row) => row.booking.id));
+    const { limit, cursor: _cursor, ...search } = query;
+    const found = await searchBookings(getDb(c.env.DB), { ...search, from, to }, { limit: limit + 1, after });
+    const { data, nextCursor } = toPage(found, limit, (view) => [Date.parse(view.confirmedAt), view.id]);
     return c.json(
       {
-        data: data.map(({ booking, customer }) => toBookingResponse(toBookingView(booking, customer, lines))),
+        data: data.map(({ className: _className, timeZone: _timeZone, ...view }) => toBookingResponse(view)),
         nextCursor,
       },
       200,

@@ -97,8 +97,8 @@ const Params = IdParam("Session", "ses_yoga_0302");
 const seatsBooked = sql<number>`(SELECT COALESCE(SUM(b.seats), 0) FROM booking_sessions b
   WHERE b.session_id = ${classSessions.id} AND b.status = 'confirmed')`;
 
-/** Sessions matching `where`, in start order, as the API shows them (at most `limit`). */
-async function sessionViews(db: Db, where: SQL | undefined, limit: number) {
+/** Sessions matching `where`, in start order, as the API shows them (at most `limit`); the console pages read them too. */
+export async function sessionViews(db: Db, where: SQL | undefined, limit: number) {
   const rows = await db
     .select({
       session: classSessions,
