@@ -4,7 +4,8 @@
  * shows in place after booking; this one can be bookmarked (the token is the key to it).
  */
 import { Layout, type LayoutProps } from "./layout";
-import { localTime, pounds } from "./format";
+import { localTime } from "./format";
+import { PriceFacts } from "./facts";
 
 export interface ConfirmedProps {
   user: LayoutProps["user"];
@@ -53,16 +54,7 @@ export function BookingConfirmedPage({ user, booking, manageHref, calendarHref }
           <dd>{booking.guestCount}</dd>
           <dt>Name</dt>
           <dd>{booking.name}</dd>
-          {booking.discountPence > 0 ? (
-            <>
-              <dt>Subtotal</dt>
-              <dd>{pounds(booking.subtotalPence)}</dd>
-              <dt>Discount</dt>
-              <dd>−{pounds(booking.discountPence)}</dd>
-            </>
-          ) : null}
-          <dt>Total</dt>
-          <dd id="booking-total">{pounds(booking.totalAmountPence)}</dd>
+          <PriceFacts subtotalPence={booking.subtotalPence} discountPence={booking.discountPence} totalPence={booking.totalAmountPence} />
         </dl>
       </section>
       <p class="actions">

@@ -3,7 +3,8 @@
  * calendar file, and cancelling. The cancel button is wired by src/client/cancel-booking.ts, which
  * calls POST /api/v1/bookings/{id}/cancel with the same manage token this page was opened with.
  */
-import { localTime, pounds } from "./format";
+import { localTime } from "./format";
+import { PriceFacts } from "./facts";
 import { Layout, type LayoutProps } from "./layout";
 
 export interface ManagedBooking {
@@ -58,16 +59,7 @@ export function ManageBookingPage({ booking, token, cancellable, user }: ManageB
           <dd>
             {booking.customerName} ({booking.customerEmail})
           </dd>
-          {booking.discountPence > 0 ? (
-            <>
-              <dt>Subtotal</dt>
-              <dd>{pounds(booking.subtotalPence)}</dd>
-              <dt>Discount</dt>
-              <dd>−{pounds(booking.discountPence)}</dd>
-            </>
-          ) : null}
-          <dt>Total</dt>
-          <dd id="booking-total">{pounds(booking.totalPence)}</dd>
+          <PriceFacts subtotalPence={booking.subtotalPence} discountPence={booking.discountPence} totalPence={booking.totalPence} />
           <dt>Reference</dt>
           <dd>
             <code>{booking.id}</code>

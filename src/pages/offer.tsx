@@ -4,6 +4,7 @@
  * src/client/countdown.ts). Accept and Decline are src/client/offer-actions.ts, calling
  * POST /api/v1/waitlist-offers/{token}/accept (with the price shown here) or …/decline.
  */
+import { SessionFacts } from "./facts";
 import { localTime, pounds } from "./format";
 import { Layout, type LayoutProps } from "./layout";
 
@@ -26,14 +27,7 @@ export function OfferPage({ offer, user }: { offer: OfferView; user?: LayoutProp
       <section class="card" aria-labelledby="offer-heading" id="offer-summary">
         <h2 id="offer-heading">The offer</h2>
         <dl class="facts">
-          <dt>Class</dt>
-          <dd>{offer.className}</dd>
-          <dt>Studio</dt>
-          <dd>{offer.studioName}</dd>
-          <dt>When</dt>
-          <dd>
-            <time datetime={offer.sessionStartsAt}>{localTime(offer.sessionStartsAt, offer.timeZone)}</time>
-          </dd>
+          <SessionFacts className={offer.className} studioName={offer.studioName} startsAt={offer.sessionStartsAt} timeZone={offer.timeZone} />
           <dt>Seats</dt>
           <dd id="offer-seats">{offer.seats === 1 ? "1 seat" : `${offer.seats} seats`}</dd>
           <dt>Price</dt>

@@ -3,6 +3,7 @@
  * page changes nothing (a mail scanner may open it); the button, src/client/waitlist-confirm.ts,
  * POSTs /api/v1/waitlist-confirmations/{token} and the party takes its place in line.
  */
+import { SessionFacts } from "./facts";
 import { localTime } from "./format";
 import { Layout, type LayoutProps } from "./layout";
 
@@ -28,14 +29,7 @@ export function WaitlistConfirmPage({ entry, user }: { entry: ConfirmView; user?
       <section class="card" aria-labelledby="confirm-heading">
         <h2 id="confirm-heading">Your waitlist request</h2>
         <dl class="facts">
-          <dt>Class</dt>
-          <dd>{entry.className}</dd>
-          <dt>Studio</dt>
-          <dd>{entry.studioName}</dd>
-          <dt>When</dt>
-          <dd>
-            <time datetime={entry.sessionStartsAt}>{localTime(entry.sessionStartsAt, entry.timeZone)}</time>
-          </dd>
+          <SessionFacts className={entry.className} studioName={entry.studioName} startsAt={entry.sessionStartsAt} timeZone={entry.timeZone} />
           <dt>Seats wanted</dt>
           <dd>{entry.seats === 1 ? "1 seat" : `${entry.seats} seats`}</dd>
         </dl>
