@@ -19,3 +19,4 @@ export * from "./schema/operations";
 export * from "./schema/messages";
 export * from "./schema/calendar";
 export * from "./schema/accounts";
+export * from "./schema/studio-operations";

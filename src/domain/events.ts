@@ -30,6 +30,16 @@ export const EVENT_TYPES = [
   "REQUEST_FAILED",
   /** One API request in `data.sampleRate`, sampled: the denominator of the request error rate. */
   "REQUEST_SAMPLED",
+  /** A session's last seat went (its DO's outbox) and the first one came back. */
+  "SESSION_FULL",
+  "SESSION_REOPENED",
+  /** Attendance at a session (staff, or the no-show sweep as "system"); undo takes a mark back. */
+  "ATTENDED",
+  "NO_SHOW",
+  "ATTENDANCE_UNDONE",
+  "GROUP_BOOKED",
+  "CERTIFICATE_ISSUED",
+  "RENEWAL_OFFER_SENT",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,4 +1,5 @@
 /** Customers, bookings (the projection of the session objects), promo codes, Idempotency-Key records and the audit trail of attempts. (Conventions: src/db/schema.ts.) */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { BOOKING_KINDS } from "../../domain/booking-kinds";
 import { createdAt, updatedAt } from "./columns";
@@ -7,18 +8,39 @@ import { classSessions } from "./catalog";
 /** How a customer wants to hear from the studio (set in the portal, PATCH /api/v1/me); null until they say. */
 export const CONTACT_PREFERENCES = ["email", "sms", "none"] as const;
 
-export const customers = sqliteTable("customers", {
-  id: text("id").primaryKey(),
-  email: text("email").notNull().unique(),
-  firstName: text("first_name").notNull(),
-  lastName: text("last_name").notNull(),
-  phone: text("phone"),
-  preferredContact: text("preferred_contact", { enum: CONTACT_PREFERENCES }),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+/** What staff record about how a customer likes to be looked after (PATCH /api/v1/admin/customers/{id}). */
+export interface CustomerPreferences {
+  [key: string]: string | number | boolean | null;
+}
+
+export const customers = sqliteTable(
+  "customers",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull().unique(),
+    firstName: text("first_name").notNull(),
+    lastName: text("last_name").notNull(),
+    phone: text("phone"),
+    preferredContact: text("preferred_contact", { enum: CONTACT_PREFERENCES }),
+    /** Staff-only notes about the customer: never in anything the customer sees. */
+    staffNotes: text("staff_notes"),
+    preferences: text("preferences", { mode: "json" }).$type<CustomerPreferences>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // Staff search is case-insensitive prefix search (email is stored lower-cased, so its unique index serves).
+  (t) => [
+    index("customers_first_name_idx").on(sql`lower(${t.firstName})`),
+    index("customers_last_name_idx").on(sql`lower(${t.lastName})`),
+    index("customers_phone_idx").on(t.phone),
+  ],
+);
 
 export const BOOKING_STATUSES = ["confirmed", "cancelled"] as const;
+
+/** Where a booking came from: a closed list (`website` unless told otherwise). */
+export const BOOKING_SOURCES = ["website", "phone", "email", "walk_in", "staff", "waitlist"] as const;
+export type BookingSource = (typeof BOOKING_SOURCES)[number];
 
 /**
  * Bookings are a projection of the session Durable Objects: each session's DO delivers the header
@@ -43,7 +65,8 @@ export const bookings = sqliteTable(
     totalAmountPence: integer("total_amount_pence").notNull(),
     currency: text("currency").notNull().default("GBP"),
     promoCodeId: text("promo_code_id"),
-    source: text("source"),
+    /** Null only on rows older than the closed list (read as `website`); nullable so the column change needs no table rebuild. */
+    source: text("source", { enum: BOOKING_SOURCES }),
     referralSource: text("referral_source"),
     notes: text("notes"),
     /** SHA-256 of the manage token; the token itself is only ever in the booking response. */
@@ -62,6 +85,8 @@ export const bookings = sqliteTable(
     index("bookings_customer_idx").on(t.customerId),
     index("bookings_class_idx").on(t.classId, t.confirmedAt),
     index("bookings_confirmed_at_idx").on(t.confirmedAt),
+    index("bookings_booked_by_idx").on(t.bookedBy, t.confirmedAt),
+    index("bookings_source_idx").on(t.source, t.confirmedAt),
   ],
 );
 

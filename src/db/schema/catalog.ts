@@ -81,6 +81,10 @@ export const classes = sqliteTable(
     reminderHoursBefore: integer("reminder_hours_before"),
     /** Hours after each session ends its follow-up goes out: null is the default, 0 none. */
     followUpHoursAfter: integer("follow_up_hours_after"),
+    /** Days a certificate of completion stays valid; null: the class gives no certificate, 0: it never expires. */
+    certificateValidityDays: integer("certificate_validity_days"),
+    /** Share of the booked sessions (percent) a customer must attend to complete the class; null is the default (config). */
+    completionAttendancePercent: integer("completion_attendance_percent"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
