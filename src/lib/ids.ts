@@ -20,6 +20,12 @@ export const ID_PREFIX = {
   calendarFeed: "cfd",
   account: "acc",
   authSession: "aus",
+  group: "grp",
+  certificate: "crt",
+  renewalOffer: "rno",
+  webhookEndpoint: "whe",
+  /** Standard Webhooks message ids (`webhook-id`). */
+  webhookDelivery: "msg",
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {
