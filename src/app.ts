@@ -24,6 +24,7 @@ import { adminRoutes } from "./routes/admin";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { bookingRoutes } from "./routes/bookings";
+import { participantRoutes } from "./routes/participants";
 import { signInPage } from "./routes/sign-in-page";
 import { consolePages } from "./routes/console";
 import { bookingPages } from "./routes/site/bookings";
@@ -45,6 +46,8 @@ import { waitlistRoutes } from "./routes/waitlist";
 import { waitlistOfferRoutes } from "./routes/waitlist-offers";
 import { waitlistConfirmationRoutes } from "./routes/waitlist-confirmations";
 import { webhookRoutes } from "./routes/webhooks";
+import { certificateVerificationRoutes, myCertificateRoutes, renewalOfferRoutes } from "./routes/certificates";
+import { certificatePages } from "./routes/site/certificates";
 import { dispatchEvents } from "./services/events";
 
 /**
@@ -54,7 +57,7 @@ import { dispatchEvents } from "./services/events";
 const CALENDAR_FEED_ROTATE = /^\/api\/v1\/me\/calendar-feed\/rotate\/?$/;
 
 /** Writes whose Idempotency-Key record a Durable Object keeps beside the write (no D1 on their path). */
-const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/, /^\/api\/v1\/bookings\/[^/]+\/cancel$/, /^\/api\/v1\/waitlist-offers\/[^/]+\/accept$/];
+const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/, /^\/api\/v1\/bookings\/[^/]+\/cancel$/, /^\/api\/v1\/waitlist-offers\/[^/]+\/accept$/, /^\/api\/v1\/renewal-offers\/[^/]+\/accept$/];
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -114,10 +117,14 @@ export function createApp() {
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/quotes", quoteRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
+  app.route("/api/v1/bookings", participantRoutes);
   // The customer portal. Its routes check the role one by one, so a router mounted beside it
   // under /api/v1/me (the calendar feed) keeps its own access rules.
   app.route("/api/v1/me", meRoutes);
   app.route("/api/v1/me/calendar-feed", calendarFeedRoutes);
+  app.route("/api/v1/me/certificates", myCertificateRoutes);
+  app.route("/api/v1/certificates", certificateVerificationRoutes);
+  app.route("/api/v1/renewal-offers", renewalOfferRoutes);
   app.route("/api/v1/demand", demandSignalRoutes);
   app.route("/api/v1/admin", adminRoutes);
 
@@ -148,6 +155,7 @@ export function createApp() {
   app.route("/", bookingPages);
   app.route("/", waitlistPages);
   app.route("/", mePages);
+  app.route("/", certificatePages);
   app.route("/", catalogSite);
   app.route("/", classSite);
   app.route("/assets", assetRoutes);

@@ -162,6 +162,12 @@ const settings = {
   SIGN_IN_LINK_MINUTES: wholeNumber(15, 1, 60),
   /** How long a staff invitation link works, in hours (used once). */
   STAFF_INVITE_HOURS: wholeNumber(72, 1, 14 * 24),
+  /** Percent of a booking's sessions an attendee must be checked in at for a certificate, where the class sets none. */
+  CERTIFICATE_COMPLETION_PERCENT: wholeNumber(100, 1, 100),
+  /** Days before a certificate expires that its holder is reminded and offered a seat to renew. */
+  RENEWAL_REMINDER_DAYS: wholeNumber(30, 1, 365),
+  /** How long a renewal offer holds its seat, in hours. */
+  RENEWAL_OFFER_HOURS: wholeNumber(48, 1, 14 * 24),
   /** Live capacity subscribers per session; a Durable Object takes at most 32,768 WebSockets. */
   MAX_LIVE_CONNECTIONS_PER_SESSION: wholeNumber(2000, 1, 32_768),
   /** Live capacity subscribers per session from one client address. */
@@ -170,8 +176,16 @@ const settings = {
   MAX_BODY_BYTES: wholeNumber(64 * 1024, 1024, 10 * 1024 * 1024),
   /** The most occurrences a schedule pattern may expand to (422 OCCURRENCE_LIMIT_EXCEEDED beyond). */
   MAX_OCCURRENCES_PER_PATTERN: wholeNumber(500, 1, 10_000),
+  /** How long before a session's start staff may check attendees in, in minutes (409 ATTENDANCE_NOT_OPEN before). */
+  CHECK_IN_OPENS_MINUTES: wholeNumber(60, 0, 24 * 60),
+  /** How long after a session's start attendees still `booked` become `no_show` (the no-show sweep), in minutes. */
+  NO_SHOW_AFTER_MINUTES: wholeNumber(30, 1, 7 * 24 * 60),
+  /** How far back the no-show sweep looks for sessions it has not swept yet, in days (bounds each run's work). */
+  NO_SHOW_SWEEP_DAYS: wholeNumber(3, 1, 90),
   /** One API request in this many emits REQUEST_SAMPLED (the request error rate's denominator). */
   REQUEST_SAMPLE_RATE: wholeNumber(10, 1, 1_000_000),
+  /** Outgoing webhooks: an endpoint whose deliveries fail every attempt this many times in a row is disabled. */
+  WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber(5, 1, 1000),
   /** development (`npm start` writes it into .dev.vars, the tests set it) or production, the default. */
   ENVIRONMENT: z.preprocess(
     (value) => (isUnset(value) ? "production" : typeof value === "string" ? value.trim() : value),
@@ -254,11 +268,18 @@ export const ConfigSchema = z
   corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
   signInLinkMs: env.SIGN_IN_LINK_MINUTES * 60_000,
   staffInviteMs: env.STAFF_INVITE_HOURS * 3_600_000,
+  certificateCompletionPercent: env.CERTIFICATE_COMPLETION_PERCENT,
+  renewalReminderMs: env.RENEWAL_REMINDER_DAYS * 86_400_000,
+  renewalOfferMs: env.RENEWAL_OFFER_HOURS * 3_600_000,
   maxLiveConnectionsPerSession: env.MAX_LIVE_CONNECTIONS_PER_SESSION,
   maxLiveConnectionsPerClient: env.MAX_LIVE_CONNECTIONS_PER_CLIENT,
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxOccurrencesPerPattern: env.MAX_OCCURRENCES_PER_PATTERN,
   requestSampleRate: env.REQUEST_SAMPLE_RATE,
+  webhookDisableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+  checkInOpensMs: env.CHECK_IN_OPENS_MINUTES * 60_000,
+  noShowAfterMs: env.NO_SHOW_AFTER_MINUTES * 60_000,
+  noShowSweepMs: env.NO_SHOW_SWEEP_DAYS * 86_400_000,
   environment: env.ENVIRONMENT,
   notificationProvider: env.NOTIFICATION_PROVIDER ?? (env.ENVIRONMENT === "development" ? ("dev-mailbox" as const) : ("none" as const)),
   resend: { apiKey: env.RESEND_API_KEY, from: env.RESEND_FROM, webhookSecret: env.RESEND_WEBHOOK_SECRET },

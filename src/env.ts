@@ -5,6 +5,7 @@ import type { ProjectionMessage } from "./domain/projection";
 import type { RollupChunk } from "./jobs/rollup-contract";
 import type { DomainEvent } from "./services/events";
 import type { NotificationRequest } from "./services/notifications";
+import type { WebhookMessage } from "./services/webhooks";
 
 /** Bindings and settings the Worker receives (see wrangler.toml; JWT_SECRET is a secret). */
 export interface Env {
@@ -35,6 +36,8 @@ export interface Env {
   EVENTS: Queue<DomainEvent>;
   /** Notification requests, rendered and sent by their consumer. */
   NOTIFICATIONS: Queue<NotificationRequest>;
+  /** Outgoing webhook deliveries to try now (src/jobs/webhook-deliveries.ts); the D1 row is the truth. */
+  WEBHOOKS: Queue<WebhookMessage>;
   /** Metric rollup chunks (daily/weekly, and backfills split into chunks). */
   ROLLUPS: Queue<RollupChunk>;
   HOLD_TTL_SECONDS: string;
@@ -43,6 +46,9 @@ export interface Env {
   CORS_ALLOWED_ORIGINS?: string;
   SIGN_IN_LINK_MINUTES?: string;
   STAFF_INVITE_HOURS?: string;
+  CERTIFICATE_COMPLETION_PERCENT?: string;
+  RENEWAL_REMINDER_DAYS?: string;
+  RENEWAL_OFFER_HOURS?: string;
   /** Comma-separated browser origins allowed to open the live capacity WebSocket. */
   LIVE_ALLOWED_ORIGINS: string;
   /** The public origin every link in a message is built on (src/config.ts `publicBaseUrl`). */

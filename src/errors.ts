@@ -55,11 +55,24 @@ export const ERROR_STATUS = {
   PROMO_INVALID: 422,
   PROMO_EXPIRED: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
+  // Attendance (src/services/attendance.ts, src/services/participants.ts)
+  /** Participants can no longer be renamed by the customer: the booking's first session has started, or the booking is cancelled. */
+  PARTICIPANTS_LOCKED: 409,
+  /** Too early to record attendance: check-in opens a while before the start, no-shows at the start; or the session is cancelled. */
+  ATTENDANCE_NOT_OPEN: 409,
+  // Group bookings (src/services/groups.ts)
+  /** A booking's seats changed while a participant was being removed: read the group again. */
+  SEATS_CHANGED: 409,
   // Waitlists
   WAITLIST_NOT_NEEDED: 409,
   WAITLIST_ENTRY_NOT_FOUND: 404,
   WAITLIST_LIMIT_EXCEEDED: 409,
   OFFER_NOT_AVAILABLE: 409,
+  // Outgoing webhooks (src/services/webhooks.ts)
+  /** A webhook URL that may not receive anything: not https (in production), credentials, a private, loopback or internal host. */
+  WEBHOOK_URL_REFUSED: 400,
+  /** A test send or redelivery to a disabled endpoint: enable it first. */
+  WEBHOOK_ENDPOINT_DISABLED: 409,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,

@@ -65,7 +65,7 @@ function projection(fields: { id: string; customer: { id: string; email: string 
     guestCount,
     subtotalPence: 4000 * guestCount,
     totalAmountPence: 4000 * guestCount,
-    source: "test",
+    source: "website",
     holdId: fields.holdId,
     linePricePence: fields.linePricePence ?? 2000 * guestCount,
   });

@@ -8,7 +8,7 @@ import { call, eventually, eventuallyPasses, tokenFor } from "./helpers";
 describe("POST /api/v1/bookings, single session", () => {
   it("books, projects into D1, and answers with the booking and a manage token", async () => {
     const { session, klass } = await makeBookableSession({ capacity: 5, pricePence: 3000 });
-    const body = singleBookingBody(session.id, 3000, { guestCount: 2, source: "web", notes: "Window seat" });
+    const body = singleBookingBody(session.id, 3000, { guestCount: 2, source: "website", notes: "Window seat" });
     const response = await postBooking(body);
     expect(response.status).toBe(201);
     const { booking, manageToken } = response.json;
@@ -20,7 +20,7 @@ describe("POST /api/v1/bookings, single session", () => {
       guestCount: 2,
       totalAmountPence: 6000,
       currency: "GBP",
-      source: "web",
+      source: "website",
       lines: [{ sessionId: session.id, seats: 2, status: "confirmed", pricePence: 6000 }],
     });
     expect(booking.customer.email).toBe(body.contact.email);
@@ -220,8 +220,8 @@ describe("booking rejections carry a stable code and the details a client needs"
 
   it("records every attempt, accepted or rejected, in the audit trail", async () => {
     const { session } = await makeBookableSession({ capacity: 1, pricePence: 1000 });
-    const ok = singleBookingBody(session.id, 1000, { source: "app" });
-    const full = singleBookingBody(session.id, 1000, { source: "app" });
+    const ok = singleBookingBody(session.id, 1000, { source: "website" });
+    const full = singleBookingBody(session.id, 1000, { source: "website" });
     await postBooking(ok);
     await postBooking(full);
     // Each attempt is recorded by the session's object with its outcome, and reaches D1 through the projection Queue.
@@ -230,8 +230,8 @@ describe("booking rejections carry a stable code and the details a client needs"
         .bind(ok.contact.email, full.contact.email)
         .all();
       expect(rows.results).toEqual([
-        expect.objectContaining({ outcome: "accepted", error_code: null, amount_pence: 1000, source: "app" }),
-        expect.objectContaining({ outcome: "rejected", error_code: "SESSION_FULL", amount_pence: 1000, source: "app" }),
+        expect.objectContaining({ outcome: "accepted", error_code: null, amount_pence: 1000, source: "website" }),
+        expect.objectContaining({ outcome: "rejected", error_code: "SESSION_FULL", amount_pence: 1000, source: "website" }),
       ]);
     });
   });

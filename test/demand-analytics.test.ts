@@ -4,23 +4,38 @@ import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import { demandSignals } from "../src/db/schema";
+import { demandSignalOf, unmetDemandKind } from "../src/domain/demand-signals";
+import { type DomainEvent, domainEvent } from "../src/domain/events";
 import { analyticsQueries } from "../src/services/demand-analytics";
 import { makeCity, makeClass } from "./fixtures";
 import { call, tokenFor } from "./helpers";
 
 type SignalType = "COURSE_VIEW" | "CHECKOUT_STARTED" | "PURCHASE_BLOCKED" | "WAITLIST";
 
-/** `count` signals of one type for a course and city at an instant. */
-function signals(courseId: string, cityId: string | null, signalType: SignalType, at: string, count = 1) {
+/** The reason the events consumer gives each type by default here: no trainer (refusal or notify-me). */
+const NO_TRAINER_REASON: Record<SignalType, string | null> = { PURCHASE_BLOCKED: "NO_TRAINER", WAITLIST: "no_trainer", COURSE_VIEW: null, CHECKOUT_STARTED: null };
+
+/** `count` signals of one type for a course and city at an instant (a no-trainer reason unless told). */
+function signals(courseId: string, cityId: string | null, signalType: SignalType, at: string, count = 1, reason = NO_TRAINER_REASON[signalType]) {
   return Array.from({ length: count }, () => ({
     id: `sig_${crypto.randomUUID().replaceAll("-", "")}`,
     courseId,
     cityId,
     signalType,
-    reason: signalType === "PURCHASE_BLOCKED" ? "NO_TRAINER" : null,
+    reason,
     createdAt: new Date(at),
   }));
 }
+
+/** The unmet-demand fields of a row with only no-trainer signals. */
+const hiringOnly = (blocked: number, waitlist: number) => ({
+  blockedNoTrainer: blocked,
+  notifyMe: waitlist,
+  blockedSoldOut: 0,
+  sessionWaitlist: 0,
+  hiringDemand: blocked + waitlist,
+  soldOutDemand: 0,
+});
 
 async function seed(rows: ReturnType<typeof signals>) {
   const db = getDb(env.DB);
@@ -63,6 +78,7 @@ describe("aggregations", () => {
       waitlist: 1,
       views: 3,
       checkouts: 2,
+      ...hiringOnly(4, 1),
     });
     expect(byCourse.find((row: { courseId: string }) => row.courseId === weaving.id)).toMatchObject({ total: 3, blocked: 0, waitlist: 2, views: 1, checkouts: 0 });
     expect(byCourse.find((row: { courseId: string }) => row.courseId === gone)).toMatchObject({ courseName: null, total: 1, views: 1 });
@@ -72,10 +88,10 @@ describe("aggregations", () => {
 
     const potteryByCity = byCityAndCourse.filter((row: { courseId: string }) => row.courseId === pottery.id);
     expect(potteryByCity).toEqual([
-      { cityId: null, cityName: null, courseId: pottery.id, courseName: pottery.name, total: 1, blocked: 0, waitlist: 1, views: 0, checkouts: 0 },
+      { cityId: null, cityName: null, courseId: pottery.id, courseName: pottery.name, total: 1, blocked: 0, waitlist: 1, views: 0, checkouts: 0, ...hiringOnly(0, 1) },
       ...[
-        { cityId: london.id, cityName: london.name, courseId: pottery.id, courseName: pottery.name, total: 5, blocked: 0, waitlist: 0, views: 3, checkouts: 2 },
-        { cityId: leeds.id, cityName: leeds.name, courseId: pottery.id, courseName: pottery.name, total: 4, blocked: 4, waitlist: 0, views: 0, checkouts: 0 },
+        { cityId: london.id, cityName: london.name, courseId: pottery.id, courseName: pottery.name, total: 5, blocked: 0, waitlist: 0, views: 3, checkouts: 2, ...hiringOnly(0, 0) },
+        { cityId: leeds.id, cityName: leeds.name, courseId: pottery.id, courseName: pottery.name, total: 4, blocked: 4, waitlist: 0, views: 0, checkouts: 0, ...hiringOnly(4, 0) },
       ].sort((a, b) => a.cityId.localeCompare(b.cityId)),
     ]);
   });
@@ -159,6 +175,64 @@ describe("top courses", () => {
     const nines = response.json.topCourses.filter((row: { unmetDemand: number }) => row.unmetDemand === 9).map((row: { courseId: string }) => row.courseId);
     expect(nines).toEqual([`${prefix}_09`, `${prefix}_tie_a`, `${prefix}_tie_b`]);
     expect(response.json.topCourses[0]).toMatchObject({ courseId: `${prefix}_11`, blocked: 11, waitlist: 2, views: 20, total: 33, unmetDemand: 13 });
+  });
+});
+
+describe("hiring demand and sold-out demand", () => {
+  it("a sold-out course with many refusals does not top the hiring list; a no-trainer course does; sold-out demand is its own list", async () => {
+    const day = "2025-09-09T10:00:00Z";
+    const city = (await makeCity()).id;
+    const [soldOut, untaught, mixed, other] = [(await makeClass()).id, (await makeClass()).id, (await makeClass()).id, (await makeClass()).id];
+    await seed([
+      // Turned away 30 times for seats and 10 on the waiting list: add a session, not a trainer.
+      ...signals(soldOut, city, "PURCHASE_BLOCKED", day, 20, "SESSION_FULL"),
+      ...signals(soldOut, city, "PURCHASE_BLOCKED", day, 10, "INSUFFICIENT_CAPACITY"),
+      ...signals(soldOut, city, "WAITLIST", day, 10, "session_full"),
+      // Nobody to teach it: 3 refusals and 2 notify-me registrations.
+      ...signals(untaught, city, "PURCHASE_BLOCKED", day, 3, "NO_TRAINER"),
+      ...signals(untaught, city, "WAITLIST", day, 2, "no_trainer"),
+      // Both at once: 1 hiring, 7 sold out, never added together.
+      ...signals(mixed, city, "PURCHASE_BLOCKED", day, 1, "NO_TRAINER"),
+      ...signals(mixed, city, "WAITLIST", day, 7, "session_full"),
+      // Neither: another refusal reason counts as blocked only.
+      ...signals(other, city, "PURCHASE_BLOCKED", day, 50, "RESOURCE_UNAVAILABLE"),
+    ]);
+    const response = await analytics(`?cityId=${city}&startDate=2025-09-09&endDate=2025-09-09`);
+    expect(response.status).toBe(200);
+    const pick = (rows: { courseId: string }[]) => rows.map((row) => row.courseId);
+    expect(pick(response.json.topCourses)).toEqual([untaught, mixed]);
+    expect(response.json.topCourses[0]).toMatchObject({ courseId: untaught, unmetDemand: 5, hiringDemand: 5, blockedNoTrainer: 3, notifyMe: 2, soldOutDemand: 0, recommendation: "HIRE_TRAINER" });
+    expect(response.json.topCourses[1]).toMatchObject({ courseId: mixed, unmetDemand: 1, hiringDemand: 1, soldOutDemand: 7 });
+    expect(pick(response.json.soldOutCourses)).toEqual([soldOut, mixed]);
+    expect(response.json.soldOutCourses[0]).toMatchObject({
+      courseId: soldOut,
+      soldOutDemand: 40,
+      blockedSoldOut: 30,
+      sessionWaitlist: 10,
+      hiringDemand: 0,
+      blocked: 30,
+      waitlist: 10,
+      recommendation: "ADD_SESSION",
+    });
+    const otherRow = response.json.byCourse.find((row: { courseId: string }) => row.courseId === other);
+    expect(otherRow).toMatchObject({ blocked: 50, hiringDemand: 0, soldOutDemand: 0 });
+    // The per-city rows carry the same two figures.
+    expect(response.json.byCityAndCourse.find((row: { courseId: string }) => row.courseId === mixed)).toMatchObject({ cityId: city, hiringDemand: 1, soldOutDemand: 7 });
+  });
+
+  it("reads the reasons the events consumer writes: NO_TRAINER and notify-me are hiring demand, seats and session waitlists sold out", () => {
+    const base = { classId: "cls_1", occurredAt: Date.now() };
+    const kindOf = (event: DomainEvent) => {
+      const signal = demandSignalOf(event)!;
+      return unmetDemandKind(signal.signalType, signal.reason);
+    };
+    expect(kindOf(domainEvent("PURCHASE_BLOCKED", { ...base, code: "NO_TRAINER" }))).toBe("hiring");
+    expect(kindOf(domainEvent("NOTIFY_ME_REGISTERED", base))).toBe("hiring");
+    expect(kindOf(domainEvent("PURCHASE_BLOCKED", { ...base, code: "SESSION_FULL" }))).toBe("sold_out");
+    expect(kindOf(domainEvent("PURCHASE_BLOCKED", { ...base, code: "INSUFFICIENT_CAPACITY" }))).toBe("sold_out");
+    expect(kindOf(domainEvent("WAITLIST_JOINED", base))).toBe("sold_out");
+    expect(kindOf(domainEvent("PURCHASE_BLOCKED", { ...base, code: "RESOURCE_UNAVAILABLE" }))).toBeNull();
+    expect(kindOf(domainEvent("COURSE_VIEWED", base))).toBeNull();
   });
 });
 

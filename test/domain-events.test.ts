@@ -36,7 +36,7 @@ describe("a confirmed booking", () => {
       contact: { email, firstName: "Eve", lastName: "Nts" },
       totalAmountPence: 1500 * 2 * 2,
       currency: "GBP",
-      source: "app",
+      source: "website",
     };
     const response = await postBooking(body, { ip: "203.0.113.7" });
     expect(response.status).toBe(201);
@@ -53,7 +53,7 @@ describe("a confirmed booking", () => {
       session_id: null,
       seats: 4,
       amount_pence: 6000,
-      source: "app",
+      source: "website",
       client_key: "203.0.113.7",
       code: null,
     });

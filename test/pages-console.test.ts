@@ -331,17 +331,27 @@ describe("GET /admin/metrics and /admin/demand", () => {
     expect((await page("/admin/metrics?from=2031-04-02&to=2031-04-01")).status).toBe(400);
   });
 
-  it("charts the top courses by unmet demand, by city, with every course's counts in a table", async () => {
+  it("charts the top courses by unmet hiring demand, shows sold-out demand beside it, by city, with every course's counts in a table", async () => {
     const klass = await makeClass();
-    const signal = (signalType: "PURCHASE_BLOCKED" | "WAITLIST" | "COURSE_VIEW") => ({
+    const soldOut = await makeClass();
+    const signal = (signalType: "PURCHASE_BLOCKED" | "WAITLIST" | "COURSE_VIEW", reason: string | null = null, courseId = klass.id) => ({
       id: `sig_${crypto.randomUUID().replaceAll("-", "")}`,
-      courseId: klass.id,
+      courseId,
       cityId: null,
       signalType,
-      reason: signalType === "PURCHASE_BLOCKED" ? "NO_TRAINER" : null,
+      reason,
       createdAt: new Date("2031-05-02T10:00:00Z"),
     });
-    await getDb(env.DB).insert(demandSignals).values([signal("PURCHASE_BLOCKED"), signal("PURCHASE_BLOCKED"), signal("WAITLIST"), signal("COURSE_VIEW")]);
+    await getDb(env.DB)
+      .insert(demandSignals)
+      .values([
+        signal("PURCHASE_BLOCKED", "NO_TRAINER"),
+        signal("PURCHASE_BLOCKED", "NO_TRAINER"),
+        signal("WAITLIST", "no_trainer"),
+        signal("COURSE_VIEW"),
+        // A sold-out course: its own figure, not in the hiring chart.
+        ...Array.from({ length: 5 }, () => signal("PURCHASE_BLOCKED", "SESSION_FULL", soldOut.id)),
+      ]);
     const { status, text } = await page("/admin/demand?from=2031-05-01&to=2031-05-03");
     expect(status).toBe(200);
     expect(text).toContain('data-chart="console-demand"');
@@ -349,6 +359,8 @@ describe("GET /admin/metrics and /admin/demand", () => {
     expect(rowOf(text, "data-course-id", klass.id)).toContain("<td>2</td>");
     // By city too (these signals have none): 2 blocked + 1 waitlist.
     expect(text.slice(text.indexOf('data-testid="city-table"'))).toContain(`<td>No city</td><td>${klass.name}</td><td>3</td><td>2</td><td>1</td>`);
+    expect(text).not.toContain(`data-label="${soldOut.name}"`);
+    expect(rowOf(text, "data-sold-out-course-id", soldOut.id)).toContain(`<td>${soldOut.name}</td><td>5</td><td>5</td><td>0</td>`);
     expect((await page("/admin/demand?from=2031-06-01&to=2031-06-02")).text).toContain("Nobody was turned away");
   });
 });

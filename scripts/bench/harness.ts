@@ -176,7 +176,7 @@ export function guestBooking(runId: string, guest: number, session: BenchSession
     contact: { email: `guest-${runId}-${guest}@bench.example`, firstName: "Bench", lastName: "Guest" },
     totalAmountPence: pricePence,
     currency: "GBP",
-    source: "bench",
+    source: "website",
   };
 }
 

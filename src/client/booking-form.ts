@@ -282,7 +282,7 @@ class BookingForm {
     this.say("checkout-error", "");
     const { selection, guestCount, contact, promoCode } = hold.request;
     const answer = await callApi<{ booking: BookingAnswer; manageToken?: string }>("POST", "/api/v1/bookings", {
-      body: { ...selection, guestCount, contact, promoCode, totalAmountPence: quote.totalPence, currency: "GBP", holdId: hold.holdId, source: "web" },
+      body: { ...selection, guestCount, contact, promoCode, totalAmountPence: quote.totalPence, currency: "GBP", holdId: hold.holdId, source: "website" },
       headers: { "Idempotency-Key": hold.bookingKey },
     });
     if (answer.ok) {

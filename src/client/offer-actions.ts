@@ -26,7 +26,10 @@ function wire(box: HTMLElement): void {
   const result = box.querySelector<HTMLElement>("#offer-result");
   if (!accept || !decline || !result) return;
   const key = newIdempotencyKey();
-  const base = `/api/v1/waitlist-offers/${encodeURIComponent(token)}`;
+  // A renewal offer (src/pages/renewal-offer.tsx) names its own API and wording.
+  const base = box.dataset.offerApi ?? `/api/v1/waitlist-offers/${encodeURIComponent(token)}`;
+  const expired = box.dataset.expiredText ?? EXPIRED;
+  const declinedText = box.dataset.declinedText ?? "You declined the offer. The seats go to the next person in line. Thank you for letting them know.";
   let settled = false;
 
   const finish = () => {
@@ -42,7 +45,7 @@ function wire(box: HTMLElement): void {
   document.getElementById("offer-countdown")?.addEventListener("countdown-expired", () => {
     if (settled) return;
     finish();
-    say(result, EXPIRED, "error");
+    say(result, expired, "error");
     box.dataset.outcome = "expired";
   });
 
@@ -63,7 +66,7 @@ function wire(box: HTMLElement): void {
     if (answer.code === "OFFER_NOT_AVAILABLE" || answer.code === "HOLD_EXPIRED") {
       finish();
       box.dataset.outcome = "expired";
-      say(result, answer.code === "HOLD_EXPIRED" ? EXPIRED : (answer.message ?? EXPIRED), "error");
+      say(result, answer.code === "HOLD_EXPIRED" ? expired : (answer.message ?? expired), "error");
     } else {
       say(result, `Could not accept the offer: ${answer.message}`, "error");
     }
@@ -77,7 +80,7 @@ function wire(box: HTMLElement): void {
     if (answer.ok) {
       finish();
       box.dataset.outcome = "declined";
-      say(result, "You declined the offer. The seats go to the next person in line. Thank you for letting them know.", "success");
+      say(result, declinedText, "success");
     } else {
       if (answer.code === "OFFER_NOT_AVAILABLE") finish();
       say(result, `Could not decline the offer: ${answer.message}`, "error");

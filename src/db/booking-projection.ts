@@ -7,6 +7,7 @@
  * batch in one transaction.
  */
 import type { AttemptRow, LineChange } from "../domain/projection";
+import { bookingSeatsStatement } from "./attendee-rows";
 
 export type { LineChange } from "../domain/projection";
 
@@ -23,8 +24,10 @@ const UPSERT_LINE = `INSERT INTO booking_sessions (booking_id, session_id, seats
   ON CONFLICT (booking_id, session_id) DO UPDATE SET status = excluded.status, seats = excluded.seats, version = excluded.version
   WHERE booking_sessions.version < excluded.version`;
 
-// The header's status follows its lines: confirmed while any line is.
+// The header's status follows its lines: confirmed while any line is. Its guest count follows the
+// seats its confirmed lines hold (a group participant removed shrinks every line; see reduce-seats.ts).
 const SETTLE_HEADER = `UPDATE bookings SET
+  guest_count = coalesce((SELECT max(seats) FROM booking_sessions WHERE booking_id = ?1 AND status = 'confirmed'), guest_count),
   status = CASE WHEN EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ?1 AND status = 'confirmed') THEN 'confirmed' ELSE 'cancelled' END,
   cancelled_at = CASE WHEN EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ?1 AND status = 'confirmed') THEN NULL ELSE coalesce(cancelled_at, ?2) END,
   updated_at = max(updated_at, ?2)
@@ -76,6 +79,18 @@ export function lineStatements(d1: D1Database, changes: LineChange[]): D1Prepare
       d1.prepare(SETTLE_HEADER).bind(booking.id, at),
     ];
   });
+}
+
+/**
+ * One attendee row per seat of each booking the changes name (once per booking, however many of
+ * its lines arrive): positions 1..seats of its newest line change (a group booking may have
+ * shrunk it below the header's guestCount), the booker at 1. Run after `lineStatements`, whose
+ * header and customer it reads; inserts only missing seats, so redelivery changes nothing.
+ */
+export function attendeeStatements(d1: D1Database, changes: LineChange[]): D1PreparedStatement[] {
+  // Changes come in version order: the map keeps each booking's newest.
+  const byBooking = new Map(changes.map((change) => [change.booking.id, change]));
+  return [...byBooking.values()].map(({ booking, seats, at }) => bookingSeatsStatement(d1, { id: booking.id, guestCount: seats, contact: booking.customer }, at));
 }
 
 /** The inserts for some attempts (an attempt is written once: its id comes with it). */

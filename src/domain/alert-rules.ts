@@ -51,6 +51,19 @@ export const AlertRulesConfig = z.strictObject({
   quickCancellations: z
     .strictObject({ enabled, windowHours: count(24), withinMinutes: count(15), minCount: count(3), severity: severity("warning") })
     .prefault({}),
+  /**
+   * Waitlist offers accepted / offers decided (accepted, declined or lapsed) over the window,
+   * overall and per class, once at least `minOffers` were decided: below `below`, offers go to
+   * people who no longer want the seat (offer sooner, or shorten the line).
+   */
+  waitlistAcceptance: z
+    .strictObject({ enabled, windowDays: count(7), minOffers: count(10), below: share(0.5), severity: severity("warning") })
+    .prefault({}),
+  /**
+   * A class or studio with upcoming sessions that has had no booking for `days` days (and has
+   * existed that long, so a new one is not flagged): nobody is buying what is on sale.
+   */
+  noRecentBookings: z.strictObject({ enabled, days: count(14), severity: severity("warning") }).prefault({}),
   /** Data drift (always on, critical): a hold still held this long after it expired counts as drift, like a ledger D1 disagrees with. */
   dataDrift: z.strictObject({ holdOverdueMinutes: count(5) }).prefault({}),
 });
@@ -100,6 +113,8 @@ export const RULE_ALERT_TYPES = [
   "SUSPICIOUS_SEAT_HOARDING",
   "SUSPICIOUS_PRICE_TAMPERING",
   "SUSPICIOUS_QUICK_CANCELLATIONS",
+  "WAITLIST_ACCEPTANCE_LOW",
+  "NO_RECENT_BOOKINGS",
 ] as const;
 export type AlertType = (typeof RULE_ALERT_TYPES)[number];
 
@@ -225,6 +240,66 @@ export function lowFillAlerts(sessions: (UpcomingSession & { bookedSeats: number
         details: { sessionId: s.sessionId, classId: s.classId, startsAt: new Date(s.startsAt).toISOString(), capacity: s.capacity, bookedSeats: s.bookedSeats, fill, threshold: rule.below },
       };
     });
+}
+
+// ---- waitlist and sales ----------------------------------------------------------------------
+
+export interface OfferDecisions {
+  /** null: all classes together. */
+  classId: string | null;
+  className: string | null;
+  accepted: number;
+  declined: number;
+  expired: number;
+}
+
+/** Fires for a subject (overall, or a class) whose decided offers reach the minimum and whose acceptance is below the threshold. */
+export function waitlistAcceptanceAlerts(figures: OfferDecisions[], rule: AlertRules["waitlistAcceptance"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  return figures.flatMap((f) => {
+    const decided = f.accepted + f.declined + f.expired;
+    if (decided < rule.minOffers || f.accepted / decided >= rule.below) return [];
+    const rate = f.accepted / decided;
+    const what = f.classId ? (f.className ?? f.classId) : "All classes";
+    return [
+      {
+        type: "WAITLIST_ACCEPTANCE_LOW" as const,
+        subjectKey: f.classId ? `class:${f.classId}` : "all",
+        severity: rule.severity,
+        title: `${what}: ${percent(rate)} of waitlist offers accepted over the last ${rule.windowDays} days (${f.accepted} of ${decided}; below ${percent(rule.below)})`,
+        details: { classId: f.classId, accepted: f.accepted, declined: f.declined, expired: f.expired, decided, rate, threshold: rule.below, windowDays: rule.windowDays },
+      },
+    ];
+  });
+}
+
+/** A class or studio on sale (it has upcoming sessions) that nobody booked within the rule's days. */
+export interface UnbookedSubject {
+  scope: "class" | "studio";
+  id: string;
+  name: string;
+  /** The last booking ever confirmed before now, or null for none. */
+  lastBookingAt: number | null;
+  nextSessionAt: number;
+  upcomingSessions: number;
+}
+
+export function noRecentBookingAlerts(subjects: UnbookedSubject[], rule: AlertRules["noRecentBookings"]): FiringAlert[] {
+  if (!rule.enabled) return [];
+  return subjects.map((s) => ({
+    type: "NO_RECENT_BOOKINGS",
+    subjectKey: `${s.scope}:${s.id}`,
+    severity: rule.severity,
+    title: `No booking for ${s.scope === "class" ? "the class" : "the studio"} ${s.name} in ${rule.days} days, with ${s.upcomingSessions} upcoming sessions (next ${new Date(s.nextSessionAt).toISOString()})`,
+    details: {
+      scope: s.scope,
+      id: s.id,
+      lastBookingAt: s.lastBookingAt === null ? null : new Date(s.lastBookingAt).toISOString(),
+      nextSessionAt: new Date(s.nextSessionAt).toISOString(),
+      upcomingSessions: s.upcomingSessions,
+      days: rule.days,
+    },
+  }));
 }
 
 // ---- suspicious patterns --------------------------------------------------------------------

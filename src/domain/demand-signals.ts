@@ -20,6 +20,25 @@ export interface DerivedDemandSignal {
   createdAt: Date;
 }
 
+/**
+ * Unmet demand split by why it went unmet (seed 000): a course nobody can teach is a reason to
+ * hire a trainer (refused NO_TRAINER, or a notify-me registration); a course whose sessions are
+ * full is a reason to add a session (refused for seats, or a session waitlist sign-up). The two
+ * are never added together: a sold-out course needs no new trainer.
+ */
+export const HIRING_DEMAND = { blockedReasons: ["NO_TRAINER"], waitlistReasons: ["no_trainer"] } as const;
+export const SOLD_OUT_DEMAND = { blockedReasons: ["SESSION_FULL", "INSUFFICIENT_CAPACITY"], waitlistReasons: ["session_full"] } as const;
+
+/** Which unmet demand a signal is, or null (views, checkouts, other refusals such as RESOURCE_UNAVAILABLE). */
+export function unmetDemandKind(signalType: DemandSignalType, reason: string | null): "hiring" | "sold_out" | null {
+  const reasons = (kind: { blockedReasons: readonly string[]; waitlistReasons: readonly string[] }) =>
+    signalType === "PURCHASE_BLOCKED" ? kind.blockedReasons : signalType === "WAITLIST" ? kind.waitlistReasons : [];
+  if (reason === null) return null;
+  if (reasons(HIRING_DEMAND).includes(reason)) return "hiring";
+  if (reasons(SOLD_OUT_DEMAND).includes(reason)) return "sold_out";
+  return null;
+}
+
 /** The signal type each demand event becomes, and the reason it carries (null: the event's code). */
 const SIGNAL_OF: Partial<Record<EventType, { type: DemandSignalType; reason: string | null }>> = {
   COURSE_VIEWED: { type: "COURSE_VIEW", reason: null },

@@ -63,7 +63,7 @@ export interface DomainEvent {
   code?: string | null;
   seats?: number | null;
   amountPence?: number | null;
-  /** Booking source (web, app, staff, waitlist …) for revenue by source. */
+  /** Booking source (website, phone, email, walk_in, staff, waitlist: BOOKING_SOURCES) for revenue by source. */
   source?: string | null;
   data?: Record<string, unknown>;
 }

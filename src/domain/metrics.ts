@@ -64,6 +64,18 @@ export const METRICS = {
     scopes: ASC,
     description: "Offers accepted / offers answered, lapsed or withdrawn (accepted + declined + expired + withdrawn)",
   },
+  "attendance.checked_in": {
+    kind: "count",
+    scopes: ASC,
+    description:
+      "Attendees marked checked in (ATTENDED), net of marks taken back: an ATTENDANCE_UNDONE, or a change to no-show, from checked_in counts -1 (on the day of the change, so a day may read below 0; its week is exact)",
+  },
+  "attendance.no_shows": {
+    kind: "count",
+    scopes: ASC,
+    description: "Attendees marked no-show (NO_SHOW, by staff or the sweep), net of marks taken back (ATTENDANCE_UNDONE or a check-in from no_show counts -1)",
+  },
+  "attendance.no_show_rate": { kind: "rate", scopes: ASC, description: "No-shows / attendees marked (checked in + no-show), both net of undo" },
   "purchases.blocked": { kind: "count", scopes: ASCY, description: "Purchases blocked (PURCHASE_BLOCKED), e.g. for lack of a trainer" },
   "purchases.blocked_by_reason": { kind: "count", scopes: ["all", "class"], dimension: "reason code", description: "Purchases blocked, by reason" },
   "purchases.blocked_by_city": { kind: "count", scopes: ["all", "class"], dimension: "city id", description: "Purchases blocked, by the city asked for (per course: where to hire)" },
@@ -72,6 +84,9 @@ export const METRICS = {
   "notifications.sent": { kind: "count", scopes: A, description: "Notifications delivered to the provider (NOTIFICATION_SENT)" },
   "notifications.failed": { kind: "count", scopes: A, description: "Notifications that failed (NOTIFICATION_FAILED)" },
   "notifications.success_rate": { kind: "rate", scopes: A, description: "Sent / (sent + failed)" },
+  "notifications.sent_by_kind": { kind: "count", scopes: A, dimension: "message kind", description: "Notifications sent, by message kind (data.kind; 'unknown' when none)" },
+  "notifications.failed_by_kind": { kind: "count", scopes: A, dimension: "message kind", description: "Notifications that failed, by message kind" },
+  "notifications.success_rate_by_kind": { kind: "rate", scopes: A, dimension: "message kind", description: "Sent / (sent + failed), by message kind" },
   "requests.failed": { kind: "count", scopes: A, description: "Requests that failed (REQUEST_FAILED)" },
   "requests.failed_by_code": { kind: "count", scopes: A, dimension: "error code", description: "Requests that failed, by error code" },
   "requests.sampled_estimate": {
@@ -122,6 +137,11 @@ export interface EventAggregate {
   sampledRequests: number;
   /** WAITLIST_LEFT only: how many of them ended an open offer. */
   offersWithdrawn: number;
+  /**
+   * What else the group is split by: a notification's message kind (data.kind), or the status an
+   * attendance event changed from (data.previousStatus). Null otherwise or when the event has none.
+   */
+  detail?: string | null;
 }
 
 /** The sessions of one class that ran in the period. */
@@ -164,8 +184,14 @@ const RATES: [MetricName, MetricName, MetricName[]][] = [
   ["cancellations.rate", "cancellations.count", ["bookings.confirmed"]],
   ["waitlist.acceptance_rate", "waitlist.offers_accepted", ["waitlist.offers_accepted", "waitlist.offers_declined", "waitlist.offers_expired", "waitlist.offers_withdrawn"]],
   ["notifications.success_rate", "notifications.sent", ["notifications.sent", "notifications.failed"]],
+  ["attendance.no_show_rate", "attendance.no_shows", ["attendance.checked_in", "attendance.no_shows"]],
   ["requests.error_rate", "requests.failed", ["requests.sampled_estimate"]],
 ];
+
+/** The attendance count each status is kept in (`booked` is no mark at all). */
+const ATTENDANCE_COUNT: Record<string, MetricName | undefined> = { checked_in: "attendance.checked_in", no_show: "attendance.no_shows" };
+/** The status each attendance event changes to. */
+const ATTENDANCE_TO: Record<string, string> = { ATTENDED: "checked_in", NO_SHOW: "no_show", ATTENDANCE_UNDONE: "booked" };
 
 type ScopeKey = `${MetricScope}\u0000${string}`;
 
@@ -233,6 +259,15 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
       add("requests.sampled_estimate", scopes, "", group.sampledRequests);
       continue;
     }
+    const attendanceTo = ATTENDANCE_TO[group.type];
+    if (attendanceTo) {
+      // Net of changes: the new mark counts one, the mark it replaced (undo, or a switch) one back.
+      const gained = ATTENDANCE_COUNT[attendanceTo];
+      const lost = ATTENDANCE_COUNT[group.detail ?? ""];
+      if (gained) add(gained, scopes, "", group.count);
+      if (lost) add(lost, scopes, "", -group.count);
+      continue;
+    }
     const counted = COUNTED_BY_TYPE[group.type];
     if (!counted) continue;
     add(counted, scopes, "", group.count);
@@ -251,6 +286,14 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
         break;
       case "REQUEST_FAILED":
         add("requests.failed_by_code", scopes, group.code || "UNKNOWN", group.count);
+        break;
+      case "NOTIFICATION_SENT":
+        add("notifications.sent_by_kind", scopes, group.detail || "unknown", group.count);
+        add("notifications.success_rate_by_kind", scopes, group.detail || "unknown", group.count, group.count);
+        break;
+      case "NOTIFICATION_FAILED":
+        add("notifications.failed_by_kind", scopes, group.detail || "unknown", group.count);
+        add("notifications.success_rate_by_kind", scopes, group.detail || "unknown", 0, group.count);
         break;
     }
   }

@@ -20,6 +20,11 @@ export const NOTIFICATION_KINDS = [
   "STAFF_MESSAGE",
   "SIGN_IN_LINK",
   "STAFF_INVITE",
+  "CERTIFICATE_ISSUED",
+  "CERTIFICATE_EXPIRING",
+  "RENEWAL_OFFER",
+  "GROUP_CONFIRMATION",
+  "GROUP_PARTICIPANT_CONFIRMATION",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -63,6 +68,11 @@ export interface NotificationRequest {
  * - STAFF_MESSAGE (class optional): `subject` (one line), `text` (free text, line breaks kept, at most 5000
  *   characters); optional `className`, `studioName`, `sessionStartsAt`, `timeZone`, `senderName`.
  * - SIGN_IN_LINK (no class): `linkPath`, `expiresAt`; optional `timeZone`.
+ * - CERTIFICATE_ISSUED: `number`, `holderName`, `issuedAt`, `certificateLinkPath`, `verifyLinkPath`; optional `expiresAt`.
+ * - CERTIFICATE_EXPIRING: `number`, `expiresAt`; optional `bookLinkPath`.
+ * - RENEWAL_OFFER: `number`, `sessionStartsAt`, `offerExpiresAt`, `offerLinkPath`; optional `totalAmountPence`.
+ * - GROUP_CONFIRMATION (to the organiser): `groupName`, `reference`, `sessions`, `participants` ([{ name }]); optional `company`, `totalAmountPence`.
+ * - GROUP_PARTICIPANT_CONFIRMATION (to each participant with an email): `groupName`, `participantName`, `sessions`; optional `organiserName`.
  * - STAFF_INVITE (no class): `linkPath`, `expiresAt`, `role` ("staff" | "admin"); optional `studioName`, `invitedBy`, `timeZone`.
  */
 export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;

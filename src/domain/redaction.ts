@@ -8,7 +8,7 @@
  * Path segments that follow one of these are tokens (`/waitlist-offers/{token}/accept`, a private
  * calendar feed's `/calendar/feeds/{secret}.ics`); messages' links are masked by the same list.
  */
-export const TOKEN_SEGMENT_PARENTS = ["waitlist-offers", "waitlist-confirmations", "feeds"] as const;
+export const TOKEN_SEGMENT_PARENTS = ["waitlist-offers", "waitlist-confirmations", "feeds", "renewal-offers"] as const;
 const TOKEN_AFTER: ReadonlySet<string> = new Set(TOKEN_SEGMENT_PARENTS);
 
 /**

@@ -148,6 +148,22 @@ export const CancelInput = z.object({
 });
 export type CancelInput = z.input<typeof CancelInput>;
 
+/** Shrinks a booking's confirmed line (a participant left a group booking); the same target again changes nothing. */
+export const ReduceSeatsInput = z.object({
+  bookingId: z.string().min(1),
+  /** The seats the caller saw: a line with any other count (changed meanwhile) is refused. */
+  fromSeats: z.number().int().min(2),
+  /** The seats to keep: at least one (a booking with none left is cancelled instead). */
+  toSeats: z.number().int().min(1),
+  /** What the change is for (the attendee leaving): its retry is answered again; another change from the same count is refused. */
+  changeId: z.string().min(1).max(200),
+}).refine((input) => input.toSeats < input.fromSeats, { message: "toSeats must be below fromSeats", path: ["toSeats"] });
+export type ReduceSeatsInput = z.infer<typeof ReduceSeatsInput>;
+
+export type ReduceSeatsResult =
+  | { ok: true; changed: boolean; seats: number; availability: Availability }
+  | { ok: false; code: "NOT_FOUND" | "SEATS_CHANGED" | "PARTICIPANTS_LOCKED"; message: string; details: Record<string, unknown> };
+
 export interface Reservation {
   /** The coordinator of a multi-session reservation, or null. */
   coordinator: string | null;

@@ -7,7 +7,8 @@
  * may fix itself) and, after max_retries, lands in the dead-letter queue; the rest of its batch is
  * written and acknowledged regardless. When the batch's D1 write fails, its events are written one
  * by one: those D1 takes are acknowledged, the others retried with backoff (so one event D1 always
- * refuses reaches the dead-letter queue alone, not with its whole batch).
+ * refuses reaches the dead-letter queue alone, not with its whole batch). Written events that
+ * webhook endpoints subscribe to become deliveries (src/services/webhooks.ts `fanOutEvents`).
  */
 import { getDb, type Db } from "../db/client";
 import { chunkByParameters, presentValues } from "../db/chunks";
@@ -15,6 +16,7 @@ import { demandSignals, events } from "../db/schema";
 import { demandSignalOf } from "../domain/demand-signals";
 import { type DomainEvent, DomainEventSchema } from "../domain/events";
 import type { Env } from "../env";
+import { fanOutEvents } from "../services/webhooks";
 import { validMessages } from "./valid-messages";
 
 /** Seconds before the next delivery: 10s doubling per attempt, at most 10 minutes. */
@@ -22,13 +24,16 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 }
 
-export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env, "DB">): Promise<void> {
+export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env, "DB"> & Partial<Pick<Env, "WEBHOOKS">>): Promise<void> {
   const accepted = validMessages(batch, DomainEventSchema, "event message is not a domain event", retryDelaySeconds).map(({ message, body }) => ({ message, event: body }));
   if (accepted.length === 0) return;
 
   const db = getDb(env.DB);
   try {
     const statements = await writeEvents(db, accepted.map(({ event }) => event));
+    // Webhook deliveries for the events written; a failure here retries the batch like a failed write
+    // (the events are written again as nothing, and the deliveries created once per endpoint and event).
+    await fanOutEvents(env, db, accepted.map(({ event }) => event));
     for (const { message } of accepted) message.ack();
     console.log(JSON.stringify({ level: "info", msg: "events written", queue: batch.queue, events: accepted.length, statements }));
   } catch (error) {
@@ -37,7 +42,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env,
       accepted[0]!.message.retry({ delaySeconds: retryDelaySeconds(accepted[0]!.message.attempts) });
       return;
     }
-    await writeOneByOne(db, batch.queue, accepted);
+    await writeOneByOne(env, db, batch.queue, accepted);
   }
 }
 
@@ -45,11 +50,12 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Pick<Env,
  * After a batch write failed: each event on its own, so one that D1 refuses every time is retried
  * (and dead-lettered) alone while the rest are written and acknowledged.
  */
-async function writeOneByOne(db: Db, queue: string, accepted: { message: Message<unknown>; event: DomainEvent }[]): Promise<void> {
+async function writeOneByOne(env: Partial<Pick<Env, "WEBHOOKS">>, db: Db, queue: string, accepted: { message: Message<unknown>; event: DomainEvent }[]): Promise<void> {
   let written = 0;
   for (const { message, event } of accepted) {
     try {
       await writeEvents(db, [event]);
+      await fanOutEvents(env, db, [event]);
       message.ack();
       written += 1;
     } catch (error) {

@@ -9,7 +9,7 @@
  * hold back the rest, and nothing is dropped while D1 is down: the queue retries for hours, then
  * its dead-letter consumer keeps trying and alerts.
  */
-import { attemptStatements, lineStatements } from "../db/booking-projection";
+import { attemptStatements, attendeeStatements, lineStatements } from "../db/booking-projection";
 import { getDb, type Db } from "../db/client";
 import { waitlistStatements, type WaitlistEntryChange } from "../db/waitlist-projection";
 import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/projection";
@@ -85,7 +85,7 @@ export async function writeProjection(target: D1Database | Db, bodies: Projectio
     const { sql, params } = query.toSQL();
     return d1.prepare(sql).bind(...params);
   });
-  const statements = [...lineStatements(d1, lines), ...attemptStatements(d1, attempts), ...built, ...eventInserts(d1, events)];
+  const statements = [...lineStatements(d1, lines), ...attendeeStatements(d1, lines), ...attemptStatements(d1, attempts), ...built, ...eventInserts(d1, events)];
   if (statements.length === 0) return 0;
   await d1.batch(statements);
   return statements.length;

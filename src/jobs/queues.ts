@@ -9,6 +9,7 @@ import { consumeNotifications } from "./notifications-consumer";
 import { consumeProjection } from "./projection-consumer";
 import { consumeDeadNotifications } from "./notifications-dead-letter";
 import { runRollupDeadLetters, runRollupQueue } from "./rollup-consumer";
+import { consumeWebhookDeliveries } from "./webhook-deliveries";
 
 export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
   switch (batch.queue) {
@@ -22,6 +23,8 @@ export async function runQueue(batch: MessageBatch, env: Env): Promise<void> {
       return consumeNotifications(batch, env);
     case "booking-notifications-dlq":
       return consumeDeadNotifications(batch, env);
+    case "webhook-deliveries":
+      return consumeWebhookDeliveries(batch, env);
     case "metric-rollups":
       return runRollupQueue(batch, env);
     case "metric-rollups-dlq":

@@ -65,7 +65,8 @@ const OFFER_ENDED_BY_LEAVING = `(json_extract(e.data, '$.status') = 'removed' AN
  * One day's events grouped by what the metrics split them by. An event without a class or studio
  * gets them from its session (waitlist offers) or its booking (cancellations), and a studio from
  * its class; the joins run only for events that need them. City is kept for the metrics that have
- * a city scope, code and source only where they mean something, so the groups stay few. Funnel
+ * a city scope, code and source only where they mean something, so the groups stay few (detail:
+ * a notification's message kind, or the status an attendance mark replaced). Funnel
  * checkouts and their conversions (src/db/funnel.ts), the sampled requests and the offers ended by
  * leaving the line are summed per group.
  */
@@ -76,6 +77,8 @@ SELECT e.type AS type,
        CASE WHEN e.type IN ('COURSE_VIEWED', 'CHECKOUT_STARTED', 'BOOKING_CONFIRMED', 'PURCHASE_BLOCKED') THEN e.city_id END AS cityId,
        CASE WHEN e.type IN ('BOOKING_REJECTED', 'PURCHASE_BLOCKED', 'REQUEST_FAILED') THEN e.code END AS code,
        CASE WHEN e.type = 'BOOKING_CONFIRMED' THEN e.source END AS source,
+       CASE WHEN e.type IN ('NOTIFICATION_SENT', 'NOTIFICATION_FAILED') THEN CAST(json_extract(e.data, '$.kind') AS TEXT)
+            WHEN e.type IN ('ATTENDED', 'NO_SHOW', 'ATTENDANCE_UNDONE') THEN CAST(json_extract(e.data, '$.previousStatus') AS TEXT) END AS detail,
        count(*) AS count,
        COALESCE(sum(e.seats), 0) AS seats,
        COALESCE(sum(e.amount_pence), 0) AS amountPence,
@@ -88,7 +91,7 @@ LEFT JOIN class_sessions s ON e.class_id IS NULL AND s.id = e.session_id
 LEFT JOIN bookings b ON e.class_id IS NULL AND s.id IS NULL AND b.id = e.booking_id
 LEFT JOIN classes c ON e.studio_id IS NULL AND c.id = COALESCE(e.class_id, s.class_id, b.class_id)
 WHERE e.occurred_at >= ?1 AND e.occurred_at < ?2
-GROUP BY 1, 2, 3, 4, 5, 6`;
+GROUP BY 1, 2, 3, 4, 5, 6, 7`;
 
 /** Sessions that ran in the day (started in it, not cancelled) per class, with their booked seats. */
 const DAY_SESSIONS = `

@@ -7,13 +7,16 @@ import { addDays, previousDay, previousWeekStart } from "../domain/metric-period
 import type { Env } from "../env";
 import { purgeOldSignInRecords } from "../services/auth-sessions";
 import { notifyInterestedCustomers } from "../services/course-interest";
+import { sweepStuckDeliveries } from "../services/webhooks";
 import { runAlertChecks } from "./alert-checks";
+import { runCertificateJobs } from "./certificates";
 import { checkPublicBaseUrl } from "./config-checks";
 import { reconcileLedgers } from "./reconcile";
 import { runSessionMessages, SESSION_MESSAGES } from "./reminders";
+import { runNoShowSweep } from "./no-show-sweep";
 import type { RollupChunk } from "./rollup-contract";
 
-/** Reconciliation, idempotency and sign-in purges, alert checks. */
+/** Reconciliation, idempotency and sign-in purges, certificates and renewals, alert checks. */
 export const HOURLY = "0 * * * *";
 /** Yesterday's events into daily metric rows. */
 export const DAILY_ROLLUP = "0 1 * * *";
@@ -37,9 +40,12 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
         { granularity: "daily", periodStart: addDays(yesterday, -1), requestedBy },
       ]);
     }
-    case SESSION_MESSAGES:
-      await runSessionMessages(env, db, now);
+    case SESSION_MESSAGES: {
+      // Both run whatever the other did; the invocation fails (and shows it) if either did.
+      const [messages, noShows] = await Promise.allSettled([runSessionMessages(env, db, now), runNoShowSweep(env, now)]);
+      for (const outcome of [messages, noShows]) if (outcome.status === "rejected") throw outcome.reason;
       return;
+    }
     case WEEKLY_ROLLUP:
       return enqueueRollups(env, [{ granularity: "weekly", periodStart: previousWeekStart(now.getTime()), requestedBy: `cron:${WEEKLY_ROLLUP}`, days: "missing" }]);
     default:
@@ -61,6 +67,8 @@ async function runHourly(env: Env, db: Db, now: Date): Promise<void> {
     publicBaseUrl: () => checkPublicBaseUrl(env, db, now),
     reconciliation: () => reconcileLedgers(env, db, { now, holdOverdueMs }),
     notifiedInterest: () => notifyInterestedCustomers(env, db, now),
+    requeuedWebhookDeliveries: () => sweepStuckDeliveries(env, db, now),
+    certificates: () => runCertificateJobs(env, db, now),
   };
   const settled = await Promise.allSettled(Object.values(jobs).map((job) => job()));
   const results: Record<string, unknown> = {};

@@ -84,7 +84,7 @@ export const BookingSchema = z
     totalAmountPence: z.number().int(),
     currency: z.string(),
     promoCodeId: z.string().nullable(),
-    source: z.string().nullable(),
+    source: z.string().openapi({ description: "Where the booking came from: website, phone, email, walk_in, staff or waitlist" }),
     referralSource: z.string().nullable(),
     notes: z.string().nullable(),
     holdId: z.string().nullable(),

@@ -11,6 +11,7 @@ import { manageTokenGeneration } from "../lib/tokens";
 import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
 import { type BookingView, getBooking } from "../services/booking-views";
 import { type Caller, createBooking } from "../services/bookings";
+import { REQUESTABLE_SOURCES } from "../services/booking-source";
 import { cancelBooking } from "../services/cancellations";
 import { manageTokenOpens } from "../services/manage-tokens";
 import { BookingSchema, checkSelection, SelectionFields, toBookingResponse, toSelection } from "./booking-schemas";
@@ -24,7 +25,15 @@ const NewBookingBody = z
     currency: z.string().trim().min(3).max(3).openapi({ example: "GBP" }),
     promoCode: z.string().trim().min(1).max(40).optional(),
     holdId: z.string().min(1).max(64).optional().openapi({ description: "A hold from POST /holds to confirm" }),
-    source: z.string().trim().max(50).optional().openapi({ example: "web" }),
+    source: z
+      .enum(REQUESTABLE_SOURCES)
+      .optional()
+      .openapi({
+        example: "website",
+        description:
+          "Where the booking came from. Absent: website (staff: staff). Customers and guests may send only website; " +
+          "phone, email, walk_in and staff are for staff booking on someone's behalf (403 FORBIDDEN otherwise). waitlist is set by accepting an offer.",
+      }),
     referralSource: z.string().trim().max(100).optional(),
     notes: z.string().trim().max(2000).optional(),
     overrideDuplicate: z.boolean().optional().openapi({ description: "Staff and admins only: book despite an existing booking by this email" }),

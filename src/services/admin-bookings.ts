@@ -4,9 +4,9 @@
  * (GET /api/v1/admin/bookings), the console's bookings page and its CSV export, so the three never
  * disagree about what a filter means.
  */
-import { and, asc, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { BOOKING_STATUSES, bookings, classes, customers, studios } from "../db/schema";
+import { BOOKING_STATUSES, type BookingSource, bookings, classes, customers, studios } from "../db/schema";
 import { bookingLines, toBookingView } from "./booking-views";
 
 export interface BookingSearch {
@@ -17,6 +17,10 @@ export interface BookingSearch {
   /** Part of the customer's first or last name (or "first last"), case-insensitive. */
   name?: string | undefined;
   status?: (typeof BOOKING_STATUSES)[number] | undefined;
+  /** Where it came from; `website` includes older bookings recorded without a source. */
+  source?: BookingSource | undefined;
+  /** The staff subject who made it (bookings_booked_by_idx). */
+  bookedBy?: string | undefined;
   /** Booked at or after. */
   from?: Date | undefined;
   /** Booked before. */
@@ -41,6 +45,8 @@ function conditionsOf(search: BookingSearch, after?: BookingSearchCursor): SQL |
   return and(
     search.classId ? eq(bookings.classId, search.classId) : undefined,
     search.status ? eq(bookings.status, search.status) : undefined,
+    search.source === "website" ? or(eq(bookings.source, "website"), isNull(bookings.source)) : search.source ? eq(bookings.source, search.source) : undefined,
+    search.bookedBy ? eq(bookings.bookedBy, search.bookedBy) : undefined,
     search.email ? eq(customers.email, search.email.toLowerCase()) : undefined,
     name
       ? or(

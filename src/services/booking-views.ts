@@ -59,7 +59,8 @@ function priceAndOrigin(booking: Omit<PriceAndOrigin, "currency"> & { currency: 
     totalAmountPence: booking.totalAmountPence,
     currency: booking.currency,
     promoCodeId: booking.promoCodeId,
-    source: booking.source,
+    // Bookings older than the closed list of sources may have none: they came from the website.
+    source: booking.source ?? "website",
     referralSource: booking.referralSource,
     notes: booking.notes,
     holdId: booking.holdId,

@@ -18,12 +18,15 @@ import { fullSessions } from "./edge-cache";
 import { bookingNotificationFor } from "./booking-notifications";
 import { type BookingView, viewOfProjection } from "./booking-views";
 import type { Db } from "../db/client";
+import type { NotificationRequest } from "./notifications";
 import { checkPromo, findPromo, limitPromoAttempts, type PromoCode, promoRefusalFor, redeemPromo, releaseRedemption } from "./promos";
 import { type Claimed, claimAttempt, keyOf, settle } from "./keyed-writes";
 import { commitAll, holdAll, releaseAll, type SeatRequest } from "./seat-coordinator";
 import { newBookingId, sessionObject } from "./session-client";
 import { concealingFromStrangers, isStaff, mayKnowAbout } from "./disclosure";
 import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
+import { assertMayRecordSource, bookingSourceOf } from "./booking-source";
+import type { BookingSource } from "../db/schema";
 
 /** Who is asking and from where: the request's side of every booking operation. */
 export interface Caller {
@@ -45,12 +48,18 @@ export interface NewBooking {
   currency: string;
   promoCode?: string | undefined;
   holdId?: string | undefined;
-  source?: string | undefined;
+  /** Absent: `staff` for staff, `website` for everyone else (src/services/booking-source.ts). */
+  source?: BookingSource | undefined;
   referralSource?: string | undefined;
   notes?: string | undefined;
   overrideDuplicate?: boolean | undefined;
   /** Set by the waitlist when an offer's token was checked: `holdId` is the offer's hold. */
   fromWaitlistOffer?: boolean | undefined;
+  /**
+   * The messages to send once the seats are taken, instead of BOOKING_CONFIRMED to the contact
+   * (a group booking sends its own); they go out with the seats, through the objects' outbox.
+   */
+  notificationsFor?: ((booking: BookingView) => NotificationRequest[]) | undefined;
 }
 
 export interface BookingResult {
@@ -77,6 +86,7 @@ export { isStaff };
 /** Books, or throws the ApiError that says why not; either way the attempt is recorded. */
 export async function createBooking(caller: Caller, input: NewBooking): Promise<BookingResult> {
   const email = input.contact.email.toLowerCase();
+  const source = bookingSourceOf(caller.principal, input.source, input.fromWaitlistOffer === true);
   const attempt = new Attempt({
     kind: "booking",
     bookingId: null,
@@ -88,10 +98,10 @@ export async function createBooking(caller: Caller, input: NewBooking): Promise<
     expectedAmountPence: null,
     currency: input.currency,
     promoCode: input.promoCode ?? null,
-    source: input.source ?? null,
+    source,
     ...whoAttempts(caller, "guest"),
   });
-  return concealingFromStrangers(caller.principal, email, () => attempt.run(caller.env, () => book(caller, { ...input, contact: { ...input.contact, email } }, attempt)));
+  return concealingFromStrangers(caller.principal, email, () => attempt.run(caller.env, () => book(caller, { ...input, source, contact: { ...input.contact, email } }, attempt)));
 }
 
 async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promise<BookingResult> {
@@ -99,6 +109,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   const now = new Date();
   const email = input.contact.email;
   assertMayBookFor(principal, email, input.overrideDuplicate === true);
+  assertMayRecordSource(principal, input.source ?? "website", input.fromWaitlistOffer === true);
   await limitClientAttempts(caller);
   if (input.holdId === undefined) await refuseIfSeenFull(caller, input.selection, input.guestCount, email, attempt, "booking");
 
@@ -159,7 +170,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     totalAmountPence: quote.totalPence,
     currency: "GBP",
     promoCodeId: promo?.id ?? null,
-    source: input.source ?? null,
+    source: input.source ?? "website",
     referralSource: input.referralSource ?? null,
     notes: input.notes ?? null,
     manageTokenHash: await sha256Hex(manageToken),
@@ -181,7 +192,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     linePricePence: linePrices[context.sessions.findIndex((session) => session.id === sessionId)] ?? 0,
   });
   const result: BookingResult = { booking: viewOfProjection(header), manageToken };
-  const notification = bookingNotificationFor("BOOKING_CONFIRMED", result.booking, placeOf(context), manageToken);
+  const notifications = input.notificationsFor?.(result.booking) ?? [bookingNotificationFor("BOOKING_CONFIRMED", result.booking, placeOf(context), manageToken)];
 
   if (promo && single && caller.idempotency) {
     // A repeat of a keyed promo booking replays before redeeming again (the key is the object's).
@@ -204,7 +215,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     }),
   });
   const request = seatRequest(caller, input, input.holdId ?? bookingId);
-  const onSuccess = { response: JSON.stringify(result), notifications: [notification] };
+  const onSuccess = { response: JSON.stringify(result), notifications };
   // A hold's seats were counted when they were held; an offer's seats are counted when it is accepted.
   const charged = input.holdId === undefined || input.fromWaitlistOffer === true;
   const charge = charged ? await chargeSeatWindows(caller, email, await chargeIdOf(caller, bookingId), input.guestCount, context.sessions.length) : null;
@@ -221,7 +232,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
       if (promo && answer.replayed) await releaseRedemption(db, bookingId);
       return settle(answer, result, { sessionId: session.id }, keyOf(caller));
     }
-    return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notification, input.holdId !== undefined);
+    return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notifications, input.holdId !== undefined);
   } catch (error) {
     await charge?.refund();
     if (promo && error instanceof ApiError) await releaseRedemption(db, bookingId);
@@ -240,7 +251,7 @@ async function bookSeveral(
   attempt: Attempt,
   claimed: Exclude<Claimed, { replay: unknown }>,
   result: BookingResult,
-  notification: { id: string; kind: string },
+  notifications: { id: string; kind: string }[],
   existingHold: boolean,
 ): Promise<BookingResult> {
   const { env } = caller;
@@ -260,7 +271,7 @@ async function bookSeveral(
     };
   }
   const audit = attempt.toObject();
-  const outcome = held.ok ? await commitAll(env, coordinator!, context.sessions, request, lineBooking, audit, [notification]) : held;
+  const outcome = held.ok ? await commitAll(env, coordinator!, context.sessions, request, lineBooking, audit, notifications) : held;
   if (!held.ok) await claimed.record(audit, held.refusal);
   if (!outcome.ok) {
     const error = new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });

@@ -7,7 +7,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { classResourceRequirements, classSessions, resources } from "../db/schema";
-import type { SessionSnapshot } from "../durable-objects/session-contract";
+import type { ReduceSeatsInput, ReduceSeatsResult, SessionSnapshot } from "../durable-objects/session-contract";
 import type { Env } from "../env";
 import { ApiError, type ErrorCode } from "../errors";
 import { sha256Hex } from "../lib/tokens";
@@ -66,6 +66,11 @@ export async function loadSnapshot(db: Db, sessionId: string): Promise<SessionSn
   ]);
   const session = sessions[0];
   return session ? sessionSnapshot(session, requirements) : undefined;
+}
+
+/** Shrinks a booking's confirmed line in one session (a group participant removed); see SessionDO.reduceSeats. */
+export async function reduceSeatsIn(env: Pick<Env, "SESSION">, sessionId: string, input: ReduceSeatsInput): Promise<ReduceSeatsResult> {
+  return (await sessionObject(env, sessionId).reduceSeats(input)) as ReduceSeatsResult;
 }
 
 /** A refusal an object answered with, as the API error (RPC result types do not narrow on `ok`). */

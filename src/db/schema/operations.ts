@@ -19,12 +19,13 @@ export const demandSignals = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // One course's signals, by date (demand analytics filtered by course): covers every count too.
-    index("demand_signals_course_analytics_idx").on(t.courseId, t.createdAt, t.cityId, t.signalType),
+    // One course's signals, by date (demand analytics filtered by course): covers every count too,
+    // the reason included (hiring demand and sold-out demand are told apart by it).
+    index("demand_signals_course_analytics_idx").on(t.courseId, t.createdAt, t.cityId, t.signalType, t.reason),
     index("demand_signals_city_idx").on(t.cityId),
     index("demand_signals_type_idx").on(t.signalType),
     index("demand_signals_created_idx").on(t.createdAt),
-    index("demand_signals_analytics_idx").on(t.createdAt, t.courseId, t.cityId, t.signalType),
+    index("demand_signals_analytics_idx").on(t.createdAt, t.courseId, t.cityId, t.signalType, t.reason),
   ],
 );
 

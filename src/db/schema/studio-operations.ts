@@ -46,6 +46,17 @@ export const sessionAttendance = sqliteTable(
   ],
 );
 
+/**
+ * Sessions the no-show sweep has finished (src/jobs/no-show-sweep.ts): each is swept once, so a
+ * no-show staff undo afterwards stays undone instead of being marked again by the next run.
+ */
+export const attendanceSweeps = sqliteTable("attendance_sweeps", {
+  sessionId: text("session_id").primaryKey(),
+  /** Attendees the sweep marked no_show. */
+  marked: integer("marked").notNull(),
+  sweptAt: integer("swept_at", { mode: "timestamp_ms" }).notNull(),
+});
+
 export const GROUP_STATUSES = ["active", "cancelled"] as const;
 
 /** A group or corporate booking: one organiser and payer, N named participants, one or more bookings. */

@@ -134,6 +134,50 @@ export const NOTIFICATION_DATA = {
     invitedBy: Text.optional(),
     timeZone: TimeZone.optional(),
   }),
+  /** Certificates (src/domain/notification-templates/certificates.ts). */
+  CERTIFICATE_ISSUED: z.object({
+    ...Place,
+    number: Text,
+    holderName: Text,
+    issuedAt: Instant,
+    /** Absent for a certificate that never expires. */
+    expiresAt: Instant.optional(),
+    certificateLinkPath: LinkPath,
+    verifyLinkPath: LinkPath,
+  }),
+  CERTIFICATE_EXPIRING: z.object({
+    ...Place,
+    number: Text,
+    expiresAt: Instant,
+    bookLinkPath: LinkPath.optional(),
+  }),
+  RENEWAL_OFFER: z.object({
+    ...Place,
+    number: Text,
+    sessionStartsAt: Instant,
+    offerExpiresAt: Instant,
+    offerLinkPath: LinkPath,
+    totalAmountPence: Pence.optional(),
+    currency: Currency,
+  }),
+  /** Group bookings (src/domain/notification-templates/groups.ts): the organiser's, listing everyone, and each participant's. */
+  GROUP_CONFIRMATION: z.object({
+    ...Place,
+    groupName: Text,
+    reference: Text,
+    company: Text.optional(),
+    sessions: z.array(BookedSession).min(1).max(1000),
+    participants: z.array(z.object({ name: Text })).min(1).max(1000),
+    totalAmountPence: Pence.optional(),
+    currency: Currency,
+  }),
+  GROUP_PARTICIPANT_CONFIRMATION: z.object({
+    ...Place,
+    groupName: Text,
+    participantName: Text,
+    organiserName: Text.optional(),
+    sessions: z.array(BookedSession).min(1).max(1000),
+  }),
 } as const;
 
 export type TemplateKind = keyof typeof NOTIFICATION_DATA;

@@ -6,6 +6,7 @@
 import { MIN_OFFER_MS } from "../../domain/waitlist";
 import type { Env } from "../../env";
 import type { Decision } from "../coordinator-contract";
+import { fullnessNow, queueFullnessChange } from "./fullness";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
 import { reservationById } from "./ledger";
 import { confirmHold, endHold } from "./seat-changes";
@@ -54,10 +55,12 @@ export async function settleExpiredHolds(ctx: DurableObjectState, env: Pick<Env,
       ctx.storage.transactionSync(() => {
         const row = reservationById(sql, hold.id);
         if (row?.status !== "held") return;
+        const before = fullnessNow(sql);
         const sessionId = readConfig(sql)!.session_id;
         if (decision.decision === "commit" && sessionId in decision.linePrices) {
           confirmHold(sql, row, { ...decision.booking, linePricePence: decision.linePrices[sessionId]! }, Date.now());
         } else endHold(sql, row, "released", Date.now());
+        queueFullnessChange(sql, before, Date.now());
       }),
     );
   }

@@ -23,6 +23,8 @@ import {
   LIVE_CLIENT_HEADER,
   LIVE_SNAPSHOT_HEADER,
   type RecordedOutcome,
+  ReduceSeatsInput,
+  type ReduceSeatsResult,
   ReserveInput,
   type ReserveResult,
   SessionSnapshot,
@@ -32,8 +34,10 @@ import {
 import { nextAlarmAt, settleExpiredHolds } from "./alarm";
 import { lookUpKey, purgeKeys, recordKey } from "./idempotency";
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
+import { fullnessNow, queueFullnessChange } from "./fullness";
 import { LiveFeed } from "./live-feed";
 import { decideReservation } from "./reserve";
+import { reduceLineSeats, reduceSeatsClaim, replayedReduction } from "./reduce-seats";
 import { cancelLine, confirmHold, endHold, queueLineChange } from "./seat-changes";
 import type { Availability } from "../../domain/seating";
 import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, retireConfig, type ReservationRow, withConfigCopy } from "./storage";
@@ -129,6 +133,16 @@ export class SessionDO extends DurableObject<Env> {
       const result: CancelResult = { ok: true, reservation: row ? toReservation(row) : null, availability: availabilityNow(this.sql) };
       return { result, recorded: input.onSuccess?.response === undefined ? null : { ok: true, response: input.onSuccess.response } };
     });
+  }
+
+  /** Gives back some seats of a confirmed line before the session starts (a group participant removed). */
+  async reduceSeats(raw: ReduceSeatsInput): Promise<ReduceSeatsResult> {
+    const input = ReduceSeatsInput.parse(raw);
+    const answer = this.keyedWrite<ReduceSeatsResult>(reduceSeatsClaim(input), (now) => {
+      const result = reduceLineSeats(this.sql, input, now);
+      return { result, recorded: result.ok ? { ok: true, response: "" } : null };
+    });
+    return "replayed" in answer && answer.replayed ? replayedReduction(this.sql, input, answer) : (answer as ReduceSeatsResult);
   }
 
   /** What a keyed write answered, if this object recorded one for the key (a read: nothing is written). */
@@ -346,9 +360,19 @@ export class SessionDO extends DurableObject<Env> {
     return result;
   }
 
-  /** One transaction, reading the config row once (the copy ends with it, committed or rolled back). */
+  /**
+   * One transaction, reading the config row once (the copy ends with it, committed or rolled back);
+   * a write that fills the session or reopens it queues SESSION_FULL / SESSION_REOPENED with it.
+   */
   private transaction<T>(run: () => T): T {
-    return withConfigCopy(this.sql, () => this.ctx.storage.transactionSync(run));
+    return withConfigCopy(this.sql, () =>
+      this.ctx.storage.transactionSync(() => {
+        const before = fullnessNow(this.sql);
+        const result = run();
+        queueFullnessChange(this.sql, before, Date.now());
+        return result;
+      }),
+    );
   }
 
   private afterCommit(): void {

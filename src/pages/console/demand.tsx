@@ -1,7 +1,9 @@
 /**
- * /admin/demand: what customers wanted and could not have, per course: a bar chart of unmet demand
- * (blocked purchases + waitlist signals) for the top courses with the numbers beside it, the same
- * per city and course, and every course's signal counts in a table.
+ * /admin/demand: what customers wanted and could not have, per course, split by why (seed 000):
+ * a bar chart of hiring demand (no-trainer refusals + notify-me registrations: hire a trainer)
+ * for the top courses with the numbers beside it; sold-out demand (refused for seats, session
+ * waitlists: add a session) as its own figure beside it, never added in; the same per city and
+ * course, and every course's signal counts in a table.
  */
 import { Layout, type LayoutProps } from "../layout";
 
@@ -13,18 +15,26 @@ export interface DemandRow {
   blocked: number;
   waitlist: number;
   total: number;
+  blockedNoTrainer: number;
+  notifyMe: number;
+  blockedSoldOut: number;
+  sessionWaitlist: number;
+  hiringDemand: number;
+  soldOutDemand: number;
 }
 
 export interface DemandPageProps {
   user: LayoutProps["user"];
   form: { from: string; to: string };
   problem: string | null;
-  top: (DemandRow & { unmetDemand: number })[];
+  /** The hiring view: courses by hiring demand, most first. */
+  top: DemandRow[];
+  /** Courses by sold-out demand, most first. */
+  soldOut: DemandRow[];
   byCourse: DemandRow[];
-  /** Per city and course, the rows with unmet demand, most first. */
-  byCity: (DemandRow & { cityName: string | null; unmetDemand: number })[];
+  /** Per city and course, the rows with hiring or sold-out demand, most hiring demand first. */
+  byCity: (DemandRow & { cityName: string | null })[];
 }
-
 const nameOf = (row: DemandRow) => row.courseName ?? `${row.courseId} (removed)`;
 
 export function DemandPage(props: DemandPageProps) {
@@ -48,35 +58,67 @@ export function DemandPage(props: DemandPageProps) {
       ) : (
         <>
           <section aria-labelledby="unmet-heading">
-            <h2 id="unmet-heading">Unmet demand, top courses</h2>
+            <h2 id="unmet-heading">Unmet demand: hire a trainer</h2>
             {props.top.length === 0 ? (
-              <p data-testid="no-unmet-demand">Nobody was turned away or put on a waiting list in this range.</p>
+              <p data-testid="no-unmet-demand">Nobody was turned away for want of a trainer, or asked to be notified, in this range.</p>
             ) : (
               <div class="chart-and-table">
                 <div class="chart" data-chart="console-demand" data-chart-table="unmet-table" data-chart-unit="people" aria-hidden="true"></div>
                 <div class="table-wrap">
                   <table id="unmet-table" data-testid="unmet-table">
-                    <caption>Blocked purchases and waitlist signals per course</caption>
+                    <caption>Hiring demand per course: refused for no trainer, and notify-me registrations (sold-out demand beside it, not counted in)</caption>
                     <thead>
                       <tr>
                         <th scope="col">Course</th>
-                        <th scope="col">Unmet</th>
-                        <th scope="col">Blocked</th>
-                        <th scope="col">Waitlist</th>
+                        <th scope="col">Hiring demand</th>
+                        <th scope="col">No trainer</th>
+                        <th scope="col">Notify me</th>
+                        <th scope="col">Sold out (add a session)</th>
                       </tr>
                     </thead>
                     <tbody>
                       {props.top.map((row) => (
-                        <tr data-label={nameOf(row)} data-y={String(row.unmetDemand)} data-course-id={row.courseId}>
+                        <tr data-label={nameOf(row)} data-y={String(row.hiringDemand)} data-course-id={row.courseId}>
                           <td>{nameOf(row)}</td>
-                          <td>{row.unmetDemand}</td>
-                          <td>{row.blocked}</td>
-                          <td>{row.waitlist}</td>
+                          <td>{row.hiringDemand}</td>
+                          <td>{row.blockedNoTrainer}</td>
+                          <td>{row.notifyMe}</td>
+                          <td>{row.soldOutDemand}</td>
                         </tr>
                       ))}
                     </tbody>
                   </table>
                 </div>
+              </div>
+            )}
+          </section>
+          <section aria-labelledby="sold-out-heading">
+            <h2 id="sold-out-heading">Sold out: add a session</h2>
+            {props.soldOut.length === 0 ? (
+              <p data-testid="no-sold-out-demand">No course sold out in this range.</p>
+            ) : (
+              <div class="table-wrap">
+                <table data-testid="sold-out-table">
+                  <caption>Sold-out demand per course: refused for seats, and session waiting lists (a reason to add a session, not to hire)</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Course</th>
+                      <th scope="col">Sold-out demand</th>
+                      <th scope="col">Refused for seats</th>
+                      <th scope="col">Session waitlist</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {props.soldOut.map((row) => (
+                      <tr data-sold-out-course-id={row.courseId}>
+                        <td>{nameOf(row)}</td>
+                        <td>{row.soldOutDemand}</td>
+                        <td>{row.blockedSoldOut}</td>
+                        <td>{row.sessionWaitlist}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
               </div>
             )}
           </section>
@@ -87,14 +129,15 @@ export function DemandPage(props: DemandPageProps) {
             ) : (
               <div class="table-wrap">
                 <table data-testid="city-table">
-                  <caption>Blocked purchases and waitlist signals per city and course</caption>
+                  <caption>Hiring demand and sold-out demand per city and course</caption>
                   <thead>
                     <tr>
                       <th scope="col">City</th>
                       <th scope="col">Course</th>
-                      <th scope="col">Unmet</th>
-                      <th scope="col">Blocked</th>
-                      <th scope="col">Waitlist</th>
+                      <th scope="col">Hiring demand</th>
+                      <th scope="col">No trainer</th>
+                      <th scope="col">Notify me</th>
+                      <th scope="col">Sold out</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -102,9 +145,10 @@ export function DemandPage(props: DemandPageProps) {
                       <tr>
                         <td>{row.cityName ?? "No city"}</td>
                         <td>{nameOf(row)}</td>
-                        <td>{row.unmetDemand}</td>
-                        <td>{row.blocked}</td>
-                        <td>{row.waitlist}</td>
+                        <td>{row.hiringDemand}</td>
+                        <td>{row.blockedNoTrainer}</td>
+                        <td>{row.notifyMe}</td>
+                        <td>{row.soldOutDemand}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -128,6 +172,8 @@ export function DemandPage(props: DemandPageProps) {
                       <th scope="col">Blocked</th>
                       <th scope="col">Waitlist</th>
                       <th scope="col">All signals</th>
+                      <th scope="col">Hiring demand</th>
+                      <th scope="col">Sold out</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -139,6 +185,8 @@ export function DemandPage(props: DemandPageProps) {
                         <td>{row.blocked}</td>
                         <td>{row.waitlist}</td>
                         <td>{row.total}</td>
+                        <td>{row.hiringDemand}</td>
+                        <td>{row.soldOutDemand}</td>
                       </tr>
                     ))}
                   </tbody>

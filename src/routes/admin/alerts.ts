@@ -1,11 +1,17 @@
-/** Admin view of alerts: list (newest first), acknowledge, resolve. Alerts are raised by jobs, not here. */
+/**
+ * Admin view of alerts: list (newest first), acknowledge, resolve, and run the hourly checks now.
+ * Alerts are raised by jobs and by those checks, never written here by hand.
+ */
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
 import { ALERT_SEVERITIES, ALERT_STATUSES } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
-import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
+import { configOf } from "../../config";
+import { RULE_ALERT_TYPES } from "../../domain/alert-rules";
+import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { adminOnly, staffOrAdmin } from "./access";
+import { runAlertChecks } from "../../services/alert-checks";
 import { acknowledgeAlert, type Alert, listAlerts, resolveAlert } from "../../services/alerts";
 
 export const AlertSchema = z
@@ -33,6 +39,37 @@ const AlertQuery = PaginationQuery.extend({
   type: z.string().min(1).max(100).optional(),
 });
 
+const CheckBody = z
+  .object({
+    checkType: z
+      .enum(RULE_ALERT_TYPES, { error: () => `must be one of ${RULE_ALERT_TYPES.join(", ")}` })
+      .optional()
+      .openapi({ description: "Run only this rule (its alert type); omitted: every rule" }),
+  })
+  .openapi("AlertCheckRequest");
+
+const CheckOutcome = z.object({
+  checkType: z.enum(RULE_ALERT_TYPES),
+  ok: z.boolean().openapi({ description: "false: the rule's figures could not be gathered, so it raised and resolved nothing" }),
+  firing: z.number().int().openapi({ description: "Subjects the rule fires for now" }),
+  opened: z.number().int().openapi({ description: "Alerts opened anew" }),
+  updated: z.number().int().openapi({ description: "Unresolved alerts that counted one more occurrence" }),
+  resolved: z.number().int().openapi({ description: "Alerts resolved by system because their subject no longer fires" }),
+  error: z.string().nullable(),
+});
+
+const CheckReport = z
+  .object({
+    ranAt: z.iso.datetime(),
+    configProblem: z.string().nullable().openapi({ description: "Why ALERT_RULES could not be used (the defaults ran instead), or null" }),
+    checks: z.array(CheckOutcome),
+    totals: z.object({ opened: z.number().int(), updated: z.number().int(), resolved: z.number().int() }),
+  })
+  .openapi("AlertCheckReport");
+
+/** What a rule that failed says here; the error itself is in the logs, not in the response. */
+const RULE_FAILED = "The rule's figures could not be gathered (see the logs); it raised and resolved nothing";
+
 const tags = ["Admin: alerts"];
 const Params = IdParam("Alert", "alr_0123");
 
@@ -56,6 +93,35 @@ function badCursor(): ApiError {
 }
 
 export const alertRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/check",
+      tags,
+      summary: "Run the hourly alert checks now: every rule, or the one named; answers what ran and the alerts opened, updated and resolved",
+      description:
+        "Admins only: it writes alerts and runs every rule's queries. The thresholds are the ALERT_RULES setting's, as for the hourly run. " +
+        `Rules: ${RULE_ALERT_TYPES.join(", ")}.`,
+      ...adminOnly,
+      request: { body: { ...jsonBody(CheckBody), required: false } },
+      responses: { 200: jsonResponse(CheckReport, "What ran"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const { checkType } = c.req.valid("json") ?? {};
+      const now = new Date();
+      const report = await runAlertChecks(c.env.DB, getDb(c.env.DB), configOf(c.env).alertRules, now, { only: checkType });
+      const checks = Object.entries(report.rules).map(([type, outcome]) =>
+        "error" in outcome
+          ? { checkType: type as (typeof RULE_ALERT_TYPES)[number], ok: false, firing: 0, opened: 0, updated: 0, resolved: 0, error: RULE_FAILED }
+          : { checkType: type as (typeof RULE_ALERT_TYPES)[number], ok: true, ...outcome, error: null },
+      );
+      const total = (field: "opened" | "updated" | "resolved") => checks.reduce((sum, check) => sum + check[field], 0);
+      return c.json(
+        { ranAt: now.toISOString(), configProblem: report.configProblem, checks, totals: { opened: total("opened"), updated: total("updated"), resolved: total("resolved") } },
+        200,
+      );
+    },
+  )
   .openapi(
     createRoute({
       method: "get",

@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { getDb } from "../../db/client";
-import { BOOKING_STATUSES, bookings, COMMUNICATION_CHANNELS, COMMUNICATION_STATUSES } from "../../db/schema";
+import { BOOKING_SOURCES, BOOKING_STATUSES, bookings, COMMUNICATION_CHANNELS, COMMUNICATION_STATUSES } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery, validationError } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
@@ -21,6 +21,8 @@ const ListQuery = PaginationQuery.extend({
   email: z.string().trim().max(254).optional().openapi({ description: "Exact email, case-insensitive" }),
   name: z.string().trim().max(100).optional().openapi({ description: "Part of the customer's first or last name, case-insensitive" }),
   status: z.enum(BOOKING_STATUSES).optional(),
+  source: z.enum(BOOKING_SOURCES).optional().openapi({ description: "Where the booking came from (older bookings without one count as website)" }),
+  bookedBy: z.string().trim().min(1).max(320).optional().openapi({ description: "The staff subject who made the booking (its bookedBy), e.g. staff:ana@example.com" }),
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked at or after (ISO 8601)" }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Booked before (ISO 8601)" }),
 });

@@ -16,6 +16,7 @@ import {
   validationError,
 } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
+import { MAX_CERTIFICATE_VALIDITY_DAYS } from "../../domain/certificates";
 import { DEFAULT_FOLLOW_UP_HOURS_AFTER, DEFAULT_REMINDER_HOURS_BEFORE, MAX_MESSAGE_HOURS } from "../../domain/reminders";
 import { assertReferencesExist, hasNoDuplicates, inIdList, invalidReference } from "../../lib/references";
 import { adminOnly, staffOrAdmin } from "./access";
@@ -46,6 +47,8 @@ export const ClassSchema = z
     resourceRequirements: z.array(RequirementSchema),
     reminderHoursBefore: z.number().int().nullable().openapi({ description: `Hours before each session its reminder is sent; null: the default (${DEFAULT_REMINDER_HOURS_BEFORE}), 0: none` }),
     followUpHoursAfter: z.number().int().nullable().openapi({ description: `Hours after each session ends its follow-up is sent; null: the default (${DEFAULT_FOLLOW_UP_HOURS_AFTER}), 0: none` }),
+    certificateValidityDays: z.number().int().nullable().openapi({ description: "Days a certificate of completion stays valid; null: the class gives none, 0: it never expires" }),
+    completionAttendancePercent: z.number().int().nullable().openapi({ description: "Share of a booking's sessions an attendee must be checked in at for a certificate; null: CERTIFICATE_COMPLETION_PERCENT" }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -96,6 +99,22 @@ const ClassFields = z.object({
     description: `Absolute hours after each session ends its follow-up is sent (0 to ${MAX_MESSAGE_HOURS}; 0: none; null or omitted: the default, ${DEFAULT_FOLLOW_UP_HOURS_AFTER})`,
     example: 2,
   }),
+  certificateValidityDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_CERTIFICATE_VALIDITY_DAYS)
+    .nullable()
+    .optional()
+    .openapi({ description: `Days a certificate of completion stays valid (0 to ${MAX_CERTIFICATE_VALIDITY_DAYS}; 0: never expires; null or omitted: no certificate)`, example: 365 }),
+  completionAttendancePercent: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .nullable()
+    .optional()
+    .openapi({ description: "Percent of a booking's sessions attended that completes the class (1 to 100; null or omitted: CERTIFICATE_COMPLETION_PERCENT)", example: 100 }),
 });
 
 /** A whole class: the fields plus rules across them. PATCH checks it against the merged result. */

@@ -39,6 +39,12 @@ const Counts = {
   waitlist: z.number().int().openapi({ description: "WAITLIST signals (session waitlist and course notify-me)" }),
   views: z.number().int().openapi({ description: "COURSE_VIEW signals" }),
   checkouts: z.number().int().openapi({ description: "CHECKOUT_STARTED signals" }),
+  blockedNoTrainer: z.number().int().openapi({ description: "PURCHASE_BLOCKED for NO_TRAINER (no qualified instructor)" }),
+  notifyMe: z.number().int().openapi({ description: "WAITLIST for a course not yet sold for lack of a trainer (notify-me registrations)" }),
+  blockedSoldOut: z.number().int().openapi({ description: "PURCHASE_BLOCKED for seats (SESSION_FULL, INSUFFICIENT_CAPACITY)" }),
+  sessionWaitlist: z.number().int().openapi({ description: "WAITLIST on a full session" }),
+  hiringDemand: z.number().int().openapi({ description: "blockedNoTrainer + notifyMe: demand a new trainer would meet" }),
+  soldOutDemand: z.number().int().openapi({ description: "blockedSoldOut + sessionWaitlist: demand another session would meet; never part of hiringDemand" }),
 };
 
 const DemandAnalytics = z
@@ -51,8 +57,17 @@ const DemandAnalytics = z
     byCourse: z.array(z.object(Counts)),
     byCityAndCourse: z.array(z.object({ cityId: z.string().nullable(), cityName: z.string().nullable(), ...Counts })),
     topCourses: z
-      .array(z.object({ ...Counts, unmetDemand: z.number().int().openapi({ description: "blocked + waitlist" }) }))
-      .openapi({ description: `Up to ${TOP_COURSES} courses with unmet demand, most first; ties by courseId` }),
+      .array(
+        z.object({
+          ...Counts,
+          unmetDemand: z.number().int().openapi({ description: "The hiring demand (= hiringDemand): no-trainer refusals + notify-me registrations" }),
+          recommendation: z.literal("HIRE_TRAINER"),
+        }),
+      )
+      .openapi({ description: `The hiring view: up to ${TOP_COURSES} courses by unmet hiring demand, most first; ties by courseId. Sold-out demand is not counted here` }),
+    soldOutCourses: z
+      .array(z.object({ ...Counts, recommendation: z.literal("ADD_SESSION") }))
+      .openapi({ description: `Up to ${TOP_COURSES} courses by sold-out demand (soldOutDemand), most first; ties by courseId: a signal to add a session, not to hire` }),
   })
   .openapi("DemandAnalytics");
 
@@ -61,9 +76,11 @@ export const demandAnalyticsRoutes = createRouter().openapi(
     method: "get",
     path: "/analytics",
     tags: ["Admin: demand"],
-    summary: "Demand signals per course, per city and course, and the top courses by unmet demand",
+    summary: "Demand signals per course, per city and course, the top courses by unmet hiring demand, and sold-out demand beside it",
     description:
       "Counts COURSE_VIEW, CHECKOUT_STARTED, PURCHASE_BLOCKED and WAITLIST signals recorded in the range (UTC). " +
+      "Unmet demand is split by reason: hiring demand (refused NO_TRAINER, notify-me registrations; recommendation HIRE_TRAINER) " +
+      "and sold-out demand (refused for seats, session waitlists; recommendation ADD_SESSION), never added together. " +
       "Without courseId or cityId, every course and city.",
     ...staffOrAdmin,
     request: { query: AnalyticsQuery },

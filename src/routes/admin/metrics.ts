@@ -1,12 +1,12 @@
 /**
- * Admin metrics: read the daily and weekly rollups, and backfill a range of them through the
+ * Admin metrics: read the daily and weekly rollups (a range, or the latest snapshot), and backfill a range of them through the
  * metric-rollups Queue (one message per day or week, so no single invocation runs long).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, eq, gte, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { METRIC_GRANULARITIES, metrics } from "../../db/schema";
-import { backfillPeriods, backfillRangeProblem, daysInRange, isCalendarDate, MAX_BACKFILL_DAYS, type RollupChunk, weekStartOf } from "../../domain/metric-periods";
+import { addDays, backfillPeriods, backfillRangeProblem, daysInRange, isCalendarDate, MAX_BACKFILL_DAYS, type RollupChunk, weekStartOf } from "../../domain/metric-periods";
 import { METRIC_NAMES, METRICS, rateOf } from "../../domain/metrics";
 import { ApiError } from "../../errors";
 import { createRouter, errorResponses, jsonBody, jsonResponse, page, validationError } from "../../lib/openapi";
@@ -86,6 +86,53 @@ const BackfillAccepted = z
   })
   .openapi("MetricBackfillAccepted");
 
+const Snapshot = z
+  .object({
+    periodStart: z.string().openapi({ description: "First UTC day of the period", example: "2026-03-02" }),
+    periodEnd: z.string().openapi({ description: "Last UTC day of the period, inclusive (the Sunday, for a week)", example: "2026-03-08" }),
+    computedAt: z.iso.datetime().openapi({ description: "When the period was last rolled up" }),
+    metrics: z.array(MetricSchema.omit({ granularity: true, periodStart: true, scope: true, scopeId: true, computedAt: true })).openapi({
+      description: "Every metric of the period at scope all, dimension rows included, in metric and dimension order",
+    }),
+  })
+  .openapi("MetricSnapshot");
+
+const LatestSnapshots = z
+  .object({
+    daily: Snapshot.nullable().openapi({ description: "The most recent day rolled up; null before the first rollup" }),
+    weekly: Snapshot.nullable().openapi({ description: "The most recent ISO week rolled up; null before the first rollup" }),
+  })
+  .openapi("LatestMetrics");
+
+/** The most recent period of a granularity rolled up (its `events.total` marker row), with its overall rows; null for none. */
+async function latestSnapshot(db: ReturnType<typeof getDb>, granularity: (typeof METRIC_GRANULARITIES)[number]) {
+  const [marker] = await db
+    .select({ periodStart: metrics.periodStart })
+    .from(metrics)
+    .where(and(eq(metrics.granularity, granularity), eq(metrics.scope, "all"), eq(metrics.scopeId, ""), eq(metrics.metric, "events.total"), eq(metrics.dimension, "")))
+    .orderBy(desc(metrics.periodStart))
+    .limit(1);
+  if (!marker) return null;
+  const rows = await db
+    .select()
+    .from(metrics)
+    .where(and(eq(metrics.granularity, granularity), eq(metrics.periodStart, marker.periodStart), eq(metrics.scope, "all"), eq(metrics.scopeId, "")))
+    .orderBy(asc(metrics.metric), asc(metrics.dimension));
+  const computedAt = Math.max(...rows.map((row) => row.computedAt.getTime()));
+  return {
+    periodStart: marker.periodStart,
+    periodEnd: granularity === "daily" ? marker.periodStart : addDays(marker.periodStart, 6),
+    computedAt: new Date(computedAt).toISOString(),
+    metrics: rows.map(({ metric, dimension, value, denominator }) => ({
+      metric: metric as (typeof METRIC_NAMES)[number],
+      dimension,
+      value,
+      denominator,
+      rate: denominator === null ? null : rateOf(value, denominator),
+    })),
+  };
+}
+
 type MetricRow = typeof metrics.$inferSelect;
 const toMetric = (row: MetricRow) => ({
   ...row,
@@ -95,6 +142,21 @@ const toMetric = (row: MetricRow) => ({
 });
 
 export const metricRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/latest",
+      tags,
+      summary: "The latest daily and weekly snapshot: the most recent day and week rolled up, every metric at scope all",
+      ...staffOrAdmin,
+      responses: { 200: jsonResponse(LatestSnapshots, "The two snapshots"), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const db = getDb(c.env.DB);
+      const [daily, weekly] = await Promise.all([latestSnapshot(db, "daily"), latestSnapshot(db, "weekly")]);
+      return c.json({ daily, weekly }, 200);
+    },
+  )
   .openapi(
     createRoute({
       method: "get",

@@ -3,13 +3,13 @@
  * GET /admin/bookings/{id} (one booking and its communications). All read through
  * src/services/admin-bookings.ts, the admin API's own search.
  */
-import { stringify } from "csv-stringify/browser/esm/sync";
 import { Hono, type Context } from "hono";
 import { DateTime } from "luxon";
 import { z } from "zod";
 import { getDb } from "../../db/client";
 import { BOOKING_STATUSES } from "../../db/schema";
 import type { AppEnv } from "../../env";
+import { csvHeaders, csvStream } from "../../lib/csv";
 import { decodeCursor, encodeCursor } from "../../lib/pagination";
 import { BookingDetailPage } from "../../pages/console/booking-detail";
 import { BookingsPage, type BookingSearchForm } from "../../pages/console/bookings";
@@ -107,12 +107,6 @@ const CSV_COLUMNS = [
   "time_zone",
 ];
 
-/**
- * A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first: a customer's name or
- * a class name is not to be trusted) gets a leading apostrophe, so it is shown as text.
- */
-const asText = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
-
 /** "12.50": pounds and pence as a plain decimal a spreadsheet reads as a number. */
 const poundsColumn = (pence: number) => (pence / 100).toFixed(2);
 
@@ -138,6 +132,19 @@ function csvRow(b: FoundBooking): (string | number)[] {
     b.cancelledAt ?? "",
     b.timeZone,
   ];
+}
+
+/** The search's bookings as CSV rows, newest first, read CSV_BATCH at a time, at most CSV_MAX_ROWS. */
+async function* csvRows(db: ReturnType<typeof getDb>, search: BookingSearch): AsyncGenerator<(string | number)[]> {
+  let after: BookingSearchCursor | undefined;
+  for (let sent = 0; sent < CSV_MAX_ROWS; ) {
+    const batch = await searchBookings(db, search, { limit: Math.min(CSV_BATCH, CSV_MAX_ROWS - sent), after });
+    for (const booking of batch) yield csvRow(booking);
+    sent += batch.length;
+    const last = batch[batch.length - 1];
+    if (batch.length < CSV_BATCH || !last) return;
+    after = { confirmedAt: new Date(last.confirmedAt), id: last.id };
+  }
 }
 
 export const consoleBookingPages = new Hono<AppEnv>()
@@ -175,24 +182,12 @@ export const consoleBookingPages = new Hono<AppEnv>()
       { status: problem ? 400 : 200 },
     );
   })
-  .get("/bookings.csv", async (c) => {
+  .get("/bookings.csv", (c) => {
     const { search, problem } = parseSearch(c);
     if (problem) return c.text(problem, 400);
-    const db = getDb(c.env.DB);
-    const rows: (string | number)[][] = [];
-    let after: BookingSearchCursor | undefined;
-    while (rows.length < CSV_MAX_ROWS) {
-      const batch = await searchBookings(db, search, { limit: CSV_BATCH, after });
-      rows.push(...batch.map(csvRow));
-      const last = batch[batch.length - 1];
-      if (batch.length < CSV_BATCH || !last) break;
-      after = { confirmedAt: new Date(last.confirmedAt), id: last.id };
-    }
     const stamp = DateTime.now().setZone(CONSOLE_ZONE).toFormat("yyyy-LL-dd");
-    c.header("Content-Type", "text/csv; charset=utf-8");
-    c.header("Content-Disposition", `attachment; filename="bookings-${stamp}.csv"`);
-    c.header("Cache-Control", "private, no-store");
-    return c.body(stringify(rows.slice(0, CSV_MAX_ROWS), { header: true, columns: CSV_COLUMNS, cast: { string: asText } }));
+    // Streamed a page at a time (src/lib/csv.ts: RFC 4180, formula-looking text neutralised).
+    return c.body(csvStream(CSV_COLUMNS, csvRows(getDb(c.env.DB), search)), 200, csvHeaders(`bookings-${stamp}.csv`));
   })
   .get("/bookings/:id", async (c) => {
     const id = c.req.param("id");

@@ -19,15 +19,14 @@ export const consoleDemandPages = new Hono<AppEnv>().get("/", async (c) => {
   const from = query.from ?? today.minus({ days: DEFAULT_DAYS - 1 }).toISODate()!;
   const problem = to < from ? "“To” is before “From”: swap the dates." : null;
   const result = problem
-    ? { byCourse: [], byCityAndCourse: [], topCourses: [] }
+    ? { byCourse: [], byCityAndCourse: [], topCourses: [], soldOutCourses: [] }
     : await demandAnalytics(getDb(c.env.DB), { from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) + 86_400_000 });
   const byCity = result.byCityAndCourse
-    .map((row) => ({ ...row, unmetDemand: row.blocked + row.waitlist }))
-    .filter((row) => row.unmetDemand > 0)
-    .sort((a, b) => b.unmetDemand - a.unmetDemand);
+    .filter((row) => row.hiringDemand > 0 || row.soldOutDemand > 0)
+    .sort((a, b) => b.hiringDemand - a.hiringDemand || b.soldOutDemand - a.soldOutDemand);
   return renderPage(
     c,
-    <DemandPage user={pageUser(c)} form={{ from, to }} problem={problem} top={result.topCourses} byCourse={result.byCourse} byCity={byCity} />,
+    <DemandPage user={pageUser(c)} form={{ from, to }} problem={problem} top={result.topCourses} soldOut={result.soldOutCourses} byCourse={result.byCourse} byCity={byCity} />,
     { status: problem ? 400 : 200 },
   );
 });
