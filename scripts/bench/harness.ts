@@ -213,7 +213,7 @@ export interface BenchSetup {
 }
 
 /** The machine the figures come from, in one line. */
-function machineLine(cwd: string): string {
+export function machineLine(cwd: string): string {
   const wranglerVersion = (JSON.parse(fs.readFileSync(path.join(cwd, "node_modules", "wrangler", "package.json"), "utf8")) as { version: string }).version;
   const cpus = os.cpus();
   return (

@@ -16,6 +16,7 @@ import { getPlatformProxy } from "wrangler";
 import { addDays, dayRange, utcDateOf } from "../../src/domain/metric-periods";
 import { claimsFor, signJwt } from "../../src/lib/jwt-claims";
 import { REPORT_NAMES, REPORTS, reportRange } from "../../src/services/reports";
+import { machineLine } from "./harness";
 import { childProcess, freePort, fs, os, path, util } from "./node";
 import { bookingStatements, catalogStatements, waitlistStatement } from "./reports-data";
 import { type LocalService, startService } from "./service";
@@ -128,12 +129,11 @@ async function main(): Promise<number> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "class-booking-bench-reports-"));
   const logPath = `${stateDir}.log`;
   const logFd = fs.openSync(logPath, "a");
-  const cpus = os.cpus();
   const endDate = utcDateOf(Date.now() - 86_400_000);
   const startDate = addDays(endDate, -364);
   const yearStartMs = dayRange(startDate).startMs;
   console.log("Reports benchmark");
-  console.log(`machine: node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((n) => n.toFixed(2)).join(" ")}`);
+  console.log(machineLine(process.cwd()));
   console.log(`parameters: ${number(options.bookings)} bookings, range ${startDate} – ${endDate} (365 UTC days), ${options.repeats} timed runs per report (median)`);
   console.log(`state: ${stateDir}\nlog:   ${logPath}`);
 

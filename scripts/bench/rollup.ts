@@ -22,6 +22,7 @@ import { getPlatformProxy } from "wrangler";
 import { addDays, dayRange, previousWeekStart } from "../../src/domain/metric-periods";
 import { ROLLUP_QUERIES, rollupDay, rollupWeek } from "../../src/jobs/rollups";
 import { claimsFor, signJwt } from "../../src/lib/jwt-claims";
+import { machineLine } from "./harness";
 import { figuresOf, runPhase } from "./load";
 import { childProcess, freePort, fs, os, path, sleep, util } from "./node";
 import { catalogStatements, eventsStatement } from "./rollup-data";
@@ -152,12 +153,8 @@ async function main(): Promise<number> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "class-booking-bench-rollup-"));
   const logPath = `${stateDir}.log`;
   const logFd = fs.openSync(logPath, "a");
-  const cpus = os.cpus();
   console.log("Rollup benchmark");
-  console.log(
-    `machine: node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim() ?? "unknown"}), ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(" ")}`,
-  );
+  console.log(machineLine(process.cwd()));
   console.log(`parameters: sizes ${options.sizes.map(number).join(" → ")} events over one week, ${options.repeats} timed runs per rollup (median reported)`);
   console.log(`state: ${stateDir}\nlog:   ${logPath}`);
 

@@ -132,17 +132,6 @@ export function recentBookings(db: Db, customerId: string, limit: number) {
     .limit(limit);
 }
 
-/** The session lines of some bookings with their times, in session order. */
-export function linesOf(db: Db, bookingIds: string[]) {
-  if (bookingIds.length === 0) return Promise.resolve([]);
-  return db
-    .select({ line: bookingSessions, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
-    .from(bookingSessions)
-    .innerJoin(classSessions, eq(classSessions.id, bookingSessions.sessionId))
-    .where(inArray(bookingSessions.bookingId, bookingIds))
-    .orderBy(asc(classSessions.startsAt));
-}
-
 /** What staff recorded about the attendees of some bookings. */
 export function attendanceOf(db: Db, bookingIds: string[]) {
   if (bookingIds.length === 0) return Promise.resolve([]);

@@ -42,18 +42,35 @@ export function OfferPage({ offer, user }: { offer: OfferView; user?: LayoutProp
           </dd>
         </dl>
       </section>
-      <div id="offer-actions" data-offer-token={offer.token} data-total-pence={String(offer.totalPence)}>
-        <p class="actions">
-          <button type="button" id="offer-accept">
-            Accept and book for {pounds(offer.totalPence)}
-          </button>{" "}
-          <button type="button" id="offer-decline" class="secondary">
-            Decline
-          </button>
-        </p>
-        <div id="offer-result" role="status" aria-live="polite" tabindex={-1}></div>
-      </div>
+      <OfferActions token={offer.token} totalPence={offer.totalPence} />
     </Layout>
+  );
+}
+
+/**
+ * Accept and Decline for a held offer (src/client/offer-actions.ts drives them): the waitlist
+ * offer's API unless `api` names another one, with its own words for an expired or declined offer.
+ */
+export function OfferActions(props: { token: string; totalPence: number; api?: string; expiredText?: string; declinedText?: string }) {
+  return (
+    <div
+      id="offer-actions"
+      data-offer-token={props.token}
+      data-total-pence={String(props.totalPence)}
+      data-offer-api={props.api}
+      data-expired-text={props.expiredText}
+      data-declined-text={props.declinedText}
+    >
+      <p class="actions">
+        <button type="button" id="offer-accept">
+          Accept and book for {pounds(props.totalPence)}
+        </button>{" "}
+        <button type="button" id="offer-decline" class="secondary">
+          Decline
+        </button>
+      </p>
+      <div id="offer-result" role="status" aria-live="polite" tabindex={-1}></div>
+    </div>
   );
 }
 

@@ -6,6 +6,7 @@
 import { SessionFacts } from "./facts";
 import { localTime, pounds } from "./format";
 import { Layout, type LayoutProps } from "./layout";
+import { OfferActions } from "./offer";
 
 export interface RenewalOfferPageView {
   token: string;
@@ -55,24 +56,13 @@ export function RenewalOfferPage({ offer, user }: { offer: RenewalOfferPageView;
         </dl>
       </section>
       {offer.status === "offered" ? (
-        <div
-          id="offer-actions"
-          data-offer-token={offer.token}
-          data-total-pence={String(offer.totalAmountPence)}
-          data-offer-api={`/api/v1/renewal-offers/${encodeURIComponent(offer.token)}`}
-          data-expired-text="This offer has expired: the seat was released."
-          data-declined-text="You declined the offer, and the seat was released. Thank you for letting us know."
-        >
-          <p class="actions">
-            <button type="button" id="offer-accept">
-              Accept and book for {pounds(offer.totalAmountPence)}
-            </button>{" "}
-            <button type="button" id="offer-decline" class="secondary">
-              Decline
-            </button>
-          </p>
-          <div id="offer-result" role="status" aria-live="polite" tabindex={-1}></div>
-        </div>
+        <OfferActions
+          token={offer.token}
+          totalPence={offer.totalAmountPence}
+          api={`/api/v1/renewal-offers/${encodeURIComponent(offer.token)}`}
+          expiredText="This offer has expired: the seat was released."
+          declinedText="You declined the offer, and the seat was released. Thank you for letting us know."
+        />
       ) : null}
     </Layout>
   );

@@ -95,6 +95,13 @@ export const BookingSchema = z
   })
   .openapi("Booking");
 
+/** What accepting an offer (waitlist or renewal) answers: the booking and its manage token. */
+export const AcceptedOfferSchema = z.object({
+  booking: BookingSchema,
+  manageToken: z.string().optional().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header). Withheld from a replay that reaches another client address" }),
+  secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the secrets were left out" }),
+});
+
 /** The public view of a booking: everything but the manage token's hash. */
 export function toBookingResponse(view: BookingView) {
   const { manageTokenHash: _hash, ...booking } = view;

@@ -10,7 +10,7 @@ import { requireRole } from "../middleware/auth";
 import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
 import { myCertificates, verifyCertificate } from "../services/certificates";
 import { acceptRenewalOffer, declineRenewalOffer, showRenewalOffer } from "../services/renewal-offers";
-import { BookingSchema, toBookingResponse } from "./booking-schemas";
+import { AcceptedOfferSchema, toBookingResponse } from "./booking-schemas";
 import { callerOf } from "./bookings";
 import { CertificateSchema } from "./certificate-schemas";
 
@@ -88,11 +88,6 @@ const AcceptBody = z
   })
   .openapi("AcceptRenewalOffer");
 
-const Accepted = z.object({
-  booking: BookingSchema,
-  manageToken: z.string().optional(),
-  secretsWithheld: z.literal(true).optional(),
-});
 
 const tags = ["Certificates"];
 
@@ -115,7 +110,7 @@ export const renewalOfferRoutes = createRouter()
       tags,
       summary: "Accept: books the held seat for the certificate's holder (send Idempotency-Key to make retries safe)",
       request: { params: TokenParam, headers: IdempotencyKeyHeader, body: jsonBody(AcceptBody) },
-      responses: { 201: jsonResponse(Accepted, "The booking and its manage token"), ...errorResponses(400, 403, 404, 409, 422, 429, 503) },
+      responses: { 201: jsonResponse(AcceptedOfferSchema, "The booking and its manage token"), ...errorResponses(400, 403, 404, 409, 422, 429, 503) },
     }),
     async (c) => {
       const result = await acceptRenewalOffer(callerOf(c), c.req.valid("param").token, c.req.valid("json"));

@@ -7,7 +7,7 @@ import { getDb } from "../db/client";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
 import { IdempotencyKeyHeader } from "../middleware/idempotency";
 import { acceptOffer, declineOffer, offerQuote, openOffer } from "../services/waitlist";
-import { BookingSchema, toBookingResponse } from "./booking-schemas";
+import { AcceptedOfferSchema, toBookingResponse } from "./booking-schemas";
 import { callerOf } from "./bookings";
 import { toEntryResponse, WaitlistEntrySchema } from "./waitlist-schemas";
 
@@ -37,11 +37,6 @@ const AcceptBody = z
   })
   .openapi("AcceptOffer");
 
-const Accepted = z.object({
-  booking: BookingSchema,
-  manageToken: z.string().optional().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header). Withheld from a replay that reaches another client address" }),
-  secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the secrets were left out" }),
-});
 
 export const waitlistOfferRoutes = createRouter()
   .openapi(
@@ -77,7 +72,7 @@ export const waitlistOfferRoutes = createRouter()
       tags,
       summary: "Accept the offer: books the held seats (send Idempotency-Key to make retries safe)",
       request: { params: TokenParam, headers: IdempotencyKeyHeader, body: jsonBody(AcceptBody) },
-      responses: { 201: jsonResponse(Accepted, "The booking and its manage token"), ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503) },
+      responses: { 201: jsonResponse(AcceptedOfferSchema, "The booking and its manage token"), ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503) },
     }),
     async (c) => {
       const result = await acceptOffer(callerOf(c), c.req.valid("param").token, c.req.valid("json"));

@@ -108,7 +108,22 @@ export function bookingLines(db: Db, bookingIds: string[]) {
     .orderBy(asc(classSessions.startsAt));
 }
 
-type LineRow = Awaited<ReturnType<typeof bookingLines>>[number];
+export type LineRow = Awaited<ReturnType<typeof bookingLines>>[number];
+
+/** The rows of one booking among the lines of several. */
+export const linesOfBooking = (lines: LineRow[], bookingId: string) => lines.filter(({ line }) => line.bookingId === bookingId);
+
+/** One session line as the API shows it. */
+export function toLineView({ line, startsAt, endsAt }: LineRow) {
+  return {
+    sessionId: line.sessionId,
+    startsAt: startsAt.toISOString(),
+    endsAt: endsAt.toISOString(),
+    seats: line.seats,
+    pricePence: line.pricePence,
+    status: line.status,
+  };
+}
 
 /** A booking row, its customer and (any superset of) its lines, as the API shows it. */
 export function toBookingView(booking: typeof bookings.$inferSelect, customer: typeof customers.$inferSelect, lines: LineRow[]) {
@@ -120,16 +135,7 @@ export function toBookingView(booking: typeof bookings.$inferSelect, customer: t
     patternId: booking.patternId,
     guestCount: booking.guestCount,
     customer: { id: customer.id, email: customer.email, firstName: customer.firstName, lastName: customer.lastName },
-    lines: lines
-      .filter(({ line }) => line.bookingId === booking.id)
-      .map(({ line, startsAt, endsAt }) => ({
-        sessionId: line.sessionId,
-        startsAt: startsAt.toISOString(),
-        endsAt: endsAt.toISOString(),
-        seats: line.seats,
-        pricePence: line.pricePence,
-        status: line.status,
-      })),
+    lines: linesOfBooking(lines, booking.id).map(toLineView),
     ...priceAndOrigin(booking),
     confirmedAt: booking.confirmedAt.toISOString(),
     cancelledAt: booking.cancelledAt?.toISOString() ?? null,

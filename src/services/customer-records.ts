@@ -13,7 +13,6 @@ import {
   customerByEmail,
   customerById,
   customerStats,
-  linesOf,
   recentBookings,
   searchCustomers,
   updateCustomerRecord,
@@ -22,7 +21,7 @@ import type { CustomerPreferences, customers } from "../db/schema";
 import type { Env } from "../env";
 import { notFound } from "../errors";
 import { decodeCursor, toPage } from "../lib/pagination";
-import { getBooking } from "./booking-views";
+import { bookingLines, getBooking, linesOfBooking, toLineView } from "./booking-views";
 import { customerCommunications } from "./staff-messages";
 import { notThisList } from "./portal";
 
@@ -101,7 +100,7 @@ async function profileOf(db: Db, row: CustomerRow, now: Date) {
   ]);
   const shown = recent.slice(0, HISTORY_LIMITS.bookings);
   const ids = shown.map(({ booking }) => booking.id);
-  const [lines, attendance] = await Promise.all([linesOf(db, ids), attendanceOf(db, ids)]);
+  const [lines, attendance] = await Promise.all([bookingLines(db, ids), attendanceOf(db, ids)]);
   return {
     ...toCustomerSummary(row),
     staffNotes: row.staffNotes,
@@ -122,17 +121,10 @@ async function profileOf(db: Db, row: CustomerRow, now: Date) {
         notes: booking.notes,
         confirmedAt: booking.confirmedAt.toISOString(),
         cancelledAt: iso(booking.cancelledAt),
-        sessions: lines
-          .filter(({ line }) => line.bookingId === booking.id)
-          .map(({ line, startsAt, endsAt }) => ({
-            sessionId: line.sessionId,
-            startsAt: startsAt.toISOString(),
-            endsAt: endsAt.toISOString(),
-            seats: line.seats,
-            pricePence: line.pricePence,
-            status: line.status,
+        sessions: linesOfBooking(lines, booking.id).map((row) => ({
+            ...toLineView(row),
             attendance: attendance
-              .filter((mark) => mark.bookingId === booking.id && mark.sessionId === line.sessionId)
+              .filter((mark) => mark.bookingId === booking.id && mark.sessionId === row.line.sessionId)
               .map((mark) => ({ attendeeId: mark.attendeeId, status: mark.status, recordedBy: mark.recordedBy, recordedAt: mark.recordedAt.toISOString() })),
           })),
       })),
