@@ -2,7 +2,7 @@
 import { localTime } from "../format";
 import { Layout, type LayoutProps } from "../layout";
 import type { ConsoleAlertRow } from "./dashboard";
-import { Flash, Options } from "./parts";
+import { Flash, Options, ScrollRegion } from "./parts";
 
 export interface AlertsPageProps {
   user: LayoutProps["user"];
@@ -44,7 +44,7 @@ export function AlertsPage(props: AlertsPageProps) {
       {props.alerts.length === 0 ? (
         <p data-testid="no-alerts">No alerts match.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Alerts">
           <table data-testid="alerts-table">
             <caption>Alerts, newest first</caption>
             <thead>
@@ -86,7 +86,7 @@ export function AlertsPage(props: AlertsPageProps) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {props.nextPage ? (
         <p>

@@ -1,6 +1,7 @@
 /** /admin/bookings/{id}: one booking, its sessions and every message sent or attempted about it. */
 import { localTime, pounds } from "../format";
 import { Layout, type LayoutProps } from "../layout";
+import { ScrollRegion } from "./parts";
 
 export interface BookingDetail {
   id: string;
@@ -82,7 +83,7 @@ export function BookingDetailPage({ user, zone, booking, messages }: BookingDeta
       {messages.length === 0 ? (
         <p data-testid="no-communications">No messages about this booking yet.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Messages">
           <table data-testid="communications-table">
             <caption>Messages, in the order they were requested</caption>
             <thead>
@@ -128,7 +129,7 @@ export function BookingDetailPage({ user, zone, booking, messages }: BookingDeta
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </Layout>
   );

@@ -1,7 +1,7 @@
 /** /admin/bookings: search by email, name, class, booking dates and status; results; CSV of the same search. */
 import { localTime, pounds } from "../format";
 import { Layout, type LayoutProps } from "../layout";
-import { Options } from "./parts";
+import { Options, ScrollRegion } from "./parts";
 
 export interface BookingRow {
   id: string;
@@ -102,7 +102,7 @@ export function BookingsPage(props: BookingsPageProps) {
           {props.bookings.length === 0 ? (
             <p data-testid="no-bookings">No bookings match.</p>
           ) : (
-            <div class="table-wrap">
+            <ScrollRegion label="Bookings">
               <table data-testid="bookings-table">
                 <caption>Bookings, newest first</caption>
                 <thead>
@@ -139,7 +139,7 @@ export function BookingsPage(props: BookingsPageProps) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
           {props.nextPage ? (
             <p>

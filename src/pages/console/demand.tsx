@@ -6,6 +6,7 @@
  * course, and every course's signal counts in a table.
  */
 import { Layout, type LayoutProps } from "../layout";
+import { ScrollRegion } from "./parts";
 
 export interface DemandRow {
   courseId: string;
@@ -64,7 +65,7 @@ export function DemandPage(props: DemandPageProps) {
             ) : (
               <div class="chart-and-table">
                 <div class="chart" data-chart="console-demand" data-chart-table="unmet-table" data-chart-unit="people" aria-hidden="true"></div>
-                <div class="table-wrap">
+                <ScrollRegion label="Hiring demand">
                   <table id="unmet-table" data-testid="unmet-table">
                     <caption>Hiring demand per course: refused for no trainer, and notify-me registrations (sold-out demand beside it, not counted in)</caption>
                     <thead>
@@ -88,7 +89,7 @@ export function DemandPage(props: DemandPageProps) {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </ScrollRegion>
               </div>
             )}
           </section>
@@ -97,7 +98,7 @@ export function DemandPage(props: DemandPageProps) {
             {props.soldOut.length === 0 ? (
               <p data-testid="no-sold-out-demand">No course sold out in this range.</p>
             ) : (
-              <div class="table-wrap">
+              <ScrollRegion label="Sold-out demand">
                 <table data-testid="sold-out-table">
                   <caption>Sold-out demand per course: refused for seats, and session waiting lists (a reason to add a session, not to hire)</caption>
                   <thead>
@@ -119,7 +120,7 @@ export function DemandPage(props: DemandPageProps) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </ScrollRegion>
             )}
           </section>
           <section aria-labelledby="city-heading">
@@ -127,7 +128,7 @@ export function DemandPage(props: DemandPageProps) {
             {props.byCity.length === 0 ? (
               <p>Nobody was turned away in any city in this range.</p>
             ) : (
-              <div class="table-wrap">
+              <ScrollRegion label="Demand per city">
                 <table data-testid="city-table">
                   <caption>Hiring demand and sold-out demand per city and course</caption>
                   <thead>
@@ -153,7 +154,7 @@ export function DemandPage(props: DemandPageProps) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </ScrollRegion>
             )}
           </section>
           <section aria-labelledby="courses-heading">
@@ -161,7 +162,7 @@ export function DemandPage(props: DemandPageProps) {
             {props.byCourse.length === 0 ? (
               <p>No demand signals in this range.</p>
             ) : (
-              <div class="table-wrap">
+              <ScrollRegion label="Demand signals">
                 <table data-testid="demand-table">
                   <caption>Demand signals per course</caption>
                   <thead>
@@ -191,7 +192,7 @@ export function DemandPage(props: DemandPageProps) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </ScrollRegion>
             )}
           </section>
         </>

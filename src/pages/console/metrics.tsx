@@ -5,7 +5,7 @@
  */
 import { pounds } from "../format";
 import { Layout, type LayoutProps } from "../layout";
-import { Options } from "./parts";
+import { Options, ScrollRegion } from "./parts";
 
 export interface MetricsPageProps {
   user: LayoutProps["user"];
@@ -65,7 +65,7 @@ export function MetricsPage(props: MetricsPageProps) {
           ) : (
             <div class="chart-and-table">
               <div class="chart" data-chart="console-metric" data-chart-table="metric-table" data-chart-unit={unit} data-chart-from={form.from} data-chart-to={form.to} aria-hidden="true"></div>
-              <div class="table-wrap">
+              <ScrollRegion label="Metric figures">
                 <table id="metric-table" data-testid="metric-table">
                   <caption>
                     {form.metric} per {form.granularity === "weekly" ? "week (starting Monday)" : "day"}, UTC
@@ -88,7 +88,7 @@ export function MetricsPage(props: MetricsPageProps) {
                     })}
                   </tbody>
                 </table>
-              </div>
+              </ScrollRegion>
             </div>
           )}
         </section>

@@ -4,6 +4,7 @@
  */
 import { seatsLeftText } from "../../domain/seats-left";
 import { localTime } from "../format";
+import type { Child } from "hono/jsx";
 
 /** A session as the console lists it (from the D1 projection: booked = seats on confirmed bookings). */
 export interface ConsoleSession {
@@ -64,11 +65,23 @@ export function Flags({ session }: { session: ConsoleSession }) {
   );
 }
 
+/**
+ * A table that may scroll sideways on a narrow screen: a named region that takes the
+ * keyboard focus, so it can be scrolled without a mouse (axe: scrollable-region-focusable).
+ */
+export function ScrollRegion({ label, children }: { label: string; children?: Child }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabindex={0}>
+      {children}
+    </div>
+  );
+}
+
 /** A table of sessions with start (studio-local), instructor, fill and flags. */
 export function SessionTable({ sessions, caption, testId }: { sessions: ConsoleSession[]; caption: string; testId: string }) {
   if (sessions.length === 0) return <p data-testid={testId}>{caption}: no sessions.</p>;
   return (
-    <div class="table-wrap">
+    <ScrollRegion label={caption}>
       <table data-testid={testId}>
         <caption>{caption}</caption>
         <thead>
@@ -98,7 +111,7 @@ export function SessionTable({ sessions, caption, testId }: { sessions: ConsoleS
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 

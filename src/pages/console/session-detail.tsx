@@ -5,7 +5,7 @@
  */
 import { localTime } from "../format";
 import { Layout, type LayoutProps } from "../layout";
-import { type ConsoleSession, Fill, Flags, Flash } from "./parts";
+import { type ConsoleSession, Fill, Flags, Flash, ScrollRegion } from "./parts";
 
 export interface QualifiedPerson {
   id: string;
@@ -123,7 +123,7 @@ function WaitlistSection({ session, waitlist, priorities }: SessionDetailProps) 
       {waitlist.length === 0 ? (
         <p data-testid="waitlist-empty">Nobody is waiting.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Waiting list">
           <table data-testid="waitlist-table">
             <caption>In line (open offers first), then those who left</caption>
             <thead>
@@ -179,7 +179,7 @@ function WaitlistSection({ session, waitlist, priorities }: SessionDetailProps) 
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <form id="waitlist-add" data-api-form data-method="POST" data-url="/api/v1/admin/waiting-lists" data-done="Added to the waiting list.">
         <h3>Add someone</h3>
@@ -232,7 +232,7 @@ function CapacitySection({ capacity }: { capacity: CapacityCheck }) {
           {"problem" in live ? live.problem : ""}
         </p>
       )}
-      <div class="table-wrap">
+      <ScrollRegion label="Seats">
         <table data-testid="capacity-table">
           <caption>Seats: the session's ledger beside the database</caption>
           <thead>
@@ -270,7 +270,7 @@ function CapacitySection({ capacity }: { capacity: CapacityCheck }) {
             </tr>
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {agrees === null ? null : (
         <p data-testid="capacity-verdict" data-agrees={String(agrees)} class={agrees ? "ok" : "error"}>
           {agrees ? "The database agrees with the session's ledger." : "The database differs from the session's ledger (deliveries may still be on their way; reload to check again)."}
