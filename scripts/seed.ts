@@ -113,6 +113,10 @@ try {
         description: "From clay to glaze in six evenings. Book the whole course.",
         pricePence: 4000,
         fullSchedulePricePence: 21000,
+        // A course keeps a share when dropped late, and cannot be dropped online in its last day.
+        freeCancellationHours: 72,
+        lateCancellationFeePercent: 25,
+        selfCancelCutoffHours: 24,
         durationMinutes: 150,
         defaultCapacity: 8,
         requiredRoleId: "rol_pottery",

@@ -186,6 +186,8 @@ const settings = {
   REQUEST_SAMPLE_RATE: wholeNumber(10, 1, 1_000_000),
   /** Outgoing webhooks: an endpoint whose deliveries fail every attempt this many times in a row is disabled. */
   WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber(5, 1, 1000),
+  /** Outgoing webhooks: an endpoint with no success for more than this many hours since its first failure is disabled (at most 30 days). */
+  WEBHOOK_DISABLE_AFTER_HOURS: wholeNumber(24, 1, 720),
   /** development (`npm start` writes it into .dev.vars, the tests set it) or production, the default. */
   ENVIRONMENT: z.preprocess(
     (value) => (isUnset(value) ? "production" : typeof value === "string" ? value.trim() : value),
@@ -277,6 +279,7 @@ export const ConfigSchema = z
   maxOccurrencesPerPattern: env.MAX_OCCURRENCES_PER_PATTERN,
   requestSampleRate: env.REQUEST_SAMPLE_RATE,
   webhookDisableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+  webhookDisableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
   checkInOpensMs: env.CHECK_IN_OPENS_MINUTES * 60_000,
   noShowAfterMs: env.NO_SHOW_AFTER_MINUTES * 60_000,
   noShowSweepMs: env.NO_SHOW_SWEEP_DAYS * 86_400_000,

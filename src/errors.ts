@@ -39,6 +39,8 @@ export const ERROR_STATUS = {
   // Booking engine
   SESSION_NOT_FOUND: 404,
   SESSION_NOT_BOOKABLE: 409,
+  /** The class's cancellation policy no longer lets the customer cancel online; the studio still can. */
+  SELF_CANCELLATION_CLOSED: 409,
   NO_TRAINER: 409,
   SESSION_FULL: 409,
   INSUFFICIENT_CAPACITY: 409,
@@ -76,6 +78,8 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  /** A CSV export whose first rows could not be read (nothing was sent): try again. See src/lib/csv.ts. */
+  EXPORT_UNAVAILABLE: 503,
   // Live capacity WebSocket
   ORIGIN_NOT_ALLOWED: 403,
   UPGRADE_REQUIRED: 426,

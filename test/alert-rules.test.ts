@@ -1,19 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  addSessionAlerts,
-  AlertRulesConfig,
-  bookingConversionAlerts,
-  DEFAULT_ALERT_RULES,
-  hireTrainerAlerts,
-  lowFillAlerts,
-  notificationSuccessAlerts,
-  parseAlertRules,
-  priceTamperingAlerts,
-  quickCancellationAlerts,
-  type SeatEvent,
-  seatHoardingAlerts,
-} from "../src/domain/alert-rules";
+import { AlertRulesConfig, bookingConversionAlerts, DEFAULT_ALERT_RULES, notificationSuccessAlerts, parseAlertRules } from "../src/domain/alert-rules";
+import { addSessionAlerts, hireTrainerAlerts, lowFillAlerts } from "../src/domain/alert-rules-demand";
+import { priceTamperingAlerts, quickCancellationAlerts, type SeatEvent, seatHoardingAlerts } from "../src/domain/alert-rules-suspicious";
 
 const rules = DEFAULT_ALERT_RULES;
 const session = { sessionId: "ses_1", classId: "cls_1", className: "Wheel basics", startsAt: Date.parse("2026-03-02T18:00:00Z"), capacity: 10 };

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { configOf } from "../src/config";
 import { getDb } from "../src/db/client";
 import { redactPath } from "../src/domain/redaction";
+import { OPEN_POLICY } from "../src/domain/booking-terms";
 import { calendarFeedFor } from "../src/services/calendar-feeds";
 import { bookingLineEvent, type CalendarLine, type CalendarPlace, classSessionEvent, eventLocation, MAX_SEQUENCE } from "../src/domain/calendar";
 import { calendarZone, writeCalendar } from "../src/services/calendar";
@@ -352,7 +353,7 @@ describe("the booking confirmation links to the calendar file", () => {
     expect(created.status).toBe(201);
     const { booking, manageToken } = created.json;
     const { bookingNotificationFor } = await import("../src/services/booking-notifications");
-    const place = { studioId: "stu", cityId: "cty", className: "Wheel", studioName: "Clay", timeZone: "Europe/London" };
+    const place = { studioId: "stu", cityId: "cty", className: "Wheel", studioName: "Clay", timeZone: "Europe/London", cancellationPolicy: OPEN_POLICY };
     const confirmed = bookingNotificationFor("BOOKING_CONFIRMED", booking, place, manageToken);
     const path = (confirmed.data as { calendarLinkPath: string }).calendarLinkPath;
     expect(path).toBe(`/api/v1/bookings/${booking.id}/calendar.ics?token=${manageToken}`);

@@ -6,9 +6,61 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { projectionCaughtUp } from "./booking-helpers";
-import { makeBookableSession } from "./fixtures";
+import { makeBookableSession, makeSchedule } from "./fixtures";
 import { call, eventually } from "./helpers";
-import { doAvailability, groupBody, postGroup } from "./groups-helpers";
+import { doAvailability, groupBody, postGroup, staff } from "./groups-helpers";
+
+/** The booking's price as D1 holds it, header and lines. */
+async function d1Price(bookingId: string) {
+  const header = await env.DB.prepare(`SELECT subtotal_pence AS subtotal, total_amount_pence AS total, guest_count AS seats FROM bookings WHERE id = ?`).bind(bookingId).first<{ subtotal: number; total: number; seats: number }>();
+  const { results } = await env.DB.prepare(`SELECT price_pence AS price FROM booking_sessions WHERE booking_id = ? ORDER BY session_id`).bind(bookingId).all<{ price: number }>();
+  return { ...header, lines: results.map((row) => row.price) };
+}
+
+describe("the price of a group booking that shrinks", () => {
+  it("charges the seats that remain: removing 1 of 6 leaves 5 seats' price, in the DO, D1 and every view", async () => {
+    const PRICE = 1750;
+    const { session, klass } = await makeBookableSession({ capacity: 8, pricePence: PRICE });
+    const created = await postGroup(groupBody(klass.id, session.id, 6));
+    expect(created.status).toBe(201);
+    const { group, bookings, participants } = created.json;
+    expect(bookings[0].totalAmountPence).toBe(6 * PRICE);
+    const removed = await call("DELETE", `/api/v1/admin/bookings/groups/${group.id}/participants/${participants[2].attendeeId}`, { token: await staff() });
+    expect(removed.status).toBe(200);
+    expect(removed.json.bookings[0]).toMatchObject({ guestCount: 5, subtotalPence: 5 * PRICE, totalAmountPence: 5 * PRICE, lines: [{ seats: 5, pricePence: 5 * PRICE }] });
+    // The session's object recorded the price with the seats.
+    const line = await env.SESSION.getByName(session.id).bookingLine(bookings[0].id);
+    expect(line).toMatchObject({ seats: 5, booking: { guestCount: 5, totalAmountPence: 5 * PRICE, linePricePence: 5 * PRICE } });
+    // D1 gets it through the projection, and the booking and group reads show it.
+    await projectionCaughtUp(session.id);
+    await eventually(async () => (await d1Price(bookings[0].id)).total === 5 * PRICE);
+    expect(await d1Price(bookings[0].id)).toEqual({ subtotal: 5 * PRICE, total: 5 * PRICE, seats: 5, lines: [5 * PRICE] });
+    const read = await call("GET", `/api/v1/bookings/${bookings[0].id}`, { token: await staff() });
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ guestCount: 5, totalAmountPence: 5 * PRICE });
+    const detail = await call("GET", `/api/v1/admin/bookings/groups/${group.id}`, { token: await staff() });
+    expect(detail.json.bookings[0]).toMatchObject({ guestCount: 5, totalAmountPence: 5 * PRICE });
+    expect(detail.json.participants).toHaveLength(5);
+  });
+
+  it("reprices a whole course's booking in every session, the shares adding up to the new total", async () => {
+    const COURSE = 10_001; // per seat, odd: the sessions' shares differ by a penny
+    const { klass, sessions } = await makeSchedule({ sessions: 3, capacity: 6, fullSchedulePricePence: COURSE });
+    const created = await postGroup(groupBody(klass.id, "", 4, { sessionId: undefined, registrationType: "full_schedule" }));
+    expect(created.status).toBe(201);
+    const { group, bookings, participants } = created.json;
+    const removed = await call("DELETE", `/api/v1/admin/bookings/groups/${group.id}/participants/${participants[0].attendeeId}`, { token: await staff() });
+    expect(removed.status).toBe(200);
+    const booking = removed.json.bookings[0];
+    expect(booking.totalAmountPence).toBe(3 * COURSE);
+    expect(booking.lines.reduce((sum: number, line: { pricePence: number }) => sum + line.pricePence, 0)).toBe(3 * COURSE);
+    for (const session of sessions) await projectionCaughtUp(session.id);
+    await eventually(async () => (await d1Price(bookings[0].id)).total === 3 * COURSE);
+    const stored = await d1Price(bookings[0].id);
+    expect(stored.lines.reduce((sum, price) => sum + price, 0)).toBe(3 * COURSE);
+    expect(stored).toMatchObject({ subtotal: 3 * COURSE, seats: 3 });
+  });
+});
 
 describe("SessionDO.reduceSeats", () => {
   it("shrinks a line once for the same target, refuses a stale count, and reopens a full session", async () => {
@@ -49,6 +101,7 @@ describe("OpenAPI", () => {
       ["/api/v1/admin/bookings/groups/{id}", "get"],
       ["/api/v1/admin/bookings/groups/{id}/participants", "post"],
       ["/api/v1/admin/bookings/groups/{id}/participants/{attendeeId}", "delete"],
+      ["/api/v1/admin/bookings/groups/{id}/cancel", "post"],
     ] as const;
     for (const [path, method] of ops) {
       const op = doc.paths[path]?.[method];

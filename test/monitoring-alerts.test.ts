@@ -5,39 +5,15 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "../src/db/client";
-import { DEFAULT_ALERT_RULES, noRecentBookingAlerts, parseAlertRules, RULE_ALERT_TYPES, waitlistAcceptanceAlerts } from "../src/domain/alert-rules";
-import { dayRange } from "../src/domain/metric-periods";
-import { ALERT_CHECK_TYPES, runAlertChecks } from "../src/jobs/alert-checks";
+import { DEFAULT_ALERT_RULES, parseAlertRules, RULE_ALERT_TYPES } from "../src/domain/alert-rules";
+import { noRecentBookingAlerts, waitlistAcceptanceAlerts } from "../src/domain/alert-rules-demand";
+import { ALERT_CHECK_TYPES } from "../src/jobs/alert-checks";
 import { makeBooking, makeCancelledBooking, makeClass, makeSession, makeStudio } from "./fixtures";
 import { call, tokenFor } from "./helpers";
-import { event, insertEvents, testMonday } from "./metrics-helpers";
+import { alertsFor, check, DAY, HOUR, testNow } from "./alert-helpers";
+import { event, insertEvents } from "./metrics-helpers";
 
-const db = getDb(env.DB);
-const HOUR = 3600_000;
-const DAY = 24 * HOUR;
 const CHECK = "/api/v1/admin/alerts/check";
-
-/** A moment of its own for each test (weeks apart), so the rules' windows never see another test's data. */
-const testNow = () => dayRange(testMonday()).startMs + 12 * HOUR;
-const check = (now: number, rules: unknown = env.ALERT_RULES) => runAlertChecks(env.DB, db, rules, new Date(now));
-
-interface StoredAlert {
-  id: string;
-  status: string;
-  severity: string;
-  occurrences: number;
-  title: string;
-  details: string;
-  resolved_by: string | null;
-}
-
-async function alertsFor(type: string, subjectKey: string): Promise<StoredAlert[]> {
-  const { results } = await env.DB.prepare(`SELECT id, status, severity, occurrences, title, details, resolved_by FROM alerts WHERE type = ? AND subject_key = ? ORDER BY created_at`)
-    .bind(type, subjectKey)
-    .all<StoredAlert>();
-  return results;
-}
 
 /** Moves a booking's confirmation to `at` (fixtures confirm at the real now). */
 const confirmedAt = (bookingId: string, at: number) => env.DB.prepare(`UPDATE bookings SET confirmed_at = ? WHERE id = ?`).bind(at, bookingId).run();

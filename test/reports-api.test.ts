@@ -1,6 +1,7 @@
 /**
  * The reports route: who may call it, its errors, CSV output parsed back, and the query plan of
- * every report's main query (an index on bookings and events, never a scan of either).
+ * every report's main query (an index on bookings and events, never a scan of either; covering
+ * indexes only for the reports that aggregate a whole range of bookings).
  */
 import { env } from "cloudflare:workers";
 import { parse } from "csv-parse/browser/esm/sync";
@@ -126,6 +127,34 @@ describe("query plans", () => {
       const fullScans = plan.filter((line) => /^SCAN (a|b|x|p|e|s|bs|bookings|events|class_sessions|booking_sessions|session_attendance)\b/.test(line));
       expect(fullScans, name).toEqual([]);
       if (name !== "alert-resolution") expect(plan.join("\n"), name).toMatch(/USING (COVERING )?INDEX (bookings|events|class_sessions)_\w+/);
+    }
+  });
+
+  // The reports that aggregate every booking (or line) of the range: the covering index each must
+  // read, and the rule that neither bookings nor lines are read row by row beside it.
+  const COVERED: Record<string, string[]> = {
+    "booking-frequency": ["bookings_customer_value_idx"],
+    "customer-lifetime-value": ["bookings_customer_value_idx"],
+    retention: ["bookings_customer_value_idx"],
+    "popular-courses": ["bookings_confirmed_at_idx", "bookings_customer_value_idx"],
+    geography: ["bookings_confirmed_at_idx"],
+    "revenue-by-source": ["bookings_confirmed_at_idx"],
+    utilisation: ["booking_sessions_session_idx"],
+  };
+
+  it("the reports over all bookings of the range read covering indexes only: no row lookups, no line subquery per booking", async () => {
+    const range = reportRange("2025-01-01", "2025-12-31");
+    for (const [name, indexes] of Object.entries(COVERED)) {
+      const query = REPORTS[name as keyof typeof REPORTS].mainQuery(range, { top: 100, nowMs: Date.now() });
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+        .bind(...query.params)
+        .all<{ detail: string }>();
+      const plan = results.map((row) => row.detail);
+      const reads = plan.filter((line) => /^(SEARCH|SCAN) (b|bs)\b/.test(line));
+      expect(reads.length, name).toBeGreaterThan(0);
+      expect(reads.filter((line) => !line.includes("USING COVERING INDEX")), name).toEqual([]);
+      expect(plan.filter((line) => /^SEARCH bs\b.*\(booking_id=\?\)/.test(line)), name).toEqual([]);
+      for (const index of indexes) expect(reads.some((line) => line.includes(`COVERING INDEX ${index} `)), `${name} reads ${index}`).toBe(true);
     }
   });
 });

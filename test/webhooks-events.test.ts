@@ -109,3 +109,25 @@ describe("webhooks: session.full and session.reopened from the session's object"
     expect(bodiesFor("session.full")).toHaveLength(1);
   });
 });
+
+describe("webhooks: booking.confirmed and booking.cancelled from a real booking", () => {
+  // These events reach D1 with their attempt through the projection queue, not the events queue.
+  it("a booking made and cancelled through the API arrives at the receiver as both", async () => {
+    const r = receiver();
+    installReceiver(r);
+    const endpoint = await createEndpoint(r.url, ["booking.confirmed", "booking.cancelled"]);
+    const { session, klass } = await makeBookableSession({ capacity: 3 });
+    const booked = await postBooking(singleBookingBody(session.id, klass.pricePence));
+    expect(booked.status).toBe(201);
+    const bookingId = booked.json.booking.id as string;
+    const bodies = () => r.received.map((m) => new Webhook(endpoint.secret).verify(m.body, m.headers) as { type: string; data: Record<string, unknown> }).filter((b) => b.data.bookingId === bookingId);
+
+    const [confirmedBody] = await eventually(() => (bodies().some((b) => b.type === "booking.confirmed") ? bodies() : null));
+    expect(confirmedBody).toMatchObject({ type: "booking.confirmed", data: { bookingId, sessionId: session.id, classId: klass.id } });
+    const cancelled = await call("POST", `/api/v1/bookings/${bookingId}/cancel?token=${booked.json.manageToken}`);
+    expect(cancelled.status).toBe(200);
+    await eventually(() => bodies().find((b) => b.type === "booking.cancelled"));
+    expect(bodies().map((b) => b.type)).toEqual(["booking.confirmed", "booking.cancelled"]);
+    expect(r.received.map((m) => m.body).join("")).not.toContain(booked.json.manageToken);
+  });
+});

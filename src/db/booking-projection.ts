@@ -21,7 +21,7 @@ const INSERT_BOOKING = `INSERT INTO bookings (id, customer_id, class_id, pattern
   VALUES (?, coalesce((SELECT id FROM customers WHERE email = ?), ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 const UPSERT_LINE = `INSERT INTO booking_sessions (booking_id, session_id, seats, status, price_pence, version) VALUES (?, ?, ?, ?, ?, ?)
-  ON CONFLICT (booking_id, session_id) DO UPDATE SET status = excluded.status, seats = excluded.seats, version = excluded.version
+  ON CONFLICT (booking_id, session_id) DO UPDATE SET status = excluded.status, seats = excluded.seats, price_pence = excluded.price_pence, version = excluded.version
   WHERE booking_sessions.version < excluded.version`;
 
 // The header's status follows its lines: confirmed while any line is. Its guest count follows the
@@ -32,6 +32,12 @@ const SETTLE_HEADER = `UPDATE bookings SET
   cancelled_at = CASE WHEN EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ?1 AND status = 'confirmed') THEN NULL ELSE coalesce(cancelled_at, ?2) END,
   updated_at = max(updated_at, ?2)
   WHERE id = ?1`;
+
+// The header's price follows the line change that was applied (a group booking shrunk is repriced
+// with its seats; see reduce-seats.ts): only while this change is the line's newest, so a
+// redelivered older change cannot bring back an older price.
+const PRICE_HEADER = `UPDATE bookings SET subtotal_pence = ?1, discount_pence = ?2, total_amount_pence = ?3
+  WHERE id = ?4 AND EXISTS (SELECT 1 FROM booking_sessions WHERE booking_id = ?4 AND session_id = ?5 AND version = ?6)`;
 
 const INSERT_ATTEMPT = `INSERT INTO booking_attempts (id, kind, outcome, error_code, booking_id, registration_type, session_ids, email, guest_count,
   amount_pence, expected_amount_pence, currency, promo_code, source, actor_role, client_key, idempotency_key, request_id, duration_ms, created_at)
@@ -77,6 +83,7 @@ export function lineStatements(d1: D1Database, changes: LineChange[]): D1Prepare
         ),
       d1.prepare(UPSERT_LINE).bind(booking.id, sessionId, seats, status, booking.linePricePence, version),
       d1.prepare(SETTLE_HEADER).bind(booking.id, at),
+      d1.prepare(PRICE_HEADER).bind(booking.subtotalPence, booking.discountPence, booking.totalAmountPence, booking.id, sessionId, version),
     ];
   });
 }

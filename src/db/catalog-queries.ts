@@ -118,6 +118,8 @@ export async function getPublicClass(db: Db, classId: string, window: SessionWin
       .select({
         ...publicClassColumns,
         requiredTeachingRole: { id: teachingRoles.id, name: teachingRoles.name },
+        paymentMode: classes.paymentMode,
+        policy: { freeCancellationHours: classes.freeCancellationHours, lateCancellationFeePercent: classes.lateCancellationFeePercent, selfCancelCutoffHours: classes.selfCancelCutoffHours },
       })
       .from(classes)
       .innerJoin(studios, eq(studios.id, classes.studioId))

@@ -142,6 +142,12 @@ export async function touchGroup(d1: D1Database, groupId: string, at: number): P
   await d1.prepare(`UPDATE booking_groups SET updated_at = ? WHERE id = ?`).bind(at, groupId).run();
 }
 
+/** Marks the group cancelled (once: the answer says whether this call did it). */
+export async function markGroupCancelled(d1: D1Database, groupId: string, at: number): Promise<boolean> {
+  const { meta } = await d1.prepare(`UPDATE booking_groups SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'active'`).bind(at, groupId).run();
+  return meta.changes > 0;
+}
+
 /** The schedule patterns of a class (a course booked whole is one of them). */
 export async function patternsOfClass(d1: D1Database, classId: string): Promise<string[]> {
   const { results } = await d1.prepare(`SELECT id FROM schedule_patterns WHERE class_id = ? ORDER BY id LIMIT 2`).bind(classId).all<{ id: string }>();

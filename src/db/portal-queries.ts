@@ -102,6 +102,7 @@ export function bookingsWithClass(db: Db, email: string, ids: string[]) {
       booking: bookings,
       class: { id: classes.id, name: classes.name },
       studio: { id: studios.id, name: studios.name, timeZone: studios.timeZone },
+      policy: { freeCancellationHours: classes.freeCancellationHours, lateCancellationFeePercent: classes.lateCancellationFeePercent, selfCancelCutoffHours: classes.selfCancelCutoffHours },
     })
     .from(bookings)
     .innerJoin(customers, eq(customers.id, bookings.customerId))

@@ -7,10 +7,11 @@
  * (`timestamp_ms`), money is integer pence, emails are stored lower-cased.
  */
 import { BOOKING_KINDS, type BookingKind } from "../domain/booking-kinds";
+import { PAYMENT_MODES, type PaymentMode } from "../domain/booking-terms";
 import { DEMAND_SIGNAL_TYPES } from "../domain/demand-signals";
 
 // Defined with the rules that use them (src/domain), stored here.
-export { BOOKING_KINDS, type BookingKind, DEMAND_SIGNAL_TYPES };
+export { BOOKING_KINDS, type BookingKind, DEMAND_SIGNAL_TYPES, PAYMENT_MODES, type PaymentMode };
 
 export * from "./schema/catalog";
 export * from "./schema/bookings";

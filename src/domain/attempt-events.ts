@@ -6,6 +6,7 @@
  * `seats` is always seat-sessions: seats per session (guestCount) × the sessions covered, so
  * summing it over a studio's bookings compares directly with the sum of its sessions' capacity.
  */
+import type { CancellationWindow } from "./booking-terms";
 import { type DomainEvent, domainEvent, type EventType } from "./events";
 
 /** The audit fields of one attempt as it ended (src/domain/projection.ts AttemptRow, less its row keys). */
@@ -66,6 +67,9 @@ export interface CancellationData {
   minutesSinceConfirmation: number;
   /** Whole minutes from cancellation to the first session's start. */
   minutesBeforeStart: number;
+  /** A customer's own cancellation: where it fell in the class's policy, and the fee that applied. */
+  policyWindow?: CancellationWindow;
+  feePercent?: number;
 }
 
 /** Refusals that mean the studio could not supply what the customer wanted: demand it lost. */

@@ -19,6 +19,7 @@ import { ACCOUNT_TEMPLATES } from "./notification-templates/account";
 import { BOOKING_TEMPLATES } from "./notification-templates/booking";
 import { CERTIFICATE_TEMPLATES } from "./notification-templates/certificates";
 import { GROUP_TEMPLATES } from "./notification-templates/groups";
+import { GROUP_CANCELLATION_TEMPLATES } from "./notification-templates/group-cancellation";
 import type { Context, Template } from "./notification-templates/context";
 import { toHtml, toText } from "./notification-templates/document";
 import { greetingFor, line, originOf } from "./notification-templates/format";
@@ -52,7 +53,7 @@ export type RenderResult = { ok: true; message: RenderedNotification } | { ok: f
 /** Bumped when any wording changes, so a recorded message says which text it was sent with. */
 export const TEMPLATE_VERSION = 1;
 
-const TEMPLATES: { [K in TemplateKind]: Template<K> } = { ...WAITLIST_TEMPLATES, ...BOOKING_TEMPLATES, ...SESSION_TEMPLATES, ...ACCOUNT_TEMPLATES, ...CERTIFICATE_TEMPLATES, ...GROUP_TEMPLATES };
+const TEMPLATES: { [K in TemplateKind]: Template<K> } = { ...WAITLIST_TEMPLATES, ...BOOKING_TEMPLATES, ...SESSION_TEMPLATES, ...ACCOUNT_TEMPLATES, ...CERTIFICATE_TEMPLATES, ...GROUP_TEMPLATES, ...GROUP_CANCELLATION_TEMPLATES };
 
 const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   WAITLIST_CONFIRM: "waitlist-confirm",
@@ -72,6 +73,7 @@ const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   RENEWAL_OFFER: "renewal-offer",
   GROUP_CONFIRMATION: "group-confirmation",
   GROUP_PARTICIPANT_CONFIRMATION: "group-participant-confirmation",
+  GROUP_CANCELLED: "group-cancelled",
 };
 
 /** Renders a notification, or says which data fields (or the base URL) are missing or wrong. */

@@ -25,6 +25,7 @@ export const NOTIFICATION_KINDS = [
   "RENEWAL_OFFER",
   "GROUP_CONFIRMATION",
   "GROUP_PARTICIPANT_CONFIRMATION",
+  "GROUP_CANCELLED",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -73,6 +74,7 @@ export interface NotificationRequest {
  * - RENEWAL_OFFER: `number`, `sessionStartsAt`, `offerExpiresAt`, `offerLinkPath`; optional `totalAmountPence`.
  * - GROUP_CONFIRMATION (to the organiser): `groupName`, `reference`, `sessions`, `participants` ([{ name }]); optional `company`, `totalAmountPence`.
  * - GROUP_PARTICIPANT_CONFIRMATION (to each participant with an email): `groupName`, `participantName`, `sessions`; optional `organiserName`.
+ * - GROUP_CANCELLED (to the organiser and each participant with an email): `groupName`, `reference`, `sessions`; optional `participantName` (a participant's own), `reason`.
  * - STAFF_INVITE (no class): `linkPath`, `expiresAt`, `role` ("staff" | "admin"); optional `studioName`, `invitedBy`, `timeZone`.
  */
 export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;

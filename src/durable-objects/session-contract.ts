@@ -157,6 +157,16 @@ export const ReduceSeatsInput = z.object({
   toSeats: z.number().int().min(1),
   /** What the change is for (the attendee leaving): its retry is answered again; another change from the same count is refused. */
   changeId: z.string().min(1).max(200),
+  /** The booking's price for the seats kept (the caller prices it); recorded with the seats, so D1 gets both in one change. */
+  price: z
+    .object({
+      subtotalPence: z.number().int().min(0),
+      discountPence: z.number().int().min(0),
+      totalAmountPence: z.number().int().min(0),
+      /** Each session's share of the total, by session id. */
+      linePrices: z.record(z.string(), z.number().int().min(0)),
+    })
+    .optional(),
 }).refine((input) => input.toSeats < input.fromSeats, { message: "toSeats must be below fromSeats", path: ["toSeats"] });
 export type ReduceSeatsInput = z.infer<typeof ReduceSeatsInput>;
 

@@ -16,6 +16,7 @@ import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/p
 import type { Env } from "../env";
 import { DomainEventSchema, type DomainEvent } from "../domain/events";
 import { raiseAlert } from "../services/alerts";
+import { fanOutEvents } from "../services/webhooks";
 import { eventInserts } from "../db/event-inserts";
 import { validMessages } from "./valid-messages";
 
@@ -26,26 +27,47 @@ export function retryDelaySeconds(attempts: number): number {
 
 type Parsed = { message: Message<unknown>; body: ProjectionMessage };
 
-export async function consumeProjection(batch: MessageBatch<unknown>, env: Pick<Env, "DB">): Promise<void> {
+export async function consumeProjection(batch: MessageBatch<unknown>, env: Pick<Env, "DB"> & Partial<Pick<Env, "WEBHOOKS">>): Promise<void> {
   const accepted: Parsed[] = validMessages(batch, ProjectionMessage, "projection message is malformed", retryDelaySeconds);
   if (accepted.length === 0) return;
   const db = getDb(env.DB);
   try {
     const statements = await writeProjection(env.DB, accepted.map((item) => item.body));
+    await fanOutAttemptEvents(env, db, accepted.map((item) => item.body));
     for (const { message } of accepted) message.ack();
     await alertRepeatedAttempts(db, accepted.map((item) => item.body));
     console.log(JSON.stringify({ level: "info", msg: "projection written", queue: batch.queue, messages: accepted.length, statements }));
   } catch (error) {
     console.error(JSON.stringify({ level: "error", msg: "could not write projection batch", queue: batch.queue, messages: accepted.length, error: String(error) }));
-    await writeOneByOne(env.DB, batch.queue, accepted);
+    await writeOneByOne(env, batch.queue, accepted);
   }
 }
 
-async function writeOneByOne(d1: D1Database, queue: string, accepted: Parsed[]): Promise<void> {
+/**
+ * Booking and cancellation events reach D1 here (with their attempt), not through the events
+ * consumer, so their webhook deliveries are made here too: after the write, before the ack (a
+ * failure retries the batch, and deliveries are created once per endpoint and event). No D1 read
+ * when no event of the batch can be subscribed to.
+ */
+async function fanOutAttemptEvents(env: Partial<Pick<Env, "WEBHOOKS">>, db: Db, bodies: ProjectionMessage[]): Promise<void> {
+  const events = bodies.flatMap((body) =>
+    body.kind === "attempt"
+      ? body.change.events.flatMap((event) => {
+          const parsed = DomainEventSchema.safeParse(event);
+          return parsed.success ? [parsed.data] : [];
+        })
+      : [],
+  );
+  await fanOutEvents(env, db, events);
+}
+
+async function writeOneByOne(env: Pick<Env, "DB"> & Partial<Pick<Env, "WEBHOOKS">>, queue: string, accepted: Parsed[]): Promise<void> {
+  const d1 = env.DB;
   let written = 0;
   for (const { message, body } of accepted) {
     try {
       await writeProjection(d1, [body]);
+      await fanOutAttemptEvents(env, getDb(d1), [body]);
       message.ack();
       written += 1;
     } catch (error) {

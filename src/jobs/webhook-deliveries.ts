@@ -5,7 +5,8 @@
  * id is `webhook-id` on every attempt) and POSTs it with a timeout, never following a redirect.
  * A 2xx succeeds; anything else is recorded and retried after the next delay of the schedule
  * (src/domain/webhooks.ts) by retrying the message with that delay. After the last attempt the
- * delivery fails and counts against its endpoint, which is disabled after too many in a row.
+ * delivery fails and counts against its endpoint, which is disabled after too many in a row, or
+ * when it has had no success for too long since its first failure.
  */
 import { z } from "zod";
 import { configOf } from "../config";
@@ -63,7 +64,7 @@ export async function attemptDelivery(db: Db, deliveryId: string, config: Return
   const attempts = delivery.attempts + 1;
   const delay = sent.ok ? null : retryDelayAfter(attempts);
   const outcome: AttemptOutcome = { ...sent, retryAt: delay === null ? null : now + delay * 1000 };
-  await recordAttempt(db, claimed, outcome, now, config.webhookDisableAfterFailures);
+  await recordAttempt(db, claimed, outcome, now, { failures: config.webhookDisableAfterFailures, failingForMs: config.webhookDisableAfterMs });
   console.log(JSON.stringify({ level: sent.ok ? "info" : "warn", msg: "webhook attempt", deliveryId: delivery.id, endpointId: endpoint.id, attempts, responseStatus: sent.responseStatus, error: sent.error }));
   return outcome.retryAt;
 }

@@ -6,6 +6,7 @@
  * not to be trusted, and `=HYPERLINK(...)` in a name must open as text, not as a link.
  */
 import { stringify } from "csv-stringify/browser/esm/sync";
+import { ApiError } from "../errors";
 
 /** Cells starting with one of these are read as a formula (Excel, Sheets, LibreOffice; the full-width forms by Numbers). */
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
@@ -40,15 +41,23 @@ export function csvLines(rows: readonly (readonly unknown[])[]): string {
 /** Bytes buffered before a chunk is handed to the stream: fewer, larger writes. */
 const FLUSH_BYTES = 16 * 1024;
 
+/** One JSON log line per failed export, as the rest of the service logs errors. */
+function logExportFailure(file: string, rowsSent: number, error: unknown): void {
+  console.error(JSON.stringify({ level: "error", msg: "csv export failed", file, rowsSent, error: String(error) }));
+}
+
 /**
  * A stream of CSV bytes: the header row, then every row from `rows` as it is produced. The source is
  * pulled only as fast as the client reads, and closed (its `finally` blocks run) if the client goes away.
+ * If the source throws, the stream is errored, never closed: the response then ends without its
+ * terminating chunk and the download fails, rather than passing for a complete, shorter file.
  */
-export function csvStream(header: readonly string[], rows: AsyncIterable<readonly unknown[]>): ReadableStream<Uint8Array> {
+export function csvStream(header: readonly string[], rows: AsyncIterable<readonly unknown[]>, file = "export.csv"): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const iterator = rows[Symbol.asyncIterator]();
   let headerSent = false;
   let cancelled = false;
+  let rowsSent = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       let text = "";
@@ -58,6 +67,7 @@ export function csvStream(header: readonly string[], rows: AsyncIterable<readonl
       }
       try {
         const batch: (readonly unknown[])[] = [];
+        let read = 0;
         while (text.length < FLUSH_BYTES) {
           const next = await iterator.next();
           if (next.done) {
@@ -67,15 +77,17 @@ export function csvStream(header: readonly string[], rows: AsyncIterable<readonl
             return;
           }
           batch.push(next.value);
+          read++;
           if (batch.length >= 200) text += csvLines(batch.splice(0));
         }
         text += csvLines(batch);
         controller.enqueue(encoder.encode(text));
+        rowsSent += read;
       } catch (error) {
         // The reader went away while a row was being read: nothing to report.
         if (cancelled) return;
-        // Headers are sent by now, so the client sees a cut-off file rather than a status; log why.
-        console.error("csv export failed", error);
+        // The status is sent by now: only a broken download tells the client rows are missing.
+        logExportFailure(file, rowsSent, error);
         controller.error(error);
       }
     },
@@ -95,7 +107,30 @@ export function csvHeaders(filename: string): Record<string, string> {
   };
 }
 
-/** A streamed CSV download: `new Response(csvStream(...))` with the headers above. */
-export function csvResponse(filename: string, header: readonly string[], rows: AsyncIterable<readonly unknown[]>): Response {
-  return new Response(csvStream(header, rows), { headers: csvHeaders(filename) });
+/**
+ * `csvStream`, but the first row (or the end) is read before anything is sent: a source that fails
+ * at once, e.g. D1 unreachable on the first page, is a 503 EXPORT_UNAVAILABLE JSON error the client
+ * can retry, instead of a 200 whose file is only a header row.
+ */
+export async function openCsvStream(header: readonly string[], rows: AsyncIterable<readonly unknown[]>, file: string): Promise<ReadableStream<Uint8Array>> {
+  const iterator = rows[Symbol.asyncIterator]();
+  let first: IteratorResult<readonly unknown[]>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    logExportFailure(file, 0, error);
+    const refused = new ApiError("EXPORT_UNAVAILABLE", "The export could not be read; nothing was sent. Try again shortly.", { file });
+    refused.headers["Retry-After"] = "5";
+    throw refused;
+  }
+  return csvStream(header, resumed(first, iterator), file);
+}
+
+/** The rows of `iterator` again, starting with `first` (already read); closing this closes the source. */
+async function* resumed<T>(first: IteratorResult<T>, iterator: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    for (let next = first; !next.done; next = await iterator.next()) yield next.value;
+  } finally {
+    await iterator.return?.();
+  }
 }

@@ -49,7 +49,7 @@ const errorDescriptions = {
   413: "Body larger than allowed (PAYLOAD_TOO_LARGE)",
   422: "Well-formed but breaks a business rule (STAFF_NOT_QUALIFIED, INVALID_REFERENCE, INVALID_SCHEDULE, OCCURRENCE_LIMIT_EXCEEDED, BOOKING_KIND_NOT_ALLOWED, AMOUNT_MISMATCH, INVALID_AMOUNT, CURRENCY_NOT_SUPPORTED, PROMO_INVALID, IDEMPOTENCY_KEY_REUSED)",
   429: "Too many attempts from this client or email in the time window (RATE_LIMITED)",
-  503: "A dependency is unavailable; safe to retry with the same Idempotency-Key (SERVICE_UNAVAILABLE)",
+  503: "A dependency is unavailable; safe to retry with the same Idempotency-Key (SERVICE_UNAVAILABLE, EXPORT_UNAVAILABLE)",
 } as const;
 
 type ErrorStatus = keyof typeof errorDescriptions;

@@ -22,6 +22,8 @@ export interface ConfirmedProps {
     subtotalPence: number;
     discountPence: number;
     totalAmountPence: number;
+    /** The class's cancellation policy in words. */
+    cancellationPolicy: string;
   };
   manageHref: string;
   calendarHref: string;
@@ -55,6 +57,8 @@ export function BookingConfirmedPage({ user, booking, manageHref, calendarHref }
           <dt>Name</dt>
           <dd>{booking.name}</dd>
           <PriceFacts subtotalPence={booking.subtotalPence} discountPence={booking.discountPence} totalPence={booking.totalAmountPence} />
+          <dt>Cancellation</dt>
+          <dd data-testid="cancellation-policy">{booking.cancellationPolicy}</dd>
         </dl>
       </section>
       <p class="actions">

@@ -46,6 +46,8 @@ export interface ClassPageProps {
     city: { id: string; name: string };
     requiredTeachingRole: { id: string; name: string };
     resourceRequirements: { resourceId: string; name: string; quantityPerStudent: number }[];
+    /** The class's cancellation policy in words. */
+    cancellationPolicy: string;
   };
   sessions: ClassSession[];
   courses: ClassCourse[];
@@ -83,6 +85,8 @@ export function ClassPage({ user, klass, sessions, courses, contact, picked }: C
             {instructors.length === 0 ? "To be confirmed" : instructors.join(", ")}
             <span class="muted"> (a qualified {klass.requiredTeachingRole.name})</span>
           </dd>
+          <dt>Cancellation</dt>
+          <dd id="class-cancellation-policy">{klass.cancellationPolicy}</dd>
           <dt>Each person uses</dt>
           <dd id="class-resources">
             {klass.resourceRequirements.length === 0

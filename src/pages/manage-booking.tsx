@@ -22,6 +22,8 @@ export interface ManagedBooking {
   totalPence: number;
   confirmedAt: string;
   cancelledAt: string | null;
+  /** The class's cancellation policy in words. */
+  cancellationPolicy: string;
 }
 
 export interface ManageBookingProps {
@@ -60,6 +62,8 @@ export function ManageBookingPage({ booking, token, cancellable, user }: ManageB
             {booking.customerName} ({booking.customerEmail})
           </dd>
           <PriceFacts subtotalPence={booking.subtotalPence} discountPence={booking.discountPence} totalPence={booking.totalPence} />
+          <dt>Cancellation</dt>
+          <dd data-testid="cancellation-policy">{booking.cancellationPolicy}</dd>
           <dt>Reference</dt>
           <dd>
             <code>{booking.id}</code>
@@ -112,7 +116,7 @@ export function ManageBookingPage({ booking, token, cancellable, user }: ManageB
             <p id="cancel-result" role="status" aria-live="polite" tabindex={-1}></p>
           </div>
         ) : (
-          <p id="not-cancellable">The first session has started, so this booking can no longer be cancelled here. Please contact the studio.</p>
+          <p id="not-cancellable">This booking can no longer be cancelled online: the first session has started, or the cancellation policy above no longer allows it. Please contact the studio.</p>
         )}
       </section>
     </Layout>

@@ -60,6 +60,16 @@ export function toSelection(value: SelectionInput): SessionSelection {
   }
 }
 
+/** A class's cancellation policy as it applies to one booking (src/domain/booking-terms.ts). */
+export const CancellationTermsSchema = z
+  .object({
+    summary: z.string().openapi({ example: "Free cancellation until 48 hours before the start; after that 50% of the price is kept; you can cancel online until 12 hours before the start (after that, ask the studio)." }),
+    freeCancellationUntil: z.string().openapi({ description: "Until this instant a customer's cancellation costs nothing" }),
+    selfCancellationUntil: z.string().openapi({ description: "Until this instant a customer may cancel online; later, only the studio can" }),
+    lateCancellationFeePercent: z.number().int().openapi({ description: "Percent of the amount paid kept for a cancellation after freeCancellationUntil" }),
+  })
+  .openapi("CancellationTerms");
+
 export const BookingSchema = z
   .object({
     id: z.string(),

@@ -43,7 +43,8 @@ export const MeBookingSchema = z
     currency: z.string(),
     confirmedAt: z.iso.datetime(),
     cancelledAt: z.iso.datetime().nullable(),
-    cancellable: z.boolean().openapi({ description: "True while you may cancel it yourself: confirmed, first session not started" }),
+    cancellable: z.boolean().openapi({ description: "True while you may cancel it yourself: confirmed, and the class's cancellation policy still allows it" }),
+    cancellationPolicy: z.string().openapi({ description: "The class's cancellation policy in words" }),
     links: z.object({
       manage: z.string().openapi({ description: "GET with your bearer token: the booking", example: "/api/v1/bookings/bkg_0123" }),
       cancel: z.string().openapi({ description: "POST with your bearer token: cancel it", example: "/api/v1/bookings/bkg_0123/cancel" }),

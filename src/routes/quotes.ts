@@ -4,10 +4,10 @@
  * compute one. Nothing is held: POST /holds and POST /bookings price again.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { BOOKING_KINDS } from "../db/schema";
+import { BOOKING_KINDS, PAYMENT_MODES } from "../db/schema";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../lib/openapi";
 import { quoteSelection } from "../services/quotes";
-import { checkSelection, SelectionFields, toSelection } from "./booking-schemas";
+import { CancellationTermsSchema, checkSelection, SelectionFields, toSelection } from "./booking-schemas";
 import { callerOf } from "./bookings";
 
 const { contact: _contact, ...selectionOnly } = SelectionFields;
@@ -54,6 +54,8 @@ const QuoteSchema = z
         problem: SeatProblemSchema.nullable().openapi({ description: "Why guestCount seats would be refused here now, or null" }),
       }),
     ),
+    paymentMode: z.enum(PAYMENT_MODES).openapi({ description: "online: paid when booking; at_studio: paid at the desk" }),
+    cancellationPolicy: CancellationTermsSchema,
   })
   .openapi("Quote");
 

@@ -14,26 +14,18 @@ import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { CHECKOUT_CONVERTED, checkoutDecidedBy, FUNNEL_CHECKOUT } from "../db/funnel";
 import { alerts } from "../db/schema";
+import { type AlertRules, type AlertType, bookingConversionAlerts, type FiringAlert, notificationSuccessAlerts, parseAlertRules } from "../domain/alert-rules";
 import {
   addSessionAlerts,
-  type AlertRules,
-  type AlertType,
-  bookingConversionAlerts,
   type BlockedPurchases,
-  type FiringAlert,
   hireTrainerAlerts,
   lowFillAlerts,
   noRecentBookingAlerts,
-  notificationSuccessAlerts,
   type OfferDecisions,
-  parseAlertRules,
-  priceTamperingAlerts,
-  quickCancellationAlerts,
-  type SeatEvent,
-  seatHoardingAlerts,
   type UnbookedSubject,
   waitlistAcceptanceAlerts,
-} from "../domain/alert-rules";
+} from "../domain/alert-rules-demand";
+import { priceTamperingAlerts, quickCancellationAlerts, type SeatEvent, seatHoardingAlerts } from "../domain/alert-rules-suspicious";
 import { raiseAlert, resolveAlert } from "./alerts";
 import type { CancellationData } from "../domain/attempt-events";
 

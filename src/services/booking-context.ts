@@ -8,6 +8,7 @@
 import { and, asc, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type BookingKind, classes, classResourceRequirements, classSessions, resources, schedulePatterns, studios } from "../db/schema";
+import { type CancellationPolicy, type PaymentMode, policyOf } from "../domain/booking-terms";
 import { customerIdFromDigest } from "../domain/projection";
 import type { SessionSnapshot } from "../durable-objects/session-contract";
 import { ApiError } from "../errors";
@@ -42,6 +43,8 @@ export interface BookableClass {
   pricePence: number;
   fullSchedulePricePence: number | null;
   bookingKinds: BookingKind[];
+  paymentMode: PaymentMode;
+  cancellationPolicy: CancellationPolicy;
 }
 
 export interface BookingContext {
@@ -92,6 +95,10 @@ function loadRows(db: Db, selection: SessionSelection) {
         pricePence: classes.pricePence,
         fullSchedulePricePence: classes.fullSchedulePricePence,
         bookingKinds: classes.bookingKinds,
+        paymentMode: classes.paymentMode,
+        freeCancellationHours: classes.freeCancellationHours,
+        lateCancellationFeePercent: classes.lateCancellationFeePercent,
+        selfCancelCutoffHours: classes.selfCancelCutoffHours,
         studioId: classes.studioId,
         cityId: studios.cityId,
         timeZone: studios.timeZone,
@@ -160,6 +167,8 @@ function contextOf(selection: SessionSelection, sessionRows: ContextRows[0], req
       pricePence: first.pricePence,
       fullSchedulePricePence: first.fullSchedulePricePence,
       bookingKinds: first.bookingKinds,
+      paymentMode: first.paymentMode,
+      cancellationPolicy: policyOf(first),
     },
     studioId: first.studioId,
     cityId: first.cityId,
@@ -240,14 +249,25 @@ export interface ClassPlace {
   className: string;
   studioName: string;
   timeZone: string;
+  /** The class's cancellation policy: what a customer's own cancellation is held to. */
+  cancellationPolicy: CancellationPolicy;
 }
 
 /** Where a class is taught: its studio and the studio's city, with their names (undefined for an unknown class). */
 export async function classPlace(db: Db, classId: string): Promise<ClassPlace | undefined> {
   const [row] = await db
-    .select({ studioId: classes.studioId, cityId: studios.cityId, className: classes.name, studioName: studios.name, timeZone: studios.timeZone })
+    .select({
+      studioId: classes.studioId,
+      cityId: studios.cityId,
+      className: classes.name,
+      studioName: studios.name,
+      timeZone: studios.timeZone,
+      freeCancellationHours: classes.freeCancellationHours,
+      lateCancellationFeePercent: classes.lateCancellationFeePercent,
+      selfCancelCutoffHours: classes.selfCancelCutoffHours,
+    })
     .from(classes)
     .innerJoin(studios, eq(studios.id, classes.studioId))
     .where(eq(classes.id, classId));
-  return row;
+  return row && { studioId: row.studioId, cityId: row.cityId, className: row.className, studioName: row.studioName, timeZone: row.timeZone, cancellationPolicy: policyOf(row) };
 }

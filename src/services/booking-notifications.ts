@@ -6,6 +6,7 @@
 import type { ConfigSource } from "../config";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
+import { describeCancellationPolicy } from "../domain/booking-terms";
 import { currentManageToken } from "./manage-tokens";
 import { type ClassPlace, classPlace } from "./booking-context";
 import type { BookingView } from "./booking-views";
@@ -74,7 +75,10 @@ export function bookingNotificationFor(kind: BookingKind, booking: BookingView, 
       currency: "GBP",
       manageLinkPath: `/api/v1/bookings/${encodeURIComponent(booking.id)}?token=${manageToken}`,
       // The booking's calendar file opens with the same token (src/routes/calendar.ts).
-      ...(kind === "BOOKING_CONFIRMED" && { calendarLinkPath: `/api/v1/bookings/${encodeURIComponent(booking.id)}/calendar.ics?token=${manageToken}` }),
+      ...(kind === "BOOKING_CONFIRMED" && {
+        calendarLinkPath: `/api/v1/bookings/${encodeURIComponent(booking.id)}/calendar.ics?token=${manageToken}`,
+        cancellationPolicy: describeCancellationPolicy(place.cancellationPolicy),
+      }),
     },
     requestedAt: Date.now(),
   };

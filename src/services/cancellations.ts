@@ -3,7 +3,7 @@
  * sessions' objects record the attempt and queue the BOOKING_CANCELLED message with the change;
  * the answer is built from what was cancelled, so it does not wait for D1.
  */
-import { customerMayCancel } from "../domain/customer-cancellation";
+import { type CancellationPolicy, type CancellationWindow, cancellationTermsAt, describeCancellationPolicy, OPEN_POLICY } from "../domain/booking-terms";
 import { ApiError } from "../errors";
 import { Attempt } from "./audit";
 import type { CancellationData } from "./attempt-subject";
@@ -17,8 +17,8 @@ import { keyOf, settle } from "./keyed-writes";
 import { locateBooking } from "./session-client";
 
 /**
- * Cancels every line of a booking. Customers (and manage tokens) may cancel until the first
- * session starts; staff at any time. Idempotent.
+ * Cancels every line of a booking. Customers (and manage tokens) may cancel as the class's
+ * cancellation policy allows (at the latest until the first session starts); staff at any time. Idempotent.
  */
 export async function cancelBooking(caller: Caller, booking: BookingView): Promise<BookingView & { replayed?: boolean }> {
   const attempt = new Attempt({
@@ -37,9 +37,6 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
   });
   return attempt.run(caller.env, async () => {
     const startsAt = booking.lines.map((line) => Date.parse(line.startsAt));
-    if (booking.status !== "cancelled" && !isStaff(caller.principal) && !customerMayCancel({ status: booking.status, startsAt }, Date.now())) {
-      throw new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
-    }
     // D1 may not have every line yet (a session still confirming from its coordinator's commit):
     // cancel in every session the commit covered as well.
     const place = locateBooking(booking.id);
@@ -48,6 +45,9 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     const [committed, classAndStudio] = await Promise.all([committedSessionIds(caller.env, coordinator, booking.id), classPlace(caller.db, booking.classId)]);
     const sessionIds = [...new Set([...booking.lines.map((line) => line.sessionId), ...committed])];
     const now = Date.now();
+    // The class's policy binds a customer's own cancellation, never the studio's.
+    const terms = isStaff(caller.principal) ? null : cancellationTermsAt(classAndStudio?.cancellationPolicy ?? OPEN_POLICY, Math.min(...startsAt), now);
+    if (booking.status !== "cancelled" && terms && !terms.selfCancellable) throw selfCancellationRefused(terms.window, classAndStudio?.cancellationPolicy ?? OPEN_POLICY);
     const confirmedAt = Date.parse(booking.confirmedAt);
     if (booking.status !== "cancelled") {
       attempt.note({
@@ -61,6 +61,7 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
             confirmedAt,
             minutesSinceConfirmation: Math.floor((now - confirmedAt) / 60_000),
             minutesBeforeStart: Math.floor((Math.min(...startsAt) - now) / 60_000),
+            ...(terms ? { policyWindow: terms.window, feePercent: terms.feePercent } : {}),
           } satisfies CancellationData,
         },
       });
@@ -84,5 +85,14 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     });
     for (const id of sessionIds) fullSessions.delete(id);
     return answer ? settle(answer, cancelledView, {}, key) : cancelledView;
+  });
+}
+
+/** Why a customer may not cancel themselves now: the session has started, or the policy's cutoff has passed. */
+function selfCancellationRefused(window: CancellationWindow, policy: CancellationPolicy): ApiError {
+  if (window === "started") return new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
+  return new ApiError("SELF_CANCELLATION_CLOSED", `This booking can no longer be cancelled online: ${describeCancellationPolicy(policy)}`, {
+    reason: "policy",
+    selfCancelCutoffHours: policy.selfCancelCutoffHours,
   });
 }

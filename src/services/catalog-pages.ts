@@ -10,6 +10,7 @@ import type { Db } from "../db/client";
 import { getPublicClass, listPublicClasses } from "../db/catalog-queries";
 import { cities, classes, classResourceRequirements, classSessions, customers, resources, studios } from "../db/schema";
 import { publicDisplayName } from "../domain/display-name";
+import { describeCancellationPolicy } from "../domain/booking-terms";
 import type { SessionSnapshot } from "../durable-objects/session-contract";
 import type { Env } from "../env";
 import { hasQualifiedInstructor, sessionSnapshot } from "./booking-context";
@@ -116,9 +117,10 @@ export async function classPage(env: Env, db: Db, classId: string, email: string
       hasTrainer: Number(row.untaught) === 0,
     };
   });
-  const { sessions: _none, ...details } = found;
+  const { sessions: _none, policy, ...details } = found;
   return {
     ...details,
+    cancellationPolicy: describeCancellationPolicy(policy),
     sessions: sessions.slice(0, CLASS_PAGE_SESSIONS),
     courses,
     contact: email ? { email: email.toLowerCase(), firstName: customer?.firstName ?? "", lastName: customer?.lastName ?? "", phone: customer?.phone ?? "" } : undefined,

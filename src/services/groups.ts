@@ -9,11 +9,12 @@
  * The group's messages (the organiser's confirmation listing everyone, each participant's own)
  * replace BOOKING_CONFIRMED and go out with the seats through the objects' outbox. The reference
  * is unique in D1, claimed before any seat is asked for, and let go again if the booking is refused.
+ * A shrunk booking is repriced with its seats; cancelling a whole group is group-cancellation.ts.
  */
 import { attendeeId, parseAttendeeId } from "../domain/attendees";
 import { domainEvent } from "../domain/events";
 import type { NotificationRequest, TypedNotificationRequest } from "../domain/notifications";
-import { quoteBooking } from "../domain/pricing";
+import { quoteBooking, splitPence } from "../domain/pricing";
 import { ApiError, notFound } from "../errors";
 import { idFromSeed } from "../lib/idempotency-key";
 import { ID_PREFIX, newId } from "../lib/ids";
@@ -143,6 +144,12 @@ export async function addParticipant(caller: Caller, groupId: string, person: Pe
   });
   const now = Date.now();
   await linkBooking(d1, groupId, result.booking.id, [participant], now);
+  // A cancel of the whole group marks it before reading its bookings, and this links before
+  // reading the mark: one of the two sees the other, so no seat outlives a cancelled group.
+  if ((await groupById(d1, groupId))?.status !== "active") {
+    await cancelBooking(caller, result.booking);
+    throw groupCancelled(groupId);
+  }
   const detail = await groupDetail(caller, groupId, [result.booking]);
   return { ...detail, participant: { attendeeId: attendeeId(result.booking.id, 1), bookingId: result.booking.id, position: 1, ...participant } };
 }
@@ -178,15 +185,41 @@ export async function removeParticipant(caller: Caller, groupId: string, partici
     await touchGroup(d1, groupId, now);
     return groupDetail(caller, groupId, [cancelled]);
   }
-  const change = { bookingId: booking.id, fromSeats: seats, toSeats: seats - 1, changeId: participantId };
+  // The seats kept are repriced with the change, in the same transaction in each session's object
+  // (no payment system yet: paid seats given back are only recorded; a refund follows with payments).
+  const change = { bookingId: booking.id, fromSeats: seats, toSeats: seats - 1, changeId: participantId, price: priceForSeats(booking, found.guestCount, seats - 1) };
   const [earliest, ...rest] = lines;
   const answers = [await reduceSeatsIn(caller.env, earliest!.sessionId, change)];
   answers.push(...(await Promise.all(rest.map((line) => reduceSeatsIn(caller.env, line.sessionId, change)))));
   const refused = answers.find((answer) => !answer.ok);
   if (refused) throw refusalError(refused, { bookingId: booking.id });
   await removeSeatName(d1, booking.id, seat.position, booking.guestCount, now);
-  const shrunk: BookingView = { ...booking, guestCount: change.toSeats, lines: booking.lines.map((line) => ({ ...line, seats: change.toSeats })) };
+  const { linePrices, ...totals } = change.price;
+  const shrunk: BookingView = {
+    ...booking,
+    ...totals,
+    guestCount: change.toSeats,
+    lines: booking.lines.map((line) => ({ ...line, seats: change.toSeats, pricePence: linePrices[line.sessionId] ?? line.pricePence })),
+  };
   return groupDetail(caller, groupId, [shrunk]);
+}
+
+/**
+ * The booking's price for `seats`: its price per seat (what the seats it was priced for cost,
+ * before any discount) times the seats, quoted as pricing quotes any booking (group bookings
+ * carry no promo), split over its sessions as a booking's lines are.
+ */
+function priceForSeats(booking: BookingView, pricedSeats: number, seats: number) {
+  const quoted = quoteBooking({ registrationType: "SINGLE_SESSION", classPricePence: Math.round(booking.subtotalPence / pricedSeats), fullSchedulePricePence: null, sessionCount: 1, seats });
+  if (!quoted.ok) throw new ApiError(quoted.code, quoted.message, quoted.details);
+  const sessions = [...booking.lines].sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
+  const shares = splitPence(quoted.quote.totalPence, Math.max(sessions.length, 1));
+  return {
+    subtotalPence: quoted.quote.subtotalPence,
+    discountPence: quoted.quote.discountPence,
+    totalAmountPence: quoted.quote.totalPence,
+    linePrices: Object.fromEntries(sessions.map((line, index) => [line.sessionId, shares[index]!])),
+  };
 }
 
 /** A group with its bookings and the participants on their seats; `fresh` are views newer than D1's. */
@@ -223,12 +256,15 @@ async function onlyPatternOf(d1: D1Database, classId: string): Promise<string> {
   throw new ApiError("VALIDATION_FAILED", `Invalid body. patternId: ${message}`, { location: "json", issues: [{ path: "patternId", message, code: "custom" }] });
 }
 
-async function activeGroup(caller: Caller, groupId: string): Promise<GroupRow> {
+export async function activeGroup(caller: Pick<Caller, "env">, groupId: string): Promise<GroupRow> {
   const group = await groupById(caller.env.DB, groupId);
   if (!group) throw notFound("Group", groupId);
-  if (group.status !== "active") throw new ApiError("SESSION_NOT_BOOKABLE", "The group is cancelled", { reason: "cancelled", groupId });
+  if (group.status !== "active") throw groupCancelled(groupId);
   return group;
 }
+
+/** The stable refusal of a change to a cancelled group. */
+export const groupCancelled = (groupId: string) => new ApiError("SESSION_NOT_BOOKABLE", "The group is cancelled", { reason: "group_cancelled", groupId });
 
 async function loadGroupContext(caller: Caller, selection: SessionSelection, payer: Required<Person>, classId: string): Promise<BookingContext> {
   const context = await loadBookingContext(caller.db, selection, contactOf(payer), configOf(caller.env).catalogCacheMs);
@@ -262,13 +298,13 @@ function bookingOf(context: BookingContext, selection: SessionSelection, payer: 
 }
 
 /** A person's name as a booking contact: the first word, and the rest. */
-function contactOf(person: Required<Person>): Contact {
+export function contactOf(person: Required<Person>): Contact {
   const [firstName = "", ...rest] = person.name.trim().split(/\s+/);
   return { email: person.email.toLowerCase(), firstName, lastName: rest.join(" ") };
 }
 
-function placeOf(context: BookingContext): ClassPlace {
-  return { studioId: context.studioId, cityId: context.cityId, className: context.class.name, studioName: context.studioName, timeZone: context.timeZone };
+export function placeOf(context: BookingContext): ClassPlace {
+  return { studioId: context.studioId, cityId: context.cityId, className: context.class.name, studioName: context.studioName, timeZone: context.timeZone, cancellationPolicy: context.class.cancellationPolicy };
 }
 
 const sessionsOf = (booking: BookingView) => booking.lines.map((line) => ({ sessionId: line.sessionId, startsAt: line.startsAt }));

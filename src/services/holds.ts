@@ -12,7 +12,8 @@ import { type Contact, loadBookingContext, type SessionSelection } from "./booki
 import { configOf } from "../config";
 import { concealingFromStrangers } from "./disclosure";
 import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts } from "./booking-limits";
-import { assertBookable, assertMayBookFor, type Caller, chargeIdOf, refuseIfSeenFull, refuseWithoutTrainer, rememberIfFull, selectionIds, seatRequest, whoAttempts } from "./bookings";
+import { assertBookable, assertMayBookFor, refuseIfSeenFull, refuseWithoutTrainer, rememberIfFull } from "./booking-checks";
+import { type Caller, chargeIdOf, selectionIds, seatRequest, whoAttempts } from "./bookings";
 import { claimAttempt, keyOf, settle } from "./keyed-writes";
 import { holdAll } from "./seat-coordinator";
 import { sessionObject } from "./session-client";

@@ -11,6 +11,7 @@ import type { Db } from "../db/client";
 import { type After, type BookingWhen, bookingPage, bookingsWithClass, bookingTotals, customerByEmail } from "../db/portal-queries";
 import { customers } from "../db/schema";
 import { customerMayCancel } from "../domain/customer-cancellation";
+import { describeCancellationPolicy } from "../domain/booking-terms";
 import type { Principal } from "../env";
 import { ApiError } from "../errors";
 import { validationError } from "../lib/openapi";
@@ -134,7 +135,7 @@ type BookingRow = Awaited<ReturnType<typeof bookingsWithClass>>[number];
 type LineRow = Awaited<ReturnType<typeof bookingLines>>[number];
 
 /** A booking as the portal lists it: the booking route's view, trimmed to what its customer needs. */
-function toPortalBooking({ booking, class: klass, studio }: BookingRow, allLines: LineRow[], now: Date) {
+function toPortalBooking({ booking, class: klass, studio, policy }: BookingRow, allLines: LineRow[], now: Date) {
   const lines = allLines.filter(({ line }) => line.bookingId === booking.id);
   const standing = lines.filter(({ line }) => line.status === "confirmed" || booking.status === "cancelled");
   const future = standing.map(({ startsAt }) => startsAt.getTime()).filter((at) => at > now.getTime());
@@ -159,7 +160,8 @@ function toPortalBooking({ booking, class: klass, studio }: BookingRow, allLines
     currency: booking.currency,
     confirmedAt: booking.confirmedAt.toISOString(),
     cancelledAt: booking.cancelledAt?.toISOString() ?? null,
-    cancellable: customerMayCancel({ status: booking.status, startsAt: lines.map(({ startsAt }) => startsAt.getTime()) }, now.getTime()),
+    cancellable: customerMayCancel({ status: booking.status, startsAt: lines.map(({ startsAt }) => startsAt.getTime()) }, now.getTime(), policy),
+    cancellationPolicy: describeCancellationPolicy(policy),
     links: { manage: `/api/v1/bookings/${booking.id}`, cancel: `/api/v1/bookings/${booking.id}/cancel` },
   };
 }

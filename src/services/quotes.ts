@@ -9,11 +9,13 @@
  */
 import { configOf } from "../config";
 import { quoteBooking, splitPence } from "../domain/pricing";
+import { type CancellationTermsView, cancellationTermsView, type PaymentMode } from "../domain/booking-terms";
 import { type Availability, refuseOverLimit, refuseSeats, type RefusalCode } from "../domain/seating";
 import { ApiError } from "../errors";
 import { loadBookingContext, type SessionSelection } from "./booking-context";
 import { seatLimits } from "./booking-limits";
-import { assertBookable, type Caller, isStaff, refuseWithoutTrainer } from "./bookings";
+import { assertBookable, refuseWithoutTrainer } from "./booking-checks";
+import { type Caller, isStaff } from "./bookings";
 import { checkPromo, findPromo, limitPromoAttempts, promoRefusalFor } from "./promos";
 import { sessionObject } from "./session-client";
 
@@ -56,6 +58,9 @@ export interface QuoteView {
   /** True when every session has the seats and resources for `guestCount` right now. */
   fits: boolean;
   sessions: QuotedSession[];
+  /** How the class is paid for: online when booking, or at the studio. */
+  paymentMode: PaymentMode;
+  cancellationPolicy: CancellationTermsView;
 }
 
 /** Prices a selection and checks it fits, or throws the ApiError a booking of it would get first. */
@@ -134,5 +139,7 @@ export async function quoteSelection(caller: Caller, input: QuoteRequest): Promi
     promoApplied: promo !== undefined,
     fits: sessions.every((session) => session.problem === null),
     sessions,
+    paymentMode: context.class.paymentMode,
+    cancellationPolicy: cancellationTermsView(context.class.cancellationPolicy, context.sessions[0]!.startsAt.getTime()),
   };
 }

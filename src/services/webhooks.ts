@@ -59,7 +59,7 @@ export interface EndpointPatch {
   status?: "enabled" | "disabled" | undefined;
 }
 
-/** Changes an endpoint; enabling it (again) clears its failure count and the reason it was disabled. */
+/** Changes an endpoint; enabling it (again) clears its failure count and streak and the reason it was disabled. */
 export async function updateEndpoint(env: ConfigSource, db: Db, id: string, patch: EndpointPatch): Promise<WebhookEndpoint> {
   const current = await endpointById(db, id);
   if (patch.url !== undefined) refuseUnsafeUrl(env, patch.url);
@@ -67,7 +67,7 @@ export async function updateEndpoint(env: ConfigSource, db: Db, id: string, patc
   if (patch.url !== undefined) changes.url = patch.url;
   if (patch.events !== undefined) changes.events = [...new Set(patch.events)];
   if (patch.description !== undefined) changes.description = patch.description;
-  if (patch.status === "enabled") Object.assign(changes, { status: "enabled", disabledReason: null, consecutiveFailures: 0 });
+  if (patch.status === "enabled") Object.assign(changes, { status: "enabled", disabledReason: null, consecutiveFailures: 0, failingSince: null });
   if (patch.status === "disabled" && current.status !== "disabled") Object.assign(changes, { status: "disabled", disabledReason: "disabled by an admin" });
   const [row] = await db.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, id)).returning();
   return row!;
@@ -222,8 +222,18 @@ export interface AttemptOutcome {
   retryAt: number | null;
 }
 
-/** Records one attempt; a final failure counts against the endpoint, which is disabled at the limit. */
-export async function recordAttempt(db: Db, claimed: { delivery: WebhookDelivery; endpoint: WebhookEndpoint }, outcome: AttemptOutcome, now: number, disableAfter: number): Promise<void> {
+/** When an endpoint is disabled automatically: after this many failed deliveries in a row, or failing for longer than this. */
+export interface DisablePolicy {
+  failures: number;
+  failingForMs: number;
+}
+
+/**
+ * Records one attempt. Every failed attempt starts the endpoint's failing streak if none is running
+ * (`failing_since`); a final failure also counts against it. The endpoint is disabled by whichever
+ * rule trips first, and the reason says which; a success ends the streak.
+ */
+export async function recordAttempt(db: Db, claimed: { delivery: WebhookDelivery; endpoint: WebhookEndpoint }, outcome: AttemptOutcome, now: number, policy: DisablePolicy): Promise<void> {
   const { delivery, endpoint } = claimed;
   const status = outcome.ok ? "succeeded" : outcome.retryAt === null ? "failed" : "pending";
   const update = db
@@ -238,20 +248,28 @@ export async function recordAttempt(db: Db, claimed: { delivery: WebhookDelivery
     })
     .where(eq(webhookDeliveries.id, delivery.id));
   if (outcome.ok) {
-    await db.batch([update, db.update(webhookEndpoints).set({ consecutiveFailures: 0 }).where(eq(webhookEndpoints.id, endpoint.id))]);
-  } else if (status === "failed") {
-    const failures = sql`${webhookEndpoints.consecutiveFailures} + 1`;
-    await db.batch([
-      update,
-      db.update(webhookEndpoints).set({ consecutiveFailures: failures, updatedAt: new Date(now) }).where(eq(webhookEndpoints.id, endpoint.id)),
-      db
-        .update(webhookEndpoints)
-        .set({ status: "disabled", disabledReason: `disabled automatically after ${disableAfter} deliveries in a row failed every attempt` })
-        .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.status, "enabled"), sql`${webhookEndpoints.consecutiveFailures} >= ${disableAfter}`)),
-    ]);
-  } else {
-    await update;
+    await db.batch([update, db.update(webhookEndpoints).set({ consecutiveFailures: 0, failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id))]);
+    return;
   }
+  const failures = status === "failed" ? sql`${webhookEndpoints.consecutiveFailures} + 1` : webhookEndpoints.consecutiveFailures;
+  // The statements of a batch run in order, so the disabling one sees the count and streak just written.
+  const tooMany = sql`${webhookEndpoints.consecutiveFailures} >= ${policy.failures}`;
+  const tooLong = sql`${webhookEndpoints.failingSince} < ${now - policy.failingForMs}`;
+  const hours = Math.round((policy.failingForMs / 3_600_000) * 100) / 100;
+  await db.batch([
+    update,
+    db
+      .update(webhookEndpoints)
+      .set({ consecutiveFailures: failures, failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${now})`, updatedAt: new Date(now) })
+      .where(eq(webhookEndpoints.id, endpoint.id)),
+    db
+      .update(webhookEndpoints)
+      .set({
+        status: "disabled",
+        disabledReason: sql`CASE WHEN ${tooMany} THEN ${`disabled automatically after ${policy.failures} deliveries in a row failed every attempt`} ELSE ${`disabled automatically: no successful delivery for more than ${hours} h since the first failure`} END`,
+      })
+      .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.status, "enabled"), or(tooMany, tooLong))),
+  ]);
 }
 
 /** Ends a delivery without sending it (its endpoint was disabled, or its URL is no longer allowed). */

@@ -2,14 +2,17 @@
  * Every page, as the visitor it is meant for (and the refusals as the visitors they refuse): the
  * status it answers, one h1, no serious or critical axe violation, no console error, and
  * full-page screenshots at 375 and 1280 px without sideways scrolling. The flows (booking,
- * waitlist, notify me, console actions) are in their own files; this one only looks.
+ * waitlist, notify me, console actions) are in their own files; this one only looks, but for
+ * the renewal offer, which it accepts once it has looked at it (its scene is made here anyway).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { grantRole, type SignedIn, signIn, uniqueEmail, useSession } from "./api";
-import { checkPage, useBrowser } from "./harness";
+import { admin, api, eventually, grantRole, type SignedIn, signIn, uniqueEmail, useSession } from "./api";
+import { type CertifiedClass, certifiedClass } from "./certificate-scene";
+import { type Browsing, checkPage, useBrowser } from "./harness";
 import { bookAsGuest, freshClass, type GuestBooking, type SceneClass } from "./scene";
 
-type Visitor = "anonymous" | "customer" | "staff" | "admin";
+/** "holder": the customer who holds the certificate the case opens. */
+type Visitor = "anonymous" | "customer" | "staff" | "admin" | "holder";
 
 interface PageCase {
   name: string;
@@ -73,20 +76,7 @@ describe("every page: status, axe, screenshots at 375 and 1280 px", () => {
     { name: "waitlist-confirmation-not-found", as: "anonymous", path: () => "/waitlist-confirmations/not-a-real-token", status: 404 },
   ];
 
-  it.each(cases)("$name ($as)", async (pageCase) => {
-    const context = await browsing.newContext();
-    const signedIn = sessions.get(pageCase.as);
-    if (signedIn) await useSession(context, signedIn);
-    const page = await browsing.newPage({ context });
-    const status = pageCase.status ?? 200;
-    // Chromium logs a document's 4xx as a console error: expected here, and only that one.
-    if (status !== 200) browsing.allowConsoleError(page, new RegExp(`status of ${status}`));
-    const response = await page.goto(pageCase.path());
-    expect(response?.status(), `${pageCase.path()} answers ${status}`).toBe(status);
-    expect(response?.headers()["content-type"]).toMatch(/text\/html/);
-    if (pageCase.shows) expect(await page.locator("main").innerText()).toMatch(pageCase.shows);
-    await checkPage(page, pageCase.name);
-  });
+  it.each(cases)("$name ($as)", (pageCase) => visit(browsing, sessions, pageCase));
 
   it("a role granted applies at the next request: a customer made staff opens the console", async () => {
     const email = uniqueEmail("promoted");
@@ -108,6 +98,86 @@ describe("every page: status, axe, screenshots at 375 and 1280 px", () => {
     expect(new URL(page.url()).searchParams.get("next")).toBe("/admin/bookings");
   });
 });
+
+describe("certificate and renewal pages: status, axe, screenshots at 375 and 1280 px", () => {
+  const browsing = useBrowser();
+  const sessions = new Map<Visitor, SignedIn>();
+  let certified: CertifiedClass;
+
+  beforeAll(async () => {
+    // Two holders: one whose certificate stays valid (and whose renewal offer is accepted), one revoked.
+    certified = await certifiedClass([uniqueEmail("holder"), uniqueEmail("revoked-holder")]);
+    await admin("POST", `/certificates/${certified.certificates[1]!.id}/revoke`);
+    sessions.set("holder", await signIn(certified.certificates[0]!.holderEmail));
+    sessions.set("customer", await signIn(uniqueEmail("not-the-holder")));
+    sessions.set("staff", await signIn(STAFF));
+  });
+  const valid = () => certified.certificates[0]!;
+  const revoked = () => certified.certificates[1]!;
+
+  const cases: PageCase[] = [
+    { name: "certificate", as: "holder", path: () => `/certificates/${valid().id}`, shows: /Gita Guest[\s\S]*E2E certificates/ },
+    { name: "certificate-staff", as: "staff", path: () => `/certificates/${valid().id}`, shows: /Gita Guest/ },
+    { name: "certificate-not-theirs", as: "customer", path: () => `/certificates/${valid().id}`, status: 404, shows: /no certificate here for you/i },
+    { name: "certificate-verify", as: "anonymous", path: () => valid().verificationPath, shows: /this certificate is valid/i },
+    { name: "certificate-verify-revoked", as: "anonymous", path: () => revoked().verificationPath, shows: /this certificate has been revoked/i },
+    { name: "certificate-verify-unknown", as: "anonymous", path: () => "/certificates/verify/no-such-code", status: 404, shows: /no certificate matches/i },
+    { name: "renewal-offer", as: "anonymous", path: () => valid().offerPath, shows: /holding a seat for you/i },
+    { name: "renewal-offer-not-found", as: "anonymous", path: () => "/renewal-offers/not-a-real-token", status: 404, shows: /not valid/i },
+  ];
+
+  it.each(cases)("$name ($as)", (pageCase) => visit(browsing, sessions, pageCase));
+
+  it("the certificate page sends a visitor who is not signed in to sign in, and back", async () => {
+    const page = await browsing.newPage();
+    await page.goto(`/certificates/${valid().id}`);
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+    expect(new URL(page.url()).searchParams.get("next")).toBe(`/certificates/${valid().id}`);
+  });
+
+  it("the holder accepts the renewal offer on its page: booked on the held seat", async () => {
+    const page = await browsing.newPage();
+    await page.goto(valid().offerPath);
+    await page.locator("#offer-accept").click();
+    await page.locator('#offer-actions[data-outcome="booked"]').waitFor();
+    expect(await page.locator("#offer-result").textContent()).toMatch(/you are booked/i);
+    await checkPage(page, "renewal-offer-accepted");
+    const bookingId = /^\/bookings\/([^/?]+)/.exec((await page.locator("#offer-booking-link").getAttribute("href")) ?? "")?.[1];
+    expect(bookingId, "the result links to the new booking").toBeTruthy();
+
+    // The seat is really booked: the offer says so, and the holder is on the session's roster.
+    const token = valid().offerPath.slice("/renewal-offers/".length);
+    const offer = (await api("GET", `/api/v1/renewal-offers/${token}`)).json;
+    expect({ status: offer.status, bookingId: offer.bookingId }).toEqual({ status: "accepted", bookingId });
+    // The roster is D1's, brought up to date by the session's object just after it answers.
+    const seats = await eventually(async () => {
+      const roster = (await admin("GET", `/sessions/${certified.renewalSessionId}/roster`)).json.data as { bookingId: string; email: string | null; status: string }[];
+      const booked = roster.filter((entry) => entry.bookingId === bookingId);
+      return booked.length > 0 && booked;
+    }, 20_000, "the renewal booking on the session's roster");
+    expect(seats).toEqual([expect.objectContaining({ email: valid().holderEmail, status: "booked" })]);
+
+    await page.reload();
+    expect(await page.locator("#offer-closed").getAttribute("data-reason")).toBe("accepted");
+    await checkPage(page, "renewal-offer-taken");
+  });
+});
+
+/** Opens the case's page as its visitor and checks it (status, text, axe, screenshots, no sideways scroll). */
+async function visit(browsing: Browsing, sessions: Map<Visitor, SignedIn>, pageCase: PageCase): Promise<void> {
+  const context = await browsing.newContext();
+  const signedIn = sessions.get(pageCase.as);
+  if (signedIn) await useSession(context, signedIn);
+  const page = await browsing.newPage({ context });
+  const status = pageCase.status ?? 200;
+  // Chromium logs a document's 4xx as a console error: expected here, and only that one.
+  if (status !== 200) browsing.allowConsoleError(page, new RegExp(`status of ${status}`));
+  const response = await page.goto(pageCase.path());
+  expect(response?.status(), `${pageCase.path()} answers ${status}`).toBe(status);
+  expect(response?.headers()["content-type"]).toMatch(/text\/html/);
+  if (pageCase.shows) expect(await page.locator("main").innerText()).toMatch(pageCase.shows);
+  await checkPage(page, pageCase.name);
+}
 
 /** The console's week holding the scene's first session (YYYY-MM-DD; any day of the week will do). */
 function weekOf(scene: SceneClass): string {

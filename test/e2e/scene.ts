@@ -29,9 +29,18 @@ export interface SceneClass {
 
 /**
  * A bookable class at the seed's London studio with `sessions` one-off sessions of `capacity`
- * seats a week apart, 20 days ahead and on, taught by a new pottery teacher (none when `instructor` is false).
+ * seats a week apart, 20 days ahead and on (or starting at `startsAt`, ms), taught by a new pottery
+ * teacher (none when `instructor` is false); `certificateValidityDays` makes it give certificates.
  */
-export async function freshClass(options: { capacity: number; sessions?: number; instructor?: boolean; pricePence?: number; label?: string }): Promise<SceneClass> {
+export async function freshClass(options: {
+  capacity: number;
+  sessions?: number;
+  instructor?: boolean;
+  pricePence?: number;
+  label?: string;
+  startsAt?: number[];
+  certificateValidityDays?: number;
+}): Promise<SceneClass> {
   const id = unique(options.label ?? "e2e");
   const pricePence = options.pricePence ?? 2500;
   const name = `E2E ${id}`;
@@ -46,15 +55,17 @@ export async function freshClass(options: { capacity: number; sessions?: number;
       defaultCapacity: options.capacity,
       requiredRoleId: POTTERY_ROLE,
       bookingKinds: ["SINGLE_SESSION"],
+      ...(options.certificateValidityDays === undefined ? {} : { certificateValidityDays: options.certificateValidityDays }),
     })
   ).json;
   const first = Math.ceil((Date.now() + 20 * DAY) / HOUR) * HOUR + 10 * HOUR;
+  const starts = options.startsAt ?? Array.from({ length: options.sessions ?? 1 }, (_, index) => first + index * 7 * DAY);
   const sessionIds: string[] = [];
-  for (let index = 0; index < (options.sessions ?? 1); index++) {
+  for (const startsAt of starts) {
     const session = (
       await admin("POST", "/sessions", {
         classId: klass.id,
-        startsAt: new Date(first + index * 7 * DAY).toISOString(),
+        startsAt: new Date(startsAt).toISOString(),
         capacity: options.capacity,
         location: "Room E2E",
         ...(options.instructor === false ? {} : { instructorId: teacher.id }),
@@ -62,7 +73,7 @@ export async function freshClass(options: { capacity: number; sessions?: number;
     ).json;
     sessionIds.push(session.id);
   }
-  return { classId: klass.id, name, pricePence, instructorId: teacher.id, sessionIds, firstStartsAt: new Date(first).toISOString() };
+  return { classId: klass.id, name, pricePence, instructorId: teacher.id, sessionIds, firstStartsAt: new Date(starts[0] ?? first).toISOString() };
 }
 
 export interface GuestBooking {

@@ -1,6 +1,7 @@
 /** The catalog: cities, studios, staff and their teaching roles, classes, resources, schedule patterns and sessions. (Conventions: src/db/schema.ts.) */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { BookingKind } from "../../domain/booking-kinds";
+import { PAYMENT_MODES } from "../../domain/booking-terms";
 import { createdAt, updatedAt } from "./columns";
 
 export const cities = sqliteTable("cities", {
@@ -85,6 +86,14 @@ export const classes = sqliteTable(
     certificateValidityDays: integer("certificate_validity_days"),
     /** Share of the booked sessions (percent) a customer must attend to complete the class; null is the default (config). */
     completionAttendancePercent: integer("completion_attendance_percent"),
+    /** `online`: paid when booking (seats held until paid); `at_studio`: confirmed now, paid at the desk. */
+    paymentMode: text("payment_mode", { enum: PAYMENT_MODES }).notNull().default("at_studio"),
+    /** Free cancellation until this many hours before the first session; null: free until it starts. */
+    freeCancellationHours: integer("free_cancellation_hours"),
+    /** Percent of the price kept when a customer cancels after the free window (0: none). */
+    lateCancellationFeePercent: integer("late_cancellation_fee_percent").notNull().default(0),
+    /** No self-cancellation within this many hours of the first session; null: until it starts. */
+    selfCancelCutoffHours: integer("self_cancel_cutoff_hours"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -169,6 +169,8 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   disabledReason: text("disabled_reason"),
   /** Deliveries that failed every retry since the last success: at the limit the endpoint is disabled. */
   consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  /** The first failed attempt since the last success (null while healthy): failing for too long also disables. */
+  failingSince: integer("failing_since", { mode: "timestamp_ms" }),
   createdBy: text("created_by").notNull(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),

@@ -16,6 +16,7 @@ export const BOOKING_TEMPLATES: Templates<"BOOKING_CONFIRMED" | "BOOKING_CANCELL
       `Seats: ${data.seats}\nTotal paid: ${formatPence(data.totalAmountPence)}`,
       bookingId ? `Booking reference: ${bookingId}` : null,
       ["View or cancel your booking: ", link(data.manageLinkPath)],
+      data.cancellationPolicy === undefined ? null : `Cancellation policy: ${line(data.cancellationPolicy)}`,
       data.calendarLinkPath === undefined ? null : ["Add to your calendar: ", link(data.calendarLinkPath)],
     ),
   }),

@@ -82,6 +82,8 @@ export const NOTIFICATION_DATA = {
     manageLinkPath: LinkPath,
     /** The booking's calendar file or feed, when the producer offers one. */
     calendarLinkPath: LinkPath.optional(),
+    /** The class's cancellation policy in words (absent in messages queued before policies existed). */
+    cancellationPolicy: z.string().min(1).max(500).optional(),
   }),
   BOOKING_CANCELLED: z.object({
     ...Place,
@@ -176,6 +178,15 @@ export const NOTIFICATION_DATA = {
     groupName: Text,
     participantName: Text,
     organiserName: Text.optional(),
+    sessions: z.array(BookedSession).min(1).max(1000),
+  }),
+  /** A group cancelled as a whole (src/domain/notification-templates/group-cancellation.ts); `participantName` on a participant's own. */
+  GROUP_CANCELLED: z.object({
+    ...Place,
+    groupName: Text,
+    reference: Text,
+    participantName: Text.optional(),
+    reason: z.string().trim().min(1).max(500).optional(),
     sessions: z.array(BookedSession).min(1).max(1000),
   }),
 } as const;

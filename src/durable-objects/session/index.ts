@@ -11,7 +11,7 @@ import { z } from "zod";
 import { closeForClientMessage, LIVE_PING, LIVE_PONG } from "../../domain/live";
 import type { Env } from "../../env";
 import { recordAttempt } from "../attempts";
-import { OUTBOX_DEADLINE_MS, OutboxPump, queueOut } from "../outbox";
+import { OutboxPump, queueOut } from "../outbox";
 import {
   type BookingProjection,
   CancelInput,
@@ -38,9 +38,10 @@ import { fullnessNow, queueFullnessChange } from "./fullness";
 import { LiveFeed } from "./live-feed";
 import { decideReservation } from "./reserve";
 import { reduceLineSeats, reduceSeatsClaim, replayedReduction } from "./reduce-seats";
-import { cancelLine, confirmHold, endHold, queueLineChange } from "./seat-changes";
+import { type LedgerEntry, ledgerEntries, pendingOutbox, resendLines, retireUnused, staleHolds, staleOutboxEntries } from "./reconciliation";
+import { cancelLine, confirmHold, endHold } from "./seat-changes";
 import type { Availability } from "../../domain/seating";
-import { adoptSnapshot, bumpVersion, count, migrateSessionStorage, readConfig, retireConfig, type ReservationRow, withConfigCopy } from "./storage";
+import { adoptSnapshot, bumpVersion, migrateSessionStorage, readConfig, type ReservationRow, withConfigCopy } from "./storage";
 import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
 import { confirmEntry, declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
 
@@ -187,26 +188,14 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Closes the session for good before it is deleted: refused while it has ever had reservations, a line, or undelivered changes. */
   async retire(): Promise<{ ok: true } | { ok: false; reservations: number; pendingOutbox: number; waitlistEntries: number }> {
-    return this.ctx.storage.transactionSync(() => {
-      const reservations = count(this.sql, `SELECT count(*) AS n FROM reservations WHERE status IN ('held', 'confirmed', 'cancelled')`);
-      const pendingOutbox = count(this.sql, `SELECT count(*) AS n FROM outbox`);
-      const waitlistEntries = count(this.sql, `SELECT count(*) AS n FROM waitlist`);
-      if (reservations > 0 || pendingOutbox > 0 || waitlistEntries > 0) return { ok: false as const, reservations, pendingOutbox, waitlistEntries };
-      retireConfig(this.sql);
-      return { ok: true as const };
-    });
+    return this.ctx.storage.transactionSync(() => retireUnused(this.sql));
   }
 
   // ---- reconciliation and tests ----------------------------------------------------------------
 
   /** The booking lines this DO holds, with when each last changed and the version sent to D1, for reconciliation. */
-  async ledgerEntries(): Promise<{ bookingId: string; seats: number; status: string; updatedAt: number; version: number | null }[]> {
-    return this.sql
-      .exec<{ booking_id: string; seats: number; status: string; updated_at: number; line_version: number | null }>(
-        `SELECT booking_id, seats, status, updated_at, line_version FROM reservations WHERE booking_id IS NOT NULL AND status IN ('confirmed', 'cancelled') ORDER BY created_at`,
-      )
-      .toArray()
-      .map((row) => ({ bookingId: row.booking_id, seats: row.seats, status: row.status, updatedAt: row.updated_at, version: row.line_version }));
+  async ledgerEntries(): Promise<LedgerEntry[]> {
+    return ledgerEntries(this.sql);
   }
 
   /**
@@ -216,31 +205,22 @@ export class SessionDO extends DurableObject<Env> {
    */
   async resendLines(bookingIds: string[]): Promise<number> {
     const ids = z.array(z.string().min(1)).max(500).parse(bookingIds);
-    return this.write((now) => {
-      let queued = 0;
-      for (const id of ids) {
-        const row = lineOfBooking(this.sql, id);
-        if (!row?.booking) continue;
-        queueLineChange(this.sql, row.id, JSON.parse(row.booking) as BookingProjection, row.seats, row.status === "cancelled" ? "cancelled" : "confirmed", now);
-        queued += 1;
-      }
-      return queued;
-    });
+    return this.write((now) => resendLines(this.sql, ids, now));
   }
 
   /** Outbox entries not yet sent to their Queues. */
   async pendingOutbox(): Promise<number> {
-    return count(this.sql, `SELECT count(*) AS n FROM outbox`);
+    return pendingOutbox(this.sql);
   }
 
   /** Outbox entries not sent for longer than OUTBOX_DEADLINE_MS. */
   async staleOutboxEntries(now: number): Promise<number> {
-    return count(this.sql, `SELECT count(*) AS n FROM outbox WHERE json_extract(change, '$.at') < ?`, now - OUTBOX_DEADLINE_MS);
+    return staleOutboxEntries(this.sql, now);
   }
 
   /** Holds still held `overdueMs` after they expired: the alarm should have settled them (drift). */
   async staleHolds(now: number, overdueMs: number): Promise<number> {
-    return count(this.sql, `SELECT count(*) AS n FROM reservations WHERE status = 'held' AND expires_at < ?`, now - overdueMs);
+    return staleHolds(this.sql, now, overdueMs);
   }
 
   // ---- waitlist ------------------------------------------------------------------------------

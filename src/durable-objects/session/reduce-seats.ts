@@ -5,7 +5,7 @@
  * object's idempotency records, keyed by the line's transition (`from>to`) and hashed by its
  * purpose: a retry of the same change is answered again without shrinking twice, and a second,
  * different change from the same count (two removals racing) is refused. Runs inside the
- * caller's transaction.
+ * caller's transaction. The caller may name the booking's new price with it (see `repriced`).
  */
 import type { BookingProjection } from "../../domain/projection";
 import type { IdempotencyClaim, ReduceSeatsInput, ReduceSeatsResult } from "../session-contract";
@@ -26,7 +26,9 @@ export function reduceLineSeats(sql: SqlStorage, input: ReduceSeatsInput, now: n
   if (readConfig(sql)!.starts_at <= now) {
     return { ok: false, code: "PARTICIPANTS_LOCKED", message: "The session has started; its seats can no longer be changed", details: { bookingId: input.bookingId, reason: "started" } };
   }
-  const booking: BookingProjection = { ...(JSON.parse(line.booking) as BookingProjection), guestCount: input.toSeats };
+  const config = readConfig(sql)!;
+  // The seats and their price change together: D1 gets both in the one line change below.
+  const booking = repriced({ ...(JSON.parse(line.booking) as BookingProjection), guestCount: input.toSeats }, input.price, config.session_id);
   sql.exec(`UPDATE reservations SET seats = ?, booking = ?, updated_at = ? WHERE id = ?`, input.toSeats, JSON.stringify(booking), now, line.id);
   moveSeats(sql, { booked: input.toSeats - line.seats });
   // The line goes to D1 with its new seats and the header's new guest count (booking_sessions, bookings).
@@ -44,4 +46,16 @@ export function reduceSeatsClaim(input: ReduceSeatsInput): IdempotencyClaim {
 export function replayedReduction(sql: SqlStorage, input: ReduceSeatsInput, replay: { replayed: true | "reused" }): ReduceSeatsResult {
   if (replay.replayed === true) return { ok: true, changed: false, seats: input.toSeats, availability: availabilityNow(sql) };
   return { ok: false, code: "SEATS_CHANGED", message: "Another change took this booking's seats from the same count meanwhile; read it again", details: { bookingId: input.bookingId } };
+}
+
+/** The header with the price of the seats kept, when the caller named one (each line its own share). */
+function repriced(booking: BookingProjection, price: ReduceSeatsInput["price"], sessionId: string): BookingProjection {
+  if (!price) return booking;
+  const { linePrices, ...totals } = price;
+  return {
+    ...booking,
+    ...totals,
+    linePricePence: linePrices[sessionId] ?? booking.linePricePence,
+    sessions: booking.sessions?.map((session) => ({ ...session, pricePence: linePrices[session.sessionId] ?? session.pricePence })),
+  };
 }

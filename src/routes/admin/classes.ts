@@ -17,6 +17,7 @@ import {
 } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { MAX_CERTIFICATE_VALIDITY_DAYS } from "../../domain/certificates";
+import { describeCancellationPolicy, MAX_POLICY_HOURS, PAYMENT_MODES, policyOf } from "../../domain/booking-terms";
 import { DEFAULT_FOLLOW_UP_HOURS_AFTER, DEFAULT_REMINDER_HOURS_BEFORE, MAX_MESSAGE_HOURS } from "../../domain/reminders";
 import { assertReferencesExist, hasNoDuplicates, inIdList, invalidReference } from "../../lib/references";
 import { adminOnly, staffOrAdmin } from "./access";
@@ -49,6 +50,11 @@ export const ClassSchema = z
     followUpHoursAfter: z.number().int().nullable().openapi({ description: `Hours after each session ends its follow-up is sent; null: the default (${DEFAULT_FOLLOW_UP_HOURS_AFTER}), 0: none` }),
     certificateValidityDays: z.number().int().nullable().openapi({ description: "Days a certificate of completion stays valid; null: the class gives none, 0: it never expires" }),
     completionAttendancePercent: z.number().int().nullable().openapi({ description: "Share of a booking's sessions an attendee must be checked in at for a certificate; null: CERTIFICATE_COMPLETION_PERCENT" }),
+    paymentMode: z.enum(PAYMENT_MODES).openapi({ description: "online: paid when booking, seats held until paid; at_studio: confirmed now, paid at the desk" }),
+    freeCancellationHours: z.number().int().nullable().openapi({ description: "Free cancellation until this many hours before the first session; null: until it starts" }),
+    lateCancellationFeePercent: z.number().int().openapi({ description: "Percent of the amount paid kept when a customer cancels after the free window" }),
+    selfCancelCutoffHours: z.number().int().nullable().openapi({ description: "No self-cancellation within this many hours of the first session; null: until it starts" }),
+    cancellationPolicy: z.string().openapi({ description: "The policy in words, as the quote and the confirmation show it" }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -58,6 +64,9 @@ const RequirementInput = z.object({
   resourceId: z.string().min(1).max(64).openapi({ description: "A resource of the class's studio" }),
   quantityPerStudent: z.number().int().min(1).max(1000),
 });
+
+/** Hours before the first session a cancellation rule turns on; null: the start itself. */
+const PolicyHours = z.number().int().min(0).max(MAX_POLICY_HOURS).nullable().optional();
 
 /** A reminder or follow-up offset in whole hours; null is the default. */
 const MessageHours = z.number().int().min(0).max(MAX_MESSAGE_HOURS).nullable().optional();
@@ -115,10 +124,16 @@ const ClassFields = z.object({
     .nullable()
     .optional()
     .openapi({ description: "Percent of a booking's sessions attended that completes the class (1 to 100; null or omitted: CERTIFICATE_COMPLETION_PERCENT)", example: 100 }),
+  freeCancellationHours: PolicyHours.openapi({ description: `Free cancellation until this many hours before the first session (0 to ${MAX_POLICY_HOURS}; null or omitted: until it starts)`, example: 48 }),
+  lateCancellationFeePercent: z.number().int().min(0).max(100).optional().openapi({ description: "Percent of the amount paid kept after the free window (0 to 100; default 0)", example: 50 }),
+  selfCancelCutoffHours: PolicyHours.openapi({ description: `No self-cancellation within this many hours of the first session (0 to ${MAX_POLICY_HOURS}; null or omitted: until it starts)`, example: 12 }),
 });
 
 /** A whole class: the fields plus rules across them. PATCH checks it against the merged result. */
 const ClassInput = ClassFields.superRefine((value, ctx) => {
+  if (value.selfCancelCutoffHours != null && value.freeCancellationHours != null && value.selfCancelCutoffHours > value.freeCancellationHours) {
+    ctx.addIssue({ code: "custom", path: ["selfCancelCutoffHours"], message: "Self-cancellation cannot close before the free window does (at most freeCancellationHours)" });
+  }
   if (value.bookingKinds.includes("FULL_SCHEDULE") && value.fullSchedulePricePence == null) {
     ctx.addIssue({
       code: "custom",
@@ -141,6 +156,7 @@ type RequirementInput = z.infer<typeof RequirementInput>;
 
 const toClass = (row: ClassRow, requirements: Map<string, Requirement[]>) => ({
   ...row,
+  cancellationPolicy: describeCancellationPolicy(policyOf(row)),
   currency: "GBP" as const,
   resourceRequirements: requirements.get(row.id) ?? [],
   createdAt: row.createdAt.toISOString(),

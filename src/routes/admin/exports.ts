@@ -7,7 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DateTime } from "luxon";
 import { getDb } from "../../db/client";
 import { createRouter, errorResponses, validationError } from "../../lib/openapi";
-import { csvHeaders, csvStream } from "../../lib/csv";
+import { csvHeaders, openCsvStream } from "../../lib/csv";
 import { BOOKING_EXPORT_COLUMNS, bookingExportRows, CUSTOMER_EXPORT_COLUMNS, customerExportRows } from "../../services/exports";
 import { CONSOLE_ZONE } from "../console/console-data";
 import { staffOrAdmin } from "./access";
@@ -46,7 +46,7 @@ export const exportRoutes = createRouter()
         "Text cells starting with = + - @ tab or CR are prefixed with an apostrophe so spreadsheets show them as text.",
       ...staffOrAdmin,
       request: { query: BookingExportQuery },
-      responses: { 200: csvResponse("The bookings, streamed"), ...errorResponses(400, 401, 403) },
+      responses: { 200: csvResponse("The bookings, streamed"), ...errorResponses(400, 401, 403, 503) },
     }),
     async (c) => {
       const query = c.req.valid("query");
@@ -57,8 +57,8 @@ export const exportRoutes = createRouter()
       if (until < from) throw rangeProblem("to", "must be on or after from", query.to);
       if (until.diff(from, "days").days + 1 > MAX_EXPORT_DAYS) throw rangeProblem("to", `at most ${MAX_EXPORT_DAYS} days after from`, query.to);
       const range = { from: from.toJSDate(), to: until.plus({ days: 1 }).toJSDate() };
-      const body = csvStream(BOOKING_EXPORT_COLUMNS, bookingExportRows(getDb(c.env.DB), range));
-      return c.body(body, 200, csvHeaders(`bookings-${query.from}-to-${query.to}.csv`));
+      const file = `bookings-${query.from}-to-${query.to}.csv`;
+      return c.body(await openCsvStream(BOOKING_EXPORT_COLUMNS, bookingExportRows(getDb(c.env.DB), range), file), 200, csvHeaders(file));
     },
   )
   .openapi(
@@ -69,7 +69,10 @@ export const exportRoutes = createRouter()
       summary: "Every customer, by email, as CSV (staff notes and preferences included: staff only)",
       description: `Columns: ${CUSTOMER_EXPORT_COLUMNS.join(", ")}. Preferences are a JSON object; times ISO 8601 UTC. Formula-looking text is neutralised as for bookings.`,
       ...staffOrAdmin,
-      responses: { 200: csvResponse("The customers, streamed"), ...errorResponses(401, 403) },
+      responses: { 200: csvResponse("The customers, streamed"), ...errorResponses(401, 403, 503) },
     }),
-    (c) => c.body(csvStream(CUSTOMER_EXPORT_COLUMNS, customerExportRows(getDb(c.env.DB))), 200, csvHeaders(`customers-${today()}.csv`)),
+    async (c) => {
+      const file = `customers-${today()}.csv`;
+      return c.body(await openCsvStream(CUSTOMER_EXPORT_COLUMNS, customerExportRows(getDb(c.env.DB)), file), 200, csvHeaders(file));
+    },
   );

@@ -1,9 +1,10 @@
-/** Group and corporate bookings (src/services/groups.ts): create, list, read, add and remove participants. */
+/** Group and corporate bookings (src/services/groups.ts): create, list, read, add and remove participants, cancel the whole group. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { PersonNameSchema } from "../../domain/person-name";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../../middleware/idempotency";
+import { cancelGroup } from "../../services/group-cancellation";
 import { addParticipant, createGroup, type GroupDetail, groupDetail, listGroups, removeParticipant } from "../../services/groups";
 import type { GroupRow } from "../../db/group-queries";
 import { BookingSchema, toBookingResponse } from "../booking-schemas";
@@ -92,6 +93,8 @@ const toDetail = (detail: GroupDetail) => ({
   bookings: detail.bookings.map(toBookingResponse),
   participants: detail.participants,
 });
+
+const CancelBody = z.object({ reason: Text(500).optional().openapi({ description: "Told to everyone in the message", example: "The course is withdrawn" }) }).openapi("CancelGroupBody");
 
 const ListQuery = PaginationQuery.extend({ classId: z.string().min(1).max(64).optional() });
 const Params = IdParam("Group", "grp_0123");
@@ -192,5 +195,24 @@ export const groupRoutes = createRouter()
     async (c) => {
       const { id, attendeeId } = c.req.valid("param");
       return c.json(toDetail(await removeParticipant(callerOf(c), id, attendeeId)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/cancel",
+      tags,
+      summary: "Cancel the whole group: every booking of it, its seats given back at once",
+      description:
+        "Cancels the group's booking in every session and each participant's own booking, as any cancellation does (the freed seats go to the waitlist), " +
+        "and emails the organiser and each participant with an email. Repeatable: a second call answers the cancelled group again and sends nothing. " +
+        "A cancelled group takes no participants: 409 SESSION_NOT_BOOKABLE (reason group_cancelled).",
+      ...staffOrAdmin,
+      request: { params: Params, body: { ...jsonBody(CancelBody), required: false } },
+      responses: { 200: jsonResponse(GroupDetailSchema, "The group, cancelled"), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { reason } = c.req.valid("json") ?? {};
+      return c.json(toDetail(await cancelGroup(callerOf(c), c.req.valid("param").id, reason)), 200);
     },
   );

@@ -4,7 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { daysInRange, isCalendarDate } from "../../domain/metric-periods";
-import { csvHeaders, csvStream } from "../../lib/csv";
+import { csvHeaders, openCsvStream } from "../../lib/csv";
 import { createRouter, errorResponses } from "../../lib/openapi";
 import { DEFAULT_TOP, MAX_REPORT_DAYS, MAX_TOP, REPORT_NAMES, REPORTS, runReport } from "../../services/reports";
 import { staffOrAdmin } from "./access";
@@ -61,7 +61,7 @@ export const reportRoutes = createRouter().openapi(
         description: "The report (JSON), or its rows as CSV with format=csv",
         content: { "application/json": { schema: ReportSchema }, "text/csv": { schema: z.string().openapi({ description: "RFC 4180 CSV (UTF-8, CRLF), header row first" }) } },
       },
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 503),
     },
   }),
   async (c) => {
@@ -72,7 +72,8 @@ export const reportRoutes = createRouter().openapi(
       const rows = (async function* () {
         for (const row of result.data) yield result.columns.map((column) => row[column] ?? null);
       })();
-      return c.body(csvStream(result.columns, rows), 200, csvHeaders(`${name}-${query.startDate}-to-${query.endDate}.csv`));
+      const file = `${name}-${query.startDate}-to-${query.endDate}.csv`;
+      return c.body(await openCsvStream(result.columns, rows, file), 200, csvHeaders(file));
     }
     return c.json({ report: name, startDate: query.startDate, endDate: query.endDate, columns: [...result.columns], data: result.data, summary: result.summary, generatedAt: new Date().toISOString() }, 200);
   },

@@ -9,7 +9,7 @@ import { configOf } from "../../config";
 import { parseAttendeeId } from "../../domain/attendees";
 import { ROSTER_STATUSES } from "../../domain/attendance";
 import type { AppEnv } from "../../env";
-import { csvHeaders, csvStream } from "../../lib/csv";
+import { csvHeaders, openCsvStream } from "../../lib/csv";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../../lib/openapi";
 import { type AttendanceStatus, recordAttendance, type RosterEntry, sessionRoster } from "../../services/attendance";
 import { staffOrAdmin } from "./access";
@@ -128,12 +128,13 @@ export const rosterRoutes = createRouter()
       request: { params: SessionParam },
       responses: {
         200: { description: "CSV with a header row", content: { "text/csv": { schema: z.string().openapi({ description: CSV_HEADER.join(",") }) } } },
-        ...errorResponses(401, 403, 404),
+        ...errorResponses(401, 403, 404, 503),
       },
     }),
     async (c) => {
       const { session, entries } = await sessionRoster(c.env.DB, c.req.valid("param").id);
-      return c.body(csvStream(CSV_HEADER, csvRows(entries)), 200, csvHeaders(`roster-${session.id}.csv`));
+      const file = `roster-${session.id}.csv`;
+      return c.body(await openCsvStream(CSV_HEADER, csvRows(entries), file), 200, csvHeaders(file));
     },
   )
   .openapi(

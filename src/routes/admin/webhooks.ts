@@ -43,6 +43,7 @@ const EndpointSchema = z
     status: z.enum(WEBHOOK_ENDPOINT_STATUSES),
     disabledReason: z.string().nullable(),
     consecutiveFailures: z.number().int(),
+    failingSince: z.iso.datetime().nullable().openapi({ description: "The first failed attempt since the last success; null while healthy" }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -74,7 +75,12 @@ const PatchBody = z
   .refine((body) => Object.values(body).some((value) => value !== undefined), { message: "nothing to change" });
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
-const toEndpoint = ({ secret: _secret, createdBy: _createdBy, ...row }: WebhookEndpoint) => ({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
+const toEndpoint = ({ secret: _secret, createdBy: _createdBy, ...row }: WebhookEndpoint) => ({
+  ...row,
+  failingSince: iso(row.failingSince),
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
 const toDelivery = ({ payload: _payload, ...row }: WebhookDelivery) => ({
   ...row,
   lastAttemptAt: iso(row.lastAttemptAt),

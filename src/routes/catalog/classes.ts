@@ -2,6 +2,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../../db/client";
 import { getPublicClass, listPublicClasses } from "../../db/catalog-queries";
+import { PAYMENT_MODES } from "../../db/schema";
+import { describeCancellationPolicy } from "../../domain/booking-terms";
 import { notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
@@ -69,6 +71,8 @@ const PublicClassDetailSchema = z
     city: PublicCityRef,
     requiredTeachingRole: z.object({ id: z.string(), name: z.string() }),
     resourceRequirements: z.array(z.object({ resourceId: z.string(), name: z.string(), quantityPerStudent: z.number().int() })),
+    paymentMode: z.enum(PAYMENT_MODES).openapi({ description: "online: paid when booking; at_studio: paid at the desk" }),
+    cancellationPolicy: z.string().openapi({ description: "The class's cancellation policy in words" }),
     upcomingSessions: z
       .array(PublicClassSessionSchema)
       .openapi({ description: `Non-cancelled sessions in the window, by start, at most ${MAX_UPCOMING_SESSIONS}` }),
@@ -134,11 +138,12 @@ export const publicClassRoutes = createRouter()
         limit: MAX_UPCOMING_SESSIONS,
       });
       if (!found) throw notFound("Class", id);
-      const { sessions, ...details } = found;
+      const { sessions, policy, ...details } = found;
       const zone = details.studio.timeZone;
       return c.json(
         {
           ...details,
+          cancellationPolicy: describeCancellationPolicy(policy),
           upcomingSessions: sessions.slice(0, MAX_UPCOMING_SESSIONS).map((s) => ({
             id: s.id,
             ...sessionTimes(s.startsAt, s.endsAt, zone),

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { getDb } from "../../db/client";
 import { BOOKING_STATUSES } from "../../db/schema";
 import type { AppEnv } from "../../env";
-import { csvHeaders, csvStream } from "../../lib/csv";
+import { csvHeaders, openCsvStream } from "../../lib/csv";
 import { decodeCursor, encodeCursor } from "../../lib/pagination";
 import { BookingDetailPage } from "../../pages/console/booking-detail";
 import { BookingsPage, type BookingSearchForm } from "../../pages/console/bookings";
@@ -182,12 +182,13 @@ export const consoleBookingPages = new Hono<AppEnv>()
       { status: problem ? 400 : 200 },
     );
   })
-  .get("/bookings.csv", (c) => {
+  .get("/bookings.csv", async (c) => {
     const { search, problem } = parseSearch(c);
     if (problem) return c.text(problem, 400);
     const stamp = DateTime.now().setZone(CONSOLE_ZONE).toFormat("yyyy-LL-dd");
-    // Streamed a page at a time (src/lib/csv.ts: RFC 4180, formula-looking text neutralised).
-    return c.body(csvStream(CSV_COLUMNS, csvRows(getDb(c.env.DB), search)), 200, csvHeaders(`bookings-${stamp}.csv`));
+    // Streamed a page at a time (src/lib/csv.ts: RFC 4180, formula-looking text neutralised; a first page that fails is a 503).
+    const file = `bookings-${stamp}.csv`;
+    return c.body(await openCsvStream(CSV_COLUMNS, csvRows(getDb(c.env.DB), search), file), 200, csvHeaders(file));
   })
   .get("/bookings/:id", async (c) => {
     const id = c.req.param("id");

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { getDb } from "../../db/client";
 import { customerMayCancel } from "../../domain/customer-cancellation";
 import type { AppEnv } from "../../env";
+import { describeCancellationPolicy, OPEN_POLICY } from "../../domain/booking-terms";
 import { ApiError } from "../../errors";
 import { authenticate } from "../../middleware/auth";
 import { BookingUnavailablePage, type BookingUnavailableReason, ManageBookingPage } from "../../pages/manage-booking";
@@ -39,7 +40,7 @@ bookingPages.get("/bookings/:id", async (c) => {
   const staff = principal?.role === "staff" || principal?.role === "admin";
   const place = await classPlace(getDb(c.env.DB), booking.classId);
   const cancellable =
-    booking.status === "confirmed" && (staff || customerMayCancel({ status: booking.status, startsAt: booking.lines.map((line) => Date.parse(line.startsAt)) }, Date.now()));
+    booking.status === "confirmed" && (staff || customerMayCancel({ status: booking.status, startsAt: booking.lines.map((line) => Date.parse(line.startsAt)) }, Date.now(), place?.cancellationPolicy));
   return renderPage(
     c,
     <ManageBookingPage
@@ -58,6 +59,7 @@ bookingPages.get("/bookings/:id", async (c) => {
         totalPence: booking.totalAmountPence,
         confirmedAt: booking.confirmedAt,
         cancelledAt: booking.cancelledAt,
+        cancellationPolicy: describeCancellationPolicy(place?.cancellationPolicy ?? OPEN_POLICY),
       }}
       token={token || undefined}
       cancellable={cancellable}

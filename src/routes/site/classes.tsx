@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { getDb } from "../../db/client";
 import type { AppEnv } from "../../env";
+import { describeCancellationPolicy, OPEN_POLICY } from "../../domain/booking-terms";
 import { ApiError } from "../../errors";
 import { createRouter } from "../../lib/openapi";
 import { authenticate } from "../../middleware/auth";
@@ -75,6 +76,7 @@ classSite.get("/bookings/:id/confirmed", pageHeaders, authenticate(), async (c) 
         subtotalPence: booking.subtotalPence,
         discountPence: booking.discountPence,
         totalAmountPence: booking.totalAmountPence,
+        cancellationPolicy: describeCancellationPolicy(place?.cancellationPolicy ?? OPEN_POLICY),
       }}
       manageHref={`/bookings/${booking.id}${tokenQuery}`}
       calendarHref={`/api/v1/bookings/${booking.id}/calendar.ics${tokenQuery}`}

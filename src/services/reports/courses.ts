@@ -3,7 +3,7 @@
  * money come from, and how full the sessions that ran were. Bookings are in the range by their
  * confirmation time and count while confirmed; sessions by their start.
  */
-import { COUNTED, LINE_PENCE, LINE_SEATS, type ReportDefinition, ratio, rowsOf } from "./report";
+import { BY_CUSTOMER, BY_TIME, COUNTED, LINE_PENCE, LINE_SEATS, type ReportDefinition, ratio, rowsOf } from "./report";
 
 /** Catalog names joined to a class id (`k` is the grouped row); a class deleted since reads as nulls. */
 const CLASS_NAMES = `
@@ -16,26 +16,39 @@ export const popularCourses: ReportDefinition = {
     "Per class: bookings and seats in the range, and its customers split into new (their first booking of the class in the range was their first booking ever) and returning; with the class's studio and city",
   columns: ["classId", "className", "studioId", "studioName", "cityId", "cityName", "bookings", "seats", "customers", "newCustomers", "returningCustomers"],
   mainQuery(range) {
+    // A customer is new to a class when their first booking of it in the range is their first
+    // booking ever, i.e. when their first booking ever lies in the range and is of that class: so
+    // the classes' figures come from the range (time index), and who is new from each customer's
+    // first booking (per-customer index), looked up again by its time to read its class.
     return {
       sql: `WITH k AS (
-              SELECT b.class_id AS classId, b.customer_id AS customerId, count(*) AS bookings, sum(${LINE_SEATS}) AS seats, min(b.confirmed_at) AS firstAt
-              FROM bookings b
-              WHERE b.confirmed_at >= ?1 AND b.confirmed_at < ?2 AND ${COUNTED}
-              GROUP BY b.class_id, b.customer_id
+              SELECT b.class_id AS classId, count(*) AS bookings, sum(${LINE_SEATS}) AS seats, count(DISTINCT b.customer_id) AS customers
+              FROM ${BY_TIME}
+              WHERE ${COUNTED} AND b.confirmed_at >= ?1 AND b.confirmed_at < ?2
+              GROUP BY b.class_id
+            ),
+            firsts AS (
+              SELECT b.customer_id AS customerId, min(b.confirmed_at) AS firstAt
+              FROM ${BY_CUSTOMER}
+              WHERE ${COUNTED}
+              GROUP BY b.customer_id
+              HAVING min(b.confirmed_at) >= ?1 AND min(b.confirmed_at) < ?2
+            ),
+            fresh AS (
+              SELECT b.class_id AS classId, count(DISTINCT f.customerId) AS newCustomers
+              FROM firsts f JOIN ${BY_CUSTOMER} ON ${COUNTED} AND b.customer_id = f.customerId AND b.confirmed_at = f.firstAt
+              GROUP BY b.class_id
             )
             SELECT k.classId, cl.name AS className, cl.studio_id AS studioId, st.name AS studioName, st.city_id AS cityId, ci.name AS cityName,
-                   sum(k.bookings) AS bookings, sum(k.seats) AS seats, count(*) AS customers,
-                   sum(CASE WHEN EXISTS (SELECT 1 FROM bookings p WHERE p.customer_id = k.customerId AND p.status = 'confirmed' AND p.confirmed_at < k.firstAt)
-                       THEN 1 ELSE 0 END) AS returningCustomers
-            FROM k ${CLASS_NAMES}
-            GROUP BY k.classId
-            ORDER BY bookings DESC, k.classId`,
+                   k.bookings, k.seats, k.customers, COALESCE(fresh.newCustomers, 0) AS newCustomers
+            FROM k LEFT JOIN fresh ON fresh.classId = k.classId ${CLASS_NAMES}
+            ORDER BY k.bookings DESC, k.classId`,
       params: [range.startMs, range.endMs],
     };
   },
   async run(db, range, options) {
-    const rows = await rowsOf<{ customers: number; returningCustomers: number }>(db, this.mainQuery(range, options));
-    return { data: rows.map(({ returningCustomers, ...row }) => ({ ...row, newCustomers: row.customers - returningCustomers, returningCustomers })) };
+    const rows = await rowsOf<{ customers: number; newCustomers: number }>(db, this.mainQuery(range, options));
+    return { data: rows.map((row) => ({ ...row, returningCustomers: row.customers - row.newCustomers })) };
   },
 };
 
@@ -44,10 +57,16 @@ export const geography: ReportDefinition = {
   columns: ["cityId", "cityName", "studioId", "studioName", "bookings", "seats", "revenuePence"],
   mainQuery(range) {
     return {
-      sql: `WITH k AS (
-              SELECT cl.studio_id AS studioId, count(*) AS bookings, sum(${LINE_SEATS}) AS seats, sum(${LINE_PENCE}) AS revenuePence
-              FROM bookings b LEFT JOIN classes cl ON cl.id = b.class_id
-              WHERE b.confirmed_at >= ?1 AND b.confirmed_at < ?2 AND ${COUNTED}
+      // Per class first (200 groups, not a lookup of each booking's class), then per studio.
+      sql: `WITH perClass AS (
+              SELECT b.class_id AS classId, count(*) AS bookings, sum(${LINE_SEATS}) AS seats, sum(${LINE_PENCE}) AS revenuePence
+              FROM ${BY_TIME}
+              WHERE ${COUNTED} AND b.confirmed_at >= ?1 AND b.confirmed_at < ?2
+              GROUP BY b.class_id
+            ),
+            k AS (
+              SELECT cl.studio_id AS studioId, sum(pc.bookings) AS bookings, sum(pc.seats) AS seats, sum(pc.revenuePence) AS revenuePence
+              FROM perClass pc LEFT JOIN classes cl ON cl.id = pc.classId
               GROUP BY cl.studio_id
             )
             SELECT st.city_id AS cityId, ci.name AS cityName, k.studioId, st.name AS studioName, k.bookings, k.seats, k.revenuePence

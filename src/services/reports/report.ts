@@ -79,15 +79,42 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 /** Epoch ms as ISO 8601 UTC, null stays null. */
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
-/** SQL: the UTC month (YYYY-MM) of an epoch-ms column. */
-export const monthOf = (column: string) => `strftime('%Y-%m', ${column} / 1000, 'unixepoch')`;
-
 /** Bookings that count: still confirmed (a cancelled booking counts for nothing, like customer stats). */
 export const COUNTED = `b.status = 'confirmed'`;
 
-/** SQL: a booking's seats and net price over its confirmed lines (the primary key of booking_sessions serves). */
-export const LINE_SEATS = `(SELECT COALESCE(sum(bs.seats), 0) FROM booking_sessions bs WHERE bs.booking_id = b.id AND bs.status = 'confirmed')`;
-export const LINE_PENCE = `(SELECT COALESCE(sum(bs.price_pence), 0) FROM booking_sessions bs WHERE bs.booking_id = b.id AND bs.status = 'confirmed')`;
+/**
+ * SQL: a booking's seats and net price over its confirmed lines, kept on the header by triggers
+ * (bookings.net_seats / net_pence), so a report reads them from its covering index, not the lines.
+ */
+export const LINE_SEATS = `b.net_seats`;
+export const LINE_PENCE = `b.net_pence`;
+
+/**
+ * The two covering indexes the reports name (INDEXED BY), so the planner never picks one that
+ * needs a lookup of every row: per customer, in customer order (status, customer_id, confirmed_at,
+ * net_pence, class_id), and by time (confirmed_at, status, class_id, customer_id, source,
+ * total_amount_pence, net_pence, net_seats) for the range's bookings grouped any other way.
+ */
+export const BY_CUSTOMER = `bookings b INDEXED BY bookings_customer_value_idx`;
+export const BY_TIME = `bookings b INDEXED BY bookings_confirmed_at_idx`;
+
+/**
+ * SQL: the UTC month (YYYY-MM) of an epoch-ms column that lies in the range, as a CASE over the
+ * month starts (cheaper than strftime on every row of a million); null outside the range.
+ */
+export function monthInRange(column: string, range: ReportRange): string {
+  const whens: string[] = [];
+  let month = range.startDate.slice(0, 7);
+  const last = range.endDate.slice(0, 7);
+  for (;;) {
+    const [year, m] = month.split("-").map(Number) as [number, number];
+    const nextStart = Date.UTC(year, m, 1);
+    whens.push(`WHEN ${column} < ${Math.min(nextStart, range.endMs)} THEN '${month}'`);
+    if (month === last) break;
+    month = new Date(nextStart).toISOString().slice(0, 7);
+  }
+  return `CASE WHEN ${column} < ${range.startMs} THEN NULL ${whens.join(" ")} END`;
+}
 
 /** Milliseconds as minutes, two decimals; null stays null. */
 export const minutesOf = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 600) / 100);

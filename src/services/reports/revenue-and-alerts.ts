@@ -3,7 +3,7 @@
  * fast alerts were resolved per alert type.
  */
 import { BOOKING_SOURCES } from "../../db/schema";
-import { LINE_PENCE, LINE_SEATS, minutesOf, percentile, type ReportDefinition, ratio, rowsOf } from "./report";
+import { BY_TIME, LINE_PENCE, LINE_SEATS, minutesOf, percentile, type ReportDefinition, ratio, rowsOf } from "./report";
 
 export const revenueBySource: ReportDefinition = {
   description:
@@ -16,7 +16,7 @@ export const revenueBySource: ReportDefinition = {
                    sum(b.total_amount_pence) AS grossPence,
                    sum(CASE WHEN b.status = 'confirmed' THEN ${LINE_PENCE} ELSE 0 END) AS netPence,
                    sum(CASE WHEN b.status = 'confirmed' THEN ${LINE_SEATS} ELSE 0 END) AS seats
-            FROM bookings b
+            FROM ${BY_TIME}
             WHERE b.confirmed_at >= ?1 AND b.confirmed_at < ?2
             GROUP BY 1`,
       params: [range.startMs, range.endMs],
