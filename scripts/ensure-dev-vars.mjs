@@ -19,3 +19,15 @@ if (!/^ENVIRONMENT=/m.test(now)) {
   appendFileSync(file, `${now && !now.endsWith("\n") ? "\n" : ""}ENVIRONMENT=development\n`);
   console.log(".dev.vars: ENVIRONMENT=development");
 }
+
+// Payments: the local provider (/dev/checkout/{id}) needs nothing. Stripe's secrets are never
+// generated; the commented lines say where they go to try its test mode.
+const withPayments = readFileSync(file, "utf8");
+if (!/STRIPE_SECRET_KEY/.test(withPayments)) {
+  appendFileSync(
+    file,
+    `${withPayments.endsWith("\n") ? "" : "\n"}# Stripe test mode (README, "Payments"): uncomment, with your keys and \`stripe listen --forward-to 127.0.0.1:8787/api/v1/payments/webhooks/stripe\`.\n` +
+      "# PAYMENT_PROVIDER=stripe\n# STRIPE_SECRET_KEY=sk_test_...\n# STRIPE_WEBHOOK_SECRET=whsec_...\n",
+  );
+  console.log(".dev.vars: where Stripe's test keys go (commented out; the local provider needs none)");
+}

@@ -38,6 +38,8 @@ import { catalogRoutes } from "./routes/catalog";
 import { demandSignalRoutes } from "./routes/demand";
 import { docsRoutes } from "./routes/docs";
 import { devMailboxApi, devMailboxPage } from "./routes/dev-mailbox";
+import { devCheckoutApi, devCheckoutPage } from "./routes/dev-checkout";
+import { paymentWebhookRoutes } from "./routes/payment-webhooks";
 import { holdRoutes } from "./routes/holds";
 import { quoteRoutes } from "./routes/quotes";
 import { meRoutes } from "./routes/me";
@@ -113,6 +115,8 @@ export function createApp() {
   app.route("/api/v1/waitlist-confirmations", waitlistConfirmationRoutes);
   app.route("/api/v1/webhooks", webhookRoutes);
   app.route("/api/v1/dev", devMailboxApi);
+  app.route("/api/v1/dev/checkout", devCheckoutApi);
+  app.route("/api/v1/payments/webhooks", paymentWebhookRoutes);
   app.route("/api/v1/demand/waitlist", notifyMeRoutes);
   app.route("/api/v1/holds", holdRoutes);
   app.route("/api/v1/quotes", quoteRoutes);
@@ -150,6 +154,7 @@ export function createApp() {
   });
   app.route("/", docsRoutes);
   app.route("/dev", devMailboxPage);
+  app.route("/dev/checkout", devCheckoutPage);
   app.route("/", signInPage);
   app.route("/", consolePages);
   app.route("/", bookingPages);

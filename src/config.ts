@@ -11,6 +11,7 @@
  * invalid value as an alert while the default thresholds keep working.
  */
 import { z } from "zod";
+import { PAYMENT_PROVIDER_NAMES } from "./domain/payments";
 
 /**
  * The notification providers there are (src/services/notification-providers.ts): the dev mailbox
@@ -19,6 +20,14 @@ import { z } from "zod";
  */
 export const NOTIFICATION_PROVIDERS = ["dev-mailbox", "resend", "none"] as const;
 export type NotificationProviderName = (typeof NOTIFICATION_PROVIDERS)[number];
+
+/**
+ * Who takes online payments (src/services/payments/factory.ts): the local provider (development
+ * only: its checkout is a page on this Worker, /dev/checkout/{id}), Stripe, or none (an online
+ * booking is refused with PAYMENT_UNAVAILABLE: nothing pretends to take money).
+ */
+export const PAYMENT_PROVIDERS = [...PAYMENT_PROVIDER_NAMES, "none"] as const;
+export type PaymentProviderSetting = (typeof PAYMENT_PROVIDERS)[number];
 
 /** Where the Worker runs: development (npm start, the tests) has the dev mailbox; production is the default. */
 export const ENVIRONMENTS = ["development", "production"] as const;
@@ -202,6 +211,14 @@ const settings = {
   RESEND_API_KEY: optionalText(200),
   RESEND_FROM: optionalText(300),
   RESEND_WEBHOOK_SECRET: optionalText(200),
+  /** Who takes online payments; unset: the local provider in development, none in production. */
+  PAYMENT_PROVIDER: z.preprocess(
+    (value) => (isUnset(value) ? undefined : typeof value === "string" ? value.trim() : value),
+    z.enum(PAYMENT_PROVIDERS, { error: `must be one of ${PAYMENT_PROVIDERS.map((name) => `"${name}"`).join(", ")}` }).optional(),
+  ),
+  /** Stripe: the secret API key (`sk_…`, or a restricted `rk_…`) and the webhook endpoint's signing secret (`whsec_…`); both secrets. */
+  STRIPE_SECRET_KEY: optionalText(500),
+  STRIPE_WEBHOOK_SECRET: optionalText(500),
   /** How long a Worker keeps the catalog facts a booking reads (session, class, price, instructor); 0 turns it off (at most 1 s). */
   CATALOG_CACHE_MS: wholeNumber(1000, 0, 1000),
   /** How long a Worker refuses a session it saw full without asking its object; 0 turns it off (at most 1 s). */
@@ -230,7 +247,7 @@ type SettingName = keyof typeof settings;
 export const SETTING_NAMES = Object.keys(settings) as SettingName[];
 
 /** Settings whose values never appear in an error message. */
-export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["JWT_SECRET", "JWT_SECRET_PREVIOUS", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET"]);
+export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["JWT_SECRET", "JWT_SECRET_PREVIOUS", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
 
 /** The environment, or any object with some of its settings (tests pass their own). */
 export type ConfigSource = { readonly [Name in SettingName]?: unknown };
@@ -250,6 +267,21 @@ export const ConfigSchema = z
     if (provider === "resend") {
       for (const name of ["RESEND_API_KEY", "RESEND_FROM"] as const) {
         if (env[name] === undefined) context.addIssue({ code: "custom", path: [name], message: "is required when NOTIFICATION_PROVIDER is resend" });
+      }
+    }
+    // The local provider's checkout takes no money: outside development it would confirm bookings for free.
+    if (env.PAYMENT_PROVIDER === "local" && env.ENVIRONMENT !== "development") {
+      context.addIssue({ code: "custom", path: ["PAYMENT_PROVIDER"], message: 'is "local", which takes no money and is refused outside ENVIRONMENT=development' });
+    }
+    if (env.STRIPE_SECRET_KEY !== undefined && !/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/.test(env.STRIPE_SECRET_KEY)) {
+      context.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "must be a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_…)" });
+    }
+    if (env.STRIPE_WEBHOOK_SECRET !== undefined && !/^whsec_[A-Za-z0-9+/=_-]+$/.test(env.STRIPE_WEBHOOK_SECRET)) {
+      context.addIssue({ code: "custom", path: ["STRIPE_WEBHOOK_SECRET"], message: "must be the whsec_… signing secret of the Stripe webhook endpoint (or of `stripe listen`)" });
+    }
+    if (env.PAYMENT_PROVIDER === "stripe") {
+      for (const name of ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"] as const) {
+        if (env[name] === undefined) context.addIssue({ code: "custom", path: [name], message: "is required when PAYMENT_PROVIDER is stripe" });
       }
     }
   })
@@ -286,6 +318,8 @@ export const ConfigSchema = z
   environment: env.ENVIRONMENT,
   notificationProvider: env.NOTIFICATION_PROVIDER ?? (env.ENVIRONMENT === "development" ? ("dev-mailbox" as const) : ("none" as const)),
   resend: { apiKey: env.RESEND_API_KEY, from: env.RESEND_FROM, webhookSecret: env.RESEND_WEBHOOK_SECRET },
+  paymentProvider: env.PAYMENT_PROVIDER ?? (env.ENVIRONMENT === "development" ? ("local" as const) : ("none" as const)),
+  stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET },
   exposeD1Statements: env.EXPOSE_D1_STATEMENTS,
   catalogCacheMs: env.CATALOG_CACHE_MS,
   fullSessionCacheMs: env.FULL_SESSION_CACHE_MS,

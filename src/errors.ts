@@ -75,6 +75,15 @@ export const ERROR_STATUS = {
   WEBHOOK_URL_REFUSED: 400,
   /** A test send or redelivery to a disabled endpoint: enable it first. */
   WEBHOOK_ENDPOINT_DISABLED: 409,
+  // Payments (src/services/payments)
+  /** A payment provider's webhook whose signature or timestamp does not verify: 400, as Stripe expects (it retries other failures). */
+  PAYMENT_SIGNATURE_INVALID: 400,
+  /** A refund larger than what was paid less what was refunded (or is being refunded) already. */
+  REFUND_EXCEEDS_PAID: 422,
+  /** The provider refused the refund (a disputed or too old charge): nothing was refunded. */
+  REFUND_REFUSED: 409,
+  /** No payment provider is configured (PAYMENT_PROVIDER none), or it could not be reached: try again. */
+  PAYMENT_UNAVAILABLE: 503,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,

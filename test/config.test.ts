@@ -84,6 +84,8 @@ describe("config defaults", () => {
       environment: "production",
       notificationProvider: "none",
       resend: { apiKey: undefined, from: undefined, webhookSecret: undefined },
+      paymentProvider: "none",
+      stripe: { secretKey: undefined, webhookSecret: undefined },
       exposeD1Statements: false,
       catalogCacheMs: 1000,
       fullSessionCacheMs: 1000,
@@ -288,6 +290,8 @@ describe("the project's own settings", () => {
       environment: "development",
       notificationProvider: "dev-mailbox",
       resend: { apiKey: undefined, from: undefined, webhookSecret: undefined },
+      paymentProvider: "local",
+      stripe: { secretKey: undefined, webhookSecret: undefined },
       exposeD1Statements: false,
       // vitest.config.ts: tests change the catalog straight in D1, so no Worker-side caching.
       catalogCacheMs: 0,

@@ -21,3 +21,4 @@ export * from "./schema/messages";
 export * from "./schema/calendar";
 export * from "./schema/accounts";
 export * from "./schema/studio-operations";
+export * from "./schema/payments";

@@ -26,6 +26,8 @@ export const ID_PREFIX = {
   webhookEndpoint: "whe",
   /** Standard Webhooks message ids (`webhook-id`). */
   webhookDelivery: "msg",
+  payment: "pay",
+  refund: "rfd",
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {
