@@ -6,10 +6,8 @@
  * provider would send and settle it through the webhook's handler (src/services/payments/settle.ts).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context, Next } from "hono";
-import { configOf } from "../config";
-import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { developmentOnly } from "../middleware/development-only";
 import { createRouter, errorResponses, jsonResponse } from "../lib/openapi";
 import { DevCheckoutPage } from "../pages/dev-checkout";
 import { LOCAL_CHECKOUT_ACTIONS, type LocalCheckoutAction, localPayment, settleLocalCheckout } from "../services/payments/local-checkout";
@@ -17,12 +15,6 @@ import { pageHeaders, renderPage, safeNext } from "./page-response";
 import { PaymentOutcomeSchema } from "./payment-schemas";
 
 const tags = ["Development"];
-
-/** Outside development there is no local checkout at all: the same 404 as any unknown path. */
-async function developmentOnly(c: Context<AppEnv>, next: Next) {
-  if (configOf(c.env).environment !== "development") throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
-  await next();
-}
 
 const Params = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "pay_0f1e2d3c4b5a69788796a5b4c3d2e1f0", description: "Payment id" }),

@@ -4,13 +4,11 @@
  * newcomer on a fresh clone can read their booking confirmation and click its links.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context, Next } from "hono";
 import { html } from "hono/html";
 import { secureHeaders } from "hono/secure-headers";
 import { configOf } from "../config";
 import { getDb } from "../db/client";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import { developmentOnly } from "../middleware/development-only";
 import { createRouter, errorResponses, jsonResponse } from "../lib/openapi";
 import { mailboxMessages } from "../services/providers/dev-mailbox";
 
@@ -24,12 +22,6 @@ const Query = z.object({
 const MailboxMessage = z
   .object({ id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string().nullable(), createdAt: z.string() })
   .openapi("DevMailboxMessage");
-
-/** Outside development there is no mailbox at all: the same 404 as any unknown path. */
-async function developmentOnly(c: Context<AppEnv>, next: Next) {
-  if (configOf(c.env).environment !== "development") throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
-  await next();
-}
 
 export const devMailboxApi = createRouter();
 devMailboxApi.use("*", developmentOnly);
