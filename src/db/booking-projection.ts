@@ -6,7 +6,7 @@
  * building each through the query builder cost more than running it); the consumer runs a whole
  * batch in one transaction.
  */
-import type { AttemptRow, LineChange } from "../domain/projection";
+import { type AttemptRow, initialPaymentStatus, type LineChange } from "../domain/projection";
 import { bookingSeatsStatement } from "./attendee-rows";
 
 export type { LineChange } from "../domain/projection";
@@ -17,8 +17,8 @@ const INSERT_CUSTOMER = `INSERT INTO customers (id, email, first_name, last_name
 // booking committed before bookings carried their contact names D1's profile id itself.
 const INSERT_BOOKING = `INSERT INTO bookings (id, customer_id, class_id, pattern_id, registration_type, status, guest_count, subtotal_pence,
   discount_pence, total_amount_pence, currency, promo_code_id, source, referral_source, notes, manage_token_hash, booked_by,
-  duplicate_override, hold_id, version, confirmed_at, cancelled_at, created_at, updated_at)
-  VALUES (?, coalesce((SELECT id FROM customers WHERE email = ?), ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+  duplicate_override, hold_id, version, confirmed_at, cancelled_at, created_at, updated_at, payment_status)
+  VALUES (?, coalesce((SELECT id FROM customers WHERE email = ?), ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 const UPSERT_LINE = `INSERT INTO booking_sessions (booking_id, session_id, seats, status, price_pence, version) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (booking_id, session_id) DO UPDATE SET status = excluded.status, seats = excluded.seats, price_pence = excluded.price_pence, version = excluded.version
@@ -80,6 +80,7 @@ export function lineStatements(d1: D1Database, changes: LineChange[]): D1Prepare
           status === "cancelled" ? at : null,
           booking.confirmedAt,
           at,
+          initialPaymentStatus(booking),
         ),
       d1.prepare(UPSERT_LINE).bind(booking.id, sessionId, seats, status, booking.linePricePence, version),
       d1.prepare(SETTLE_HEADER).bind(booking.id, at),

@@ -40,6 +40,12 @@ export const BookingProjection = z.object({
   duplicateOverride: z.boolean(),
   holdId: z.string().nullable(),
   confirmedAt: z.number().int(),
+  /**
+   * Where its money stood when it was committed: paid online, to be paid at the desk, or nothing
+   * to pay. Absent on bookings committed before it was carried (read by the total). D1 follows the
+   * payments after that (migration 0011).
+   */
+  paymentStatus: z.enum(["not_required", "unpaid", "paid"]).optional(),
   /** This session's line: price of its seats in pence. */
   linePricePence: z.number().int().min(0),
   /** The coordinator of a booking spanning sessions (its commit names them), or null for one session. */
@@ -48,6 +54,11 @@ export const BookingProjection = z.object({
   sessions: z.array(z.object({ sessionId: z.string(), startsAt: z.number().int(), endsAt: z.number().int(), pricePence: z.number().int() })).optional(),
 });
 export type BookingProjection = z.infer<typeof BookingProjection>;
+
+/** What a committed booking's money status starts as. */
+export function initialPaymentStatus(booking: Pick<BookingProjection, "paymentStatus" | "totalAmountPence">): "not_required" | "unpaid" | "paid" {
+  return booking.paymentStatus ?? (booking.totalAmountPence > 0 ? "unpaid" : "not_required");
+}
 
 /** One change to one session's line of a booking (and the booking's header with it). */
 export const LineChange = z.object({

@@ -1,6 +1,7 @@
 /** Request and response schemas shared by the holds and bookings routes. */
 import { z } from "@hono/zod-openapi";
 import { BOOKING_KINDS } from "../db/schema";
+import { PAYMENT_STATUSES } from "../domain/payments";
 import { PersonNameSchema } from "../domain/person-name";
 import type { SessionSelection } from "../services/booking-context";
 import type { BookingView } from "../services/booking-views";
@@ -100,6 +101,9 @@ export const BookingSchema = z
     holdId: z.string().nullable(),
     bookedBy: z.string().nullable(),
     duplicateOverride: z.boolean(),
+    paymentStatus: z.enum(PAYMENT_STATUSES).openapi({
+      description: "not_required (nothing to pay), unpaid (to pay at the studio), pending (an online checkout open), paid, partially_refunded, refunded, failed (every checkout closed unpaid)",
+    }),
     confirmedAt: z.string(),
     cancelledAt: z.string().nullable(),
   })

@@ -6,7 +6,8 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
-import type { BookingProjection } from "../domain/projection";
+import { type BookingProjection, initialPaymentStatus } from "../domain/projection";
+import type { PaymentStatus } from "../domain/payments";
 import type { Env } from "../env";
 import { coordinatorObject, locateBooking, sessionObject } from "./session-client";
 
@@ -92,6 +93,7 @@ export function viewOfProjection(booking: BookingProjection, lineStatus: Map<str
     customer: { id: booking.customerId, email: booking.customer?.email ?? "", firstName: booking.customer?.firstName ?? "", lastName: booking.customer?.lastName ?? "" },
     lines,
     ...priceAndOrigin(booking),
+    paymentStatus: initialPaymentStatus(booking) as PaymentStatus,
     confirmedAt: new Date(booking.confirmedAt).toISOString(),
     cancelledAt: cancelledAt ? new Date(cancelledAt).toISOString() : null,
   };
@@ -137,6 +139,7 @@ export function toBookingView(booking: typeof bookings.$inferSelect, customer: t
     customer: { id: customer.id, email: customer.email, firstName: customer.firstName, lastName: customer.lastName },
     lines: linesOfBooking(lines, booking.id).map(toLineView),
     ...priceAndOrigin(booking),
+    paymentStatus: booking.paymentStatus as PaymentStatus,
     confirmedAt: booking.confirmedAt.toISOString(),
     cancelledAt: booking.cancelledAt?.toISOString() ?? null,
   };

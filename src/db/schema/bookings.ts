@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { BOOKING_KINDS } from "../../domain/booking-kinds";
+import { PAYMENT_STATUSES } from "../../domain/payments";
 import { createdAt, updatedAt } from "./columns";
 import { classSessions } from "./catalog";
 
@@ -85,6 +86,12 @@ export const bookings = sqliteTable(
      */
     netPence: integer("net_pence").notNull().default(0),
     netSeats: integer("net_seats").notNull().default(0),
+    /**
+     * Where the booking's money stands (src/domain/payments.ts PAYMENT_STATUSES). The projection
+     * writes the first value (not_required, unpaid at the desk, paid online); SQLite triggers on
+     * payments (migration 0011) recompute it from the booking's payments on every change after.
+     */
+    paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull().default("not_required"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -38,6 +38,12 @@ export const payments = sqliteTable(
     refundedPence: integer("refunded_pence").notNull().default(0),
     closedReason: text("closed_reason", { enum: CLOSED_REASONS }),
     version: integer("version").notNull().default(0),
+    /**
+     * What confirming the booking needs once this is paid (src/services/online-bookings.ts): the
+     * booking as committed, its seats and, across sessions, its coordinator. Null for payments
+     * that confirm nothing (a desk payment, a move's difference).
+     */
+    bookingSnapshot: text("booking_snapshot"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

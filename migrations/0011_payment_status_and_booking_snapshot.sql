@@ -1,0 +1,41 @@
+ALTER TABLE `bookings` ADD `payment_status` text DEFAULT 'not_required' NOT NULL;--> statement-breakpoint
+ALTER TABLE `payments` ADD `booking_snapshot` text;--> statement-breakpoint
+-- Hand-written (drizzle-kit does not know triggers): bookings.payment_status follows the booking's
+-- payments, whoever writes them and in whatever order the booking and its payments reach D1. With
+-- money received it is paid, partially_refunded or refunded from the sums over all its payments (a
+-- move's difference is a second one); before that, pending while a checkout is open, failed once
+-- every checkout closed unpaid; with no payment at all it keeps what the projection wrote.
+CREATE TRIGGER `payments_booking_status_insert` AFTER INSERT ON `payments` BEGIN
+  UPDATE `bookings` SET payment_status = (
+    SELECT CASE
+      WHEN sum(paid_pence) > 0 AND sum(refunded_pence) >= sum(paid_pence) THEN 'refunded'
+      WHEN sum(paid_pence) > 0 AND sum(refunded_pence) > 0 THEN 'partially_refunded'
+      WHEN sum(paid_pence) > 0 THEN 'paid'
+      WHEN sum(status IN ('pending', 'unpaid')) > 0 THEN 'pending'
+      ELSE 'failed' END
+    FROM payments WHERE booking_id = NEW.booking_id)
+  WHERE id = NEW.booking_id;
+END;--> statement-breakpoint
+CREATE TRIGGER `payments_booking_status_update` AFTER UPDATE OF status, paid_pence, refunded_pence ON `payments` BEGIN
+  UPDATE `bookings` SET payment_status = (
+    SELECT CASE
+      WHEN sum(paid_pence) > 0 AND sum(refunded_pence) >= sum(paid_pence) THEN 'refunded'
+      WHEN sum(paid_pence) > 0 AND sum(refunded_pence) > 0 THEN 'partially_refunded'
+      WHEN sum(paid_pence) > 0 THEN 'paid'
+      WHEN sum(status IN ('pending', 'unpaid')) > 0 THEN 'pending'
+      ELSE 'failed' END
+    FROM payments WHERE booking_id = NEW.booking_id)
+  WHERE id = NEW.booking_id;
+END;--> statement-breakpoint
+CREATE TRIGGER `bookings_payment_status_insert` AFTER INSERT ON `bookings`
+  WHEN EXISTS (SELECT 1 FROM payments WHERE booking_id = NEW.id) BEGIN
+  UPDATE `bookings` SET payment_status = (
+    SELECT CASE
+      WHEN sum(paid_pence) > 0 AND sum(refunded_pence) >= sum(paid_pence) THEN 'refunded'
+      WHEN sum(paid_pence) > 0 AND sum(refunded_pence) > 0 THEN 'partially_refunded'
+      WHEN sum(paid_pence) > 0 THEN 'paid'
+      WHEN sum(status IN ('pending', 'unpaid')) > 0 THEN 'pending'
+      ELSE 'failed' END
+    FROM payments WHERE booking_id = NEW.id)
+  WHERE id = NEW.id;
+END;
