@@ -11,7 +11,7 @@
  * invalid value as an alert while the default thresholds keep working.
  */
 import { z } from "zod";
-import { PAYMENT_PROVIDER_NAMES } from "./domain/payments";
+import { CHECKOUT_PROVIDER_NAMES } from "./domain/payments";
 
 /**
  * The notification providers there are (src/services/notification-providers.ts): the dev mailbox
@@ -24,9 +24,10 @@ export type NotificationProviderName = (typeof NOTIFICATION_PROVIDERS)[number];
 /**
  * Who takes online payments (src/services/payments/factory.ts): the local provider (development
  * only: its checkout is a page on this Worker, /dev/checkout/{id}), Stripe, or none (an online
- * booking is refused with PAYMENT_UNAVAILABLE: nothing pretends to take money).
+ * booking is refused with PAYMENT_UNAVAILABLE: nothing pretends to take money). Never "desk": staff
+ * record desk payments, no setting sends checkouts there.
  */
-export const PAYMENT_PROVIDERS = [...PAYMENT_PROVIDER_NAMES, "none"] as const;
+export const PAYMENT_PROVIDERS = [...CHECKOUT_PROVIDER_NAMES, "none"] as const;
 export type PaymentProviderSetting = (typeof PAYMENT_PROVIDERS)[number];
 
 /** Where the Worker runs: development (npm start, the tests) has the dev mailbox; production is the default. */
@@ -141,6 +142,8 @@ function claimText(fallback: string) {
 const settings = {
   /** How long a checkout hold keeps its seats, in seconds. */
   HOLD_TTL_SECONDS: wholeNumber(600, 60, 86_400),
+  /** How long an online booking's seats are held for its payment, in minutes (the checkout closes then). */
+  PAYMENT_HOLD_MINUTES: wholeNumber(15, 1, 24 * 60),
   /** How long a waitlist offer holds its seats before passing to the next in line, in seconds. */
   WAITLIST_OFFER_TTL_SECONDS: wholeNumber(86_400, 60, 30 * 86_400),
   /** Seats one email may hold or book in one session (staff exempt). */
@@ -288,6 +291,7 @@ export const ConfigSchema = z
   .transform((env) => ({
   holdTtlMs: env.HOLD_TTL_SECONDS * 1000,
   waitlistOfferTtlMs: env.WAITLIST_OFFER_TTL_SECONDS * 1000,
+  paymentHoldMs: env.PAYMENT_HOLD_MINUTES * 60_000,
   maxSeatsPerEmailPerSession: env.MAX_SEATS_PER_EMAIL_PER_SESSION,
   maxSeatsPerClientPerSession: env.MAX_SEATS_PER_CLIENT_PER_SESSION,
   seatSharePerSessionPercent: env.SEAT_SHARE_PER_SESSION_PERCENT,

@@ -82,6 +82,12 @@ export const ERROR_STATUS = {
   REFUND_EXCEEDS_PAID: 422,
   /** The provider refused the refund (a disputed or too old charge): nothing was refunded. */
   REFUND_REFUSED: 409,
+  /** A refund for a booking that has received no money (src/services/booking-payments.ts). */
+  NOTHING_TO_REFUND: 409,
+  /** Marking a booking paid at the desk when its money already arrived (at the desk or online). */
+  ALREADY_PAID: 409,
+  /** Marking a booking paid at the desk when nothing is owed there: free, cancelled, or paying online (pending, failed). */
+  PAYMENT_NOT_DUE: 409,
   /** No payment provider is configured (PAYMENT_PROVIDER none), or it could not be reached: try again. */
   PAYMENT_UNAVAILABLE: 503,
   RATE_LIMITED: 429,

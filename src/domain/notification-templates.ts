@@ -24,6 +24,7 @@ import type { Context, Template } from "./notification-templates/context";
 import { toHtml, toText } from "./notification-templates/document";
 import { greetingFor, line, originOf } from "./notification-templates/format";
 import { NOTIFICATION_DATA, type TemplateKind } from "./notification-templates/schemas";
+import { REFUND_TEMPLATES } from "./notification-templates/refunds";
 import { SESSION_TEMPLATES } from "./notification-templates/sessions";
 import { WAITLIST_TEMPLATES } from "./notification-templates/waitlist";
 
@@ -53,7 +54,7 @@ export type RenderResult = { ok: true; message: RenderedNotification } | { ok: f
 /** Bumped when any wording changes, so a recorded message says which text it was sent with. */
 export const TEMPLATE_VERSION = 1;
 
-const TEMPLATES: { [K in TemplateKind]: Template<K> } = { ...WAITLIST_TEMPLATES, ...BOOKING_TEMPLATES, ...SESSION_TEMPLATES, ...ACCOUNT_TEMPLATES, ...CERTIFICATE_TEMPLATES, ...GROUP_TEMPLATES, ...GROUP_CANCELLATION_TEMPLATES };
+const TEMPLATES: { [K in TemplateKind]: Template<K> } = { ...WAITLIST_TEMPLATES, ...BOOKING_TEMPLATES, ...SESSION_TEMPLATES, ...ACCOUNT_TEMPLATES, ...CERTIFICATE_TEMPLATES, ...GROUP_TEMPLATES, ...GROUP_CANCELLATION_TEMPLATES, ...REFUND_TEMPLATES };
 
 const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   WAITLIST_CONFIRM: "waitlist-confirm",
@@ -74,6 +75,7 @@ const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   GROUP_CONFIRMATION: "group-confirmation",
   GROUP_PARTICIPANT_CONFIRMATION: "group-participant-confirmation",
   GROUP_CANCELLED: "group-cancelled",
+  BOOKING_REFUNDED: "booking-refunded",
 };
 
 /** Renders a notification, or says which data fields (or the base URL) are missing or wrong. */

@@ -26,6 +26,7 @@ export const NOTIFICATION_KINDS = [
   "GROUP_CONFIRMATION",
   "GROUP_PARTICIPANT_CONFIRMATION",
   "GROUP_CANCELLED",
+  "BOOKING_REFUNDED",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -75,6 +76,7 @@ export interface NotificationRequest {
  * - GROUP_CONFIRMATION (to the organiser): `groupName`, `reference`, `sessions`, `participants` ([{ name }]); optional `company`, `totalAmountPence`.
  * - GROUP_PARTICIPANT_CONFIRMATION (to each participant with an email): `groupName`, `participantName`, `sessions`; optional `organiserName`.
  * - GROUP_CANCELLED (to the organiser and each participant with an email): `groupName`, `reference`, `sessions`; optional `participantName` (a participant's own), `reason`.
+ * - BOOKING_REFUNDED: `amountPence` (this refund), `reason`, `sessions` (may be empty); optional `paidPence`, `refundedPence` (the booking's totals after it), `atDesk`, `manageLinkPath`.
  * - STAFF_INVITE (no class): `linkPath`, `expiresAt`, `role` ("staff" | "admin"); optional `studioName`, `invitedBy`, `timeZone`.
  */
 export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;

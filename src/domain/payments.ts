@@ -10,8 +10,12 @@
 export const PAYMENT_STATUSES = ["not_required", "unpaid", "pending", "paid", "partially_refunded", "refunded", "failed"] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-/** Who moves the money: `local` (development and tests, no internet) or Stripe. */
-export const PAYMENT_PROVIDER_NAMES = ["local", "stripe"] as const;
+/** Who opens checkouts (the PAYMENT_PROVIDER setting): `local` (development and tests, no internet) or Stripe. */
+export const CHECKOUT_PROVIDER_NAMES = ["local", "stripe"] as const;
+export type CheckoutProviderName = (typeof CHECKOUT_PROVIDER_NAMES)[number];
+
+/** Who moved the money: a checkout provider, or `desk` (staff took it, or handed it back, at the studio). */
+export const PAYMENT_PROVIDER_NAMES = [...CHECKOUT_PROVIDER_NAMES, "desk"] as const;
 export type PaymentProviderName = (typeof PAYMENT_PROVIDER_NAMES)[number];
 
 /**

@@ -189,6 +189,20 @@ export const NOTIFICATION_DATA = {
     reason: z.string().trim().min(1).max(500).optional(),
     sessions: z.array(BookedSession).min(1).max(1000),
   }),
+  /** Money given back on a booking (src/domain/notification-templates/refunds.ts): this refund's amount and why; `atDesk` when handed back at the studio. */
+  BOOKING_REFUNDED: z.object({
+    ...Place,
+    amountPence: z.number().int().positive(),
+    currency: Currency,
+    reason: z.string().trim().min(1).max(500),
+    /** May be empty when the booking's lines are not known. */
+    sessions: z.array(BookedSession).max(1000),
+    /** The booking's totals after this refund, when known. */
+    paidPence: Pence.optional(),
+    refundedPence: Pence.optional(),
+    atDesk: z.boolean().optional(),
+    manageLinkPath: LinkPath.optional(),
+  }),
 } as const;
 
 export type TemplateKind = keyof typeof NOTIFICATION_DATA;

@@ -2,11 +2,13 @@
  * Which payment provider does what, from the settings (src/config.ts): new checkouts go to the
  * one PAYMENT_PROVIDER names (unset: local in development, none in production); webhooks and
  * refunds go to the provider the payment was made with, as long as it is still configured, so
- * payments in flight survive a switch. The local provider exists only in development.
+ * payments in flight survive a switch. The local provider exists only in development; the desk
+ * (money staff take at the studio) is always there for its own payments and never takes checkouts.
  */
 import { configOf, type ConfigSource } from "../../config";
 import type { PaymentProviderName } from "../../domain/payments";
 import { ApiError } from "../../errors";
+import { DeskPaymentProvider } from "./desk-provider";
 import { LocalPaymentProvider } from "./local-provider";
 import type { PaymentProvider } from "./provider";
 import { StripeProvider } from "./stripe-provider";
@@ -21,6 +23,8 @@ export function paymentProviderNamed(env: ConfigSource, name: PaymentProviderNam
       const { secretKey, webhookSecret } = config.stripe;
       return secretKey && webhookSecret ? new StripeProvider({ secretKey, webhookSecret }) : null;
     }
+    case "desk":
+      return new DeskPaymentProvider();
   }
 }
 
