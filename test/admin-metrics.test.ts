@@ -40,7 +40,7 @@ describe("POST /api/v1/admin/metrics/rollup (backfill)", () => {
     ]);
     // A stale daily row from an earlier run: the weekly backfill recomputes the days.
     await rollupDay(env.DB, addDays(monday, 6), dayRange(addDays(monday, 7)).startMs);
-    await env.DB.prepare(`UPDATE metrics SET value = 999 WHERE granularity = 'daily' AND period_start = ? AND metric = 'revenue.pence' AND scope = 'all'`)
+    await env.DB.prepare(`UPDATE metrics SET value = 999 WHERE granularity = 'daily' AND period_start = ? AND metric = 'bookings.value_pence' AND scope = 'all'`)
       .bind(addDays(monday, 6))
       .run();
 
@@ -50,19 +50,19 @@ describe("POST /api/v1/admin/metrics/rollup (backfill)", () => {
 
     const week1 = await eventually(async () => {
       const rows = await metricRows("weekly", monday);
-      expect(value(rows, "revenue.pence")).toBe(5000);
+      expect(value(rows, "bookings.value_pence")).toBe(5000);
       return rows;
     });
-    expect(value(week1, "revenue.pence", "studio", klass.studioId)).toBe(5000);
-    expect(value(await metricRows("daily", addDays(monday, 6)), "revenue.pence")).toBe(5000);
+    expect(value(week1, "bookings.value_pence", "studio", klass.studioId)).toBe(5000);
+    expect(value(await metricRows("daily", addDays(monday, 6)), "bookings.value_pence")).toBe(5000);
     const week2 = await eventually(async () => {
       const rows = await metricRows("weekly", nextMonday);
-      expect(value(rows, "revenue.pence")).toBe(2500);
+      expect(value(rows, "bookings.value_pence")).toBe(2500);
       return rows;
     });
     // The studio came from the class: the event did not carry it.
-    expect(value(week2, "revenue.pence", "studio", klass.studioId)).toBe(2500);
-    expect(week2.find((r) => r.metric === "revenue.pence_by_source" && r.dimension === "app" && r.scope === "all")?.value).toBe(2500);
+    expect(value(week2, "bookings.value_pence", "studio", klass.studioId)).toBe(2500);
+    expect(week2.find((r) => r.metric === "bookings.value_pence_by_source" && r.dimension === "app" && r.scope === "all")?.value).toBe(2500);
   });
 
   it("refuses bad ranges with 400 and field paths", async () => {
@@ -135,9 +135,9 @@ describe("GET /api/v1/admin/metrics", () => {
     const studio = await call("GET", `/api/v1/admin/metrics?granularity=daily&startDate=${day}&endDate=${day}&studioId=${klass.studioId}`, { token });
     expect(studio.status).toBe(200);
     const metrics = Object.fromEntries(studio.json.data.map((m: { metric: string; value: number }) => [m.metric, m.value]));
-    expect(metrics).toMatchObject({ "funnel.checkouts": 4, "bookings.confirmed": 1, "revenue.pence": 2000 });
+    expect(metrics).toMatchObject({ "funnel.checkouts": 4, "bookings.confirmed": 1, "bookings.value_pence": 2000 });
     expect(studio.json.data.every((m: { scope: string; scopeId: string }) => m.scope === "studio" && m.scopeId === klass.studioId)).toBe(true);
-    expect(studio.json.data.find((m: { metric: string }) => m.metric === "revenue.pence")).toMatchObject({ denominator: null, rate: null });
+    expect(studio.json.data.find((m: { metric: string }) => m.metric === "bookings.value_pence")).toMatchObject({ denominator: null, rate: null });
   });
 
   it("pages with a cursor without losing or repeating a row", async () => {

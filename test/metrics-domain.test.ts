@@ -61,9 +61,12 @@ describe("dailyMetricRows", () => {
     // Failures over the requests the sample stands for.
     expect(find(rows, "requests.sampled_estimate")?.value).toBe(50);
     expect(find(rows, "requests.error_rate")).toMatchObject({ value: 2, denominator: 50 });
-    expect(find(rows, "revenue.pence", "studio", "s1")?.value).toBe(10_000);
-    expect(find(rows, "revenue.pence_by_source", "all", "", "web")?.value).toBe(7500);
-    expect(find(rows, "revenue.pence_by_source", "all", "", "unknown")?.value).toBe(2500);
+    // What was booked is booked value; with no money moved that day, revenue is nothing.
+    expect(find(rows, "bookings.value_pence", "studio", "s1")?.value).toBe(10_000);
+    expect(find(rows, "bookings.value_pence_by_source", "all", "", "web")?.value).toBe(7500);
+    expect(find(rows, "bookings.value_pence_by_source", "all", "", "unknown")?.value).toBe(2500);
+    expect(find(rows, "revenue.pence")?.value).toBe(0);
+    expect(find(rows, "revenue.pence", "studio", "s1")).toBeUndefined();
     expect(find(rows, "bookings.seats", "class", "c1")?.value).toBe(3);
     expect(find(rows, "bookings.rejected_by_code", "class", "c1", "SESSION_FULL")?.value).toBe(5);
     expect(find(rows, "purchases.blocked_by_city", "class", "c3", "y2")?.value).toBe(6);
@@ -72,9 +75,35 @@ describe("dailyMetricRows", () => {
     expect(find(rows, "capacity.utilisation", "studio", "s1")).toMatchObject({ value: 15, denominator: 20 });
     // Metrics that are overall only have no studio rows, and city scope only exists where it means something.
     expect(find(rows, "notifications.sent", "studio", "s1")).toBeUndefined();
-    expect(find(rows, "revenue.pence", "city", "y1")).toBeUndefined();
+    expect(find(rows, "bookings.value_pence", "city", "y1")).toBeUndefined();
     // No zero rows outside scope "all".
     expect(rows.filter((r) => r.scope !== "all" && r.value === 0 && !r.denominator)).toEqual([]);
+  });
+
+  it("counts revenue from the money that moved (received − refunded), per scope and source, apart from booked value", () => {
+    const rows = dailyMetricRows(
+      [group("BOOKING_CONFIRMED", { classId: "c1", studioId: "s1", source: "website", count: 1, seats: 1, amountPence: 4000 })],
+      [],
+      [
+        { classId: "c1", studioId: "s1", source: "website", receivedPence: 4000, refundedPence: 1500 },
+        { classId: "c2", studioId: "s1", source: "phone", receivedPence: 0, refundedPence: 2000 },
+        // Money for a booking D1 does not know yet: overall only.
+        { classId: null, studioId: null, source: null, receivedPence: 700, refundedPence: 0 },
+      ],
+    );
+    expect(find(rows, "revenue.received_pence")?.value).toBe(4700);
+    expect(find(rows, "revenue.refunded_pence")?.value).toBe(3500);
+    expect(find(rows, "revenue.pence")?.value).toBe(1200);
+    expect(find(rows, "revenue.pence", "studio", "s1")?.value).toBe(500);
+    expect(find(rows, "revenue.pence", "class", "c1")?.value).toBe(2500);
+    // A class that only refunded that day reads below zero.
+    expect(find(rows, "revenue.pence", "class", "c2")?.value).toBe(-2000);
+    expect(find(rows, "revenue.refunded_pence", "class", "c2")?.value).toBe(2000);
+    expect(find(rows, "revenue.received_pence", "class", "c2")).toBeUndefined();
+    expect(find(rows, "revenue.pence_by_source", "all", "", "website")?.value).toBe(2500);
+    expect(find(rows, "revenue.pence_by_source", "all", "", "phone")?.value).toBe(-2000);
+    expect(find(rows, "revenue.pence_by_source", "all", "", "unknown")?.value).toBe(700);
+    expect(find(rows, "bookings.value_pence")?.value).toBe(4000);
   });
 
   it("turns a rate into a number only when it has a denominator", () => {

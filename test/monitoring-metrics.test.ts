@@ -210,8 +210,8 @@ describe("GET /api/v1/admin/metrics/latest", () => {
     }
     const find = (snapshot: { metrics: { metric: string; dimension: string }[] }, metric: string, dimension = "") =>
       snapshot.metrics.find((m) => m.metric === metric && m.dimension === dimension);
-    expect(find(daily, "revenue.pence")).toMatchObject({ value: 5000, denominator: null, rate: null });
-    expect(find(weekly, "revenue.pence")).toMatchObject({ value: 7500 });
+    expect(find(daily, "bookings.value_pence")).toMatchObject({ value: 5000, denominator: null, rate: null });
+    expect(find(weekly, "bookings.value_pence")).toMatchObject({ value: 7500 });
     expect(find(daily, "notifications.sent_by_kind", "booking_confirmation")).toMatchObject({ value: 1 });
     expect(find(daily, "notifications.success_rate")).toMatchObject({ value: 1, denominator: 1, rate: 1 });
     expect(daily.metrics.some((m: { metric: string }) => m.metric === "attendance.no_show_rate")).toBe(true);

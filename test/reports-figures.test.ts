@@ -131,11 +131,17 @@ describe("report figures match a recount", () => {
     expect(expected.some((row) => row.newCustomers > 0) && expected.some((row) => row.returningCustomers > 0)).toBe(true);
   });
 
-  it("geography: bookings, seats and revenue per city and studio", async () => {
+  // This data has bookings but no payments: booked value is what they are worth, revenue (money
+  // received, net of refunds) is nothing. test/revenue.test.ts counts payments and refunds.
+  const NO_MONEY = { receivedPence: 0, refundedPence: 0, revenuePence: 0 };
+
+  it("geography: bookings, seats and booked value per city and studio (no money received: no revenue)", async () => {
     const expected = [...groupBy(countedInRange(), (b) => classOf(b.classId).studioId).entries()].map(([studioId, list]) => {
       const c = data.classes.find((k) => k.studioId === studioId)!;
-      return { cityId: c.cityId, cityName: c.cityName, studioId, studioName: c.studioName, bookings: list.length, seats: list.reduce((s, b) => s + netSeats(b), 0), revenuePence: list.reduce((s, b) => s + netPence(b), 0) };
+      const booked = { bookings: list.length, seats: list.reduce((s, b) => s + netSeats(b), 0), bookedValuePence: list.reduce((s, b) => s + netPence(b), 0) };
+      return { cityId: c.cityId, cityName: c.cityName, studioId, studioName: c.studioName, ...booked, ...NO_MONEY };
     });
+    expect(expected.every((row) => row.bookedValuePence > 0)).toBe(true);
     const body = await report("geography");
     expect(body.data).toEqual(expect.arrayContaining(expected));
     expect(body.data).toHaveLength(expected.length);
@@ -222,7 +228,7 @@ describe("report figures match a recount", () => {
     expect(studioNoShows).toBe(recorded.filter((a) => a.status === "no_show").length);
   });
 
-  it("revenue-by-source: gross and net per source, null read as website", async () => {
+  it("revenue-by-source: booked gross and net per source, null read as website; no money received, so no revenue", async () => {
     const made = data.bookings.filter((b) => inRange(b.confirmedAt));
     const net = made.filter((b) => b.status === "confirmed").reduce((s, b) => s + netPence(b), 0);
     const expected = ["website", "phone", "email", "walk_in", "staff", "waitlist"].map((source) => {
@@ -237,10 +243,14 @@ describe("report figures match a recount", () => {
         netPence: netPenceOf,
         seats: kept.reduce((s, b) => s + netSeats(b), 0),
         shareOfNet: round4(netPenceOf, net),
+        ...NO_MONEY,
+        shareOfRevenue: null,
       };
     });
     expect(made.some((b) => b.source === null)).toBe(true);
-    expect((await report("revenue-by-source")).data).toEqual(expected);
+    const body = await report("revenue-by-source");
+    expect(body.data).toEqual(expected);
+    expect(body.summary).toEqual({ bookedNetPence: net, ...NO_MONEY });
   });
 
   it("alert-resolution: raised, resolved, median and p90 minutes per type", async () => {

@@ -147,11 +147,14 @@ async function recount(events: DomainEvent[], day: string, cat: Catalog) {
     }
     if (asc) {
       put("bookings.seats", scope, scopeId, "", sum("BOOKING_CONFIRMED", "seats"));
-      put("revenue.pence", scope, scopeId, "", sum("BOOKING_CONFIRMED", "amountPence"));
+      // Booked value is what the confirmed bookings are worth; revenue is money, and these events carry
+      // none (no payment rows: test/revenue.test.ts counts those), so it is 0 however much was booked.
+      put("bookings.value_pence", scope, scopeId, "", sum("BOOKING_CONFIRMED", "amountPence"));
       for (const source of ["web", "app", "unknown"]) {
-        const paid = mine.filter((e) => e.type === "BOOKING_CONFIRMED" && (e.source ?? "unknown") === source).reduce((s, e) => s + e.amountPence!, 0);
-        put("revenue.pence_by_source", scope, scopeId, source, paid);
+        const booked = mine.filter((e) => e.type === "BOOKING_CONFIRMED" && (e.source ?? "unknown") === source).reduce((s, e) => s + e.amountPence!, 0);
+        put("bookings.value_pence_by_source", scope, scopeId, source, booked);
       }
+      put("revenue.pence", scope, scopeId, "", 0);
       for (const code of ["SESSION_FULL", "AMOUNT_MISMATCH", "NO_TRAINER"]) {
         put("bookings.rejected_by_code", scope, scopeId, code, mine.filter((e) => e.type === "BOOKING_REJECTED" && e.code === code).length);
       }
@@ -174,7 +177,8 @@ async function recount(events: DomainEvent[], day: string, cat: Catalog) {
 }
 
 const COMPARED = [
-  "events.total", "funnel.views", "funnel.checkouts", "funnel.checkout_to_booking", "requests.sampled_estimate", "purchases.blocked", "bookings.seats", "revenue.pence", "revenue.pence_by_source",
+  "events.total", "funnel.views", "funnel.checkouts", "funnel.checkout_to_booking", "requests.sampled_estimate", "purchases.blocked", "bookings.seats", "bookings.value_pence", "bookings.value_pence_by_source",
+  "revenue.pence", "revenue.pence_by_source",
   "bookings.rejected_by_code", "cancellations.rate", "waitlist.acceptance_rate", "purchases.blocked_by_city", "notifications.success_rate", "requests.error_rate",
 ];
 
@@ -243,6 +247,7 @@ describe("daily rollup", () => {
     expect(rows.find((r) => r.metric === "events.total")).toMatchObject({ value: 0, denominator: null });
     expect(rows.find((r) => r.metric === "funnel.checkout_to_booking")).toMatchObject({ value: 0, denominator: 0 });
     expect(rows.find((r) => r.metric === "revenue.pence")).toMatchObject({ value: 0, denominator: null });
+    expect(rows.find((r) => r.metric === "bookings.value_pence")).toMatchObject({ value: 0, denominator: null });
   });
 
   it("gives the same rows when run twice (only computed_at moves)", async () => {
@@ -311,7 +316,7 @@ describe("weekly rollup", () => {
     await insertEvents([event("BOOKING_CONFIRMED", dayRange(wednesday).startMs + 5, { classId: klass.id, seats: 1, amountPence: 1000 })]);
     await rollupWeek(env.DB, monday, "missing", NOW);
     const weekly = async () => byKey(await metricRows("weekly", monday));
-    expect((await weekly())[`revenue.pence|class|${klass.id}|`]).toEqual([1000, null]);
+    expect((await weekly())[`bookings.value_pence|class|${klass.id}|`]).toEqual([1000, null]);
 
     // A late event for Wednesday, and one for a class the week has no row of yet.
     const other = await makeClass();
@@ -321,8 +326,8 @@ describe("weekly rollup", () => {
     ]);
     await rollupDay(env.DB, wednesday, NOW + 1000);
     const after = await weekly();
-    expect(after[`revenue.pence|class|${klass.id}|`]).toEqual([1500, null]);
-    expect(after[`revenue.pence|class|${other.id}|`]).toEqual([700, null]);
+    expect(after[`bookings.value_pence|class|${klass.id}|`]).toEqual([1500, null]);
+    expect(after[`bookings.value_pence|class|${other.id}|`]).toEqual([700, null]);
     expect(after["events.total|all||"]).toEqual([3, null]);
     // The week is exactly the sum of its days again.
     await rollupWeek(env.DB, monday, "missing", NOW + 2000);

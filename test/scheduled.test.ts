@@ -42,10 +42,10 @@ describe("the scheduled handler, for each cron expression in wrangler.toml", () 
     await worker.scheduled({ cron: WEEKLY_ROLLUP, scheduledTime: dayRange(nextMonday).startMs + 2 * 3600_000 });
     const weekly = await eventually(async () => {
       const rows = await metricRows("weekly", monday);
-      expect(overall(rows, "revenue.pence")).toBe(3000);
+      expect(overall(rows, "bookings.value_pence")).toBe(3000);
       return rows;
     });
-    expect(weekly.find((r) => r.metric === "revenue.pence" && r.scope === "studio")).toMatchObject({ scope_id: klass.studioId, value: 3000 });
+    expect(weekly.find((r) => r.metric === "bookings.value_pence" && r.scope === "studio")).toMatchObject({ scope_id: klass.studioId, value: 3000 });
     for (let i = 0; i < 7; i++) expect(overall(await metricRows("daily", addDays(monday, i)), "events.total")).toBeDefined();
     expect(await metricRows("weekly", nextMonday)).toEqual([]);
   });

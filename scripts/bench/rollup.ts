@@ -285,12 +285,17 @@ function report(results: SizeResult[]): void {
   );
 }
 
-/** The query plans of the rollup's reads: each must search an index, never scan a whole table. */
+/**
+ * The query plans of the rollup's reads: each must search an index, never scan a whole table — but
+ * the money's, which scans payments and refunds until they have an index on when money moved
+ * (src/db/revenue.ts).
+ */
 async function printPlans(db: D1Database, weekStartMs: number, monday: string): Promise<void> {
   console.log("\nQuery plans (EXPLAIN QUERY PLAN)");
   const plans: [string, string, unknown[]][] = [
     ["day events", ROLLUP_QUERIES.dayEvents, [weekStartMs, weekStartMs + 86_400_000]],
     ["sessions that ran", ROLLUP_QUERIES.daySessions, [weekStartMs, weekStartMs + 86_400_000]],
+    ["money that moved", ROLLUP_QUERIES.dayMoney, [weekStartMs, weekStartMs + 86_400_000]],
     ["week from days", ROLLUP_QUERIES.sumWeek.replace(/^\s*INSERT INTO metrics \([^)]*\)\s*/, ""), [monday, addDays(monday, 7), 0]],
   ];
   for (const [name, sql, params] of plans) {

@@ -1,6 +1,7 @@
 /**
  * What the metric rollups compute, pure: the catalogue of metric names and, from one day's
- * aggregated events and the sessions that ran that day, the rows of that day.
+ * aggregated events, the money that moved that day (payments and refunds: revenue is money, see
+ * src/db/revenue.ts) and the sessions that ran that day, the rows of that day.
  *
  * A rate is stored as numerator (`value`) and `denominator`, never as a fraction, so a week is the
  * sum of its days and its rate is still exact. Counts and money (pence) are integers.
@@ -79,8 +80,20 @@ export const METRICS = {
   "purchases.blocked": { kind: "count", scopes: ASCY, description: "Purchases blocked (PURCHASE_BLOCKED), e.g. for lack of a trainer" },
   "purchases.blocked_by_reason": { kind: "count", scopes: ["all", "class"], dimension: "reason code", description: "Purchases blocked, by reason" },
   "purchases.blocked_by_city": { kind: "count", scopes: ["all", "class"], dimension: "city id", description: "Purchases blocked, by the city asked for (per course: where to hire)" },
-  "revenue.pence": { kind: "pence", scopes: ASC, description: "Amount paid for the bookings confirmed, in pence (gross of later cancellations)" },
-  "revenue.pence_by_source": { kind: "pence", scopes: ASC, dimension: "booking source", description: "Amount paid, in pence, by booking source ('unknown' when none)" },
+  "bookings.value_pence": {
+    kind: "pence",
+    scopes: ASC,
+    description: "Booked value: the amount of the bookings confirmed in the period, in pence, gross of later cancellations (BOOKING_CONFIRMED); money promised, not received (revenue.pence is)",
+  },
+  "bookings.value_pence_by_source": { kind: "pence", scopes: ASC, dimension: "booking source", description: "Booked value, in pence, by booking source ('unknown' when none)" },
+  "revenue.pence": {
+    kind: "pence",
+    scopes: ASC,
+    description: "Revenue: money received in the period less money refunded in it, in pence (revenue.received_pence − revenue.refunded_pence; below 0 when more went back than came in)",
+  },
+  "revenue.pence_by_source": { kind: "pence", scopes: ASC, dimension: "booking source", description: "Revenue (received − refunded), in pence, by the booking's source ('unknown' when none)" },
+  "revenue.received_pence": { kind: "pence", scopes: ASC, description: "Money received in the period: payments paid (online or at the desk), by when they were paid" },
+  "revenue.refunded_pence": { kind: "pence", scopes: ASC, description: "Money refunded in the period: succeeded refunds, by when they succeeded" },
   "notifications.sent": { kind: "count", scopes: A, description: "Notifications delivered to the provider (NOTIFICATION_SENT)" },
   "notifications.failed": { kind: "count", scopes: A, description: "Notifications that failed (NOTIFICATION_FAILED)" },
   "notifications.success_rate": { kind: "rate", scopes: A, description: "Sent / (sent + failed)" },
@@ -142,6 +155,18 @@ export interface EventAggregate {
    * attendance event changed from (data.previousStatus). Null otherwise or when the event has none.
    */
   detail?: string | null;
+}
+
+/**
+ * Money that moved in the period (payments received, refunds made: src/db/revenue.ts), grouped by
+ * the class, studio and source of the booking it is for (null when that booking is unknown).
+ */
+export interface MoneyAggregate {
+  classId: string | null;
+  studioId: string | null;
+  source: string | null;
+  receivedPence: number;
+  refundedPence: number;
 }
 
 /** The sessions of one class that ran in the period. */
@@ -233,7 +258,7 @@ function scopesOf(group: { studioId: string | null; classId: string | null; city
  * empty day reads as zeros, rates as 0/0); studio, class and city rows, and rows with a dimension,
  * exist only where something happened.
  */
-export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: SessionsRan[]): MetricRow[] {
+export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: SessionsRan[], money: MoneyAggregate[] = []): MetricRow[] {
   const acc = new Accumulator();
   const scopeKeys = new Set<ScopeKey>(["all\u0000"]);
   const add = (metric: MetricName, scopes: [MetricScope, string][], dimension: string, value: number, denominator: number | null = null) => {
@@ -274,8 +299,8 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
     switch (group.type) {
       case "BOOKING_CONFIRMED":
         add("bookings.seats", scopes, "", group.seats);
-        add("revenue.pence", scopes, "", group.amountPence);
-        add("revenue.pence_by_source", scopes, group.source || "unknown", group.amountPence);
+        add("bookings.value_pence", scopes, "", group.amountPence);
+        add("bookings.value_pence_by_source", scopes, group.source || "unknown", group.amountPence);
         break;
       case "BOOKING_REJECTED":
         add("bookings.rejected_by_code", scopes, group.code || "UNKNOWN", group.count);
@@ -296,6 +321,16 @@ export function dailyMetricRows(aggregates: EventAggregate[], sessionsRan: Sessi
         add("notifications.success_rate_by_kind", scopes, group.detail || "unknown", 0, group.count);
         break;
     }
+  }
+
+  // Revenue is money, not bookings: what came in less what went back, in the period it moved.
+  for (const moved of money) {
+    const scopes = scopesOf(moved);
+    const revenue = moved.receivedPence - moved.refundedPence;
+    add("revenue.received_pence", scopes, "", moved.receivedPence);
+    add("revenue.refunded_pence", scopes, "", moved.refundedPence);
+    add("revenue.pence", scopes, "", revenue);
+    add("revenue.pence_by_source", scopes, moved.source || "unknown", revenue);
   }
 
   for (const ran of sessionsRan) {

@@ -1,7 +1,10 @@
 /**
  * Metric rollups (DESIGN invariant 7: metrics come from events). A day is rolled up from its
  * events (and the sessions that ran that day); a week is the sum of its seven daily rows, never
- * a second scan of the events. Each period's rows are replaced in one D1 batch (a transaction):
+ * a second scan of the events. Revenue is the exception: no event carries money received or
+ * refunded, so it comes from the payment and refund rows themselves, each stamped with when the
+ * money moved (src/db/revenue.ts) — the durable record of those changes, read like events.
+ * Each period's rows are replaced in one D1 batch (a transaction):
  * the old rows go and the new ones come in together, so running a period twice gives the same
  * rows and a day that became empty keeps nothing stale.
  *
@@ -11,7 +14,8 @@
 import { z } from "zod";
 import { CHECKOUT_CONVERTED, FUNNEL_CHECKOUT } from "../db/funnel";
 import { addDays, dayHasEnded, dayRange, daysOfWeek, isCalendarDate, weekStartOf } from "../domain/metric-periods";
-import { dailyMetricRows, type EventAggregate, type MetricRow, type SessionsRan } from "../domain/metrics";
+import { moneyMoved } from "../db/revenue";
+import { dailyMetricRows, type EventAggregate, type MetricRow, type MoneyAggregate, type SessionsRan } from "../domain/metrics";
 import type { RollupChunk } from "./rollup-contract";
 
 /** How many rows one INSERT carries (as one JSON parameter, so D1's 100-parameter limit never applies). */
@@ -105,6 +109,16 @@ JOIN classes c ON c.id = s.class_id
 WHERE s.starts_at >= ?1 AND s.starts_at < ?2 AND s.status <> 'cancelled'
 GROUP BY s.class_id, c.studio_id`;
 
+/** Money received and refunded in the day, per class, studio and source of the booking it is for. */
+const DAY_MONEY = `
+WITH money AS (${moneyMoved("?1", "?2")})
+SELECT pb.class_id AS classId, c.studio_id AS studioId, pb.source AS source,
+       COALESCE(sum(m.receivedPence), 0) AS receivedPence, COALESCE(sum(m.refundedPence), 0) AS refundedPence
+FROM money m
+LEFT JOIN bookings pb ON pb.id = m.bookingId
+LEFT JOIN classes c ON c.id = pb.class_id
+GROUP BY 1, 2, 3`;
+
 const INSERT_ROWS = `
 INSERT INTO metrics (granularity, period_start, scope, scope_id, metric, dimension, value, denominator, computed_at)
 SELECT ?1, ?2, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
@@ -144,7 +158,7 @@ UPDATE alerts SET status = 'resolved', resolved_at = ?2, resolved_by = 'system',
 WHERE type = 'ROLLUP_FAILED' AND subject_key = ?1 AND status <> 'resolved'`;
 
 /** The rollup's read queries, for `npm run bench:rollup` to show their query plans. */
-export const ROLLUP_QUERIES = { dayEvents: DAY_EVENTS, daySessions: DAY_SESSIONS, sumWeek: SUM_WEEK } as const;
+export const ROLLUP_QUERIES = { dayEvents: DAY_EVENTS, daySessions: DAY_SESSIONS, dayMoney: DAY_MONEY, sumWeek: SUM_WEEK } as const;
 
 /** The alert subject of a period's rollup (ROLLUP_FAILED alerts). */
 export const rollupSubject = (granularity: string, periodStart: string) => `rollup:${granularity}:${periodStart}`;
@@ -157,12 +171,14 @@ export const rollupSubject = (granularity: string, periodStart: string) => `roll
 export async function rollupDay(d1: D1Database, date: string, nowMs = Date.now(), { resumWeek = true } = {}): Promise<RollupResult> {
   if (!dayHasEnded(date, nowMs)) return { granularity: "daily", periodStart: date, inputRows: 0, rowsWritten: 0, skipped: "period has not ended" };
   const { startMs, endMs } = dayRange(date);
-  const [events, sessions] = await d1.batch<EventAggregate | SessionsRan>([
+  const [events, sessions, money] = await d1.batch<EventAggregate | SessionsRan | MoneyAggregate>([
     d1.prepare(DAY_EVENTS).bind(startMs, endMs),
     d1.prepare(DAY_SESSIONS).bind(startMs, endMs),
+    d1.prepare(DAY_MONEY).bind(startMs, endMs),
   ]);
   const aggregates = (events!.results as EventAggregate[]).map(numeric);
-  const rows = dailyMetricRows(aggregates, (sessions!.results as SessionsRan[]).map(numericSessions));
+  const moved = (money!.results as MoneyAggregate[]).map((m) => ({ ...m, receivedPence: Number(m.receivedPence), refundedPence: Number(m.refundedPence) }));
+  const rows = dailyMetricRows(aggregates, (sessions!.results as SessionsRan[]).map(numericSessions), moved);
 
   const statements = [d1.prepare(DELETE_PERIOD).bind("daily", date)];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {

@@ -1,8 +1,10 @@
 /**
  * Course reports: which classes sell (and to new or returning customers), where the bookings and
  * money come from, and how full the sessions that ran were. Bookings are in the range by their
- * confirmation time and count while confirmed; sessions by their start.
+ * confirmation time and count while confirmed; sessions by their start; money by when it moved
+ * (src/db/revenue.ts).
  */
+import { moneyMoved } from "../../db/revenue";
 import { BY_CUSTOMER, BY_TIME, COUNTED, LINE_PENCE, LINE_SEATS, type ReportDefinition, ratio, rowsOf } from "./report";
 
 /** Catalog names joined to a class id (`k` is the grouped row); a class deleted since reads as nulls. */
@@ -53,23 +55,37 @@ export const popularCourses: ReportDefinition = {
 };
 
 export const geography: ReportDefinition = {
-  description: "Per city and studio: bookings confirmed in the range, their seats and net revenue (pence, confirmed lines)",
-  columns: ["cityId", "cityName", "studioId", "studioName", "bookings", "seats", "revenuePence"],
+  description:
+    "Per city and studio: bookings confirmed in the range, their seats and booked value (bookedValuePence: confirmed lines of bookings still confirmed); and revenue, by when the money moved (src/db/revenue.ts): receivedPence (payments received in the range), refundedPence (refunds made in the range) and revenuePence (received − refunded). Money of a booking not yet in D1 is under no studio",
+  columns: ["cityId", "cityName", "studioId", "studioName", "bookings", "seats", "bookedValuePence", "receivedPence", "refundedPence", "revenuePence"],
   mainQuery(range) {
     return {
-      // Per class first (200 groups, not a lookup of each booking's class), then per studio.
-      sql: `WITH perClass AS (
-              SELECT b.class_id AS classId, count(*) AS bookings, sum(${LINE_SEATS}) AS seats, sum(${LINE_PENCE}) AS revenuePence
-              FROM ${BY_TIME}
-              WHERE ${COUNTED} AND b.confirmed_at >= ?1 AND b.confirmed_at < ?2
-              GROUP BY b.class_id
+      // Per class first (200 groups, not a lookup of each booking's class), then per studio. Money
+      // comes from the payments of the range; `pb` is a payment's booking (a key lookup).
+      sql: `WITH money AS (${moneyMoved("?1", "?2")}),
+            perClass AS (
+              SELECT classId, sum(bookings) AS bookings, sum(seats) AS seats, sum(bookedValuePence) AS bookedValuePence,
+                     sum(receivedPence) AS receivedPence, sum(refundedPence) AS refundedPence
+              FROM (
+                SELECT b.class_id AS classId, count(*) AS bookings, sum(${LINE_SEATS}) AS seats, sum(${LINE_PENCE}) AS bookedValuePence, 0 AS receivedPence, 0 AS refundedPence
+                FROM ${BY_TIME}
+                WHERE ${COUNTED} AND b.confirmed_at >= ?1 AND b.confirmed_at < ?2
+                GROUP BY b.class_id
+                UNION ALL
+                SELECT pb.class_id, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
+                FROM money m LEFT JOIN bookings pb ON pb.id = m.bookingId
+                GROUP BY pb.class_id
+              )
+              GROUP BY classId
             ),
             k AS (
-              SELECT cl.studio_id AS studioId, sum(pc.bookings) AS bookings, sum(pc.seats) AS seats, sum(pc.revenuePence) AS revenuePence
+              SELECT cl.studio_id AS studioId, sum(pc.bookings) AS bookings, sum(pc.seats) AS seats, sum(pc.bookedValuePence) AS bookedValuePence,
+                     sum(pc.receivedPence) AS receivedPence, sum(pc.refundedPence) AS refundedPence
               FROM perClass pc LEFT JOIN classes cl ON cl.id = pc.classId
               GROUP BY cl.studio_id
             )
-            SELECT st.city_id AS cityId, ci.name AS cityName, k.studioId, st.name AS studioName, k.bookings, k.seats, k.revenuePence
+            SELECT st.city_id AS cityId, ci.name AS cityName, k.studioId, st.name AS studioName, k.bookings, k.seats, k.bookedValuePence,
+                   k.receivedPence, k.refundedPence, k.receivedPence - k.refundedPence AS revenuePence
             FROM k LEFT JOIN studios st ON st.id = k.studioId LEFT JOIN cities ci ON ci.id = st.city_id
             ORDER BY ci.name, st.name, k.studioId`,
       params: [range.startMs, range.endMs],

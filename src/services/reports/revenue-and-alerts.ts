@@ -1,38 +1,71 @@
 /**
  * Where the money came from (booking source, the closed list; null reads as `website`), and how
- * fast alerts were resolved per alert type.
+ * fast alerts were resolved per alert type. Money figures: src/db/revenue.ts.
  */
 import { BOOKING_SOURCES } from "../../db/schema";
+import { moneyMoved } from "../../db/revenue";
 import { BY_TIME, LINE_PENCE, LINE_SEATS, minutesOf, percentile, type ReportDefinition, ratio, rowsOf } from "./report";
+
+/** Money whose booking has not reached D1 (yet): it counts, under this source. */
+const NO_BOOKING = "unknown";
+
+const FIGURES = ["bookings", "cancelled", "grossPence", "netPence", "seats", "receivedPence", "refundedPence"] as const;
+type Figures = Record<(typeof FIGURES)[number], number>;
 
 export const revenueBySource: ReportDefinition = {
   description:
-    "Per booking source: bookings made in the range (cancelled ones too), how many were cancelled since, gross (the amounts charged) and net revenue (confirmed lines of bookings still confirmed), net seats, share of net revenue",
-  columns: ["source", "bookings", "cancelled", "grossPence", "netPence", "seats", "shareOfNet"],
+    "Per booking source: booked value of the bookings made in the range — how many (cancelled ones too), how many were cancelled since, grossPence (their totals at booking) and netPence (confirmed lines of bookings still confirmed), net seats, share of netPence — and revenue, by when the money moved: receivedPence (payments received in the range), refundedPence (refunds made in the range), revenuePence (received − refunded) and share of revenue. Money of a booking not yet in D1 is under source unknown",
+  columns: ["source", "bookings", "cancelled", "grossPence", "netPence", "seats", "shareOfNet", "receivedPence", "refundedPence", "revenuePence", "shareOfRevenue"],
   mainQuery(range) {
+    // Booked value from the time index, money from the payments of the range (src/db/revenue.ts):
+    // one statement, summed per source. `pb` is the booking a payment belongs to (a key lookup).
     return {
-      sql: `SELECT COALESCE(b.source, 'website') AS source, count(*) AS bookings,
-                   sum(CASE WHEN b.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
-                   sum(b.total_amount_pence) AS grossPence,
-                   sum(CASE WHEN b.status = 'confirmed' THEN ${LINE_PENCE} ELSE 0 END) AS netPence,
-                   sum(CASE WHEN b.status = 'confirmed' THEN ${LINE_SEATS} ELSE 0 END) AS seats
-            FROM ${BY_TIME}
-            WHERE b.confirmed_at >= ?1 AND b.confirmed_at < ?2
-            GROUP BY 1`,
+      sql: `WITH money AS (${moneyMoved("?1", "?2")}),
+            parts AS (
+              SELECT COALESCE(b.source, 'website') AS source, count(*) AS bookings,
+                     sum(CASE WHEN b.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+                     sum(b.total_amount_pence) AS grossPence,
+                     sum(CASE WHEN b.status = 'confirmed' THEN ${LINE_PENCE} ELSE 0 END) AS netPence,
+                     sum(CASE WHEN b.status = 'confirmed' THEN ${LINE_SEATS} ELSE 0 END) AS seats,
+                     0 AS receivedPence, 0 AS refundedPence
+              FROM ${BY_TIME}
+              WHERE b.confirmed_at >= ?1 AND b.confirmed_at < ?2
+              GROUP BY 1
+              UNION ALL
+              SELECT CASE WHEN pb.id IS NULL THEN '${NO_BOOKING}' ELSE COALESCE(pb.source, 'website') END, 0, 0, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
+              FROM money m LEFT JOIN bookings pb ON pb.id = m.bookingId
+              GROUP BY 1
+            )
+            SELECT source, ${FIGURES.map((f) => `sum(${f}) AS ${f}`).join(", ")} FROM parts GROUP BY source`,
       params: [range.startMs, range.endMs],
     };
   },
   async run(db, range, options) {
-    const rows = await rowsOf<{ source: string; bookings: number; cancelled: number; grossPence: number; netPence: number; seats: number }>(db, this.mainQuery(range, options));
+    const rows = await rowsOf<{ source: string } & Figures>(db, this.mainQuery(range, options));
     const net = rows.reduce((sum, row) => sum + row.netPence, 0);
+    const revenue = rows.reduce((sum, row) => sum + row.receivedPence - row.refundedPence, 0);
     // Every source of the closed list, in its order, then anything older rows hold that is not in it.
     const sources = [...BOOKING_SOURCES, ...rows.map((r) => r.source).filter((s) => !(BOOKING_SOURCES as readonly string[]).includes(s))];
     const data = sources.map((source) => {
       const row = rows.find((r) => r.source === source);
-      const figures = { bookings: row?.bookings ?? 0, cancelled: row?.cancelled ?? 0, grossPence: row?.grossPence ?? 0, netPence: row?.netPence ?? 0, seats: row?.seats ?? 0 };
-      return { source, ...figures, shareOfNet: ratio(figures.netPence, net) };
+      const f = Object.fromEntries(FIGURES.map((name) => [name, Number(row?.[name] ?? 0)])) as Figures;
+      const revenuePence = f.receivedPence - f.refundedPence;
+      return {
+        source,
+        bookings: f.bookings,
+        cancelled: f.cancelled,
+        grossPence: f.grossPence,
+        netPence: f.netPence,
+        seats: f.seats,
+        shareOfNet: ratio(f.netPence, net),
+        receivedPence: f.receivedPence,
+        refundedPence: f.refundedPence,
+        revenuePence,
+        shareOfRevenue: ratio(revenuePence, revenue),
+      };
     });
-    return { data };
+    const received = rows.reduce((sum, row) => sum + row.receivedPence, 0);
+    return { data, summary: { bookedNetPence: net, receivedPence: received, refundedPence: received - revenue, revenuePence: revenue } };
   },
 };
 

@@ -1,0 +1,49 @@
+/**
+ * What the money figures mean (DESIGN invariant 5: revenue counts money received, net of refunds),
+ * in SQL shared by the reports (src/services/reports) and the daily rollup (src/jobs/rollups.ts),
+ * so both count the same money in the same period.
+ *
+ * - bookedValuePence: what bookings are worth — the server's price of their confirmed lines
+ *   (bookings.net_pence, net of cancelled lines), for bookings confirmed in the period. Money
+ *   promised, not money had: an at-studio booking nobody has paid for yet counts here, and only
+ *   here. (Also booked value: revenue-by-source's grossPence / netPence, the bookings.value_pence
+ *   metrics, customer-lifetime-value's netSpendPence.)
+ * - receivedPence: money that arrived — payments.paid_pence, in the period of payments.paid_at;
+ *   online and desk payments alike (a move's price difference is a payment of its own).
+ * - refundedPence: money given back — each succeeded refund row in the period it succeeded
+ *   (refunds.updated_at: a refund's row changes once, from pending to its outcome), plus what the
+ *   provider reports refunded on a payment beyond our succeeded rows (a refund made in the
+ *   provider's dashboard has no row), in the period of the payment's last change
+ *   (payments.updated_at). A pending or failed refund gave nothing back.
+ * - revenuePence = receivedPence − refundedPence, in the period: what "revenue" means everywhere.
+ *   A period that refunded more than it took reads below zero.
+ *
+ * Periods go by when the money moved, not when the booking was made: a refund next month lowers
+ * next month's revenue, and this month's stays as it was.
+ *
+ * Cost: payments has an index on booking_id only and refunds on (payment_id, status), so a period's
+ * sums scan both tables (each row once, no sort; the booking of each payment in the period is one
+ * primary-key lookup). Indexes on payments(paid_at) and refunds(status, updated_at) would make them
+ * range searches; a migration is needed for that (none may be added now).
+ */
+
+/**
+ * One row per payment or succeeded refund that moved money in [start, end) — `bookingId`,
+ * `receivedPence`, `refundedPence` — for a CTE. `start` and `end` are SQL placeholders or
+ * literals (e.g. "?1", "?2"). Payments are `pay` and refunds `r`.
+ */
+export function moneyMoved(start: string, end: string): string {
+  const paidIn = `pay.paid_at >= ${start} AND pay.paid_at < ${end}`;
+  const changedIn = `pay.refunded_pence > 0 AND pay.updated_at >= ${start} AND pay.updated_at < ${end}`;
+  return `SELECT pay.booking_id AS bookingId,
+                 CASE WHEN ${paidIn} THEN pay.paid_pence ELSE 0 END AS receivedPence,
+                 CASE WHEN ${changedIn}
+                      THEN max(0, pay.refunded_pence - (SELECT COALESCE(sum(r.amount_pence), 0) FROM refunds r WHERE r.payment_id = pay.id AND r.status = 'succeeded'))
+                      ELSE 0 END AS refundedPence
+          FROM payments pay
+          WHERE (${paidIn} AND pay.paid_pence > 0) OR (${changedIn})
+          UNION ALL
+          SELECT pay.booking_id, 0, r.amount_pence
+          FROM refunds r JOIN payments pay ON pay.id = r.payment_id
+          WHERE r.status = 'succeeded' AND r.updated_at >= ${start} AND r.updated_at < ${end}`;
+}
