@@ -33,6 +33,8 @@ export const EVENT_TYPES = [
   /** A session's last seat went (its DO's outbox) and the first one came back. */
   "SESSION_FULL",
   "SESSION_REOPENED",
+  /** The studio cancelled the session (from its DO outbox): every booking line and the waitlist closed with it. */
+  "SESSION_CANCELLED",
   /** Attendance at a session (staff, or the no-show sweep as "system"); undo takes a mark back. */
   "ATTENDED",
   "NO_SHOW",

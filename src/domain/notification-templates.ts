@@ -25,6 +25,7 @@ import { toHtml, toText } from "./notification-templates/document";
 import { greetingFor, line, originOf } from "./notification-templates/format";
 import { NOTIFICATION_DATA, type TemplateKind } from "./notification-templates/schemas";
 import { REFUND_TEMPLATES } from "./notification-templates/refunds";
+import { SESSION_CANCELLATION_TEMPLATES } from "./notification-templates/session-cancellation";
 import { SESSION_TEMPLATES } from "./notification-templates/sessions";
 import { WAITLIST_TEMPLATES } from "./notification-templates/waitlist";
 
@@ -54,7 +55,7 @@ export type RenderResult = { ok: true; message: RenderedNotification } | { ok: f
 /** Bumped when any wording changes, so a recorded message says which text it was sent with. */
 export const TEMPLATE_VERSION = 1;
 
-const TEMPLATES: { [K in TemplateKind]: Template<K> } = { ...WAITLIST_TEMPLATES, ...BOOKING_TEMPLATES, ...SESSION_TEMPLATES, ...ACCOUNT_TEMPLATES, ...CERTIFICATE_TEMPLATES, ...GROUP_TEMPLATES, ...GROUP_CANCELLATION_TEMPLATES, ...REFUND_TEMPLATES };
+const TEMPLATES: { [K in TemplateKind]: Template<K> } = { ...WAITLIST_TEMPLATES, ...BOOKING_TEMPLATES, ...SESSION_TEMPLATES, ...ACCOUNT_TEMPLATES, ...CERTIFICATE_TEMPLATES, ...GROUP_TEMPLATES, ...GROUP_CANCELLATION_TEMPLATES, ...SESSION_CANCELLATION_TEMPLATES, ...REFUND_TEMPLATES };
 
 const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   WAITLIST_CONFIRM: "waitlist-confirm",
@@ -75,6 +76,7 @@ const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   GROUP_CONFIRMATION: "group-confirmation",
   GROUP_PARTICIPANT_CONFIRMATION: "group-participant-confirmation",
   GROUP_CANCELLED: "group-cancelled",
+  SESSION_CANCELLED: "session-cancelled",
   BOOKING_REFUNDED: "booking-refunded",
 };
 

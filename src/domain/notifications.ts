@@ -26,6 +26,7 @@ export const NOTIFICATION_KINDS = [
   "GROUP_CONFIRMATION",
   "GROUP_PARTICIPANT_CONFIRMATION",
   "GROUP_CANCELLED",
+  "SESSION_CANCELLED",
   "BOOKING_REFUNDED",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
@@ -77,6 +78,8 @@ export interface NotificationRequest {
  * - GROUP_PARTICIPANT_CONFIRMATION (to each participant with an email): `groupName`, `participantName`, `sessions`; optional `organiserName`.
  * - GROUP_CANCELLED (to the organiser and each participant with an email): `groupName`, `reference`, `sessions`; optional `participantName` (a participant's own), `reason`.
  * - BOOKING_REFUNDED: `amountPence` (this refund), `reason`, `sessions` (may be empty); optional `paidPence`, `refundedPence` (the booking's totals after it), `atDesk`, `manageLinkPath`.
+ * - SESSION_CANCELLED (the studio cancelled a session; to each booker and each party waiting): `sessionStartsAt`, `reason`, `audience` ("booking" | "waitlist");
+ *   optional `seats`, `refundPence`, `bookingStillActive` (a course or drop-in keeps its other sessions), `manageLinkPath`.
  * - STAFF_INVITE (no class): `linkPath`, `expiresAt`, `role` ("staff" | "admin"); optional `studioName`, `invitedBy`, `timeZone`.
  */
 export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;

@@ -203,6 +203,19 @@ export const NOTIFICATION_DATA = {
     atDesk: z.boolean().optional(),
     manageLinkPath: LinkPath.optional(),
   }),
+  /** The studio cancelled a session (src/domain/notification-templates/session-cancellation.ts): to a booker, or to a party that was waiting. */
+  SESSION_CANCELLED: z.object({
+    ...Place,
+    sessionStartsAt: Instant,
+    reason: z.string().trim().min(1).max(500),
+    audience: z.enum(["booking", "waitlist"]),
+    seats: Seats.optional(),
+    /** What this cancellation refunds of the booking (0 or absent: nothing). */
+    refundPence: Pence.optional(),
+    /** A course or drop-in booking keeps its other sessions. */
+    bookingStillActive: z.boolean().optional(),
+    manageLinkPath: LinkPath.optional(),
+  }),
 } as const;
 
 export type TemplateKind = keyof typeof NOTIFICATION_DATA;

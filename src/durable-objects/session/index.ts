@@ -40,6 +40,8 @@ import { decideReservation } from "./reserve";
 import { reduceLineSeats, reduceSeatsClaim, replayedReduction } from "./reduce-seats";
 import { type LedgerEntry, ledgerEntries, pendingOutbox, resendLines, retireUnused, staleHolds, staleOutboxEntries } from "./reconciliation";
 import { cancelLine, confirmHold, endHold } from "./seat-changes";
+import { cancellationState, cancelSession } from "./session-cancellation";
+import { CancelSessionInput, type CancelSessionResult, type SessionCancellationState } from "../session-cancellation-contract";
 import type { Availability } from "../../domain/seating";
 import { adoptSnapshot, bumpVersion, migrateSessionStorage, readConfig, type ReservationRow, withConfigCopy } from "./storage";
 import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
@@ -134,6 +136,17 @@ export class SessionDO extends DurableObject<Env> {
       const result: CancelResult = { ok: true, reservation: row ? toReservation(row) : null, availability: availabilityNow(this.sql) };
       return { result, recorded: input.onSuccess?.response === undefined ? null : { ok: true, response: input.onSuccess.response } };
     });
+  }
+
+  /** The studio cancels the whole session: lines, holds and waitlist, with the Worker's refund plan (session-cancellation.ts). Idempotent. */
+  async cancelSession(raw: CancelSessionInput): Promise<CancelSessionResult> {
+    const input = CancelSessionInput.parse(raw);
+    return this.write((now) => cancelSession(this.sql, input, now));
+  }
+
+  /** The cancellation's record, or the confirmed lines a cancellation plan must cover (a read). */
+  async cancellationState(): Promise<SessionCancellationState> {
+    return cancellationState(this.sql);
   }
 
   /** Gives back some seats of a confirmed line before the session starts (a group participant removed). */

@@ -18,6 +18,8 @@ import { changeCapacity } from "../../services/availability";
 import { notifyInterestAfterStaffing } from "../../services/course-interest";
 import { assignStaff, insertSessionWithStaff, staffOfSessions } from "../../services/staff-assignment";
 import { sessionObject } from "../../services/session-client";
+import { cancelSessionByStudio } from "../../services/session-cancellation";
+import { SessionCancellationInput, SessionCancellationReport } from "./session-cancellation-schemas";
 
 const PersonRef = z.object({ id: z.string(), firstName: z.string(), lastName: z.string() }).openapi("StaffRef");
 
@@ -293,6 +295,26 @@ export const sessionAdminRoutes = createRouter()
         });
       }
       return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/cancel",
+      tags,
+      summary: "Cancel a session: every booking line, hold and waitlist entry, with refunds and messages (idempotent)",
+      description:
+        "A course or drop-in booking loses only this session's line and gets its share back. A repeat answers the first report, " +
+        "refunds nothing twice and tells nobody twice. A session that has ended: 409 SESSION_NOT_BOOKABLE (reason ended). " +
+        "The bookings changing throughout: 409 SEATS_CHANGED. A refund the provider could not be asked for yet: 503 PAYMENT_UNAVAILABLE " +
+        "(the cancellation stands; repeat to finish it).",
+      ...adminOnly,
+      request: { params: Params, body: jsonBody(SessionCancellationInput) },
+      responses: { 200: jsonResponse(SessionCancellationReport, "What was cancelled, refunded and told"), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
+    }),
+    async (c) => {
+      const report = await cancelSessionByStudio(c.env, getDb(c.env.DB), c.req.valid("param").id, c.req.valid("json"), c.get("principal")?.subject ?? null);
+      return c.json(report, 200);
     },
   )
   .openapi(
