@@ -6,6 +6,8 @@ import worker from "../src/index";
 import { startPayment, type StartPaymentInput } from "../src/services/payments/payments";
 import type { PaymentProvider } from "../src/services/payments/provider";
 import { StripeProvider } from "../src/services/payments/stripe-provider";
+import { postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { makeBookableSession } from "./fixtures";
 import { unique } from "./helpers";
 
 export const STRIPE_SETTINGS = { STRIPE_SECRET_KEY: "sk_test_51PaymentsTestKey", STRIPE_WEBHOOK_SECRET: "whsec_paymentsTestSigningSecret" };
@@ -118,4 +120,35 @@ export async function startTestPayment(provider?: PaymentProvider, overrides: Pa
     ...overrides,
   };
   return { input, started: await startPayment(env, input, provider) };
+}
+
+/**
+ * A booking made through the booking API (an at-studio class, so it starts unpaid), for the admin
+ * payment routes.
+ */
+export async function bookedClass(pricePence = 2500, options: { guestCount?: number } = {}) {
+  const { session, klass } = await makeBookableSession({ capacity: 10, pricePence });
+  const email = uniqueEmail("refund");
+  const guestCount = options.guestCount ?? 1;
+  const booked = await postBooking(singleBookingBody(session.id, pricePence, { guestCount, contact: { email, firstName: "Ada", lastName: "Lovelace" } }));
+  if (booked.status !== 201) throw new Error(`booking failed: ${booked.status} ${booked.text}`);
+  return { bookingId: booked.json.booking.id as string, manageToken: booked.json.manageToken as string, email, session, klass, totalPence: pricePence * guestCount };
+}
+
+/** A booking paid online: a local checkout for its total (startPayment, the booking's id as the payment's) paid through the dev checkout. */
+export async function bookedAndPaidOnline(pricePence = 2500, options: { guestCount?: number } = {}) {
+  const booking = await bookedClass(pricePence, options);
+  const { paymentId } = await payOnline(booking.bookingId, booking.totalPence, booking.email);
+  return { ...booking, paymentId };
+}
+
+/** Another paid local payment for a booking (a move's price difference is one), under its own key. */
+export async function payOnline(bookingId: string, amountPence: number, email = `payer-${unique()}@example.test`, key?: string) {
+  const { started } = await startTestPayment(undefined, { bookingId, amountPence, email, ...(key && { idempotencyKey: key }) });
+  const ctx = createExecutionContext();
+  const paid = await worker.fetch(new Request(`http://localhost/api/v1/dev/checkout/${started.id}/pay`, { method: "POST" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+  const outcome = (await paid.json()) as { action: string };
+  if (outcome.action !== "confirm") throw new Error(`payment not confirmed: ${JSON.stringify(outcome)}`);
+  return { paymentId: started.id };
 }

@@ -3,6 +3,7 @@ import { createRouter } from "../../lib/openapi";
 import { accountRoutes, staffInviteRoutes } from "./accounts";
 import { alertRoutes } from "./alerts";
 import { bookingCustomerRoutes } from "./booking-customer";
+import { bookingPaymentRoutes } from "./booking-payments";
 import { adminBookingRoutes } from "./bookings";
 import { certificateRoutes } from "./certificates";
 import { cityRoutes } from "./cities";
@@ -51,6 +52,7 @@ export const adminRoutes = createRouter()
   .route("/bookings", adminBookingRoutes)
   .route("/bookings", bookingCustomerRoutes)
   .route("/bookings", adminParticipantRoutes)
+  .route("/bookings", bookingPaymentRoutes)
   .route("/demand", demandAnalyticsRoutes)
   .route("/metrics", metricRoutes)
   .route("/reports", reportRoutes)

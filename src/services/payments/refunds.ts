@@ -59,6 +59,11 @@ async function leftToRefund(db: Db, payment: PaymentRow): Promise<{ refundable: 
   return { refundable: refundableAmount({ paidPence: payment.paidPence, refundedPence }, pendingPence), pendingPence };
 }
 
+/** What can still be refunded of a payment now: paid, less what was refunded and what refunds in flight reserve. */
+export async function refundablePence(db: Db, paymentId: string): Promise<number> {
+  return (await leftToRefund(db, await requirePayment(db, paymentId))).refundable;
+}
+
 /** Refunds `amountPence` of a payment (REFUND_EXCEEDS_PAID, 422, beyond what is left), through the provider it was paid with. */
 export async function refundPayment(env: PaymentEnv, input: RefundInput, provider?: PaymentProvider, now = Date.now()): Promise<RefundResult> {
   if (!Number.isInteger(input.amountPence) || input.amountPence <= 0) throw new ApiError("INVALID_AMOUNT", "A refund is a whole, positive number of pence", { amountPence: input.amountPence });
