@@ -1,7 +1,8 @@
 /**
  * Test data for the reports benchmark, generated inside SQLite with recursive CTEs (no rows cross
  * the wire): a catalog with a year of sessions, customers, bookings with one line each, their
- * BOOKING_CONFIRMED (and BOOKING_CANCELLED) events, waitlist events, attendance and alerts.
+ * BOOKING_CONFIRMED (and BOOKING_CANCELLED) events, their payments and refunds, waitlist events,
+ * attendance and alerts.
  * Booking `i` is the same whatever batch writes it, so the load can go in chunks.
  */
 
@@ -59,7 +60,18 @@ export function catalogStatements(yearStartMs: number, customers: number): State
   ];
 }
 
-/** Bookings `from` … `to - 1`: their rows, lines, events (confirmed; cancelled for 1 in 8) and attendance of the booker (1 in 5 a no-show). */
+/**
+ * The money of booking `i` (src/db/revenue.ts): bookings made online (website, waitlist, no source)
+ * are paid online when confirmed, and the cancelled ones (all online) refunded in full when
+ * cancelled; half of those booked by staff (email and staff sources) are paid at the desk when the
+ * session starts; the rest (phone, walk-in) are not paid.
+ */
+const PAID_ONLINE = `(i % 8 IN (0, 5, 6, 7))`;
+const PAID_AT_DESK = `(i % 8 IN (2, 4))`;
+const PAID_AT = `(CASE WHEN ${PAID_ONLINE} THEN ${CONFIRMED_AT} - 60000 ELSE ${START_OF(SESSION_OF)} END)`;
+const CANCELLED_AT = `(${START_OF(SESSION_OF)} - (i % 240) * 3600000)`;
+
+/** Bookings `from` … `to - 1`: their rows, lines, events (confirmed; cancelled for 1 in 8), payments, refunds and attendance of the booker (1 in 5 a no-show). */
 export function bookingStatements(from: number, to: number, yearStartMs: number, customers: number): Statement[] {
   const range = [yearStartMs, from, to];
   const rows = (select: string) => `${seq("?2", "?3")} ${select} FROM seq`;
@@ -85,6 +97,25 @@ export function bookingStatements(from: number, to: number, yearStartMs: number,
     {
       sql: `INSERT INTO events (id, type, occurred_at, booking_id, customer_id)
             ${rows(`SELECT 'evt_rbx_' || i, 'BOOKING_CANCELLED', ${START_OF(SESSION_OF)} - (i % 240) * 3600000, 'bkg_rb_' || i, 'cus_rb_' || ((i * 2654435761) % ${customers})`)}
+            WHERE ${CANCELLED}`,
+      params: range,
+    },
+    {
+      // The online ones carry the booking they confirm, as the online flow writes it (the widest column).
+      sql: `INSERT INTO payments (id, booking_id, amount_pence, currency, description, status, provider, provider_ref, idempotency_key, expires_at,
+              paid_pence, paid_at, refunded_pence, version, booking_snapshot, created_at, updated_at)
+            ${rows(`SELECT 'pay_rb_' || i, 'bkg_rb_' || i, (1 + i % 3) * 2500, 'GBP', 'Bench class, ' || (1 + i % 3) || ' seats',
+              CASE WHEN ${CANCELLED} THEN 'refunded' ELSE 'paid' END, CASE WHEN ${PAID_ONLINE} THEN 'stripe' ELSE 'desk' END,
+              CASE WHEN ${PAID_ONLINE} THEN 'cs_rb_' || i END, 'pay_rb_' || i, ${PAID_AT} + 900000,
+              (1 + i % 3) * 2500, ${PAID_AT}, CASE WHEN ${CANCELLED} THEN (1 + i % 3) * 2500 ELSE 0 END, CASE WHEN ${CANCELLED} THEN 2 ELSE 1 END,
+              CASE WHEN ${PAID_ONLINE} THEN '{"bookingId":"bkg_rb_' || i || '","sessions":[{"sessionId":"ses_rb_' || ${SESSION_OF} || '","seats":' || (1 + i % 3) || ',"pricePence":' || ((1 + i % 3) * 2500) || '}]}' END,
+              ${PAID_AT} - 60000, CASE WHEN ${CANCELLED} THEN ${CANCELLED_AT} ELSE ${PAID_AT} END`)}
+            WHERE ${PAID_ONLINE} OR ${PAID_AT_DESK}`,
+      params: range,
+    },
+    {
+      sql: `INSERT INTO refunds (id, payment_id, amount_pence, reason, requested_by, status, provider_ref, failure, created_at, updated_at)
+            ${rows(`SELECT 'rfd_rb_' || i, 'pay_rb_' || i, (1 + i % 3) * 2500, 'cancelled', 'customer', 'succeeded', 're_rb_' || i, NULL, ${CANCELLED_AT}, ${CANCELLED_AT}`)}
             WHERE ${CANCELLED}`,
       params: range,
     },

@@ -5,7 +5,8 @@
  *   1. applies the D1 migrations and, through wrangler's platform proxy (the same local D1 that
  *      `wrangler dev` serves), generates inside SQLite a catalog (200 classes, 20,000 sessions over
  *      the past year), customers (one per 5 bookings), the bookings with one line each, their events
- *      (BOOKING_CONFIRMED, BOOKING_CANCELLED for 1 in 8), waitlist events, attendance and alerts;
+ *      (BOOKING_CONFIRMED, BOOKING_CANCELLED for 1 in 8), their payments (online, at the desk, or none)
+ *      and refunds (the cancelled ones), waitlist events, attendance and alerts;
  *      prints how long each part took and the query plan of every report's main query at that size;
  *   2. starts the Worker (`wrangler dev` on 127.0.0.1, a free port) on the same state and times each
  *      report over the past year through the API (median of --repeats runs after one warm-up run),
@@ -78,7 +79,7 @@ async function load(db: D1Database, bookings: number, yearStartMs: number): Prom
     process.stdout.write(`\r  bookings loaded: ${number(Math.min(bookings, from + CHUNK))}`);
   }
   process.stdout.write("\n");
-  timed.push([`${number(bookings)} bookings (+ lines, events, attendance)`, performance.now() - t0]);
+  timed.push([`${number(bookings)} bookings (+ lines, events, payments, refunds, attendance)`, performance.now() - t0]);
   t0 = performance.now();
   const entries = Math.floor(bookings / 20);
   for (let from = 0; from < entries; from += CHUNK) {
@@ -158,7 +159,7 @@ async function main(): Promise<number> {
     const timed = await load(db, options.bookings, yearStartMs);
     console.log(`\nGeneration (inside SQLite, through the platform proxy), ${seconds(performance.now() - t0)} in all including migrations:`);
     for (const [what, ms] of timed) console.log(`  ${what}: ${seconds(ms)}`);
-    const tables = ["bookings", "booking_sessions", "customers", "events", "session_attendance", "class_sessions"];
+    const tables = ["bookings", "booking_sessions", "customers", "events", "payments", "refunds", "session_attendance", "class_sessions"];
     console.log(`  rows: ${(await Promise.all(tables.map(async (t) => `${t} ${number(await count(db, t))}`))).join(", ")}`);
     await printPlans(db, startDate, endDate);
     await dispose();

@@ -59,7 +59,8 @@ const customerValues = (range: ReportRange) => `
   GROUP BY b.customer_id`;
 
 export const customerLifetimeValue: ReportDefinition = {
-  description: "Per customer over the range: bookings, net spend (pence), first and last booking; the top customers by spend, and the spend distribution in the summary",
+  description:
+    "Per customer over the range: bookings, net spend (pence: the booked value of their confirmed lines, not money received), first and last booking; the top customers by spend, and the spend distribution in the summary",
   columns: ["rank", "customerId", "email", "firstName", "lastName", "bookings", "netSpendPence", "firstBookingAt", "lastBookingAt"],
   mainQuery(range, options) {
     // The range bounds are numbers we computed, inlined so the CTE can be reused by the distribution.
