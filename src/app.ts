@@ -24,6 +24,7 @@ import { adminRoutes } from "./routes/admin";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { bookingRoutes } from "./routes/bookings";
+import { bookingMoveRoutes } from "./routes/booking-moves";
 import { participantRoutes } from "./routes/participants";
 import { signInPage } from "./routes/sign-in-page";
 import { consolePages } from "./routes/console";
@@ -59,7 +60,7 @@ import { dispatchEvents } from "./services/events";
 const CALENDAR_FEED_ROTATE = /^\/api\/v1\/me\/calendar-feed\/rotate\/?$/;
 
 /** Writes whose Idempotency-Key record a Durable Object keeps beside the write (no D1 on their path). */
-const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/, /^\/api\/v1\/bookings\/[^/]+\/cancel$/, /^\/api\/v1\/waitlist-offers\/[^/]+\/accept$/, /^\/api\/v1\/renewal-offers\/[^/]+\/accept$/];
+const RECORDED_BY_OBJECTS = [/^\/api\/v1\/bookings\/?$/, /^\/api\/v1\/holds\/?$/, /^\/api\/v1\/bookings\/[^/]+\/cancel$/, /^\/api\/v1\/bookings\/[^/]+\/move$/, /^\/api\/v1\/waitlist-offers\/[^/]+\/accept$/, /^\/api\/v1\/renewal-offers\/[^/]+\/accept$/];
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -122,6 +123,7 @@ export function createApp() {
   app.route("/api/v1/quotes", quoteRoutes);
   app.route("/api/v1/bookings", bookingRoutes);
   app.route("/api/v1/bookings", participantRoutes);
+  app.route("/api/v1/bookings", bookingMoveRoutes);
   // The customer portal. Its routes check the role one by one, so a router mounted beside it
   // under /api/v1/me (the calendar feed) keeps its own access rules.
   app.route("/api/v1/me", meRoutes);

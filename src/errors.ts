@@ -47,6 +47,8 @@ export const ERROR_STATUS = {
   RESOURCE_UNAVAILABLE: 409,
   DUPLICATE_BOOKING: 409,
   HOLD_EXPIRED: 409,
+  /** A booking that cannot be moved so (cancelled, not in that session, another class, a move under way): `details.reason` says which. */
+  MOVE_NOT_ALLOWED: 409,
   SEAT_LIMIT_EXCEEDED: 409,
   PROMO_EXHAUSTED: 409,
   IDEMPOTENCY_IN_PROGRESS: 409,

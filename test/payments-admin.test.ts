@@ -11,12 +11,13 @@ import { getDb } from "../src/db/client";
 import { bookings, refunds } from "../src/db/schema";
 import { when } from "../src/domain/notification-templates";
 import { parseConfig } from "../src/config";
+import { markPaidAtDesk, refundBooking } from "../src/services/booking-payments";
 import { paymentProviderNamed } from "../src/services/payments/factory";
 import { startPayment } from "../src/services/payments/payments";
 import { refundablePence } from "../src/services/payments/refunds";
 import { notifyRefund, refundNotificationId } from "../src/services/refund-notifications";
-import { makeBookableSession, makePromo } from "./fixtures";
-import { postBooking, singleBookingBody } from "./booking-helpers";
+import { makeBookableSession, makePromo, makeSchedule } from "./fixtures";
+import { dropInBookingBody, postBooking, singleBookingBody } from "./booking-helpers";
 import { call, eventually, tokenFor, unique } from "./helpers";
 import { bookedAndPaidOnline, bookedClass, payOnline } from "./payments-helpers";
 
@@ -138,6 +139,12 @@ describe("POST /api/v1/admin/bookings/{id}/refunds", () => {
     expect(first.json.refund.id).toMatch(/^rfd_[0-9a-f]{32}$/);
     const rows = await db.select().from(refunds).where(eq(refunds.paymentId, paymentId));
     expect(rows).toHaveLength(1);
+    // The service under one seed twice, as a take-over runs it: the same refund.
+    const keyed = { bookingId, amountPence: 300, reason: "taken over", requestedBy: "staff:x@example.test", seed: unique().repeat(4) };
+    const made = await refundBooking(env, db, keyed);
+    expect(made.refund.id).toBe(`rfd_${keyed.seed}`);
+    expect((await refundBooking(env, db, keyed)).refund).toEqual(made.refund);
+    expect(await refundablePence(db, paymentId)).toBe(2500 - 700 - 300);
     const reused = await refund(bookingId, { amountPence: 800, reason: "Retry me" }, staff, { "Idempotency-Key": key });
     expect(reused.status).toBe(422);
     expect(reused.json.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
@@ -173,6 +180,14 @@ describe("POST /api/v1/admin/bookings/{id}/refunds", () => {
     expect(over.json.error.details.refundablePence).toBe(2300);
     const named = await refund(bookingId, { amountPence: 300, reason: "named", paymentId: original }, staff);
     expect(named.json).toMatchObject({ refund: { paymentId: original, amountPence: 300 }, payment: { refundedPence: 500 } });
+
+    // Under one key's seed (a retry taking over a failed attempt), the split's parts are found again, not made twice.
+    const keyed = { bookingId, amountPence: 1500, reason: "keyed split", requestedBy: "staff:x@example.test", seed: unique().repeat(4) };
+    const once = await refundBooking(env, db, keyed);
+    const twice = await refundBooking(env, db, keyed);
+    expect(twice.refunds.map((made) => made.id).sort()).toEqual(once.refunds.map((made) => made.id).sort());
+    expect(once.refunds.reduce((sum, made) => sum + made.amountPence, 0)).toBe(1500);
+    expect(await refundablePence(db, original)).toBe(500);
   });
 
   it("needs a staff or admin token, and refuses bad input with 400 and field paths", async () => {
@@ -279,6 +294,46 @@ describe("POST /api/v1/admin/bookings/{id}/mark-paid", () => {
     expect((await markPaid(`bkg_nope_${unique()}`, {}, staff)).status).toBe(404);
   });
 
+  it("replays one Idempotency-Key, and a retry that takes over a failed attempt finds its own desk payment", async () => {
+    const { bookingId } = await bookedClass(2000);
+    const staff = await tokenFor("staff");
+    const key = `desk-${unique()}`;
+    const send = () => call("POST", `/api/v1/admin/bookings/${bookingId}/mark-paid`, { token: staff, body: { method: "card" }, headers: { "Idempotency-Key": key } });
+    const first = await send();
+    const again = await send();
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.json.id).toBe(first.json.id);
+
+    // The service under the same seed, as a take-over runs it: the same row, not ALREADY_PAID.
+    const other = await bookedClass(2000);
+    const input = { bookingId: other.bookingId, method: "cash" as const, recordedBy: "staff:x@example.test", seed: unique().repeat(4) };
+    const made = await markPaidAtDesk(env, db, input);
+    expect(made.id).toBe(`pay_${input.seed}`);
+    expect(await markPaidAtDesk(env, db, input)).toEqual(made);
+    await expect(markPaidAtDesk(env, db, { ...input, seed: unique().repeat(4) })).rejects.toMatchObject({ code: "ALREADY_PAID" });
+  });
+
+  it("charges what the confirmed sessions cost: a session the studio cancelled is not paid for", async () => {
+    const { klass, sessions } = await makeSchedule({ sessions: 2, pricePence: 1500 });
+    const booked = await postBooking(dropInBookingBody([sessions[0]!.id, sessions[1]!.id], 1500));
+    expect(booked.status).toBe(201);
+    const bookingId = booked.json.booking.id as string;
+    const admin = await tokenFor("admin");
+    const cancelled = await call("POST", `/api/v1/admin/sessions/${sessions[1]!.id}/cancel`, { token: admin, body: { reason: "Instructor ill", refund: "none" } });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    // The desk reads D1's lines: wait for the projection to carry the cancelled line.
+    await eventually(async () => {
+      const row = await db.select({ netPence: bookings.netPence }).from(bookings).where(eq(bookings.id, bookingId)).get();
+      return row?.netPence === 1500;
+    });
+    const paid = await markPaid(bookingId, { method: "card" }, admin);
+    expect(paid.status).toBe(201);
+    expect(paid.json).toMatchObject({ amountPence: 1500, paidPence: 1500, provider: "desk" });
+    expect(booked.json.booking.totalAmountPence).toBe(2 * klass.pricePence);
+  });
+
   it("needs a staff or admin token, and validates method and note", async () => {
     const { bookingId } = await bookedClass(2500);
     expect((await call("POST", `/api/v1/admin/bookings/${bookingId}/mark-paid`, { body: {} })).status).toBe(401);
@@ -311,6 +366,22 @@ describe("GET /api/v1/admin/bookings/{id}/payments", () => {
     expect((await call("GET", `/api/v1/admin/bookings/bkg_nope_${unique()}/payments`, { token: staff })).status).toBe(404);
     expect((await call("GET", `/api/v1/admin/bookings/${bookingId}/payments`)).status).toBe(401);
     expect((await call("GET", `/api/v1/admin/bookings/${bookingId}/payments`, { token: await tokenFor("customer") })).status).toBe(403);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("documents the three routes behind bearerAuth with their error codes", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    const refunds = doc.paths["/api/v1/admin/bookings/{id}/refunds"].post;
+    expect(refunds.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(refunds.responses)).toEqual(expect.arrayContaining(["201", "400", "401", "403", "404", "409", "422", "503"]));
+    expect(refunds.responses["409"].description).toContain("NOTHING_TO_REFUND");
+    expect(refunds.responses["422"].description).toContain("REFUND_EXCEEDS_PAID");
+    const markPaidOp = doc.paths["/api/v1/admin/bookings/{id}/mark-paid"].post;
+    expect(markPaidOp.responses["409"].description).toMatch(/ALREADY_PAID.*PAYMENT_NOT_DUE/);
+    expect(doc.paths["/api/v1/admin/bookings/{id}/payments"].get.responses["200"]).toBeDefined();
+    const codes: string[] = doc.components.schemas.Error.properties.error.properties.code.enum;
+    expect(codes).toEqual(expect.arrayContaining(["NOTHING_TO_REFUND", "ALREADY_PAID", "PAYMENT_NOT_DUE", "REFUND_EXCEEDS_PAID"]));
   });
 });
 

@@ -10,6 +10,9 @@ import type { BookingProjection } from "../domain/projection";
 import { ClaimInput, type ClaimResult, Decision } from "./coordinator-contract";
 import type { Env } from "../env";
 import { recordAttempt } from "./attempts";
+import type { BeginMoveResult, MoveLedgerView, MoveState } from "./move-contract";
+import { MoveIntent } from "./move-contract";
+import { beginMove, dueMoves, ledgerView, MOVES_TABLE, nextMoveCheck, retryLater, settleMove } from "./move-ledger";
 import { OUTBOX_GRACE_MS, OUTBOX_TABLE, OutboxPump } from "./outbox";
 import { AttemptAudit, type RecordedOutcome } from "./session-contract";
 
@@ -29,6 +32,7 @@ export class BookingCoordinatorDO extends DurableObject<Env> {
         id INTEGER PRIMARY KEY CHECK (id = 1), request_hash TEXT NOT NULL, reservation_id TEXT NOT NULL,
         lease_until INTEGER NOT NULL, outcome TEXT, created_at INTEGER NOT NULL)`);
       this.sql.exec(OUTBOX_TABLE);
+      this.sql.exec(MOVES_TABLE);
     });
   }
 
@@ -99,11 +103,48 @@ export class BookingCoordinatorDO extends DurableObject<Env> {
     this.sql.exec(`UPDATE claim SET lease_until = 0 WHERE id = 1 AND lease_until = ? AND outcome IS NULL`, lease);
   }
 
-  /** Retries outbox deliveries that failed. */
+  // ---- a booking's move ledger (move-ledger.ts): only the object named for the booking keeps one ----
+
+  /** Starts a move of the booking unless one is under way or it moved since the caller read `movesBefore`; the alarm finishes it should the caller not. */
+  async beginMove(raw: MoveIntent, movesBefore: number): Promise<BeginMoveResult> {
+    const intent = MoveIntent.parse(raw);
+    const result = this.ctx.storage.transactionSync(() => beginMove(this.sql, intent, movesBefore, Date.now()));
+    await this.scheduleAlarm();
+    return result;
+  }
+
+  /** Finishes a move as its coordinator decided: `read` (the caller, right after the commit) or `abort` unless committed (a move given up). */
+  async settleMove(attempt: string, ask: "read" | "abort"): Promise<MoveState> {
+    return settleMove(this.sql, this.env, attempt, ask);
+  }
+
+  /** The booking's moves, and how `attempt` stands when given. */
+  async moveLedger(attempt?: string): Promise<MoveLedgerView> {
+    return ledgerView(this.sql, attempt);
+  }
+
+  /** Settles moves whose caller did not finish them, and retries outbox deliveries that failed. */
   override async alarm(): Promise<void> {
+    for (const attempt of dueMoves(this.sql, Date.now())) {
+      try {
+        await settleMove(this.sql, this.env, attempt, "abort");
+      } catch (error) {
+        console.log(JSON.stringify({ level: "warn", msg: "move not settled yet", attempt, error: String(error) }));
+        retryLater(this.sql, attempt, Date.now());
+      }
+    }
     await this.outbox.sendDue();
-    const next = this.sql.exec<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox`).one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    await this.scheduleAlarm();
+  }
+
+  /** The alarm at the next outbox retry or move check, whichever is first (never later than one already set). */
+  private async scheduleAlarm(): Promise<void> {
+    const outboxAt = this.sql.exec<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox`).one().at;
+    const due = [outboxAt, nextMoveCheck(this.sql)].filter((at): at is number => at !== null);
+    if (due.length === 0) return;
+    const current = await this.ctx.storage.getAlarm();
+    const next = Math.min(...due);
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
   }
 
   /** The pump sends now; the alarm, set before the caller is answered, is the backstop should this object die first. */

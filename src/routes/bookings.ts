@@ -9,7 +9,7 @@ import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from ".
 import { configOf } from "../config";
 import { manageTokenGeneration } from "../lib/tokens";
 import { IdempotencyKeyHeader, REPLAYED_HEADER } from "../middleware/idempotency";
-import { type BookingView, getBooking } from "../services/booking-views";
+import { type BookingView, currentBooking } from "../services/booking-views";
 import { type Caller, createBooking } from "../services/bookings";
 import { REQUESTABLE_SOURCES } from "../services/booking-source";
 import { cancelBooking } from "../services/cancellations";
@@ -93,7 +93,8 @@ export async function loadAuthorized(c: Context<AppEnv>, id: string, queryToken:
       throw new ApiError("FORBIDDEN", "These credentials do not give access to this booking");
     }
   }
-  const booking = await getBooking(c.env, getDb(c.env.DB), id);
+  // D1's view with the lines as the objects have them, so a move or cancellation just answered shows at once.
+  const booking = await currentBooking(c.env, getDb(c.env.DB), id);
   if (!booking) throw notFound("Booking", id);
   await authorizeBookingAccess(c, booking, queryToken);
   return booking;

@@ -173,6 +173,8 @@ export interface DeskPaymentInput {
   note?: string | undefined;
   /** The staff subject who took the money. */
   recordedBy: string;
+  /** The Idempotency-Key's seed: the payment's id derives from it, so a retry that takes over a failed attempt finds its own row. */
+  seed?: string | undefined;
 }
 
 /**
@@ -185,7 +187,9 @@ export interface DeskPaymentInput {
 export async function markPaidAtDesk(env: BookingPaymentsEnv, db: Db, input: DeskPaymentInput, now = Date.now()): Promise<PaymentView> {
   const booking = await requireBooking(env, db, input.bookingId);
   const key = deskPaymentKey(booking.id);
-  const desk = await db.select({ id: payments.id }).from(payments).where(eq(payments.idempotencyKey, key)).get();
+  const id = input.seed ? idFromSeed(ID_PREFIX.payment, input.seed) : newId("payment");
+  const desk = await db.select().from(payments).where(eq(payments.idempotencyKey, key)).get();
+  if (desk?.id === id) return paymentView(desk);
   if (desk) throw alreadyPaid(booking.id, "paid", desk.id);
   const status = await currentPaymentStatus(db, booking);
   if (MONEY_RECEIVED.has(status)) throw alreadyPaid(booking.id, status);
@@ -195,7 +199,6 @@ export async function markPaidAtDesk(env: BookingPaymentsEnv, db: Db, input: Des
     const why = booking.status === "cancelled" ? "it is cancelled" : status !== "unpaid" ? `its payment status is ${status}` : "nothing is owed on its confirmed sessions";
     throw new ApiError("PAYMENT_NOT_DUE", `Booking ${booking.id} cannot be marked paid at the desk: ${why}`, { bookingId: booking.id, paymentStatus: status, status: booking.status });
   }
-  const id = newId("payment");
   const description = `Paid at the desk by ${input.method}, recorded by ${input.recordedBy}${input.note ? `: ${input.note}` : ""}`;
   const [row] = await db
     .insert(payments)
@@ -220,7 +223,7 @@ export async function markPaidAtDesk(env: BookingPaymentsEnv, db: Db, input: Des
     .onConflictDoNothing({ target: payments.idempotencyKey })
     .returning();
   // Another request recorded it between the check and the insert.
-  if (!row) throw alreadyPaid(booking.id, "paid");
+  if (!row) throw alreadyPaid(booking.id, "paid", (await db.select({ id: payments.id }).from(payments).where(eq(payments.idempotencyKey, key)).get())?.id);
   return paymentView(row);
 }
 

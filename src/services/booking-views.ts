@@ -9,7 +9,7 @@ import { bookings, bookingSessions, classSessions, customers } from "../db/schem
 import { type BookingProjection, initialPaymentStatus } from "../domain/projection";
 import type { PaymentStatus } from "../domain/payments";
 import type { Env } from "../env";
-import { coordinatorObject, locateBooking, sessionObject } from "./session-client";
+import { coordinatorObject, locateBooking, moveLedgerOf, sessionObject } from "./session-client";
 
 /** A booking from D1, else from its objects; undefined when unknown to both. */
 export async function getBooking(env: Pick<Env, "SESSION" | "COORDINATOR">, db: Db, bookingId: string): Promise<BookingView | undefined> {
@@ -27,7 +27,11 @@ export async function getProjectedBooking(db: Db, bookingId: string) {
   return toBookingView(row.booking, row.customer, await bookingLines(db, [bookingId]));
 }
 
-/** The booking as its session objects hold it (each line's status from its own session). */
+/**
+ * The booking as its session objects hold it (each line's status from its own session). A booking
+ * with a cancelled line may have been moved out of that session: its move ledger then has the
+ * booking as the last move left it, with every session it covers now.
+ */
 export async function bookingFromObjects(env: Pick<Env, "SESSION" | "COORDINATOR">, bookingId: string): Promise<BookingView | undefined> {
   const place = locateBooking(bookingId);
   if (!place) return undefined;
@@ -38,13 +42,57 @@ export async function bookingFromObjects(env: Pick<Env, "SESSION" | "COORDINATOR
     if (decision?.decision !== "commit" || decision.booking.id !== bookingId) return undefined;
     sessionIds = Object.keys(decision.linePrices);
   }
+  const lines = await linesIn(env, bookingId, sessionIds);
+  const first = sessionIds.map((id) => lines.get(id)).find((line) => line !== undefined);
+  if (!first) return undefined;
+  let booking = first.booking;
+  if ([...lines.values()].some((line) => line.status === "cancelled")) {
+    const { current } = await (await moveLedgerOf(env, bookingId)).moveLedger();
+    if (current) {
+      booking = current;
+      const more = (current.sessions ?? []).map((session) => session.sessionId).filter((id) => !lines.has(id));
+      for (const [id, line] of await linesIn(env, bookingId, more)) lines.set(id, line);
+    }
+  }
+  return viewOfProjection(booking, lines);
+}
+
+type ObjectLine = { booking: BookingProjection; status: string; updatedAt: number };
+
+async function linesIn(env: Pick<Env, "SESSION">, bookingId: string, sessionIds: string[]): Promise<Map<string, ObjectLine>> {
   const found = await Promise.all(sessionIds.map((id) => sessionObject(env, id).bookingLine(bookingId)));
-  const status = new Map<string, { status: string; updatedAt: number }>();
+  const lines = new Map<string, ObjectLine>();
   found.forEach((line, index) => {
-    if (line) status.set(sessionIds[index]!, line);
+    if (line) lines.set(sessionIds[index]!, line);
   });
-  const first = found.find((line) => line !== null);
-  return first ? viewOfProjection(first.booking, status) : undefined;
+  return lines;
+}
+
+/**
+ * A booking as it stands now, for the routes that act on one: D1's view, with its lines as the
+ * session objects have them when D1 has not caught up with a change yet (a move or a cancellation
+ * just answered). Objects that cannot be asked leave D1's view as it is.
+ */
+export async function currentBooking(env: Pick<Env, "SESSION" | "COORDINATOR">, db: Db, bookingId: string): Promise<BookingView | undefined> {
+  const projected = await getProjectedBooking(db, bookingId);
+  const objects = await bookingFromObjects(env, bookingId).catch((error: unknown) => {
+    console.log(JSON.stringify({ level: "warn", msg: "booking objects unavailable; answering from D1", bookingId, error: String(error) }));
+    return undefined;
+  });
+  if (!projected || !objects) return projected ?? objects;
+  const d1Lines = new Map(projected.lines.map((line) => [line.sessionId, line]));
+  const behind = objects.lines.some((line) => d1Lines.get(line.sessionId)?.status !== line.status);
+  if (!behind) return projected;
+  const lines = objects.lines.map((line) => ({ ...(d1Lines.get(line.sessionId) ?? line), status: line.status }));
+  for (const line of projected.lines) if (!lines.some((known) => known.sessionId === line.sessionId)) lines.push(line);
+  lines.sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
+  const confirmed = lines.some((line) => line.status === "confirmed");
+  return {
+    ...projected,
+    lines,
+    status: confirmed ? (projected.status === "cancelled" ? "confirmed" : projected.status) : "cancelled",
+    cancelledAt: confirmed ? null : (projected.cancelledAt ?? objects.cancelledAt),
+  };
 }
 
 type PriceAndOrigin = Pick<

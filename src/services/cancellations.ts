@@ -36,14 +36,17 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     ...whoAttempts(caller, "manage-token"),
   });
   return attempt.run(caller.env, async () => {
-    const startsAt = booking.lines.map((line) => Date.parse(line.startsAt));
+    // A moved booking keeps its cancelled source line: the policy counts from the lines still booked.
+    const live = booking.lines.filter((line) => line.status === "confirmed");
+    const startsAt = (live.length > 0 ? live : booking.lines).map((line) => Date.parse(line.startsAt));
     // D1 may not have every line yet (a session still confirming from its coordinator's commit):
     // cancel in every session the commit covered as well.
     const place = locateBooking(booking.id);
     const coordinator = place && "coordinator" in place ? place.coordinator : null;
     const reservationId = booking.holdId ?? booking.id;
     const [committed, classAndStudio] = await Promise.all([committedSessionIds(caller.env, coordinator, booking.id), classPlace(caller.db, booking.classId)]);
-    const sessionIds = [...new Set([...booking.lines.map((line) => line.sessionId), ...committed])];
+    // Confirmed lines first: the first session sends the message and keeps the key's record.
+    const sessionIds = [...new Set([...live.map((line) => line.sessionId), ...booking.lines.map((line) => line.sessionId), ...committed])];
     const now = Date.now();
     // The class's policy binds a customer's own cancellation, never the studio's.
     const terms = isStaff(caller.principal) ? null : cancellationTermsAt(classAndStudio?.cancellationPolicy ?? OPEN_POLICY, Math.min(...startsAt), now);
@@ -88,8 +91,8 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
   });
 }
 
-/** Why a customer may not cancel themselves now: the session has started, or the policy's cutoff has passed. */
-function selfCancellationRefused(window: CancellationWindow, policy: CancellationPolicy): ApiError {
+/** Why a customer may not cancel (or move) themselves now: the session has started, or the policy's cutoff has passed. */
+export function selfCancellationRefused(window: CancellationWindow, policy: CancellationPolicy): ApiError {
   if (window === "started") return new ApiError("SESSION_NOT_BOOKABLE", "The booking's first session has started; ask the studio to cancel", { reason: "started" });
   return new ApiError("SELF_CANCELLATION_CLOSED", `This booking can no longer be cancelled online: ${describeCancellationPolicy(policy)}`, {
     reason: "policy",

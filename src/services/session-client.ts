@@ -33,6 +33,15 @@ export async function keyedCoordinatorName(scope: string, key: string): Promise<
   return `crd_k${(await sha256Hex(`${scope}\n${key}`)).slice(0, 31)}`;
 }
 
+/** The object that keeps a booking's move ledger (src/durable-objects/move-ledger.ts): named for the booking. */
+export async function moveLedgerOf(env: Pick<Env, "COORDINATOR">, bookingId: string) {
+  return coordinatorObject(env, await moveLedgerName(bookingId));
+}
+
+export async function moveLedgerName(bookingId: string): Promise<string> {
+  return `crd_m${(await sha256Hex(`moves\n${bookingId}`)).slice(0, 31)}`;
+}
+
 /**
  * A booking id says where its seats are, so it can be read and cancelled before D1 has it:
  * `bkg_<16 hex>-<session id>` for one session, `bkg_<16 hex>-<coordinator>` for several (at most

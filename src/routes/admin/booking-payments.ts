@@ -118,6 +118,7 @@ export const bookingPaymentRoutes = createRouter()
         method: body.method ?? "other",
         note: body.note || undefined,
         recordedBy: c.get("principal")!.subject,
+        seed: c.get("idempotency")?.seed || undefined,
       });
       return c.json(payment, 201);
     },

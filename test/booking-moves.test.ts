@@ -1,0 +1,355 @@
+/**
+ * Moving a booking to another session of its class (POST /api/v1/bookings/{id}/move): the target
+ * seat is held before the source seat is let go, so the booking is never in neither session and
+ * never left in both — under refusals, races for the last seat, repeats and a caller that dies
+ * after the move's commit.
+ */
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { BookingCoordinatorDO } from "../src/durable-objects/coordinator";
+import { moveLedgerName } from "../src/services/session-client";
+import { availability, coordinatorStub, doLines, expireHolds, nextClientIp, postBooking, projectionCaughtUp, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { makeBookableSession, makeClass, makeRole } from "./fixtures";
+import { call, tokenFor } from "./helpers";
+
+const PRICE = 1500;
+const HOUR = 3_600_000;
+
+/** Two (or more) bookable sessions of one class, `capacities` seats each. */
+async function sessionsOfOneClass(capacities: number[], policy: { selfCancelCutoffHours?: number; freeCancellationHours?: number } = {}, startsInHours: number[] = []) {
+  const role = await makeRole();
+  const klass = await makeClass({ requiredRoleId: role.id, pricePence: PRICE, ...policy });
+  const sessions = [];
+  for (const [index, capacity] of capacities.entries()) {
+    sessions.push((await makeBookableSession({ classId: klass.id, capacity, startsInHours: startsInHours[index] ?? 24 * (7 + index) })).session);
+  }
+  return { klass, sessions };
+}
+
+/** A one-seat booking (or `guestCount`) in `sessionId`: its id, manage token and email. */
+async function book(sessionId: string, guestCount = 1, email = uniqueEmail("mover")) {
+  const response = await postBooking(singleBookingBody(sessionId, PRICE, { guestCount, contact: { email, firstName: "Mo", lastName: "Ver" } }));
+  expect(response.status, JSON.stringify(response.json)).toBe(201);
+  return { id: response.json.booking.id as string, token: response.json.manageToken as string, email };
+}
+
+function postMove(bookingId: string, body: unknown, options: { manageToken?: string; token?: string; idempotencyKey?: string; ip?: string } = {}) {
+  // A client's retries come from one address (a replay elsewhere withholds the secrets).
+  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? nextClientIp() };
+  if (options.manageToken) headers["X-Manage-Token"] = options.manageToken;
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
+  return call("POST", `/api/v1/bookings/${bookingId}/move`, { body, headers, token: options.token });
+}
+
+const getBooking = (bookingId: string, manageToken: string) => call("GET", `/api/v1/bookings/${bookingId}`, { headers: { "X-Manage-Token": manageToken } });
+
+const linesOf = (booking: { lines: { sessionId: string; status: string }[] }) =>
+  Object.fromEntries(booking.lines.map((line) => [line.sessionId, line.status]));
+
+async function d1Header(bookingId: string) {
+  return env.DB.prepare(`SELECT status, guest_count AS guestCount, total_amount_pence AS total FROM bookings WHERE id = ?`).bind(bookingId).first();
+}
+
+/** The booking's move ledger object (src/durable-objects/move-ledger.ts). */
+async function ledgerStub(bookingId: string) {
+  return coordinatorStub(await moveLedgerName(bookingId));
+}
+
+describe("moving a booking", () => {
+  it("moves the line: GET shows it at once and after the projection drains; the source seat is free, the target's taken", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id, 2);
+    // D1 has the booking before the move, so the GET below must not answer from its stale copy.
+    await projectionCaughtUp(from.id);
+
+    const moved = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+    expect(moved.status, JSON.stringify(moved.json)).toBe(200);
+    expect(moved.json).toMatchObject({ id: booking.id, status: "confirmed", guestCount: 2, totalAmountPence: 2 * PRICE });
+    expect(linesOf(moved.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(moved.json.lines.find((line: { sessionId: string }) => line.sessionId === to.id)).toMatchObject({ seats: 2, pricePence: 2 * PRICE, startsAt: to.startsAt.toISOString() });
+
+    const now = await getBooking(booking.id, booking.token);
+    expect(now.status).toBe(200);
+    expect(linesOf(now.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(now.json.status).toBe("confirmed");
+
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0, availableSpots: 2 });
+    expect(await availability(to.id)).toMatchObject({ booked: 2, held: 0, availableSpots: 0 });
+    expect(await projectionCaughtUp(from.id)).toEqual([{ bookingId: booking.id, seats: 2, status: "cancelled" }]);
+    expect(await projectionCaughtUp(to.id)).toEqual([{ bookingId: booking.id, seats: 2, status: "confirmed" }]);
+    expect(await d1Header(booking.id)).toMatchObject({ status: "confirmed", guestCount: 2, total: 2 * PRICE });
+    const drained = await getBooking(booking.id, booking.token);
+    expect(linesOf(drained.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(drained.json.status).toBe("confirmed");
+
+    // Cancelling the moved booking frees the target seat (the cancelled source line changes nothing).
+    const cancelled = await call("POST", `/api/v1/bookings/${booking.id}/cancel`, { headers: { "X-Manage-Token": booking.token } });
+    expect(cancelled.status).toBe(200);
+    expect(await availability(to.id)).toMatchObject({ booked: 0, availableSpots: 2 });
+  });
+
+  it("a booking read only from its objects (D1 not caught up) is found in its new session", async () => {
+    const { sessions } = await sessionsOfOneClass([1, 1]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const moved = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+    expect(moved.status, JSON.stringify(moved.json)).toBe(200);
+    const read = await getBooking(booking.id, booking.token);
+    expect(read.status).toBe(200);
+    expect(linesOf(read.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+  });
+
+  it("target full: 409 and the original untouched, no seat left held in the target", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 1]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    await book(to.id);
+    const refused = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+    expect(refused.status).toBe(409);
+    expect(["SESSION_FULL", "INSUFFICIENT_CAPACITY"]).toContain(refused.json.error.code);
+    expect(await availability(from.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "confirmed" });
+  });
+
+  it("refuses what is not a move: the same session, another class, a session it is not in, a duplicate in the target, bad input", async () => {
+    const { sessions } = await sessionsOfOneClass([3, 3]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const same = await postMove(booking.id, { fromSessionId: from.id, toSessionId: from.id }, { manageToken: booking.token });
+    expect(same.json.error).toMatchObject({ code: "MOVE_NOT_ALLOWED", details: { reason: "same_session" } });
+
+    const { session: elsewhere } = await makeBookableSession({ capacity: 3, pricePence: PRICE });
+    const otherClass = await postMove(booking.id, { fromSessionId: from.id, toSessionId: elsewhere.id }, { manageToken: booking.token });
+    expect(otherClass.status).toBe(409);
+    expect(otherClass.json.error).toMatchObject({ code: "MOVE_NOT_ALLOWED", details: { reason: "other_class" } });
+
+    const notIn = await postMove(booking.id, { fromSessionId: to.id, toSessionId: from.id }, { manageToken: booking.token });
+    expect(notIn.json.error).toMatchObject({ code: "MOVE_NOT_ALLOWED", details: { reason: "not_in_booking" } });
+
+    const unknown = await postMove(booking.id, { fromSessionId: from.id, toSessionId: "ses_nosuchsession" }, { manageToken: booking.token });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe("SESSION_NOT_FOUND");
+
+    await book(to.id, 1, booking.email);
+    const duplicate = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.json.error.code).toBe("DUPLICATE_BOOKING");
+    expect(duplicate.json.error.details).not.toHaveProperty("existingBookingId");
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
+
+    const missing = await postMove(booking.id, { fromSessionId: from.id }, { manageToken: booking.token });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.details.issues[0].path).toBe("toSessionId");
+
+    const cancelled = await call("POST", `/api/v1/bookings/${booking.id}/cancel`, { headers: { "X-Manage-Token": booking.token } });
+    expect(cancelled.status).toBe(200);
+    const { session: third } = await makeBookableSession({ classId: (await getBooking(booking.id, booking.token)).json.classId, capacity: 3 });
+    const ofCancelled = await postMove(booking.id, { fromSessionId: from.id, toSessionId: third.id }, { manageToken: booking.token });
+    expect(ofCancelled.json.error).toMatchObject({ code: "MOVE_NOT_ALLOWED", details: { reason: "cancelled" } });
+    expect(await availability(third.id)).toMatchObject({ booked: 0, held: 0 });
+  });
+
+  it("another customer's booking is refused as cancel refuses it; staff may move it", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const body = { fromSessionId: from.id, toSessionId: to.id };
+    expect((await postMove(booking.id, body)).status).toBe(401);
+    expect((await postMove(booking.id, body, { token: await tokenFor("customer") })).status).toBe(403);
+    const other = await book(from.id);
+    expect((await postMove(booking.id, body, { manageToken: other.token })).status).toBe(403);
+    expect((await postMove("bkg_0000000000000000-ses_nosuch", body, { token: await tokenFor("staff") })).status).toBe(404);
+    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 0 });
+    // The owner signed in may.
+    const owned = await postMove(booking.id, body, { token: await tokenFor("customer", booking.email) });
+    expect(owned.status, JSON.stringify(owned.json)).toBe(200);
+  });
+
+  it("customers move only until the policy's self-cancel cutoff of the source session; staff at any time", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2], { freeCancellationHours: 48, selfCancelCutoffHours: 12 }, [5, 24 * 7]);
+    const [soon, later] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(soon.id);
+    const body = { fromSessionId: soon.id, toSessionId: later.id };
+    const refused = await postMove(booking.id, body, { manageToken: booking.token });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatchObject({ code: "SELF_CANCELLATION_CLOSED", details: { selfCancelCutoffHours: 12 } });
+    expect(await availability(later.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(soon.startsAt.getTime() - Date.now()).toBeLessThan(12 * HOUR);
+
+    const byStaff = await postMove(booking.id, body, { token: await tokenFor("staff") });
+    expect(byStaff.status, JSON.stringify(byStaff.json)).toBe(200);
+    expect(linesOf(byStaff.json)).toEqual({ [soon.id]: "cancelled", [later.id]: "confirmed" });
+  });
+
+  it("an Idempotency-Key replays the first answer; the key with another body is refused; nothing moves twice", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2, 2]);
+    const [from, to, third] = sessions as [(typeof sessions)[0], (typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const key = `move-${crypto.randomUUID()}`;
+    const body = { fromSessionId: from.id, toSessionId: to.id };
+    const ip = nextClientIp();
+    const first = await postMove(booking.id, body, { manageToken: booking.token, idempotencyKey: key, ip });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    const again = await postMove(booking.id, body, { manageToken: booking.token, idempotencyKey: key, ip });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.json).toEqual(first.json);
+    const reused = await postMove(booking.id, { fromSessionId: to.id, toSessionId: third.id }, { manageToken: booking.token, idempotencyKey: key, ip });
+    expect(reused.status).toBe(422);
+    expect(reused.json.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    // Without the key, the same request is a new move: the booking is no longer in the source.
+    const unkeyed = await postMove(booking.id, body, { manageToken: booking.token });
+    expect(unkeyed.json.error).toMatchObject({ code: "MOVE_NOT_ALLOWED" });
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(await availability(third.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await doLines(to.id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
+
+    // And it moves on from there: a second move starts from the first one's result.
+    const onwards = await postMove(booking.id, { fromSessionId: to.id, toSessionId: third.id }, { manageToken: booking.token });
+    expect(onwards.status, JSON.stringify(onwards.json)).toBe(200);
+    expect(linesOf(onwards.json)).toEqual({ [from.id]: "cancelled", [to.id]: "cancelled", [third.id]: "confirmed" });
+    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [to.id]: "cancelled", [third.id]: "confirmed" });
+  });
+});
+
+describe("moves racing for the last seat", () => {
+  /** Movers and buyers all at once for `targetCapacity` seats; returns who got in. */
+  async function race(targetCapacity: number) {
+    const { sessions } = await sessionsOfOneClass([4, targetCapacity]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const movers = [await book(from.id), await book(from.id), await book(from.id)];
+    const [moves, buys] = await Promise.all([
+      Promise.all(movers.map((mover) => postMove(mover.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: mover.token }))),
+      Promise.all([1, 2, 3].map(() => postBooking(singleBookingBody(to.id, PRICE)))),
+    ]);
+    return { from, to, movers, moves, buys };
+  }
+
+  it("one seat left: exactly one of three moves and three buyers gets it; the losing movers keep their seats", async () => {
+    const { from, to, movers, moves, buys } = await race(1);
+    const won = moves.filter((response) => response.status === 200).length + buys.filter((response) => response.status === 201).length;
+    expect(won).toBe(1);
+    for (const response of [...moves, ...buys].filter((r) => r.status !== 200 && r.status !== 201)) {
+      expect(response.status, JSON.stringify(response.json)).toBe(409);
+      expect(["SESSION_FULL", "INSUFFICIENT_CAPACITY"]).toContain(response.json.error.code);
+    }
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0, availableSpots: 0 });
+    const movedCount = moves.filter((response) => response.status === 200).length;
+    expect(await availability(from.id)).toMatchObject({ booked: 3 - movedCount, held: 0 });
+    for (const [index, mover] of movers.entries()) {
+      const lines = linesOf((await getBooking(mover.id, mover.token)).json);
+      expect(lines).toEqual(moves[index]!.status === 200 ? { [from.id]: "cancelled", [to.id]: "confirmed" } : { [from.id]: "confirmed" });
+    }
+    const confirmedInTarget = (await projectionCaughtUp(to.id)).filter((line) => line.status === "confirmed");
+    expect(confirmedInTarget.reduce((sum, line) => sum + line.seats, 0)).toBe(1);
+  });
+
+  it("CONTROL: with room for all six, every move and every purchase succeeds (the requests really ran together)", async () => {
+    const { from, to, moves, buys } = await race(6);
+    expect(moves.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect(buys.map((response) => response.status)).toEqual([201, 201, 201]);
+    expect(await availability(to.id)).toMatchObject({ booked: 6, held: 0 });
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+  });
+});
+
+describe("a caller that dies after the move's commit", () => {
+  /** Runs a move whose caller fails right after the commit (before confirming or cancelling anything), then evicts every object. */
+  async function moveThatDies() {
+    const { sessions } = await sessionsOfOneClass([2, 2]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const dies = vi.spyOn(BookingCoordinatorDO.prototype, "settleMove").mockImplementationOnce(async () => {
+      throw new Error("simulated: the caller died after the commit");
+    });
+    let response;
+    try {
+      response = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+    } finally {
+      dies.mockRestore();
+    }
+    expect(response.status).toBe(500);
+    // Committed, nothing confirmed or cancelled yet: the target holds the seat, the source still has the line.
+    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 1 });
+    expect(await availability(from.id)).toMatchObject({ booked: 1 });
+    await abortAllDurableObjects();
+    return { from, to, booking };
+  }
+
+  async function runLedgerAlarm(bookingId: string) {
+    const ledger = await ledgerStub(bookingId);
+    await runInDurableObject(ledger, (_instance, state) => {
+      state.storage.sql.exec(`UPDATE moves SET check_at = 0 WHERE state = 'pending'`);
+    });
+    expect(await runDurableObjectAlarm(ledger)).toBe(true);
+  }
+
+  it("the ledger's alarm finishes it: moved, not both", async () => {
+    const { from, to, booking } = await moveThatDies();
+    await runLedgerAlarm(booking.id);
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(await projectionCaughtUp(from.id)).toEqual([{ bookingId: booking.id, seats: 1, status: "cancelled" }]);
+    expect(await projectionCaughtUp(to.id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
+    expect(await d1Header(booking.id)).toMatchObject({ status: "confirmed" });
+  });
+
+  it("the target's hold expiring first confirms it from the commit; the ledger then lets the source go", async () => {
+    const { from, to, booking } = await moveThatDies();
+    await expireHolds(to.id);
+    expect(await runDurableObjectAlarm(sessionStub(to.id))).toBe(true);
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
+    await runLedgerAlarm(booking.id);
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+  });
+
+  it("a repeat of the keyed request finishes it and answers the move", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const key = `move-${crypto.randomUUID()}`;
+    const body = { fromSessionId: from.id, toSessionId: to.id };
+    const dies = vi.spyOn(BookingCoordinatorDO.prototype, "settleMove").mockImplementationOnce(async () => {
+      throw new Error("simulated: the caller died after the commit");
+    });
+    try {
+      expect((await postMove(booking.id, body, { manageToken: booking.token, idempotencyKey: key })).status).toBe(500);
+    } finally {
+      dies.mockRestore();
+    }
+    await abortAllDurableObjects();
+    const retried = await postMove(booking.id, body, { manageToken: booking.token, idempotencyKey: key });
+    expect(retried.status, JSON.stringify(retried.json)).toBe(200);
+    expect(linesOf(retried.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+  });
+
+  it("a caller that dies before the commit leaves the original: the ledger aborts the move and lets the target's hold go", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2]);
+    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const dies = vi.spyOn(BookingCoordinatorDO.prototype, "decide").mockImplementationOnce(async () => {
+      throw new Error("simulated: the caller died before the commit");
+    });
+    try {
+      expect((await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token })).status).toBe(500);
+    } finally {
+      dies.mockRestore();
+    }
+    expect(await availability(to.id)).toMatchObject({ held: 1 });
+    await abortAllDurableObjects();
+    await runLedgerAlarm(booking.id);
+    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await availability(from.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "confirmed" });
+    // The move is over: the booking can be moved again.
+    const again = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+    expect(again.status, JSON.stringify(again.json)).toBe(200);
+  });
+});
