@@ -5,6 +5,7 @@
  * with the reason, D1 converging, the session refusing bookings, holds and joins afterwards; a
  * repeat answering the same report; who may call it and what input it refuses.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
@@ -13,7 +14,8 @@ import { getPayment, startPayment } from "../src/services/payments/payments";
 import { d1Lines, doLines, dropInBookingBody, fullScheduleBookingBody, holdBody, postBooking, postHold, projectionCaughtUp, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeSchedule, makeSession } from "./fixtures";
 import { call, eventually, tokenFor } from "./helpers";
-import { join, joinBody } from "./waitlist-helpers";
+import { openLive } from "./live-helpers";
+import { d1Waitlist, join, joinBody } from "./waitlist-helpers";
 
 const db = getDb(env.DB);
 const PRICE = 2500;
@@ -118,6 +120,11 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
       expect(mail.text).toContain("waiting list is closed");
     }
     await eventually(async () => (await sentCount(s.target.id)) === 6);
+    // Each message sent is an event too (its id derives from the request's, which is short enough for it).
+    const sentEvents = async () =>
+      (await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE type = 'NOTIFICATION_SENT' AND session_id = ? AND json_extract(data, '$.kind') = 'SESSION_CANCELLED'`).bind(s.target.id).first<{ n: number }>())!.n;
+    await eventually(async () => (await sentEvents()) === 6);
+    await eventually(async () => (await d1Waitlist(s.target.id)).filter((entry) => entry.status === "removed").length === 2);
 
     // D1 converges: every line here cancelled, the other session's lines still confirmed, the session row cancelled.
     const lines = await projectionCaughtUp(s.target.id);
@@ -177,6 +184,29 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     expect(told.text).toContain("Instructor ill");
     expect(told.text).not.toContain("refund");
     expect(await sessionStub(none.target.id).availability()).toMatchObject({ booked: 0, status: "cancelled" });
+  });
+
+  it("lets go of a hold kept for an online payment and closes its checkout; live subscribers see the session cancelled", async () => {
+    const { session } = await makeBookableSession({ capacity: 3 });
+    const hold = await postHold(holdBody(session.id, 2));
+    expect(hold.status).toBe(201);
+    // The hold as the online booking flow keeps it for a booking still paying (its booking id on the hold).
+    const bookingId = `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}-${session.id}`;
+    await runInDurableObject(sessionStub(session.id), (_instance, state) => {
+      state.storage.sql.exec(`UPDATE reservations SET booking_id = ? WHERE id = ?`, bookingId, hold.json.holdId);
+    });
+    const checkout = await startPayment(env, { bookingId, amountPence: 5000, currency: "GBP", description: "test", email: uniqueEmail(), expiresAt: Date.now() + 15 * 60_000, origin: "http://localhost" });
+    const { feed, snapshot } = await openLive(session.id);
+    expect(snapshot).toMatchObject({ status: "open", availableSpots: 1 });
+
+    const cancelled = await cancel(session.id, { reason: "Heating failure", refund: "full" });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ bookings: [], holdsReleased: 1, waitlistClosed: 0, notified: 0 });
+    expect(await getPayment(db, checkout.id)).toMatchObject({ status: "failed", closedReason: "cancelled", paidPence: 0 });
+    const message = await feed.nextCapacity();
+    expect(message).toMatchObject({ type: "capacity", sessionId: session.id, status: "cancelled", availableSpots: 3 });
+    expect(message.version).toBeGreaterThan(snapshot.version);
+    feed.socket.close(1000, "done");
   });
 
   it("a session with nothing booked is cancelled too; an unknown session is 404, an ended one 409", async () => {

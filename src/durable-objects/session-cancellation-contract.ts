@@ -57,6 +57,8 @@ export interface SessionCancellationRecord {
   bookings: CancelledLine[];
   waitlistClosed: number;
   holdsReleased: number;
+  /** Bookings whose seats were held for their online payment: the Worker closes their checkouts. */
+  paymentHolds: string[];
   notified: number;
 }
 

@@ -21,7 +21,7 @@ import { sha256Hex } from "../lib/tokens";
 import { classPlace, type ClassPlace, classRequirements, sessionSnapshot } from "./booking-context";
 import { fullSessions } from "./edge-cache";
 import type { TypedNotificationRequest } from "./notifications";
-import { paymentsOfBooking } from "./payments/payments";
+import { closeCheckout, paymentsOfBooking } from "./payments/payments";
 import { refundPayment } from "./payments/refunds";
 import { sessionObject } from "./session-client";
 
@@ -59,7 +59,8 @@ export async function cancelSessionByStudio(env: Env, db: Db, sessionId: string,
     const place = await classPlace(db, session.classId);
     if (!place) throw notFound("Session", sessionId);
     const feePercent = request.refund === "policy" ? cancellationTermsAt(place.cancellationPolicy, session.startsAt.getTime(), now).feePercent : 0;
-    const plan = await planLines(db, state.lines, { sessionId, startsAt: session.startsAt.getTime(), place, feePercent, ...request });
+    const sessionTag = (await sha256Hex(sessionId)).slice(0, 8);
+    const plan = await planLines(db, state.lines, { sessionId, sessionTag, startsAt: session.startsAt.getTime(), place, feePercent, ...request });
     const snapshot = sessionSnapshot({ ...session, status: "cancelled", updatedAt: new Date(now) }, await classRequirements(db, session.classId));
     const result = await stub.cancelSession({
       reason: request.reason,
@@ -74,11 +75,31 @@ export async function cancelSessionByStudio(env: Env, db: Db, sessionId: string,
   fullSessions.delete(sessionId);
   // D1 follows the object (which already refuses everything); a repeat makes this good if it failed.
   await db.update(classSessions).set({ status: "cancelled", updatedAt: new Date() }).where(and(eq(classSessions.id, sessionId), ne(classSessions.status, "cancelled")));
+  await closeCheckouts(env, db, record.paymentHolds ?? []);
   return reportOf(record, await makeRefunds(env, record, by));
+}
+
+/**
+ * A booking still paying online had only a hold here, now let go: its checkout is closed, so the
+ * customer cannot pay for a cancelled session (money that gets through anyway is refunded in full
+ * by the payment side, as for any hold that ended). Safe to repeat.
+ */
+async function closeCheckouts(env: Env, db: Db, bookingIds: string[]): Promise<void> {
+  for (const bookingId of bookingIds) {
+    for (const payment of await paymentsOfBooking(db, bookingId)) {
+      if (payment.status === "pending") await closeCheckout(env, payment.id, { reason: "cancelled" });
+    }
+  }
 }
 
 interface PlanContext {
   sessionId: string;
+  /**
+   * Tells this session's message from the booking's other sessions' in its id. Short, because the
+   * id must leave room in the NOTIFICATION_SENT event's (evt_ntfsent_<request id>, 100 at most),
+   * and session and booking ids of 36 and 57 would not.
+   */
+  sessionTag: string;
   startsAt: number;
   place: ClassPlace;
   feePercent: number;
@@ -122,7 +143,7 @@ async function planLines(db: Db, lines: PlannableLine[], context: PlanContext): 
 function bookerNotice(line: PlannableLine, context: PlanContext, refundPence: number, bookingStillActive: boolean): TypedNotificationRequest<"SESSION_CANCELLED"> {
   const contact = line.booking.customer;
   return {
-    id: `session-cancelled:${context.sessionId}:${line.bookingId}`,
+    id: `session-cancelled:${line.bookingId}:${context.sessionTag}`,
     kind: "SESSION_CANCELLED",
     recipient: { email: contact?.email ?? line.email, firstName: contact?.firstName ?? null, lastName: contact?.lastName ?? null },
     channel: "email",

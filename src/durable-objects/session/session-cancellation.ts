@@ -94,6 +94,7 @@ export function cancelSession(sql: SqlStorage, input: Input, now: number): Cance
     bookings,
     waitlistClosed: active.length,
     holdsReleased: holds.length,
+    paymentHolds: holds.flatMap((hold) => (hold.booking_id ? [hold.booking_id] : [])),
     notified,
   };
   sql.exec(`INSERT INTO session_cancellation (id, record, created_at) VALUES (1, ?, ?)`, JSON.stringify(record), now);
@@ -112,7 +113,7 @@ export function cancelSession(sql: SqlStorage, input: Input, now: number): Cance
   return { ok: true, created: true, record };
 }
 
-/** SESSION_CANCELLED to a party that was waiting; the id makes a redelivery send nothing twice. */
+/** SESSION_CANCELLED to a party that was waiting; the id (an entry is of one session) makes a redelivery send nothing twice. */
 function queueWaitlistNotice(sql: SqlStorage, row: WaitlistRow, sessionId: string, reason: string, now: number): void {
   const details = entryDetails(row);
   queueOut(
@@ -123,7 +124,7 @@ function queueWaitlistNotice(sql: SqlStorage, row: WaitlistRow, sessionId: strin
         at: now,
         offer: null,
         request: {
-          id: `session-cancelled:${sessionId}:${row.id}`,
+          id: `session-cancelled:${row.id}`,
           kind: "SESSION_CANCELLED",
           recipient: { email: row.email, firstName: details.firstName, lastName: details.lastName },
           waitlistEntryId: row.id,
