@@ -7,14 +7,14 @@
  * not retry it); 404 when that provider is not configured here; a 5xx makes the provider retry.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { PAYMENT_PROVIDER_NAMES, type PaymentProviderName } from "../domain/payments";
+import { CHECKOUT_PROVIDER_NAMES, type CheckoutProviderName } from "../domain/payments";
 import { notFound } from "../errors";
 import { createRouter, ErrorSchema, errorResponses, jsonResponse } from "../lib/openapi";
 import { settlePayment } from "../services/payments/settle";
 
 const Received = z.object({ received: z.literal(true), duplicate: z.boolean() }).openapi("PaymentWebhookReceived");
 
-const Params = z.object({ provider: z.string().max(20).openapi({ param: { name: "provider", in: "path" }, example: "stripe", description: `One of ${PAYMENT_PROVIDER_NAMES.join(", ")}` }) });
+const Params = z.object({ provider: z.string().max(20).openapi({ param: { name: "provider", in: "path" }, example: "stripe", description: `One of ${CHECKOUT_PROVIDER_NAMES.join(", ")}` }) });
 
 export const paymentWebhookRoutes = createRouter().openapi(
   createRoute({
@@ -35,8 +35,9 @@ export const paymentWebhookRoutes = createRouter().openapi(
   }),
   async (c) => {
     const name = c.req.valid("param").provider;
-    if (!(PAYMENT_PROVIDER_NAMES as readonly string[]).includes(name)) throw notFound("Payment provider", name);
-    const outcome = await settlePayment(c.env, name as PaymentProviderName, c.req.raw);
+    // Only checkout providers send webhooks: nobody outside speaks for the desk.
+    if (!(CHECKOUT_PROVIDER_NAMES as readonly string[]).includes(name)) throw notFound("Payment provider", name);
+    const outcome = await settlePayment(c.env, name as CheckoutProviderName, c.req.raw);
     return c.json({ received: true as const, duplicate: outcome.duplicate }, 200);
   },
 );
