@@ -209,6 +209,45 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     feed.socket.close(1000, "done");
   });
 
+  it("refuses a plan made before a booking landed (SEATS_CHANGED), and a cancel racing bookings leaves no confirmed line", async () => {
+    // The interleaving itself, step by step in the object: read, a booking lands, write with the old plan.
+    const { session, klass } = await makeBookableSession({ capacity: 20, pricePence: PRICE });
+    const stub = sessionStub(session.id);
+    const before = await stub.cancellationState();
+    expect(before).toEqual({ record: null, lines: [] });
+    const landed = await book(singleBookingBody(session.id, PRICE));
+    const snapshot = { sessionId: session.id, capacity: 20, startsAt: session.startsAt.getTime(), cancelled: true, configVersion: Date.now(), resources: [] };
+    const stale = await stub.cancelSession({ reason: "x", refund: "none", snapshot, plan: [], event: { classId: klass.id, studioId: null, cityId: null, by: null } });
+    expect(stale).toMatchObject({ ok: false, code: "SEATS_CHANGED", details: { bookingIds: [landed.id] } });
+    expect(await stub.availability()).toMatchObject({ booked: 1, status: "open" });
+
+    // Real parallel requests, bookings spread over the cancellation's run: every booking is either
+    // refused or cancelled with the session, never left standing. The control: bookings landed on
+    // both sides of it (some confirmed then cancelled, some refused), so the test saw the race.
+    const racing = await makeBookableSession({ capacity: 40, pricePence: PRICE });
+    const [cancelled, ...answers] = await Promise.all([
+      (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        return cancel(racing.session.id, { reason: "Race", refund: "full" });
+      })(),
+      ...Array.from({ length: 24 }, async (_, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 15));
+        return postBooking(singleBookingBody(racing.session.id, PRICE));
+      }),
+    ]);
+    expect(cancelled.status, cancelled.text).toBe(200);
+    const reported = new Set(cancelled.json.bookings.map((b: { bookingId: string }) => b.bookingId));
+    expect(reported.size, "no booking landed before the cancellation").toBeGreaterThan(0);
+    expect(answers.some((answer) => answer.status !== 201), "no booking came after the cancellation").toBe(true);
+    for (const answer of answers) {
+      if (answer.status === 201) expect(reported.has(answer.json.booking.id), `booking ${answer.json.booking.id} confirmed but not cancelled`).toBe(true);
+      else expect(answer.json.error.code).toBe("SESSION_NOT_BOOKABLE");
+    }
+    expect(answers.filter((answer) => answer.status === 201).length).toBe(reported.size);
+    expect((await doLines(racing.session.id)).filter((line) => line.status === "confirmed")).toEqual([]);
+    expect(await sessionStub(racing.session.id).availability()).toMatchObject({ booked: 0, held: 0, status: "cancelled" });
+  });
+
   it("a session with nothing booked is cancelled too; an unknown session is 404, an ended one 409", async () => {
     const { session } = await makeBookableSession();
     const empty = await cancel(session.id, { reason: "No instructor", refund: "full" });
