@@ -12,6 +12,7 @@ import { moveLedgerName } from "../src/services/session-client";
 import { availability, coordinatorStub, doLines, expireHolds, nextClientIp, postBooking, projectionCaughtUp, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession, makeClass, makeRole } from "./fixtures";
 import { call, tokenFor } from "./helpers";
+import { newestMessage } from "./sign-in-helpers";
 
 const PRICE = 1500;
 const HOUR = 3_600_000;
@@ -83,6 +84,14 @@ describe("moving a booking", () => {
     const drained = await getBooking(booking.id, booking.token);
     expect(linesOf(drained.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
     expect(drained.json.status).toBe("confirmed");
+
+    // The customer is told once, with the new time and a link that opens the booking.
+    const message = await newestMessage(booking.email, /Booking moved/);
+    expect(message.text).toContain(booking.id);
+    expect(message.text).toMatch(/has moved from .+ to .+\./);
+    const { json: mailbox } = await call("GET", `/api/v1/dev/mailbox?to=${encodeURIComponent(booking.email)}`);
+    expect(mailbox.data.filter((m: { subject: string }) => /Booking moved/.test(m.subject))).toHaveLength(1);
+    expect(mailbox.data.some((m: { subject: string }) => /Booking cancelled/.test(m.subject))).toBe(false);
 
     // Cancelling the moved booking frees the target seat (the cancelled source line changes nothing).
     const cancelled = await call("POST", `/api/v1/bookings/${booking.id}/cancel`, { headers: { "X-Manage-Token": booking.token } });

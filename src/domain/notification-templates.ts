@@ -64,6 +64,7 @@ const TEMPLATE_NAMES: Record<TemplateKind, string> = {
   OFFER_EXPIRED: "offer-expired",
   BOOKING_CONFIRMED: "booking-confirmed",
   BOOKING_CANCELLED: "booking-cancelled",
+  BOOKING_MOVED: "booking-moved",
   TRAINER_AVAILABLE: "trainer-available",
   SESSION_REMINDER: "session-reminder",
   SESSION_FOLLOW_UP: "session-follow-up",

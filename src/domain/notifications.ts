@@ -28,6 +28,7 @@ export const NOTIFICATION_KINDS = [
   "GROUP_CANCELLED",
   "SESSION_CANCELLED",
   "BOOKING_REFUNDED",
+  "BOOKING_MOVED",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -65,6 +66,7 @@ export interface NotificationRequest {
  * - OFFER_EXPIRED: `sessionStartsAt`.
  * - BOOKING_CONFIRMED: `sessions` ([{ sessionId?, startsAt }], at least one), `seats`, `totalAmountPence`, `manageLinkPath`; optional `calendarLinkPath`.
  * - BOOKING_CANCELLED: `sessions`, `seats`; optional `totalAmountPence`, `manageLinkPath`.
+ * - BOOKING_MOVED: `fromStartsAt`, `toStartsAt` (the line moved), `sessions` (what the booking covers now), `seats`, `manageLinkPath`.
  * - TRAINER_AVAILABLE: optional `sessionStartsAt` (the next bookable session), `cityName`, `bookLinkPath`.
  * - SESSION_REMINDER: `sessionStartsAt`, `seats`, `manageLinkPath`; optional `address`.
  * - SESSION_FOLLOW_UP: `sessionStartsAt`; optional `bookLinkPath`.

@@ -22,14 +22,17 @@ import { cancellationTermsAt, OPEN_POLICY } from "../domain/booking-terms";
 import type { BookingProjection } from "../domain/projection";
 import type { MoveIntent } from "../durable-objects/move-contract";
 import { configOf } from "../config";
+import type { TypedNotificationRequest } from "../domain/notifications";
 import { ApiError } from "../errors";
-import { classPlace, classRequirements, hasQualifiedInstructor, sessionSnapshot } from "./booking-context";
+import { sha256Hex } from "../lib/tokens";
+import { type ClassPlace, classPlace, classRequirements, hasQualifiedInstructor, sessionSnapshot } from "./booking-context";
 import { seatLimits } from "./booking-limits";
 import type { BookingView } from "./booking-views";
 import { type Caller, isStaff } from "./bookings";
 import { selfCancellationRefused } from "./cancellations";
 import { fullSessions } from "./edge-cache";
 import { claimAttempt, keyOf } from "./keyed-writes";
+import { currentManageToken } from "./manage-tokens";
 import { coordinatorObject, moveLedgerOf, refusalError, sessionObject } from "./session-client";
 
 export interface MoveRequest {
@@ -75,6 +78,7 @@ async function move(caller: Caller, booking: BookingView, request: MoveRequest, 
   if (!sourceLine) throw notMovable("not_in_booking", `The booking has no seats in session ${request.fromSessionId}`);
   const intent = intentOf(booking.id, attempt, claimed.reservationId, request, sourceLine, target);
   const moved = movedView(booking, request, intent);
+  intent.notifications = place ? [await movedNotification(caller, moved, place, intent)] : [];
   // A repeat of a keyed move that got this far before: finish it, whatever has changed since.
   if (ledgerView.attemptState === "done") return moved;
   if (ledgerView.attemptState === "aborted" || ledgerView.attemptState === "failed") throw moveLapsed(request.toSessionId);
@@ -220,6 +224,32 @@ function movedView(booking: BookingView, request: MoveRequest, intent: MoveInten
   });
   lines.sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
   return { ...booking, status: booking.status === "cancelled" ? "confirmed" : booking.status, cancelledAt: null, lines };
+}
+
+/** BOOKING_MOVED, sent with the source line's cancellation (once); its id is the move's. */
+async function movedNotification(caller: Caller, moved: MovedBooking, place: ClassPlace, intent: MoveIntent): Promise<TypedNotificationRequest<"BOOKING_MOVED">> {
+  const startsAt = (sessionId: string) => intent.booking.sessions?.find((session) => session.sessionId === sessionId)?.startsAt ?? Date.now();
+  const manageToken = await currentManageToken(caller.env, caller.db, moved.id);
+  return {
+    id: `booking-moved:${moved.id}:${(await sha256Hex(intent.attempt)).slice(0, 8)}`,
+    kind: "BOOKING_MOVED",
+    recipient: { email: moved.customer.email, firstName: moved.customer.firstName, lastName: moved.customer.lastName },
+    channel: "email",
+    bookingId: moved.id,
+    sessionId: intent.toSessionId,
+    classId: moved.classId,
+    data: {
+      className: place.className,
+      studioName: place.studioName,
+      timeZone: place.timeZone,
+      fromStartsAt: startsAt(intent.fromSessionId),
+      toStartsAt: startsAt(intent.toSessionId),
+      sessions: moved.lines.filter((line) => line.status === "confirmed").map((line) => ({ sessionId: line.sessionId, startsAt: line.startsAt })),
+      seats: intent.seats,
+      manageLinkPath: `/api/v1/bookings/${encodeURIComponent(moved.id)}?token=${manageToken}`,
+    },
+    requestedAt: Date.now(),
+  };
 }
 
 function notMovable(reason: string, message: string, details: Record<string, unknown> = {}): ApiError {

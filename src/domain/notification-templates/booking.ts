@@ -1,4 +1,4 @@
-/** Booking messages: confirmed, cancelled, and a course that can now be booked. */
+/** Booking messages: confirmed, cancelled, moved, and a course that can now be booked. */
 import type { Templates } from "./context";
 import { body } from "./document";
 import { at, formatPence, line, seats, shortWhen, when } from "./format";
@@ -6,7 +6,7 @@ import { at, formatPence, line, seats, shortWhen, when } from "./format";
 /** How many sessions a message lists before summarising the rest. */
 const LISTED_SESSIONS = 10;
 
-export const BOOKING_TEMPLATES: Templates<"BOOKING_CONFIRMED" | "BOOKING_CANCELLED" | "TRAINER_AVAILABLE"> = {
+export const BOOKING_TEMPLATES: Templates<"BOOKING_CONFIRMED" | "BOOKING_CANCELLED" | "BOOKING_MOVED" | "TRAINER_AVAILABLE"> = {
   BOOKING_CONFIRMED: (data, { greeting, bookingId, link }) => ({
     subject: `Booking confirmed: ${line(data.className)}, ${shortWhen(firstStart(data.sessions), data.timeZone)}`,
     body: body(
@@ -29,6 +29,17 @@ export const BOOKING_TEMPLATES: Templates<"BOOKING_CONFIRMED" | "BOOKING_CANCELL
       data.sessions.length > 0 ? sessionList(data.sessions, data.timeZone) : null,
       data.totalAmountPence === undefined ? null : `Booking total: ${formatPence(data.totalAmountPence)}`,
       data.manageLinkPath ? ["View the booking: ", link(data.manageLinkPath)] : null,
+    ),
+  }),
+  BOOKING_MOVED: (data, { greeting, bookingId, link }) => ({
+    subject: `Booking moved: ${line(data.className)}, now ${shortWhen(data.toStartsAt, data.timeZone)}`,
+    body: body(
+      greeting,
+      `Your booking for ${line(data.className)}${at(data.studioName)}${bookingId ? ` (reference ${bookingId})` : ""} has moved ` +
+        `from ${when(data.fromStartsAt, data.timeZone)} to ${when(data.toStartsAt, data.timeZone)}.`,
+      sessionList(data.sessions, data.timeZone),
+      `Seats: ${data.seats}`,
+      ["View or manage your booking: ", link(data.manageLinkPath)],
     ),
   }),
   TRAINER_AVAILABLE: (data, { greeting, link }) => ({

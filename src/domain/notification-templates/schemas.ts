@@ -94,6 +94,15 @@ export const NOTIFICATION_DATA = {
     currency: Currency,
     manageLinkPath: LinkPath.optional(),
   }),
+  /** A booking's line moved to another session of its class (src/services/booking-moves.ts). */
+  BOOKING_MOVED: z.object({
+    ...Place,
+    fromStartsAt: Instant,
+    toStartsAt: Instant,
+    sessions: z.array(BookedSession).min(1).max(1000),
+    seats: Seats,
+    manageLinkPath: LinkPath,
+  }),
   TRAINER_AVAILABLE: z.object({
     ...Place,
     sessionStartsAt: Instant.optional(),
