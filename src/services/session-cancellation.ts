@@ -9,14 +9,15 @@
  * first run's record, so a repeat answers the same report, refunds nothing twice (and finishes a
  * refund a failure left undone) and tells nobody twice.
  */
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, asc, eq, gt, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { bookingSessions, classSessions } from "../db/schema";
+import { bookingSessions, classSessions, payments } from "../db/schema";
 import { cancellationTermsAt } from "../domain/booking-terms";
 import { sessionRefundPence, splitRefund } from "../domain/session-refunds";
 import type { LinePlan, PlannableLine, RefundMode, SessionCancellationRecord } from "../durable-objects/session-cancellation-contract";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
+import { inIdList } from "../lib/references";
 import { sha256Hex } from "../lib/tokens";
 import { classPlace, type ClassPlace, classRequirements, sessionSnapshot } from "./booking-context";
 import { fullSessions } from "./edge-cache";
@@ -110,34 +111,41 @@ interface PlanContext {
 /** Each confirmed line's refund (from its booking's payments) and its message. */
 async function planLines(db: Db, lines: PlannableLine[], context: PlanContext): Promise<LinePlan[]> {
   const ids = lines.map((line) => line.bookingId);
-  // Other lines of these bookings D1 already has cancelled: with none left the booking ends here.
-  const cancelledElsewhere = ids.length === 0 ? [] : await db
-    .select({ bookingId: bookingSessions.bookingId, sessionId: bookingSessions.sessionId })
-    .from(bookingSessions)
-    .where(and(inArray(bookingSessions.bookingId, ids), ne(bookingSessions.sessionId, context.sessionId), eq(bookingSessions.status, "cancelled")));
-  return Promise.all(
-    lines.map(async (line) => {
-      const payments = (await paymentsOfBooking(db, line.bookingId)).filter((payment) => payment.paidPence > 0);
-      const paidPence = payments.reduce((sum, payment) => sum + payment.paidPence, 0);
-      const left = payments.map((payment) => ({ paymentId: payment.id, leftPence: Math.max(0, payment.paidPence - payment.refundedPence) }));
-      const leftPence = left.reduce((sum, payment) => sum + payment.leftPence, 0);
-      const refundDuePence = sessionRefundPence(
-        context.refund,
-        { linePricePence: line.booking.linePricePence, totalAmountPence: line.booking.totalAmountPence, paidPence, leftPence },
-        context.feePercent,
-      );
-      const others = (line.booking.sessions ?? []).filter((other) => other.sessionId !== context.sessionId);
-      const bookingStillActive = others.some((other) => !cancelledElsewhere.some((row) => row.bookingId === line.bookingId && row.sessionId === other.sessionId));
-      return {
-        bookingId: line.bookingId,
-        version: line.version,
-        refundDuePence,
-        payments: splitRefund(refundDuePence, left),
-        bookingStillActive,
-        notification: bookerNotice(line, context, refundDuePence, bookingStillActive),
-      };
-    }),
-  );
+  if (ids.length === 0) return [];
+  // Two reads for all the lines: their bookings' money, and their other lines D1 already has cancelled
+  // (with none left the booking ends here).
+  const [paid, cancelledElsewhere] = await Promise.all([
+    db
+      .select({ id: payments.id, bookingId: payments.bookingId, paidPence: payments.paidPence, refundedPence: payments.refundedPence })
+      .from(payments)
+      .where(and(inIdList(payments.bookingId, ids), gt(payments.paidPence, 0)))
+      .orderBy(asc(payments.createdAt), asc(payments.id)),
+    db
+      .select({ bookingId: bookingSessions.bookingId, sessionId: bookingSessions.sessionId })
+      .from(bookingSessions)
+      .where(and(inIdList(bookingSessions.bookingId, ids), ne(bookingSessions.sessionId, context.sessionId), eq(bookingSessions.status, "cancelled"))),
+  ]);
+  return lines.map((line) => {
+    const mine = paid.filter((payment) => payment.bookingId === line.bookingId);
+    const paidPence = mine.reduce((sum, payment) => sum + payment.paidPence, 0);
+    const left = mine.map((payment) => ({ paymentId: payment.id, leftPence: Math.max(0, payment.paidPence - payment.refundedPence) }));
+    const leftPence = left.reduce((sum, payment) => sum + payment.leftPence, 0);
+    const refundDuePence = sessionRefundPence(
+      context.refund,
+      { linePricePence: line.booking.linePricePence, totalAmountPence: line.booking.totalAmountPence, paidPence, leftPence },
+      context.feePercent,
+    );
+    const others = (line.booking.sessions ?? []).filter((other) => other.sessionId !== context.sessionId);
+    const bookingStillActive = others.some((other) => !cancelledElsewhere.some((row) => row.bookingId === line.bookingId && row.sessionId === other.sessionId));
+    return {
+      bookingId: line.bookingId,
+      version: line.version,
+      refundDuePence,
+      payments: splitRefund(refundDuePence, left),
+      bookingStillActive,
+      notification: bookerNotice(line, context, refundDuePence, bookingStillActive),
+    };
+  });
 }
 
 function bookerNotice(line: PlannableLine, context: PlanContext, refundPence: number, bookingStillActive: boolean): TypedNotificationRequest<"SESSION_CANCELLED"> {
