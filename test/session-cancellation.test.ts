@@ -16,7 +16,7 @@ import { d1Lines, doLines, dropInBookingBody, fullScheduleBookingBody, holdBody,
 import { makeBookableSession, makeSchedule, makeSession } from "./fixtures";
 import { call, eventually, tokenFor } from "./helpers";
 import { openLive } from "./live-helpers";
-import { d1Waitlist, join, joinBody } from "./waitlist-helpers";
+import { acceptOffer, cancelBooking, currentOfferToken, d1Waitlist, entryOf, fullSession, join, joinBody } from "./waitlist-helpers";
 
 const db = getDb(env.DB);
 const PRICE = 2500;
@@ -247,6 +247,28 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     expect(answers.filter((answer) => answer.status === 201).length).toBe(reported.size);
     expect((await doLines(racing.session.id)).filter((line) => line.status === "confirmed")).toEqual([]);
     expect(await sessionStub(racing.session.id).availability()).toMatchObject({ booked: 0, held: 0, status: "cancelled" });
+  });
+
+  it("withdraws an open waitlist offer: its hold is let go, its link no longer books, the party is told", async () => {
+    const { session, bookings, pricePence } = await fullSession([1]);
+    const offered = joinBody(1);
+    const joined = await join(session.id, offered);
+    expect(joined.status).toBe(201);
+    expect((await cancelBooking(bookings[0]!)).status).toBe(200);
+    const entryId = joined.json.entry.id;
+    await eventually(async () => (await entryOf(session.id, entryId)).status === "offered");
+    const token = await currentOfferToken(session.id, entryId);
+    expect(await sessionStub(session.id).availability()).toMatchObject({ held: 1, booked: 0 });
+
+    const cancelled = await cancel(session.id, { reason: "Studio closed", refund: "full" });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ bookings: [], waitlistClosed: 1, notified: 1 });
+    expect(await entryOf(session.id, entryId)).toMatchObject({ status: "removed" });
+    expect(await sessionStub(session.id).availability()).toMatchObject({ held: 0, booked: 0, status: "cancelled" });
+    const accepted = await acceptOffer(token, pricePence);
+    expect(accepted.status).toBe(409);
+    const mail = await eventually(async () => (await cancelMails(offered.email))[0]);
+    expect(mail.text).toContain("Studio closed");
   });
 
   it("a session with nothing booked is cancelled too; an unknown session is 404, an ended one 409", async () => {
