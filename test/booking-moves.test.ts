@@ -317,6 +317,19 @@ describe("a caller that dies after the move's commit", () => {
     expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
   });
 
+  it("a booking cancelled while its committed move is unfinished ends cancelled: the held target seat goes too", async () => {
+    const { from, to, booking } = await moveThatDies();
+    const cancelled = await call("POST", `/api/v1/bookings/${booking.id}/cancel`, { headers: { "X-Manage-Token": booking.token } });
+    expect(cancelled.status).toBe(200);
+    await runLedgerAlarm(booking.id);
+    // The target's alarm finds nothing to confirm from the commit any more.
+    await expireHolds(to.id);
+    await runDurableObjectAlarm(sessionStub(to.id));
+    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 0, availableSpots: 2 });
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+    expect((await getBooking(booking.id, booking.token)).json.status).toBe("cancelled");
+  });
+
   it("a repeat of the keyed request finishes it and answers the move", async () => {
     const { sessions } = await sessionsOfOneClass([2, 2]);
     const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];

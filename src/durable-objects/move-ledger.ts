@@ -81,13 +81,21 @@ export async function settleMove(sql: SqlStorage, env: Pick<Env, "SESSION" | "CO
     await target.release(intent.holdId);
     return finish(sql, attempt, "aborted");
   }
+  const source = env.SESSION.getByName(intent.fromSessionId);
+  const [sourceLine, targetLine] = await Promise.all([source.bookingLine(intent.bookingId), target.bookingLine(intent.bookingId)]);
+  if (sourceLine?.status !== "confirmed" && targetLine?.status !== "confirmed") {
+    // The source goes only once the target is confirmed, so the booking was cancelled meanwhile:
+    // the held target seat goes with it (cancelled, so no alarm confirms it from the commit).
+    await target.cancel({ bookingId: intent.bookingId, reservationId: intent.holdId });
+    return finish(sql, attempt, "aborted");
+  }
   const confirmed = await target.confirm({ holdId: intent.holdId, booking: intent.booking, seats: intent.seats, email: intent.email, coordinator: intent.attempt });
   if (!confirmed.ok) {
     // Cannot happen while only a commit confirms the hold; if it ever does, the original line stays.
     console.log(JSON.stringify({ level: "warn", msg: "committed move could not confirm its target; the booking keeps its original line", attempt, bookingId: intent.bookingId }));
     return finish(sql, attempt, "failed");
   }
-  await env.SESSION.getByName(intent.fromSessionId).cancel({ bookingId: intent.bookingId, notifications: intent.notifications });
+  await source.cancel({ bookingId: intent.bookingId, notifications: intent.notifications });
   return finish(sql, attempt, "done");
 }
 

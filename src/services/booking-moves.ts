@@ -164,6 +164,7 @@ function intentOf(
 /** What a fresh move must satisfy: a confirmed line to move, a bookable session of the same class that the booking is not in. */
 function checkMovable(booking: BookingView, request: MoveRequest, sourceLine: { status: string; booking: BookingProjection }, target: Target): void {
   if (booking.status === "cancelled") throw notMovable("cancelled", "A cancelled booking cannot be moved");
+  if (booking.status !== "confirmed") throw notMovable("not_confirmed", "Only a confirmed booking can be moved");
   if (sourceLine.status !== "confirmed") throw notMovable("line_cancelled", `The booking's line in session ${request.fromSessionId} is cancelled`);
   const inBooking = new Set([...booking.lines.map((line) => line.sessionId), ...(sourceLine.booking.sessions ?? []).map((session) => session.sessionId)]);
   if (inBooking.has(request.toSessionId)) throw notMovable("already_in_booking", "The booking already has (or had) a line in that session");
