@@ -1,5 +1,6 @@
 ALTER TABLE `bookings` ADD `payment_status` text DEFAULT 'not_required' NOT NULL;--> statement-breakpoint
 ALTER TABLE `payments` ADD `booking_snapshot` text;--> statement-breakpoint
+CREATE INDEX `payments_open_expiry_idx` ON `payments` (`status`,`expires_at`);--> statement-breakpoint
 -- Hand-written (drizzle-kit does not know triggers): bookings.payment_status follows the booking's
 -- payments, whoever writes them and in whatever order the booking and its payments reach D1. With
 -- money received it is paid, partially_refunded or refunded from the sums over all its payments (a

@@ -54,6 +54,7 @@ describe("config defaults", () => {
     expect(parseConfig({ JWT_SECRET: SECRET })).toEqual({
       holdTtlMs: 600_000,
       waitlistOfferTtlMs: 86_400_000,
+      paymentHoldMs: 900_000,
       maxSeatsPerEmailPerSession: 8,
       maxSeatsPerClientPerSession: 16,
       seatSharePerSessionPercent: 25,
@@ -257,6 +258,7 @@ describe("the project's own settings", () => {
     expect(configOf(env)).toEqual({
       holdTtlMs: 600_000,
       waitlistOfferTtlMs: 86_400_000,
+      paymentHoldMs: 900_000,
       maxSeatsPerEmailPerSession: 8,
       maxSeatsPerClientPerSession: 16,
       // vitest.config.ts turns the share and window caps off (test/hostage.test.ts turns them on).

@@ -135,6 +135,27 @@ export const ConfirmInput = z.object({
 });
 export type ConfirmInput = z.input<typeof ConfirmInput>;
 
+/**
+ * Keeps an earlier checkout hold for a booking's online payment: the hold now belongs to that
+ * booking and lives until the payment's end (never shorter than it was). One booking per hold, so
+ * booking again on the same hold cannot stretch it further.
+ */
+export const HoldForPaymentInput = z.object({
+  holdId: z.string().min(1),
+  bookingId: z.string().min(1),
+  seats: z.number().int().min(1),
+  email: z.string().min(1),
+  coordinator: z.string().nullable().optional(),
+  /** Epoch ms: when the payment's hold ends (with the grace the caller adds). */
+  until: z.number().int(),
+  idempotency: IdempotencyClaim.optional(),
+  audit: AttemptAudit.optional(),
+  onSuccess: OnSuccess.optional(),
+});
+export type HoldForPaymentInput = z.input<typeof HoldForPaymentInput>;
+
+export type HoldForPaymentResult = { ok: true; expiresAt: number; replayed?: undefined } | ({ ok: false; replayed?: undefined } & Refusal) | Replay;
+
 export const CancelInput = z.object({
   bookingId: z.string().min(1),
   /** The hold the booking confirmed, when it came from one (a hold committed but not confirmed here is cancelled too). */

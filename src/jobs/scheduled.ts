@@ -11,6 +11,7 @@ import { sweepStuckDeliveries } from "../services/webhooks";
 import { runAlertChecks } from "./alert-checks";
 import { runCertificateJobs } from "./certificates";
 import { checkPublicBaseUrl } from "./config-checks";
+import { closeExpiredCheckouts } from "./expired-checkouts";
 import { reconcileLedgers } from "./reconcile";
 import { runSessionMessages, SESSION_MESSAGES } from "./reminders";
 import { runNoShowSweep } from "./no-show-sweep";
@@ -42,8 +43,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     }
     case SESSION_MESSAGES: {
       // Both run whatever the other did; the invocation fails (and shows it) if either did.
-      const [messages, noShows] = await Promise.allSettled([runSessionMessages(env, db, now), runNoShowSweep(env, now)]);
-      for (const outcome of [messages, noShows]) if (outcome.status === "rejected") throw outcome.reason;
+      const outcomes = await Promise.allSettled([runSessionMessages(env, db, now), runNoShowSweep(env, now), closeExpiredCheckouts(env, now.getTime())]);
+      for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
       return;
     }
     case WEEKLY_ROLLUP:

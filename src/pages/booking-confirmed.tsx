@@ -6,12 +6,13 @@
 import { Layout, type LayoutProps } from "./layout";
 import { localTime } from "./format";
 import { PriceFacts } from "./facts";
+import type { BookingStatus } from "../domain/booking-status";
 
 export interface ConfirmedProps {
   user: LayoutProps["user"];
   booking: {
     id: string;
-    status: "confirmed" | "cancelled";
+    status: BookingStatus;
     className: string;
     studioName: string;
     timeZone: string;
@@ -30,10 +31,9 @@ export interface ConfirmedProps {
 }
 
 export function BookingConfirmedPage({ user, booking, manageHref, calendarHref }: ConfirmedProps) {
-  const cancelled = booking.status === "cancelled";
   return (
-    <Layout title={cancelled ? "Booking cancelled" : "You are booked"} user={user}>
-      {cancelled ? <p class="notice">This booking has been cancelled.</p> : <p class="success">Your booking is confirmed. We have emailed the details to {booking.email}.</p>}
+    <Layout title={TITLE[booking.status]} user={user}>
+      <StatusNotice status={booking.status} email={booking.email} />
       <section class="card" aria-labelledby="summary-heading" data-testid="booking-summary">
         <h2 id="summary-heading">{booking.className}</h2>
         <dl class="facts">
@@ -72,6 +72,23 @@ export function BookingConfirmedPage({ user, booking, manageHref, calendarHref }
       <p class="muted">Keep the manage link: it lets you see or cancel this booking without signing in.</p>
     </Layout>
   );
+}
+
+const TITLE: Record<BookingStatus, string> = { confirmed: "You are booked", cancelled: "Booking cancelled", pending_payment: "Waiting for your payment", expired: "Booking not completed" };
+
+/** What the booking's status means for the customer, said once at the top. */
+function StatusNotice({ status, email }: { status: BookingStatus; email: string }) {
+  switch (status) {
+    case "confirmed":
+      return <p class="success" data-testid="booking-notice">Your booking is confirmed. We have emailed the details to {email}.</p>;
+    case "cancelled":
+      return <p class="notice" data-testid="booking-notice">This booking has been cancelled.</p>;
+    case "pending_payment":
+      // The provider tells us by webhook, usually within seconds of the customer paying: reloading shows it.
+      return <p class="notice" data-testid="booking-notice" role="status">Your seats are held while we wait for the payment to come through. Reload this page in a moment to see it confirmed.</p>;
+    case "expired":
+      return <p class="notice" data-testid="booking-notice">This booking was not completed: the payment did not arrive before the seats' hold ended. Nothing was charged, or the money is on its way back.</p>;
+  }
 }
 
 /** The confirmation link did not open a booking: wrong or missing token, or no such booking. */

@@ -6,10 +6,11 @@
 import { localTime } from "./format";
 import { PriceFacts } from "./facts";
 import { Layout, type LayoutProps } from "./layout";
+import type { BookingStatus } from "../domain/booking-status";
 
 export interface ManagedBooking {
   id: string;
-  status: "confirmed" | "cancelled";
+  status: BookingStatus;
   className: string;
   studioName: string;
   timeZone: string;
@@ -35,7 +36,7 @@ export interface ManageBookingProps {
   user?: LayoutProps["user"];
 }
 
-const STATUS_TEXT = { confirmed: "Confirmed", cancelled: "Cancelled" } as const;
+const STATUS_TEXT: Record<BookingStatus, string> = { confirmed: "Confirmed", cancelled: "Cancelled", pending_payment: "Waiting for payment", expired: "Not completed" };
 
 export function ManageBookingPage({ booking, token, cancellable, user }: ManageBookingProps) {
   const query = token ? `?token=${encodeURIComponent(token)}` : "";

@@ -1,6 +1,7 @@
 /** Request and response schemas shared by the holds and bookings routes. */
 import { z } from "@hono/zod-openapi";
 import { BOOKING_KINDS } from "../db/schema";
+import { BOOKING_STATUSES_SHOWN } from "../domain/booking-status";
 import { PAYMENT_STATUSES } from "../domain/payments";
 import { PersonNameSchema } from "../domain/person-name";
 import type { SessionSelection } from "../services/booking-context";
@@ -74,7 +75,9 @@ export const CancellationTermsSchema = z
 export const BookingSchema = z
   .object({
     id: z.string(),
-    status: z.enum(["confirmed", "cancelled"]),
+    status: z.enum(BOOKING_STATUSES_SHOWN).openapi({
+      description: "pending_payment: paid online, its seats held until the payment succeeds (then confirmed) or its checkout closes (then expired)",
+    }),
     registrationType: z.enum(BOOKING_KINDS),
     classId: z.string(),
     patternId: z.string().nullable(),

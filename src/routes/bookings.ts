@@ -43,6 +43,15 @@ const NewBookingBody = z
 
 const BookingCreated = z.object({
   booking: BookingSchema,
+  payment: z
+    .object({
+      id: z.string(),
+      status: z.string().openapi({ example: "pending" }),
+      checkoutUrl: z.string().openapi({ description: "Where the customer pays: the provider's checkout (the local provider's page in development)" }),
+      expiresAt: z.string().openapi({ description: "The seats are held until then; unpaid by then, the checkout closes and the booking expires" }),
+    })
+    .optional()
+    .openapi({ description: "Present for a class paid online: the booking is pending_payment until the provider confirms the payment" }),
   manageToken: z.string().optional().openapi({ description: "Secret: lets the holder read and cancel this booking (X-Manage-Token header). Withheld from a replay that reaches another client address" }),
   secretsWithheld: z.literal(true).optional().openapi({ description: "Present on a replay to another client address than the original request's: the secrets were left out" }),
 });
@@ -115,14 +124,14 @@ export const bookingRoutes = createRouter()
       request: { headers: IdempotencyKeyHeader, body: jsonBody(NewBookingBody) },
       responses: {
         201: jsonResponse(BookingCreated, "The booking and its manage token"),
-        ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429, 503),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const result = await createBooking(callerOf(c), { ...body, selection: toSelection(body) });
       if (result.replayed) c.header(REPLAYED_HEADER, "true");
-      return c.json({ booking: toBookingResponse(result.booking), manageToken: result.manageToken, secretsWithheld: result.secretsWithheld }, 201);
+      return c.json({ booking: toBookingResponse(result.booking), payment: result.payment, manageToken: result.manageToken, secretsWithheld: result.secretsWithheld }, 201);
     },
   )
   .openapi(

@@ -35,7 +35,7 @@ devCheckoutApi.openapi(
   async (c) => {
     const { id, action } = c.req.valid("param");
     const outcome = await settleLocalCheckout(c.env, id, action, new URL(c.req.url).origin);
-    return c.json({ action: outcome.action, duplicate: outcome.duplicate, payment: outcome.payment, ...(outcome.refund ? { refund: outcome.refund } : {}) }, 200);
+    return c.json({ action: outcome.action, duplicate: outcome.duplicate, payment: outcome.payment, ...(outcome.refund && { refund: outcome.refund }), ...(outcome.booking && { booking: outcome.booking }) }, 200);
   },
 );
 

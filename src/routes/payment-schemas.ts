@@ -44,5 +44,9 @@ export const PaymentOutcomeSchema = z
     duplicate: z.boolean().openapi({ description: "The same provider event was applied before: nothing changed" }),
     payment: PaymentSchema.nullable(),
     refund: RefundSchema.optional(),
+    booking: z
+      .enum(["confirmed", "seats_gone", "released"])
+      .optional()
+      .openapi({ description: "What became of the booking paid for: confirmed, its seats gone (so refunded in full), or its hold let go" }),
   })
   .openapi("PaymentOutcome");

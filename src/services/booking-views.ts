@@ -3,18 +3,37 @@
  * 201, or while D1 refuses writes), from the Durable Objects that committed it. The booking id says
  * which objects those are (src/services/session-client.ts), so no lookup is needed.
  */
-import { asc, eq, inArray } from "drizzle-orm";
+import { asc, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { bookings, bookingSessions, classSessions, customers } from "../db/schema";
-import { type BookingProjection, initialPaymentStatus } from "../domain/projection";
+import { bookings, bookingSessions, classSessions, customers, payments } from "../db/schema";
+import { z } from "zod";
+import { BookingProjection, initialPaymentStatus } from "../domain/projection";
+import type { BookingStatus } from "../domain/booking-status";
 import type { PaymentStatus } from "../domain/payments";
 import type { Env } from "../env";
 import { coordinatorObject, locateBooking, moveLedgerOf, sessionObject } from "./session-client";
 
 /** A booking from D1, else from its objects; undefined when unknown to both. */
 export async function getBooking(env: Pick<Env, "SESSION" | "COORDINATOR">, db: Db, bookingId: string): Promise<BookingView | undefined> {
-  return (await getProjectedBooking(db, bookingId)) ?? (await bookingFromObjects(env, bookingId));
+  return (await getProjectedBooking(db, bookingId)) ?? (await bookingFromObjects(env, bookingId)) ?? (await unpaidBooking(db, bookingId));
 }
+
+/**
+ * A booking paid online that was never confirmed, from its payment: `pending_payment` while the
+ * checkout is open, `expired` once it closed unpaid (or its money went back). Undefined otherwise.
+ */
+async function unpaidBooking(db: Db, bookingId: string): Promise<BookingView | undefined> {
+  const rows = await db.select({ status: payments.status, snapshot: payments.bookingSnapshot }).from(payments).where(eq(payments.bookingId, bookingId)).orderBy(desc(payments.createdAt));
+  const row = rows.find((payment) => payment.snapshot !== null);
+  const pending = row ? PendingSnapshot.safeParse(JSON.parse(row.snapshot!)) : undefined;
+  if (!row || !pending?.success) return undefined;
+  const view = viewOfProjection(pending.data.booking);
+  const open = row.status === "pending" || row.status === "unpaid";
+  return { ...view, status: open ? "pending_payment" : "expired", paymentStatus: row.status };
+}
+
+/** The part of a pending booking's snapshot (src/services/online-bookings.ts) a read needs. */
+const PendingSnapshot = z.object({ booking: BookingProjection });
 
 /** A booking from the D1 projection, with its customer and lines; undefined when unknown. */
 export async function getProjectedBooking(db: Db, bookingId: string) {
@@ -79,7 +98,7 @@ export async function currentBooking(env: Pick<Env, "SESSION" | "COORDINATOR">, 
     console.log(JSON.stringify({ level: "warn", msg: "booking objects unavailable; answering from D1", bookingId, error: String(error) }));
     return undefined;
   });
-  if (!projected || !objects) return projected ?? objects;
+  if (!projected || !objects) return projected ?? objects ?? (await unpaidBooking(db, bookingId));
   const d1Lines = new Map(projected.lines.map((line) => [line.sessionId, line]));
   const behind = objects.lines.some((line) => d1Lines.get(line.sessionId)?.status !== line.status);
   if (!behind) return projected;
@@ -133,7 +152,7 @@ export function viewOfProjection(booking: BookingProjection, lineStatus: Map<str
   const cancelledAt = cancelled ? Math.max(...[...lineStatus.values()].map((line) => line.updatedAt ?? 0)) : null;
   return {
     id: booking.id,
-    status: cancelled ? "cancelled" : "confirmed",
+    status: (cancelled ? "cancelled" : "confirmed") as BookingStatus,
     registrationType: booking.registrationType,
     classId: booking.classId,
     patternId: booking.patternId,
@@ -176,10 +195,12 @@ export function toLineView({ line, startsAt, endsAt }: LineRow) {
 }
 
 /** A booking row, its customer and (any superset of) its lines, as the API shows it. */
+export type { BookingStatus };
+
 export function toBookingView(booking: typeof bookings.$inferSelect, customer: typeof customers.$inferSelect, lines: LineRow[]) {
   return {
     id: booking.id,
-    status: booking.status,
+    status: booking.status as BookingStatus,
     registrationType: booking.registrationType,
     classId: booking.classId,
     patternId: booking.patternId,

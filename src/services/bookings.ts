@@ -21,8 +21,9 @@ import type { Db } from "../db/client";
 import type { NotificationRequest } from "./notifications";
 import { checkPromo, findPromo, limitPromoAttempts, type PromoCode, promoRefusalFor, redeemPromo, releaseRedemption } from "./promos";
 import { type Claimed, claimAttempt, keyOf, settle } from "./keyed-writes";
-import { commitAll, holdAll, releaseAll, type SeatRequest } from "./seat-coordinator";
-import { newBookingId, sessionObject } from "./session-client";
+import { commitAll, holdTogether, type SeatRequest } from "./seat-coordinator";
+import { bookingIdOfHold, newBookingId, sessionObject } from "./session-client";
+import { assertPaymentsAvailable, holdForOnlinePayment, type PendingCheckout, paysOnline, withCheckout } from "./online-bookings";
 import { concealingFromStrangers, isStaff, mayKnowAbout } from "./disclosure";
 import { chargeSeatWindows, limitClientAttempts, limitEmailAttempts, seatLimits } from "./booking-limits";
 import { assertMayRecordSource, bookingSourceOf } from "./booking-source";
@@ -69,6 +70,10 @@ export interface BookingResult {
   secretsWithheld?: true;
   /** True when this answers a repeat of a keyed request: the first answer, again. */
   replayed?: boolean;
+  /** A booking paid online: the checkout the customer pays at (src/services/online-bookings.ts). */
+  payment?: { id: string; status: string; checkoutUrl: string; expiresAt: string };
+  /** Internal, kept in the keyed answer: what opening the checkout again needs. Never sent to the client. */
+  checkout?: PendingCheckout;
 }
 
 /** The audit fields that say who made an attempt, from where, under which key and request. */
@@ -101,7 +106,9 @@ export async function createBooking(caller: Caller, input: NewBooking): Promise<
     source,
     ...whoAttempts(caller, "guest"),
   });
-  return concealingFromStrangers(caller.principal, email, () => attempt.run(caller.env, () => book(caller, { ...input, source, contact: { ...input.contact, email } }, attempt)));
+  const result = await concealingFromStrangers(caller.principal, email, () => attempt.run(caller.env, () => book(caller, { ...input, source, contact: { ...input.contact, email } }, attempt)));
+  // A repeat of an online booking's request: its checkout again (the same one, by the booking's key).
+  return result.checkout && !result.payment ? withCheckout(caller.env, result) : result;
 }
 
 async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promise<BookingResult> {
@@ -144,6 +151,8 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     revealPromoPrice: isStaff(principal),
   });
   if (paymentProblem) throw new ApiError(paymentProblem.code, paymentProblem.message, paymentProblem.details);
+  const online = paysOnline({ paymentMode: context.class.paymentMode, totalPence: quote.totalPence, staff: isStaff(principal), fromWaitlistOffer: input.fromWaitlistOffer === true });
+  if (online) assertPaymentsAvailable(env);
   // Only a request that could book draws on the email's allowance: junk naming someone's address
   // (a wrong amount, a made-up code) cannot lock its owner out. An offer's acceptance is limited
   // per client only: others could use up the email's allowance.
@@ -153,7 +162,8 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   // Several sessions: a coordinator decides; a keyed request claims its key there first.
   const claimed: Claimed | null = single ? null : await claimAttempt(env, keyOf(caller), newBookingId);
   if (claimed && "replay" in claimed) return claimed.replay as BookingResult;
-  const bookingId = claimed ? claimed.reservationId : newBookingId(context.sessions[0]!.id);
+  // An online booking of one session's hold is named by the hold: a retry finds the same booking and checkout.
+  const bookingId = claimed ? claimed.reservationId : online && input.holdId ? await bookingIdOfHold(input.holdId, context.sessions[0]!.id) : newBookingId(context.sessions[0]!.id);
   const coordinator = claimed ? claimed.coordinator : null;
   const manageToken = await manageTokenFor(configOf(env).jwtSecret, bookingId);
   const linePrices = splitPence(quote.totalPence, context.sessions.length);
@@ -220,6 +230,11 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   const charged = input.holdId === undefined || input.fromWaitlistOffer === true;
   const charge = charged ? await chargeSeatWindows(caller, email, await chargeIdOf(caller, bookingId), input.guestCount, context.sessions.length) : null;
   try {
+    if (online) {
+      const description = `${context.class.name}, ${input.guestCount} ${input.guestCount === 1 ? "seat" : "seats"}`;
+      const booking = { context, header, request, existingHold: input.holdId !== undefined, claimed, attempt, result, notifications, description };
+      return await holdForOnlinePayment(caller, booking);
+    }
     if (single) {
       const session = context.sessions[0]!;
       const object = sessionObject(env, session.id);
@@ -255,23 +270,10 @@ async function bookSeveral(
   existingHold: boolean,
 ): Promise<BookingResult> {
   const { env } = caller;
-  let held = await holdAll(env, context.sessions, request, claimed.coordinator);
-  // An earlier hold across sessions has its own coordinator: the decision is made there, and only
-  // if every session's hold is of that one hold (a hold of other sessions, or of one session, is not).
-  const coordinators = new Set(held.ok ? held.coordinators : []);
-  const coordinator = existingHold && coordinators.size === 1 ? [...coordinators][0] : claimed.coordinator;
-  if (held.ok && (coordinators.size !== 1 || coordinator === null || coordinator === undefined)) {
-    // Let go of the holds this call took for sessions the earlier hold did not cover; the earlier hold stays whole.
-    const taken = held.coordinators!.map((name, index) => (name === claimed.coordinator ? context.sessions[index]! : null)).filter((session) => session !== null);
-    await releaseAll(env, taken, request.reservationId);
-    held = {
-      ok: false,
-      sessionId: context.sessions[0]!.id,
-      refusal: { code: "HOLD_EXPIRED", message: "The hold does not cover exactly these sessions", details: { holdId: request.reservationId, reason: "mismatch" } },
-    };
-  }
+  const held = await holdTogether(env, context.sessions, request, claimed.coordinator, existingHold);
+  const coordinator = held.coordinator;
   const audit = attempt.toObject();
-  const outcome = held.ok ? await commitAll(env, coordinator!, context.sessions, request, lineBooking, audit, notifications) : held;
+  const outcome = held.ok ? await commitAll(env, coordinator, context.sessions, request, lineBooking, audit, notifications) : held;
   if (!held.ok) await claimed.record(audit, held.refusal);
   if (!outcome.ok) {
     const error = new ApiError(outcome.refusal.code, outcome.refusal.message, { sessionId: outcome.sessionId, ...outcome.refusal.details });

@@ -1,29 +1,111 @@
 /**
  * What a settled payment event leads to, beyond the payment's own row (already written by
- * handleVerifiedEvent). Called by src/services/payments/settle.ts for every verified webhook,
- * the local checkout's included; the booking side extends it: `confirm` confirms the held seats in
- * the session's object (and refunds in full if the hold is gone), `release` lets the hold go,
- * `refund_late` tells the customer their money is on its way back.
+ * handleVerifiedEvent). Called by src/services/payments/settle.ts for every verified webhook, the
+ * local checkout's included, and by the sweep that closes unpaid checkouts when their hold ends.
  *
- * Here: money that must all go back (paid after the hold ended, or not the amount asked) is
- * refunded in full, once, as "system". The refund's id derives from the payment, so a redelivered
- * event, or a retry after the provider could not be reached, asks again with the same key instead
- * of refunding twice; a provider failure throws, the webhook answers 5xx and the provider retries.
+ * - `confirm`: the held seats are confirmed in the sessions' objects (one session: its `confirm`;
+ *   several: the coordinator's commit, then every confirm). If the seats are no longer held (the
+ *   hold ended, or the coordinator aborted first), the money goes back in full.
+ * - `release`: the checkout closed unpaid, so the hold is let go (and a promo use given back).
+ * - money that must all go back (paid after the hold ended, or not the amount asked) is refunded
+ *   in full, once, as "system", and the customer told.
+ *
+ * Refund ids derive from the payment and the booking's snapshot is marked once settled, so a
+ * redelivered event, or a retry after an object or the provider could not be reached (the webhook
+ * then answers 5xx and the provider retries), does nothing twice.
  */
+import { eq, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
-import type { PaymentEnv, PaymentOutcome } from "./payments/payments";
+import { payments } from "../db/schema";
+import type { Env } from "../env";
+import type { PaymentOutcome } from "./payments/payments";
 import { owesSystemRefund, refundInFull, type RefundResult } from "./payments/refunds";
+import { confirmRequest, type PendingBooking, pendingOf } from "./online-bookings";
+import { releaseRedemption } from "./promos";
+import { notifyRefund } from "./refund-notifications";
+import { commitAll, refusalOf, releaseAll } from "./seat-coordinator";
+import { sessionObject } from "./session-client";
 
 export interface AppliedPaymentOutcome extends PaymentOutcome {
-  /** The full refund made (or resumed) for money that arrived late or wrong. */
+  /** The full refund made (or resumed) for money that arrived late or wrong, or found its seats gone. */
   refund?: RefundResult["refund"];
+  /** What became of the booking the payment was for: confirmed, or its seats gone (refunded), or let go. */
+  booking?: "confirmed" | "seats_gone" | "released";
 }
 
-/** Applies an outcome's effects on the payment side and passes the outcome on. */
-export async function applyPaymentOutcome(env: PaymentEnv, outcome: PaymentOutcome): Promise<AppliedPaymentOutcome> {
+/** Applies an outcome's effects on the booking and the money, and passes the outcome on. */
+export async function applyPaymentOutcome(env: Env, outcome: PaymentOutcome): Promise<AppliedPaymentOutcome> {
   const { payment } = outcome;
-  if (payment === null || !(await owesSystemRefund(getDb(env.DB), payment))) return outcome;
+  if (payment === null) return outcome;
+  const db = getDb(env.DB);
+  const row = await db.select({ snapshot: payments.bookingSnapshot }).from(payments).where(eq(payments.id, payment.id)).get();
+  const pending = pendingOf(row?.snapshot ?? null);
+  let applied: AppliedPaymentOutcome = outcome;
+
+  // A redelivered success whose confirmation did not finish (an object unreachable) is confirmed now.
+  const unsettledPaid = pending !== null && pending.settledAt === undefined && payment.status === "paid";
+  if (pending && (outcome.action === "confirm" || (outcome.duplicate && unsettledPaid))) {
+    const confirmed = await confirmHeldSeats(env, pending);
+    await markSettled(env, payment.id);
+    if (confirmed) return { ...outcome, booking: "confirmed" };
+    applied = { ...outcome, booking: "seats_gone" };
+    const refunded = await refundInFull(env, payment.id, "paid, but the seats' hold had ended before the payment arrived");
+    return refunded ? await told(env, pending, refunded, applied) : applied;
+  }
+  if (pending && (outcome.action === "release" || outcome.action === "refund_late")) {
+    await releaseHeldSeats(env, pending);
+    applied = { ...outcome, booking: "released" };
+  }
+  if (!(await owesSystemRefund(db, payment))) return applied;
   const reason = outcome.note === "amount_mismatch" ? "paid an amount that was not asked for" : "paid after the seats' hold had ended";
   const refunded = await refundInFull(env, payment.id, reason);
-  return refunded === null ? outcome : { ...outcome, payment: refunded.payment, refund: refunded.refund };
+  if (!refunded) return applied;
+  return pending ? told(env, pending, refunded, applied) : { ...applied, payment: refunded.payment, refund: refunded.refund };
+}
+
+async function told(env: Env, pending: PendingBooking, refunded: RefundResult, applied: AppliedPaymentOutcome): Promise<AppliedPaymentOutcome> {
+  await notifyRefund(env, getDb(env.DB), { bookingId: pending.booking.id, refund: refunded.refund });
+  return { ...applied, payment: refunded.payment, refund: refunded.refund };
+}
+
+/** Confirms a paid booking's held seats; false when they are no longer held for it. Throws when an object cannot be reached. */
+async function confirmHeldSeats(env: Env, pending: PendingBooking): Promise<boolean> {
+  const { booking } = pending;
+  const sessions = (booking.sessions ?? []).map((session) => ({ id: session.sessionId }));
+  if (pending.coordinator === null) {
+    const answer = await sessionObject(env, sessions[0]!.id).confirm({
+      holdId: pending.reservationId,
+      booking,
+      seats: pending.seats,
+      email: pending.email,
+      coordinator: null,
+      onSuccess: { notifications: pending.notifications },
+    });
+    if (answer.ok) return true;
+    logGone(pending, refusalOf(answer).code);
+    return false;
+  }
+  const lineBooking = (sessionId: string) => ({ ...booking, linePricePence: booking.sessions?.find((session) => session.sessionId === sessionId)?.pricePence ?? 0 });
+  const outcome = await commitAll(env, pending.coordinator, sessions, confirmRequest(pending), lineBooking, pending.audit, pending.notifications);
+  if (!outcome.ok) logGone(pending, outcome.refusal.code);
+  return outcome.ok;
+}
+
+/** Lets a pending booking's hold go in every session (a hold already confirmed is left alone by `release`). */
+async function releaseHeldSeats(env: Env, pending: PendingBooking): Promise<void> {
+  const sessions = (pending.booking.sessions ?? []).map((session) => ({ id: session.sessionId }));
+  await releaseAll(env, sessions, pending.reservationId);
+  if (pending.booking.promoCodeId) await releaseRedemption(getDb(env.DB), pending.booking.id);
+}
+
+/** Marks the snapshot settled: a redelivered success neither confirms nor refunds again. */
+async function markSettled(env: Env, paymentId: string): Promise<void> {
+  await getDb(env.DB)
+    .update(payments)
+    .set({ bookingSnapshot: sql`json_set(${payments.bookingSnapshot}, '$.settledAt', ${Date.now()})` })
+    .where(eq(payments.id, paymentId));
+}
+
+function logGone(pending: PendingBooking, code: string): void {
+  console.warn(JSON.stringify({ level: "warn", msg: "paid booking found its seats gone: refunding", bookingId: pending.booking.id, code }));
 }

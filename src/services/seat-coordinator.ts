@@ -63,6 +63,30 @@ export async function holdAll(env: Env, sessions: BookableSession[], request: Se
   return { ok: false, sessionId: sessions[failureIndex]!.id, refusal };
 }
 
+/**
+ * Holds in every session for a booking spanning them, and says which coordinator decides it: this
+ * attempt's, or, confirming an earlier hold (`existingHold`), the one that hold was taken for — only
+ * if every session's hold is of that one hold (a hold of other sessions, or of one session, is not).
+ */
+export async function holdTogether(
+  env: Env,
+  sessions: BookableSession[],
+  request: SeatRequest,
+  ownCoordinator: string,
+  existingHold: boolean,
+): Promise<({ ok: true } | { ok: false; sessionId: string; refusal: Refusal }) & { coordinator: string }> {
+  const held = await holdAll(env, sessions, request, ownCoordinator);
+  if (!held.ok) return { ...held, coordinator: ownCoordinator };
+  const coordinators = new Set(held.coordinators);
+  const coordinator = existingHold && coordinators.size === 1 ? [...coordinators][0] : ownCoordinator;
+  if (coordinators.size === 1 && coordinator) return { ok: true, coordinator };
+  // Let go of the holds this call took for sessions the earlier hold did not cover; the earlier hold stays whole.
+  const taken = held.coordinators!.map((name, index) => (name === ownCoordinator ? sessions[index]! : null)).filter((session) => session !== null);
+  await releaseAll(env, taken, request.reservationId);
+  const refusal: Refusal = { code: "HOLD_EXPIRED", message: "The hold does not cover exactly these sessions", details: { holdId: request.reservationId, reason: "mismatch" } };
+  return { ok: false, sessionId: sessions[0]!.id, refusal, coordinator: ownCoordinator };
+}
+
 /** Releases a reservation in every session; safe for sessions that never held it. */
 export async function releaseAll(env: Env, sessions: { id: string }[], reservationId: string): Promise<void> {
   await Promise.allSettled(sessions.map((session) => sessionObject(env, session.id).release(reservationId)));
@@ -76,8 +100,8 @@ export async function releaseAll(env: Env, sessions: { id: string }[], reservati
 export async function commitAll(
   env: Env,
   coordinator: string,
-  sessions: BookableSession[],
-  request: SeatRequest,
+  sessions: { id: string }[],
+  request: Pick<SeatRequest, "reservationId" | "seats" | "email" | "acceptsOffer">,
   lineBooking: (sessionId: string) => BookingProjection,
   audit: AttemptAudit,
   notifications: { id: string; kind: string }[],
@@ -108,7 +132,7 @@ export async function commitAll(
   return { ok: true };
 }
 
-async function confirmWithRetry(env: Env, sessionId: string, request: SeatRequest, booking: BookingProjection, coordinator: string, notifications: { id: string; kind: string }[]) {
+async function confirmWithRetry(env: Env, sessionId: string, request: Pick<SeatRequest, "reservationId" | "seats" | "email" | "acceptsOffer">, booking: BookingProjection, coordinator: string, notifications: { id: string; kind: string }[]) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sessionObject(env, sessionId).confirm({

@@ -51,6 +51,11 @@ export function newBookingId(locator: string): string {
   return `bkg_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}-${locator}`;
 }
 
+/** The booking of an earlier hold, named by the hold (so every retry names the same booking), at `locator`. */
+export async function bookingIdOfHold(holdId: string, locator: string): Promise<string> {
+  return `bkg_${(await sha256Hex(`hold\n${holdId}`)).slice(0, 16)}-${locator}`;
+}
+
 /**
  * Where a booking id says its seats are, or null for ids of another form (older bookings, or made
  * up: only a session id or coordinator name of the shapes we issue is ever used to name an object).

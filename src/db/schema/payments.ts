@@ -51,6 +51,8 @@ export const payments = sqliteTable(
     index("payments_booking_idx").on(t.bookingId),
     uniqueIndex("payments_provider_ref_uq").on(t.provider, t.providerRef),
     index("payments_provider_payment_ref_idx").on(t.provider, t.providerPaymentRef),
+    // The sweep of checkouts whose hold ended unpaid (src/jobs/expired-checkouts.ts).
+    index("payments_open_expiry_idx").on(t.status, t.expiresAt),
   ],
 );
 

@@ -18,6 +18,8 @@ import {
   type CancelResult,
   ConfirmInput,
   type ConfirmResult,
+  HoldForPaymentInput,
+  type HoldForPaymentResult,
   IdempotencyClaim,
   JoinWaitlistInput,
   LIVE_CLIENT_HEADER,
@@ -36,6 +38,7 @@ import { lookUpKey, purgeKeys, recordKey } from "./idempotency";
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
 import { fullnessNow, queueFullnessChange } from "./fullness";
 import { LiveFeed } from "./live-feed";
+import { keepHoldForPayment } from "./payment-holds";
 import { decideReservation } from "./reserve";
 import { reduceLineSeats, reduceSeatsClaim, replayedReduction } from "./reduce-seats";
 import { type LedgerEntry, ledgerEntries, pendingOutbox, resendLines, retireUnused, staleHolds, staleOutboxEntries } from "./reconciliation";
@@ -102,6 +105,16 @@ export class SessionDO extends DurableObject<Env> {
       }
       const result: ConfirmResult = { ok: true, reservation: toReservation(reservationById(this.sql, input.holdId)!) };
       return { result, recorded: fresh ? recordedOutcome(result, input.onSuccess?.response) : null };
+    });
+  }
+
+  /** Keeps a checkout hold for a booking's online payment (payment-holds.ts). Idempotent. */
+  async holdForPayment(raw: HoldForPaymentInput): Promise<HoldForPaymentResult> {
+    const input = HoldForPaymentInput.parse(raw);
+    return this.keyedWrite<HoldForPaymentResult>(input.idempotency, (now) => {
+      const kept = keepHoldForPayment(this.sql, input, now);
+      if (input.audit) recordAttempt(this.sql, input.audit, kept.ok ? undefined : kept, now);
+      return { result: kept, recorded: recordedOutcome(kept, input.onSuccess?.response) };
     });
   }
 

@@ -124,6 +124,10 @@ const ClassFields = z.object({
     .nullable()
     .optional()
     .openapi({ description: "Percent of a booking's sessions attended that completes the class (1 to 100; null or omitted: CERTIFICATE_COMPLETION_PERCENT)", example: 100 }),
+  paymentMode: z
+    .enum(PAYMENT_MODES)
+    .optional()
+    .openapi({ description: "online: paid when booking, the seats held until the payment succeeds (needs PAYMENT_PROVIDER); at_studio (default): confirmed now, paid at the desk" }),
   freeCancellationHours: PolicyHours.openapi({ description: `Free cancellation until this many hours before the first session (0 to ${MAX_POLICY_HOURS}; null or omitted: until it starts)`, example: 48 }),
   lateCancellationFeePercent: z.number().int().min(0).max(100).optional().openapi({ description: "Percent of the amount paid kept after the free window (0 to 100; default 0)", example: 50 }),
   selfCancelCutoffHours: PolicyHours.openapi({ description: `No self-cancellation within this many hours of the first session (0 to ${MAX_POLICY_HOURS}; null or omitted: until it starts)`, example: 12 }),

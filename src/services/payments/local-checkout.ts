@@ -4,6 +4,7 @@
  * through the webhook's own path (settle.ts), so the dev page tests exactly what a webhook does.
  */
 import { configOf } from "../../config";
+import type { Env } from "../../env";
 import { getDb } from "../../db/client";
 import { notFound } from "../../errors";
 import type { AppliedPaymentOutcome } from "../payment-outcomes";
@@ -37,7 +38,7 @@ function eventFor(payment: PaymentView, action: LocalCheckoutAction): LocalEvent
 }
 
 /** Pays, declines or cancels a local checkout as its provider would, through the webhook handler. `origin` is this service's. */
-export async function settleLocalCheckout(env: PaymentEnv, paymentId: string, action: LocalCheckoutAction, origin: string): Promise<AppliedPaymentOutcome> {
+export async function settleLocalCheckout(env: Env, paymentId: string, action: LocalCheckoutAction, origin: string): Promise<AppliedPaymentOutcome> {
   const payment = await localPayment(env, paymentId);
   const provider = new LocalPaymentProvider(configOf(env).keyring);
   const request = await provider.signedRequest(new URL(LOCAL_WEBHOOK_PATH, origin).toString(), eventFor(payment, action));

@@ -9,14 +9,15 @@ import type { PaymentProviderName } from "../../domain/payments";
 import { ApiError } from "../../errors";
 import { type AppliedPaymentOutcome, applyPaymentOutcome } from "../payment-outcomes";
 import { paymentProviderNamed } from "./factory";
-import { handleVerifiedEvent, type PaymentEnv } from "./payments";
+import type { Env } from "../../env";
+import { handleVerifiedEvent } from "./payments";
 
 /**
  * Verifies and settles a provider's webhook request. Throws PAYMENT_SIGNATURE_INVALID (400) when
  * it does not verify, NOT_FOUND when that provider is not available here; a verified event we do
  * not act on, or one for no payment of ours, settles as `none`.
  */
-export async function settlePayment(env: PaymentEnv, providerName: PaymentProviderName, request: Request, now = Date.now()): Promise<AppliedPaymentOutcome> {
+export async function settlePayment(env: Env, providerName: PaymentProviderName, request: Request, now = Date.now()): Promise<AppliedPaymentOutcome> {
   const provider = paymentProviderNamed(env, providerName);
   if (!provider) throw new ApiError("NOT_FOUND", `No payment provider "${providerName}" here`);
   const event = await provider.verifyWebhook(request);
