@@ -42,8 +42,9 @@ export const revenueBySource: ReportDefinition = {
   },
   async run(db, range, options) {
     const rows = await rowsOf<{ source: string } & Figures>(db, this.mainQuery(range, options));
-    const net = rows.reduce((sum, row) => sum + row.netPence, 0);
-    const revenue = rows.reduce((sum, row) => sum + row.receivedPence - row.refundedPence, 0);
+    const total = (name: keyof Figures) => rows.reduce((sum, row) => sum + Number(row[name]), 0);
+    const [net, received, refunded] = [total("netPence"), total("receivedPence"), total("refundedPence")];
+    const revenue = received - refunded;
     // Every source of the closed list, in its order, then anything older rows hold that is not in it.
     const sources = [...BOOKING_SOURCES, ...rows.map((r) => r.source).filter((s) => !(BOOKING_SOURCES as readonly string[]).includes(s))];
     const data = sources.map((source) => {
@@ -64,8 +65,7 @@ export const revenueBySource: ReportDefinition = {
         shareOfRevenue: ratio(revenuePence, revenue),
       };
     });
-    const received = rows.reduce((sum, row) => sum + row.receivedPence, 0);
-    return { data, summary: { bookedNetPence: net, receivedPence: received, refundedPence: received - revenue, revenuePence: revenue } };
+    return { data, summary: { bookedNetPence: net, receivedPence: received, refundedPence: refunded, revenuePence: revenue } };
   },
 };
 
