@@ -27,7 +27,7 @@ export const bookingMoveRoutes = createRouter().openapi(
       "The target must have room for the booking's seats and no other booking by the same email (409 DUPLICATE_BOOKING). " +
       "On any refusal the booking is unchanged. Send an Idempotency-Key header to make retries safe.",
     request: { params: IdParam("Booking", "bkg_0123"), query: ManageQuery, headers: IdempotencyKeyHeader, body: jsonBody(MoveBody) },
-    responses: { 200: jsonResponse(BookingSchema, "The moved booking: the source line cancelled, the target line confirmed"), ...errorResponses(400, 401, 403, 404, 409, 422) },
+    responses: { 200: jsonResponse(BookingSchema, "The moved booking: the source line cancelled, the target line confirmed"), ...errorResponses(400, 401, 403, 404, 409, 422, 429) },
   }),
   async (c) => {
     const booking = await loadAuthorized(c, c.req.valid("param").id, c.req.valid("query").token);

@@ -26,7 +26,7 @@ import type { TypedNotificationRequest } from "../domain/notifications";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../lib/tokens";
 import { type ClassPlace, classPlace, classRequirements, hasQualifiedInstructor, sessionSnapshot } from "./booking-context";
-import { seatLimits } from "./booking-limits";
+import { limitClientAttempts, seatLimits } from "./booking-limits";
 import type { BookingView } from "./booking-views";
 import { type Caller, isStaff } from "./bookings";
 import { selfCancellationRefused } from "./cancellations";
@@ -51,6 +51,8 @@ type Claimed = Exclude<Awaited<ReturnType<typeof claimAttempt>>, { replay: unkno
  */
 export async function moveBooking(caller: Caller, booking: BookingView, request: MoveRequest): Promise<MovedBooking> {
   if (request.fromSessionId === request.toSessionId) throw notMovable("same_session", "The booking is already in that session");
+  // Attempts per client, as for bookings (staff exempt): every attempt wakes the booking's objects.
+  await limitClientAttempts(caller);
   const claimed = await claimAttempt(caller.env, keyOf(caller), (coordinator) => `mvh_${coordinator.slice(4)}`);
   if ("replay" in claimed) return claimed.replay as MovedBooking;
   try {
@@ -78,7 +80,6 @@ async function move(caller: Caller, booking: BookingView, request: MoveRequest, 
   if (!sourceLine) throw notMovable("not_in_booking", `The booking has no seats in session ${request.fromSessionId}`);
   const intent = intentOf(booking.id, attempt, claimed.reservationId, request, sourceLine, target);
   const moved = movedView(booking, request, intent);
-  intent.notifications = place ? [await movedNotification(caller, moved, place, intent)] : [];
   // A repeat of a keyed move that got this far before: finish it, whatever has changed since.
   if (ledgerView.attemptState === "done") return moved;
   if (ledgerView.attemptState === "aborted" || ledgerView.attemptState === "failed") throw moveLapsed(request.toSessionId);
@@ -89,6 +90,7 @@ async function move(caller: Caller, booking: BookingView, request: MoveRequest, 
       const terms = cancellationTermsAt(policy, startsAtOf(booking, sourceLine.booking, request.fromSessionId), Date.now());
       if (!terms.selfCancellable) throw selfCancellationRefused(terms.window, policy);
     }
+    intent.notifications = place ? [await movedNotification(caller, moved, place, intent)] : [];
     const begun = await ledger.beginMove(intent, ledgerView.moves);
     if (begun.state === "busy") throw notMovable("in_progress", "Another move of this booking is under way; try again shortly");
     if (begun.state === "stale") throw notMovable("moved", "The booking was moved meanwhile; read it again");
@@ -134,6 +136,7 @@ async function move(caller: Caller, booking: BookingView, request: MoveRequest, 
   fullSessions.delete(request.fromSessionId);
   fullSessions.delete(request.toSessionId);
   if (state === "done") return moved;
+  if (state === "aborted") throw notMovable("cancelled", "The booking was cancelled while it was being moved");
   throw new Error(`move ${attempt} ended ${state} after its commit`);
 }
 
