@@ -7,7 +7,8 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it } from "vitest";
 import { getDb } from "../src/db/client";
 import { renderNotification } from "../src/domain/notification-templates";
 import { sessionRefundPence, splitRefund } from "../src/domain/session-refunds";
@@ -16,6 +17,7 @@ import { d1Lines, doLines, dropInBookingBody, fullScheduleBookingBody, holdBody,
 import { makeBookableSession, makeSchedule, makeSession } from "./fixtures";
 import { call, eventually, tokenFor } from "./helpers";
 import { openLive } from "./live-helpers";
+import { cleanUp, createEndpoint, installReceiver, receiver } from "./webhooks-helpers";
 import { acceptOffer, cancelBooking, currentOfferToken, d1Waitlist, entryOf, fullSession, join, joinBody } from "./waitlist-helpers";
 
 const db = getDb(env.DB);
@@ -80,6 +82,8 @@ async function busySession(policy?: { freeCancellationHours: number; lateCancell
   expect(await sessionStub(target.id).availability()).toMatchObject({ booked: 4, held: 1, availableSpots: 0, waitlistLength: 2 });
   return { klass, target, other, sessions, paidSingle, paidSinglePayment, unpaid, course, coursePayment, dropIn, dropInPayment, waiting };
 }
+
+afterEach(cleanUp);
 
 describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
   it("cancels every line here with full pro rata refunds, keeps the course's and drop-in's other sessions, closes the waitlist, tells everyone once", async () => {
@@ -247,6 +251,20 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     expect(answers.filter((answer) => answer.status === 201).length).toBe(reported.size);
     expect((await doLines(racing.session.id)).filter((line) => line.status === "confirmed")).toEqual([]);
     expect(await sessionStub(racing.session.id).availability()).toMatchObject({ booked: 0, held: 0, status: "cancelled" });
+  });
+
+  it("sends session.cancelled to webhook subscribers, naming the refund mode and the role, not who asked", async () => {
+    const r = receiver();
+    installReceiver(r);
+    const endpoint = await createEndpoint(r.url, ["session.cancelled"]);
+    const { session, klass } = await makeBookableSession({ pricePence: PRICE });
+    await book(singleBookingBody(session.id, PRICE));
+    expect((await cancel(session.id, { reason: "Snow", refund: "policy" })).status).toBe(200);
+    const bodies = () =>
+      r.received.map((m) => new Webhook(endpoint.secret).verify(m.body, m.headers) as { type: string; data: Record<string, unknown> }).filter((b) => b.data.sessionId === session.id);
+    const [delivered] = await eventually(() => (bodies().length > 0 ? bodies() : null));
+    expect(delivered).toMatchObject({ type: "session.cancelled", data: { sessionId: session.id, classId: klass.id, seats: 1, amountPence: 0, code: "policy", reason: "Snow", by: "admin" } });
+    expect(JSON.stringify(delivered)).not.toContain("@");
   });
 
   it("withdraws an open waitlist offer: its hold is let go, its link no longer books, the party is told", async () => {

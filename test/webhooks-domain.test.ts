@@ -86,9 +86,9 @@ describe("webhooks domain: signatures", () => {
 });
 
 describe("webhooks domain: events, payloads, retries", () => {
-  it("maps the eight domain events, and no other, to webhook types", () => {
+  it("maps the nine domain events, and no other, to webhook types", () => {
     const mapped = EVENT_TYPES.filter((type) => webhookTypeOf(type) !== undefined);
-    expect(mapped.sort()).toEqual(["ATTENDED", "BOOKING_CANCELLED", "BOOKING_CONFIRMED", "CERTIFICATE_ISSUED", "NO_SHOW", "OFFER_SENT", "SESSION_FULL", "SESSION_REOPENED"]);
+    expect(mapped.sort()).toEqual(["ATTENDED", "BOOKING_CANCELLED", "BOOKING_CONFIRMED", "CERTIFICATE_ISSUED", "NO_SHOW", "OFFER_SENT", "SESSION_CANCELLED", "SESSION_FULL", "SESSION_REOPENED"]);
     expect(WEBHOOK_EVENT_TYPES).toEqual(Object.values(WEBHOOK_EVENT_OF));
     expect(webhookTypeOf("OFFER_SENT")).toBe("waitlist.offer_made");
   });

@@ -11,6 +11,7 @@ export const WEBHOOK_EVENT_OF = {
   BOOKING_CANCELLED: "booking.cancelled",
   SESSION_FULL: "session.full",
   SESSION_REOPENED: "session.reopened",
+  SESSION_CANCELLED: "session.cancelled",
   OFFER_SENT: "waitlist.offer_made",
   ATTENDED: "attendance.checked_in",
   NO_SHOW: "attendance.no_show",

@@ -15,7 +15,7 @@ import { bookingSessions, classSessions, payments } from "../db/schema";
 import { cancellationTermsAt } from "../domain/booking-terms";
 import { sessionRefundPence, splitRefund } from "../domain/session-refunds";
 import type { LinePlan, PlannableLine, RefundMode, SessionCancellationRecord } from "../durable-objects/session-cancellation-contract";
-import type { Env } from "../env";
+import type { Env, Principal } from "../env";
 import { ApiError, notFound } from "../errors";
 import { inIdList } from "../lib/references";
 import { sha256Hex } from "../lib/tokens";
@@ -41,7 +41,14 @@ export interface SessionCancellationReport {
 /** A plan can go stale only by a line changing between the read and the write: a few tries suffice. */
 const PLAN_ATTEMPTS = 4;
 
-export async function cancelSessionByStudio(env: Env, db: Db, sessionId: string, request: { reason: string; refund: RefundMode }, by: string | null): Promise<SessionCancellationReport> {
+/** `by`: who asks (its subject is recorded with the refunds; the event names only its role, as webhooks may pass it on). */
+export async function cancelSessionByStudio(
+  env: Env,
+  db: Db,
+  sessionId: string,
+  request: { reason: string; refund: RefundMode },
+  by: Pick<Principal, "subject" | "role"> | null,
+): Promise<SessionCancellationReport> {
   const [session] = await db.select().from(classSessions).where(eq(classSessions.id, sessionId));
   if (!session) throw notFound("Session", sessionId);
   const stub = sessionObject(env, sessionId);
@@ -68,7 +75,7 @@ export async function cancelSessionByStudio(env: Env, db: Db, sessionId: string,
       refund: request.refund,
       snapshot,
       plan,
-      event: { classId: session.classId, studioId: place.studioId, cityId: place.cityId, by },
+      event: { classId: session.classId, studioId: place.studioId, cityId: place.cityId, by: by?.role ?? null },
     });
     if (result.ok) record = result.record;
   }
@@ -77,7 +84,7 @@ export async function cancelSessionByStudio(env: Env, db: Db, sessionId: string,
   // D1 follows the object (which already refuses everything); a repeat makes this good if it failed.
   await db.update(classSessions).set({ status: "cancelled", updatedAt: new Date() }).where(and(eq(classSessions.id, sessionId), ne(classSessions.status, "cancelled")));
   await closeCheckouts(env, db, record.paymentHolds ?? []);
-  return reportOf(record, await makeRefunds(env, record, by));
+  return reportOf(record, await makeRefunds(env, record, by?.subject ?? "system"));
 }
 
 /**
@@ -183,7 +190,7 @@ export async function sessionRefundId(sessionId: string, bookingId: string, paym
  * booking got back. A refund the provider could not be asked for yet fails the request after the
  * others ran (the cancellation itself stands): the repeat finishes it.
  */
-async function makeRefunds(env: Env, record: SessionCancellationRecord, by: string | null): Promise<Map<string, number>> {
+async function makeRefunds(env: Env, record: SessionCancellationRecord, requestedBy: string): Promise<Map<string, number>> {
   const refunded = new Map<string, number>();
   let unavailable: ApiError | null = null;
   for (const line of record.bookings) {
@@ -194,7 +201,7 @@ async function makeRefunds(env: Env, record: SessionCancellationRecord, by: stri
           paymentId: part.paymentId,
           amountPence: part.amountPence,
           reason: `Session cancelled by the studio: ${record.reason}`,
-          requestedBy: by ?? "system",
+          requestedBy,
           refundId: await sessionRefundId(record.sessionId, line.bookingId, part.paymentId),
         });
         if (refund.status === "succeeded") total += refund.amountPence;

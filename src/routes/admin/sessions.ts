@@ -313,7 +313,7 @@ export const sessionAdminRoutes = createRouter()
       responses: { 200: jsonResponse(SessionCancellationReport, "What was cancelled, refunded and told"), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
     }),
     async (c) => {
-      const report = await cancelSessionByStudio(c.env, getDb(c.env.DB), c.req.valid("param").id, c.req.valid("json"), c.get("principal")?.subject ?? null);
+      const report = await cancelSessionByStudio(c.env, getDb(c.env.DB), c.req.valid("param").id, c.req.valid("json"), c.get("principal") ?? null);
       return c.json(report, 200);
     },
   )
