@@ -19,7 +19,9 @@
  *   A period that refunded more than it took reads below zero.
  *
  * Periods go by when the money moved, not when the booking was made: a refund next month lowers
- * next month's revenue, and this month's stays as it was.
+ * next month's revenue, and this month's stays as it was. Money counts whether or not its booking
+ * is in D1 (D1 has confirmed and cancelled bookings only: a booking paid online reaches it once
+ * confirmed, and a late payment given back never does); such money has no class, studio or source.
  *
  * Cost: payments has an index on booking_id only and refunds on (payment_id, status), so a period's
  * sums scan both tables (each row once, no sort; the booking of each payment in the period is one

@@ -56,7 +56,7 @@ export const popularCourses: ReportDefinition = {
 
 export const geography: ReportDefinition = {
   description:
-    "Per city and studio: bookings confirmed in the range, their seats and booked value (bookedValuePence: confirmed lines of bookings still confirmed); and revenue, by when the money moved (src/db/revenue.ts): receivedPence (payments received in the range), refundedPence (refunds made in the range) and revenuePence (received − refunded). Money of a booking not yet in D1 is under no studio",
+    "Per city and studio: bookings confirmed in the range, their seats and booked value (bookedValuePence: confirmed lines of bookings still confirmed); and revenue, by when the money moved (src/db/revenue.ts): receivedPence (payments received in the range), refundedPence (refunds made in the range) and revenuePence (received − refunded). Money of a booking not in D1 (not confirmed yet, or never: a late payment given back) is under no studio",
   columns: ["cityId", "cityName", "studioId", "studioName", "bookings", "seats", "bookedValuePence", "receivedPence", "refundedPence", "revenuePence"],
   mainQuery(range) {
     return {

@@ -6,7 +6,7 @@ import { BOOKING_SOURCES } from "../../db/schema";
 import { moneyMoved } from "../../db/revenue";
 import { BY_TIME, LINE_PENCE, LINE_SEATS, minutesOf, percentile, type ReportDefinition, ratio, rowsOf } from "./report";
 
-/** Money whose booking has not reached D1 (yet): it counts, under this source. */
+/** Money whose booking is not in D1 (not confirmed yet, or never: a late payment given back): it counts, under this source. */
 const NO_BOOKING = "unknown";
 
 const FIGURES = ["bookings", "cancelled", "grossPence", "netPence", "seats", "receivedPence", "refundedPence"] as const;
@@ -14,7 +14,7 @@ type Figures = Record<(typeof FIGURES)[number], number>;
 
 export const revenueBySource: ReportDefinition = {
   description:
-    "Per booking source: booked value of the bookings made in the range — how many (cancelled ones too), how many were cancelled since, grossPence (their totals at booking) and netPence (confirmed lines of bookings still confirmed), net seats, share of netPence — and revenue, by when the money moved: receivedPence (payments received in the range), refundedPence (refunds made in the range), revenuePence (received − refunded) and share of revenue. Money of a booking not yet in D1 is under source unknown",
+    "Per booking source: booked value of the bookings made in the range — how many (cancelled ones too), how many were cancelled since, grossPence (their totals at booking) and netPence (confirmed lines of bookings still confirmed), net seats, share of netPence — and revenue, by when the money moved: receivedPence (payments received in the range), refundedPence (refunds made in the range), revenuePence (received − refunded) and share of revenue. Money of a booking not in D1 (not confirmed yet, or never: a late payment given back) is under source unknown",
   columns: ["source", "bookings", "cancelled", "grossPence", "netPence", "seats", "shareOfNet", "receivedPence", "refundedPence", "revenuePence", "shareOfRevenue"],
   mainQuery(range) {
     // Booked value from the time index, money from the payments of the range (src/db/revenue.ts):
