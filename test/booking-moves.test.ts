@@ -265,6 +265,66 @@ describe("moves racing for the last seat", () => {
   });
 });
 
+describe("moves of one booking at once", () => {
+  it("two moves of the same booking to different sessions, in parallel: one wins, the booking ends in exactly one session", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2, 2]);
+    const [from, first, second] = sessions as [(typeof sessions)[0], (typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(from.id);
+    const answers = await Promise.all(
+      [first, second].map((to) => postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token })),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(answers.find((answer) => answer.status === 409)!.json.error.code).toMatch(/^(MOVE_NOT_ALLOWED|HOLD_EXPIRED)$/);
+    const winner = answers.findIndex((answer) => answer.status === 200);
+    const [won, lost] = winner === 0 ? [first, second] : [second, first];
+    expect(await availability(won.id)).toMatchObject({ booked: 1, held: 0 });
+    expect(await availability(lost.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [won.id]: "confirmed" });
+  });
+
+  it("CONTROL: the same two moves of two bookings both succeed", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2, 2]);
+    const [from, first, second] = sessions as [(typeof sessions)[0], (typeof sessions)[0], (typeof sessions)[0]];
+    const bookings = [await book(from.id), await book(from.id)];
+    const answers = await Promise.all(
+      [first, second].map((to, index) => postMove(bookings[index]!.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: bookings[index]!.token })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
+  });
+
+  it("a session of a drop-in booking moves; its other session stays", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2, 2]);
+    const [kept, from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0], (typeof sessions)[0]];
+    const created = await postBooking({
+      registrationType: "DROP_IN",
+      sessionIds: [kept.id, from.id],
+      guestCount: 1,
+      contact: { email: uniqueEmail("dropin"), firstName: "Drop", lastName: "In" },
+      totalAmountPence: 2 * PRICE,
+      currency: "GBP",
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const { id, lines } = created.json.booking;
+    const token = created.json.manageToken;
+    const moved = await postMove(id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: token });
+    expect(moved.status, JSON.stringify(moved.json)).toBe(200);
+    expect(linesOf(moved.json)).toEqual({ [kept.id]: "confirmed", [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(moved.json.lines.find((line: { sessionId: string }) => line.sessionId === to.id).pricePence).toBe(
+      lines.find((line: { sessionId: string }) => line.sessionId === from.id).pricePence,
+    );
+    expect(linesOf((await getBooking(id, token)).json)).toEqual({ [kept.id]: "confirmed", [from.id]: "cancelled", [to.id]: "confirmed" });
+    expect(await availability(kept.id)).toMatchObject({ booked: 1 });
+    expect(await availability(from.id)).toMatchObject({ booked: 0 });
+    expect(await availability(to.id)).toMatchObject({ booked: 1 });
+    await projectionCaughtUp(to.id);
+    await projectionCaughtUp(from.id);
+    expect(await d1Header(id)).toMatchObject({ status: "confirmed", total: 2 * PRICE });
+    expect(linesOf((await getBooking(id, token)).json)).toEqual({ [kept.id]: "confirmed", [from.id]: "cancelled", [to.id]: "confirmed" });
+  });
+});
+
 describe("a caller that dies after the move's commit", () => {
   /** Runs a move whose caller fails right after the commit (before confirming or cancelling anything), then evicts every object. */
   async function moveThatDies() {

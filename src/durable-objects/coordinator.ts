@@ -2,7 +2,8 @@
  * BookingCoordinatorDO: one per booking attempt that spans sessions (DESIGN invariant 3). It keeps
  * the attempt's commit/abort decision (the first decision wins, in one transaction: a coordinator
  * committing and an expiring hold aborting can race, and exactly one wins), the attempt's audit
- * record, and, for a keyed request, its Idempotency-Key claim with the response to replay.
+ * record, and, for a keyed request, its Idempotency-Key claim with the response to replay. The object
+ * named for a booking (moveLedgerName) also keeps that booking's move ledger (move-ledger.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
