@@ -1,61 +1,15 @@
 /**
  * Moving a booking to another session of its class (POST /api/v1/bookings/{id}/move): the target
  * seat is held before the source seat is let go, so the booking is never in neither session and
- * never left in both — under refusals, races for the last seat, repeats and a caller that dies
- * after the move's commit.
+ * never left in both — under refusals, races for the last seat and repeats. A caller that dies
+ * mid-move: test/booking-moves-faults.test.ts.
  */
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
-import { BookingCoordinatorDO } from "../src/durable-objects/coordinator";
-import { moveLedgerName } from "../src/services/session-client";
-import { availability, coordinatorStub, doLines, expireHolds, nextClientIp, postBooking, projectionCaughtUp, sessionStub, singleBookingBody, uniqueEmail } from "./booking-helpers";
-import { makeBookableSession, makeClass, makeRole } from "./fixtures";
+import { describe, expect, it } from "vitest";
+import { availability, doLines, nextClientIp, postBooking, projectionCaughtUp, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { makeBookableSession } from "./fixtures";
 import { call, tokenFor } from "./helpers";
+import { book, d1Header, getBooking, HOUR, linesOf, postMove, PRICE, sessionsOfOneClass } from "./move-helpers";
 import { newestMessage } from "./sign-in-helpers";
-
-const PRICE = 1500;
-const HOUR = 3_600_000;
-
-/** Two (or more) bookable sessions of one class, `capacities` seats each. */
-async function sessionsOfOneClass(capacities: number[], policy: { selfCancelCutoffHours?: number; freeCancellationHours?: number } = {}, startsInHours: number[] = []) {
-  const role = await makeRole();
-  const klass = await makeClass({ requiredRoleId: role.id, pricePence: PRICE, ...policy });
-  const sessions = [];
-  for (const [index, capacity] of capacities.entries()) {
-    sessions.push((await makeBookableSession({ classId: klass.id, capacity, startsInHours: startsInHours[index] ?? 24 * (7 + index) })).session);
-  }
-  return { klass, sessions };
-}
-
-/** A one-seat booking (or `guestCount`) in `sessionId`: its id, manage token and email. */
-async function book(sessionId: string, guestCount = 1, email = uniqueEmail("mover")) {
-  const response = await postBooking(singleBookingBody(sessionId, PRICE, { guestCount, contact: { email, firstName: "Mo", lastName: "Ver" } }));
-  expect(response.status, JSON.stringify(response.json)).toBe(201);
-  return { id: response.json.booking.id as string, token: response.json.manageToken as string, email };
-}
-
-function postMove(bookingId: string, body: unknown, options: { manageToken?: string; token?: string; idempotencyKey?: string; ip?: string } = {}) {
-  // A client's retries come from one address (a replay elsewhere withholds the secrets).
-  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? nextClientIp() };
-  if (options.manageToken) headers["X-Manage-Token"] = options.manageToken;
-  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
-  return call("POST", `/api/v1/bookings/${bookingId}/move`, { body, headers, token: options.token });
-}
-
-const getBooking = (bookingId: string, manageToken: string) => call("GET", `/api/v1/bookings/${bookingId}`, { headers: { "X-Manage-Token": manageToken } });
-
-const linesOf = (booking: { lines: { sessionId: string; status: string }[] }) =>
-  Object.fromEntries(booking.lines.map((line) => [line.sessionId, line.status]));
-
-async function d1Header(bookingId: string) {
-  return env.DB.prepare(`SELECT status, guest_count AS guestCount, total_amount_pence AS total FROM bookings WHERE id = ?`).bind(bookingId).first();
-}
-
-/** The booking's move ledger object (src/durable-objects/move-ledger.ts). */
-async function ledgerStub(bookingId: string) {
-  return coordinatorStub(await moveLedgerName(bookingId));
-}
 
 describe("moving a booking", () => {
   it("moves the line: GET shows it at once and after the projection drains; the source seat is free, the target's taken", async () => {
@@ -322,116 +276,5 @@ describe("moves of one booking at once", () => {
     await projectionCaughtUp(from.id);
     expect(await d1Header(id)).toMatchObject({ status: "confirmed", total: 2 * PRICE });
     expect(linesOf((await getBooking(id, token)).json)).toEqual({ [kept.id]: "confirmed", [from.id]: "cancelled", [to.id]: "confirmed" });
-  });
-});
-
-describe("a caller that dies after the move's commit", () => {
-  /** Runs a move whose caller fails right after the commit (before confirming or cancelling anything), then evicts every object. */
-  async function moveThatDies() {
-    const { sessions } = await sessionsOfOneClass([2, 2]);
-    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
-    const booking = await book(from.id);
-    const dies = vi.spyOn(BookingCoordinatorDO.prototype, "settleMove").mockImplementationOnce(async () => {
-      throw new Error("simulated: the caller died after the commit");
-    });
-    let response;
-    try {
-      response = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
-    } finally {
-      dies.mockRestore();
-    }
-    expect(response.status).toBe(500);
-    // Committed, nothing confirmed or cancelled yet: the target holds the seat, the source still has the line.
-    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 1 });
-    expect(await availability(from.id)).toMatchObject({ booked: 1 });
-    await abortAllDurableObjects();
-    return { from, to, booking };
-  }
-
-  async function runLedgerAlarm(bookingId: string) {
-    const ledger = await ledgerStub(bookingId);
-    await runInDurableObject(ledger, (_instance, state) => {
-      state.storage.sql.exec(`UPDATE moves SET check_at = 0 WHERE state = 'pending'`);
-    });
-    expect(await runDurableObjectAlarm(ledger)).toBe(true);
-  }
-
-  it("the ledger's alarm finishes it: moved, not both", async () => {
-    const { from, to, booking } = await moveThatDies();
-    await runLedgerAlarm(booking.id);
-    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
-    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
-    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
-    expect(await projectionCaughtUp(from.id)).toEqual([{ bookingId: booking.id, seats: 1, status: "cancelled" }]);
-    expect(await projectionCaughtUp(to.id)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
-    expect(await d1Header(booking.id)).toMatchObject({ status: "confirmed" });
-  });
-
-  it("the target's hold expiring first confirms it from the commit; the ledger then lets the source go", async () => {
-    const { from, to, booking } = await moveThatDies();
-    await expireHolds(to.id);
-    expect(await runDurableObjectAlarm(sessionStub(to.id))).toBe(true);
-    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
-    await runLedgerAlarm(booking.id);
-    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
-    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
-  });
-
-  it("a booking cancelled while its committed move is unfinished ends cancelled: the held target seat goes too", async () => {
-    const { from, to, booking } = await moveThatDies();
-    const cancelled = await call("POST", `/api/v1/bookings/${booking.id}/cancel`, { headers: { "X-Manage-Token": booking.token } });
-    expect(cancelled.status).toBe(200);
-    await runLedgerAlarm(booking.id);
-    // The target's alarm finds nothing to confirm from the commit any more.
-    await expireHolds(to.id);
-    await runDurableObjectAlarm(sessionStub(to.id));
-    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 0, availableSpots: 2 });
-    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
-    expect((await getBooking(booking.id, booking.token)).json.status).toBe("cancelled");
-  });
-
-  it("a repeat of the keyed request finishes it and answers the move", async () => {
-    const { sessions } = await sessionsOfOneClass([2, 2]);
-    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
-    const booking = await book(from.id);
-    const key = `move-${crypto.randomUUID()}`;
-    const body = { fromSessionId: from.id, toSessionId: to.id };
-    const dies = vi.spyOn(BookingCoordinatorDO.prototype, "settleMove").mockImplementationOnce(async () => {
-      throw new Error("simulated: the caller died after the commit");
-    });
-    try {
-      expect((await postMove(booking.id, body, { manageToken: booking.token, idempotencyKey: key })).status).toBe(500);
-    } finally {
-      dies.mockRestore();
-    }
-    await abortAllDurableObjects();
-    const retried = await postMove(booking.id, body, { manageToken: booking.token, idempotencyKey: key });
-    expect(retried.status, JSON.stringify(retried.json)).toBe(200);
-    expect(linesOf(retried.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
-    expect(await availability(to.id)).toMatchObject({ booked: 1, held: 0 });
-    expect(await availability(from.id)).toMatchObject({ booked: 0, held: 0 });
-  });
-
-  it("a caller that dies before the commit leaves the original: the ledger aborts the move and lets the target's hold go", async () => {
-    const { sessions } = await sessionsOfOneClass([2, 2]);
-    const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
-    const booking = await book(from.id);
-    const dies = vi.spyOn(BookingCoordinatorDO.prototype, "decide").mockImplementationOnce(async () => {
-      throw new Error("simulated: the caller died before the commit");
-    });
-    try {
-      expect((await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token })).status).toBe(500);
-    } finally {
-      dies.mockRestore();
-    }
-    expect(await availability(to.id)).toMatchObject({ held: 1 });
-    await abortAllDurableObjects();
-    await runLedgerAlarm(booking.id);
-    expect(await availability(to.id)).toMatchObject({ booked: 0, held: 0 });
-    expect(await availability(from.id)).toMatchObject({ booked: 1, held: 0 });
-    expect(linesOf((await getBooking(booking.id, booking.token)).json)).toEqual({ [from.id]: "confirmed" });
-    // The move is over: the booking can be moved again.
-    const again = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
-    expect(again.status, JSON.stringify(again.json)).toBe(200);
   });
 });
