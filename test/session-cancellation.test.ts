@@ -94,11 +94,11 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     expect(first.json).toMatchObject({ sessionId: s.target.id, status: "cancelled", reason, refund: "full", waitlistClosed: 2, holdsReleased: 1, notified: 6 });
     const byId = Object.fromEntries(first.json.bookings.map((b: { bookingId: string }) => [b.bookingId, b]));
     expect(first.json.bookings).toHaveLength(4);
-    expect(byId[s.paidSingle.id]).toEqual({ bookingId: s.paidSingle.id, seats: 1, refundDuePence: 2500, refundedPence: 2500, bookingStillActive: false });
-    expect(byId[s.unpaid.id]).toEqual({ bookingId: s.unpaid.id, seats: 1, refundDuePence: 0, refundedPence: 0, bookingStillActive: false });
+    expect(byId[s.paidSingle.id]).toEqual({ bookingId: s.paidSingle.id, seats: 1, refundDuePence: 2500, refundedPence: 2500, refundAtDeskPence: 0, bookingStillActive: false });
+    expect(byId[s.unpaid.id]).toEqual({ bookingId: s.unpaid.id, seats: 1, refundDuePence: 0, refundedPence: 0, refundAtDeskPence: 0, bookingStillActive: false });
     // 8000 over three sessions is 2667 + 2667 + 2666; this session is the first: 8000 × 2667 / 8000.
-    expect(byId[s.course.id]).toEqual({ bookingId: s.course.id, seats: 1, refundDuePence: 2667, refundedPence: 2667, bookingStillActive: true });
-    expect(byId[s.dropIn.id]).toEqual({ bookingId: s.dropIn.id, seats: 1, refundDuePence: 2500, refundedPence: 2500, bookingStillActive: true });
+    expect(byId[s.course.id]).toEqual({ bookingId: s.course.id, seats: 1, refundDuePence: 2667, refundedPence: 2667, refundAtDeskPence: 0, bookingStillActive: true });
+    expect(byId[s.dropIn.id]).toEqual({ bookingId: s.dropIn.id, seats: 1, refundDuePence: 2500, refundedPence: 2500, refundAtDeskPence: 0, bookingStillActive: true });
     expect(await getPayment(db, s.paidSinglePayment)).toMatchObject({ status: "refunded", refundedPence: 2500 });
     expect(await getPayment(db, s.coursePayment)).toMatchObject({ status: "partially_refunded", refundedPence: 2667 });
     expect(await getPayment(db, s.dropInPayment)).toMatchObject({ status: "partially_refunded", refundedPence: 2500 });
@@ -265,6 +265,21 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     const [delivered] = await eventually(() => (bodies().length > 0 ? bodies() : null));
     expect(delivered).toMatchObject({ type: "session.cancelled", data: { sessionId: session.id, classId: klass.id, seats: 1, amountPence: 0, code: "policy", reason: "Snow", by: "admin" } });
     expect(JSON.stringify(delivered)).not.toContain("@");
+  });
+
+  it("leaves money paid at the desk to be handed back there: due, not refunded online, and the customer told so", async () => {
+    const { session } = await makeBookableSession({ pricePence: PRICE });
+    const desk = await book(singleBookingBody(session.id, PRICE));
+    const marked = await call("POST", `/api/v1/admin/bookings/${desk.id}/mark-paid`, { token: await tokenFor("staff") });
+    expect(marked.status, marked.text).toBe(201);
+    const cancelled = await cancel(session.id, { reason: "Roof leak", refund: "full" });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.bookings).toEqual([{ bookingId: desk.id, seats: 1, refundDuePence: 2500, refundedPence: 0, refundAtDeskPence: 2500, bookingStillActive: false }]);
+    const { results } = await env.DB.prepare(`SELECT r.id FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.booking_id = ?`).bind(desk.id).all();
+    expect(results).toEqual([]);
+    const mail = await eventually(async () => (await cancelMails(desk.email))[0]);
+    expect(mail.text).toContain("The studio will give you back £25.00 of what you paid at the studio.");
+    expect(mail.text).not.toContain("on its way to the card");
   });
 
   it("withdraws an open waitlist offer: its hold is let go, its link no longer books, the party is told", async () => {

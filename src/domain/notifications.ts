@@ -81,7 +81,7 @@ export interface NotificationRequest {
  * - GROUP_CANCELLED (to the organiser and each participant with an email): `groupName`, `reference`, `sessions`; optional `participantName` (a participant's own), `reason`.
  * - BOOKING_REFUNDED: `amountPence` (this refund), `reason`, `sessions` (may be empty); optional `paidPence`, `refundedPence` (the booking's totals after it), `atDesk`, `manageLinkPath`.
  * - SESSION_CANCELLED (the studio cancelled a session; to each booker and each party waiting): `sessionStartsAt`, `reason`, `audience` ("booking" | "waitlist");
- *   optional `seats`, `refundPence`, `bookingStillActive` (a course or drop-in keeps its other sessions), `manageLinkPath`.
+ *   optional `seats`, `refundPence`, `deskRefundPence`, `bookingStillActive` (a course or drop-in keeps its other sessions), `manageLinkPath`.
  * - STAFF_INVITE (no class): `linkPath`, `expiresAt`, `role` ("staff" | "admin"); optional `studioName`, `invitedBy`, `timeZone`.
  */
 export type NotificationData<K extends NotificationKind> = NotificationDataInput<K>;

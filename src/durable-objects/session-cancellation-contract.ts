@@ -22,7 +22,10 @@ export const LinePlan = z.object({
   /** The line's change counter as read: a line changed since (seats reduced, cancelled, re-sent) refuses the plan. */
   version: z.number().int().nullable(),
   refundDuePence: z.number().int().min(0),
+  /** Refunded online by the Worker: which payment gives back how much. */
   payments: z.array(z.object({ paymentId: z.string().min(1), amountPence: z.number().int().min(1) })),
+  /** The part of the refund paid at the desk: staff hand it back (and record it) there. */
+  deskDuePence: z.number().int().min(0).default(0),
   bookingStillActive: z.boolean(),
   notification: Notification.nullable(),
 });
@@ -45,6 +48,7 @@ export interface CancelledLine {
   seats: number;
   refundDuePence: number;
   payments: { paymentId: string; amountPence: number }[];
+  deskDuePence?: number;
   bookingStillActive: boolean;
 }
 

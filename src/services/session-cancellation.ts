@@ -32,7 +32,7 @@ export interface SessionCancellationReport {
   reason: string;
   refund: RefundMode;
   cancelledAt: string;
-  bookings: { bookingId: string; seats: number; refundDuePence: number; refundedPence: number; bookingStillActive: boolean }[];
+  bookings: { bookingId: string; seats: number; refundDuePence: number; refundedPence: number; refundAtDeskPence: number; bookingStillActive: boolean }[];
   waitlistClosed: number;
   holdsReleased: number;
   notified: number;
@@ -123,7 +123,7 @@ async function planLines(db: Db, lines: PlannableLine[], context: PlanContext): 
   // (with none left the booking ends here).
   const [paid, cancelledElsewhere] = await Promise.all([
     db
-      .select({ id: payments.id, bookingId: payments.bookingId, paidPence: payments.paidPence, refundedPence: payments.refundedPence })
+      .select({ id: payments.id, bookingId: payments.bookingId, provider: payments.provider, paidPence: payments.paidPence, refundedPence: payments.refundedPence })
       .from(payments)
       .where(and(inIdList(payments.bookingId, ids), gt(payments.paidPence, 0)))
       .orderBy(asc(payments.createdAt), asc(payments.id)),
@@ -135,27 +135,34 @@ async function planLines(db: Db, lines: PlannableLine[], context: PlanContext): 
   return lines.map((line) => {
     const mine = paid.filter((payment) => payment.bookingId === line.bookingId);
     const paidPence = mine.reduce((sum, payment) => sum + payment.paidPence, 0);
-    const left = mine.map((payment) => ({ paymentId: payment.id, leftPence: Math.max(0, payment.paidPence - payment.refundedPence) }));
+    // Online money first: what was paid at the desk is handed back there by staff, who record it.
+    const left = mine
+      .map((payment) => ({ paymentId: payment.id, desk: payment.provider === "desk", leftPence: Math.max(0, payment.paidPence - payment.refundedPence) }))
+      .sort((a, b) => Number(a.desk) - Number(b.desk));
     const leftPence = left.reduce((sum, payment) => sum + payment.leftPence, 0);
     const refundDuePence = sessionRefundPence(
       context.refund,
       { linePricePence: line.booking.linePricePence, totalAmountPence: line.booking.totalAmountPence, paidPence, leftPence },
       context.feePercent,
     );
+    const parts = splitRefund(refundDuePence, left);
+    const online = parts.filter((part) => !left.find((payment) => payment.paymentId === part.paymentId)!.desk);
+    const deskDuePence = refundDuePence - online.reduce((sum, part) => sum + part.amountPence, 0);
     const others = (line.booking.sessions ?? []).filter((other) => other.sessionId !== context.sessionId);
     const bookingStillActive = others.some((other) => !cancelledElsewhere.some((row) => row.bookingId === line.bookingId && row.sessionId === other.sessionId));
     return {
       bookingId: line.bookingId,
       version: line.version,
       refundDuePence,
-      payments: splitRefund(refundDuePence, left),
+      payments: online,
+      deskDuePence,
       bookingStillActive,
-      notification: bookerNotice(line, context, refundDuePence, bookingStillActive),
+      notification: bookerNotice(line, context, { online: refundDuePence - deskDuePence, desk: deskDuePence }, bookingStillActive),
     };
   });
 }
 
-function bookerNotice(line: PlannableLine, context: PlanContext, refundPence: number, bookingStillActive: boolean): TypedNotificationRequest<"SESSION_CANCELLED"> {
+function bookerNotice(line: PlannableLine, context: PlanContext, refund: { online: number; desk: number }, bookingStillActive: boolean): TypedNotificationRequest<"SESSION_CANCELLED"> {
   const contact = line.booking.customer;
   return {
     id: `session-cancelled:${line.bookingId}:${context.sessionTag}`,
@@ -173,7 +180,8 @@ function bookerNotice(line: PlannableLine, context: PlanContext, refundPence: nu
       reason: context.reason,
       audience: "booking",
       seats: line.seats,
-      refundPence,
+      refundPence: refund.online,
+      deskRefundPence: refund.desk,
       bookingStillActive,
     },
     requestedAt: Date.now(),
@@ -230,6 +238,7 @@ function reportOf(record: SessionCancellationRecord, refunded: Map<string, numbe
       seats: line.seats,
       refundDuePence: line.refundDuePence,
       refundedPence: refunded.get(line.bookingId) ?? 0,
+      refundAtDeskPence: line.deskDuePence ?? 0,
       bookingStillActive: line.bookingStillActive,
     })),
     waitlistClosed: record.waitlistClosed,

@@ -219,8 +219,10 @@ export const NOTIFICATION_DATA = {
     reason: z.string().trim().min(1).max(500),
     audience: z.enum(["booking", "waitlist"]),
     seats: Seats.optional(),
-    /** What this cancellation refunds of the booking (0 or absent: nothing). */
+    /** What this cancellation refunds of the booking online (0 or absent: nothing). */
     refundPence: Pence.optional(),
+    /** What the studio hands back of money paid at its desk. */
+    deskRefundPence: Pence.optional(),
     /** A course or drop-in booking keeps its other sessions. */
     bookingStillActive: z.boolean().optional(),
     manageLinkPath: LinkPath.optional(),

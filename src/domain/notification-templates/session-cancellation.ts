@@ -18,6 +18,9 @@ export const SESSION_CANCELLATION_TEMPLATES: Templates<"SESSION_CANCELLED"> = {
       data.audience === "booking" && data.refundPence !== undefined && data.refundPence > 0
         ? `A refund of ${formatPence(data.refundPence)} is on its way to the card you paid with.`
         : null,
+      data.audience === "booking" && data.deskRefundPence !== undefined && data.deskRefundPence > 0
+        ? `The studio will give you back ${formatPence(data.deskRefundPence)} of what you paid at the studio.`
+        : null,
       data.audience === "booking" && bookingId ? `Booking reference: ${bookingId}` : null,
       data.manageLinkPath ? ["View your booking: ", link(data.manageLinkPath)] : null,
     ),

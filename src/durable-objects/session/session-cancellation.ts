@@ -81,7 +81,14 @@ export function cancelSession(sql: SqlStorage, input: Input, now: number): Cance
       queueOut(sql, { kind: "notice", change: { at: now, offer: null, request: plan.notification as never } }, now);
       notified += 1;
     }
-    bookings.push({ bookingId: plan.bookingId, seats: row.seats, refundDuePence: plan.refundDuePence, payments: plan.payments, bookingStillActive: plan.bookingStillActive });
+    bookings.push({
+      bookingId: plan.bookingId,
+      seats: row.seats,
+      refundDuePence: plan.refundDuePence,
+      payments: plan.payments,
+      deskDuePence: plan.deskDuePence,
+      bookingStillActive: plan.bookingStillActive,
+    });
   }
   // Live subscribers see the cancelled status even when there was nothing to cancel.
   bumpVersion(sql);

@@ -27,6 +27,7 @@ export const SessionCancellationReport = z
         seats: z.number().int(),
         refundDuePence: z.number().int().openapi({ description: "What this cancellation decided to give back" }),
         refundedPence: z.number().int().openapi({ description: "What the provider has given back of it" }),
+        refundAtDeskPence: z.number().int().openapi({ description: "The part paid at the desk: staff hand it back there and record it (POST /admin/bookings/{id}/refunds)" }),
         bookingStillActive: z.boolean().openapi({ description: "A course or drop-in booking keeps its other sessions" }),
       }),
     ),
