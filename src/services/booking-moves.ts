@@ -53,7 +53,13 @@ export async function moveBooking(caller: Caller, booking: BookingView, request:
   if (request.fromSessionId === request.toSessionId) throw notMovable("same_session", "The booking is already in that session");
   // Attempts per client, as for bookings (staff exempt): every attempt wakes the booking's objects.
   await limitClientAttempts(caller);
-  const claimed = await claimAttempt(caller.env, keyOf(caller), (coordinator) => `mvh_${coordinator.slice(4)}`);
+  // Only a session the booking names is ever asked (a made-up id must not name an object).
+  if (!booking.lines.some((line) => line.sessionId === request.fromSessionId)) {
+    throw notMovable("not_in_booking", `The booking has no seats in session ${request.fromSessionId}`);
+  }
+  // The key's coordinator is the booking's own: guests share one key scope, bookings never share a move.
+  const key = keyOf(caller);
+  const claimed = await claimAttempt(caller.env, key && { ...key, scope: `${key.scope}\nmove:${booking.id}` }, (coordinator) => `mvh_${coordinator.slice(4)}`);
   if ("replay" in claimed) return claimed.replay as MovedBooking;
   try {
     const moved = await move(caller, booking, request, claimed);
