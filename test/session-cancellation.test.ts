@@ -17,6 +17,7 @@ import { d1Lines, doLines, dropInBookingBody, fullScheduleBookingBody, holdBody,
 import { makeBookableSession, makeSchedule, makeSession } from "./fixtures";
 import { call, eventually, tokenFor } from "./helpers";
 import { openLive } from "./live-helpers";
+import { grantRole, signIn } from "./sign-in-helpers";
 import { cleanUp, createEndpoint, installReceiver, receiver } from "./webhooks-helpers";
 import { acceptOffer, cancelBooking, currentOfferToken, d1Waitlist, entryOf, fullSession, join, joinBody } from "./waitlist-helpers";
 
@@ -320,6 +321,23 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     const ended = await cancel(past.id, { reason: "Too late", refund: "full" });
     expect(ended.status).toBe(409);
     expect(ended.json.error).toMatchObject({ code: "SESSION_NOT_BOOKABLE", details: { reason: "ended" } });
+  });
+
+  it("the console's session page offers the cancellation until the session is cancelled", async () => {
+    const email = uniqueEmail("console-admin");
+    await grantRole(email, "admin");
+    const { cookie } = await signIn(email);
+    const { session } = await makeBookableSession();
+    const before = await call("GET", `/admin/sessions/${session.id}`, { headers: { Cookie: cookie } });
+    expect(before.status).toBe(200);
+    expect(before.text).toContain(`data-url="/api/v1/admin/sessions/${session.id}/cancel"`);
+    expect(before.text).toContain('<textarea id="cancel-reason" name="reason" required="" maxlength="500"');
+    // The form's request, with the session cookie (CSRF: this service's origin).
+    const cancelled = await call("POST", `/api/v1/admin/sessions/${session.id}/cancel`, { headers: { Cookie: cookie, Origin: "http://localhost" }, body: { reason: "Closed", refund: "full" } });
+    expect(cancelled.status).toBe(200);
+    const after = await call("GET", `/admin/sessions/${session.id}`, { headers: { Cookie: cookie } });
+    expect(after.text).toContain("<dd>cancelled</dd>");
+    expect(after.text).not.toContain("session-cancel");
   });
 
   it("only admins may cancel; bad input is 400 with the field's path", async () => {

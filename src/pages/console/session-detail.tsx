@@ -1,7 +1,7 @@
 /**
  * /admin/sessions/{id}: one session: its staff (the assignment form offers only qualified staff,
  * with who is free), its waiting list (add with priority, offer now, remove) and its capacity as
- * the session's Durable Object counts it beside the D1 projection.
+ * the session's Durable Object counts it beside the D1 projection; admins cancel it from here.
  */
 import { localTime } from "../format";
 import { Layout, type LayoutProps } from "../layout";
@@ -68,6 +68,7 @@ export function SessionDetailPage(props: SessionDetailProps) {
       <StaffSection {...props} />
       <WaitlistSection {...props} />
       <CapacitySection capacity={props.capacity} />
+      <CancelSection {...props} />
     </Layout>
   );
 }
@@ -276,6 +277,37 @@ function CapacitySection({ capacity }: { capacity: CapacityCheck }) {
           {agrees ? "The database agrees with the session's ledger." : "The database differs from the session's ledger (deliveries may still be on their way; reload to check again)."}
         </p>
       )}
+    </section>
+  );
+}
+
+/** Cancelling the session (POST /api/v1/admin/sessions/{id}/cancel): not offered once it is cancelled or over. */
+function CancelSection({ session, isAdmin }: SessionDetailProps) {
+  if (session.status === "cancelled" || Date.parse(session.endsAt) <= Date.now()) return null;
+  return (
+    <section aria-labelledby="cancel-heading">
+      <h2 id="cancel-heading">Cancel this session</h2>
+      <p>
+        Every booking on it is cancelled (a course or drop-in keeps its other sessions), holds and the waiting list are closed, and everyone booked or waiting is
+        emailed the reason. It cannot be undone.
+      </p>
+      <form id="session-cancel" data-api-form data-method="POST" data-url={`/api/v1/admin/sessions/${encodeURIComponent(session.id)}/cancel`} data-done="Session cancelled; everyone booked or waiting has been told.">
+        <div class="field">
+          <label for="cancel-reason">Reason (sent to everyone)</label>
+          <textarea id="cancel-reason" name="reason" required maxlength={500} rows={3}></textarea>
+        </div>
+        <div class="field">
+          <label for="cancel-refund">Refunds</label>
+          <select id="cancel-refund" name="refund">
+            <option value="full" selected>
+              Full: each booking's share of what it paid
+            </option>
+            <option value="policy">Policy: keep the class's late-cancellation fee if it applies now</option>
+            <option value="none">None</option>
+          </select>
+        </div>
+        <button type="submit">Cancel the session{isAdmin ? "" : " (admins only)"}</button>
+      </form>
     </section>
   );
 }
