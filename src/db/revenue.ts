@@ -23,10 +23,9 @@
  * is in D1 (D1 has confirmed and cancelled bookings only: a booking paid online reaches it once
  * confirmed, and a late payment given back never does); such money has no class, studio or source.
  *
- * Cost: payments has an index on booking_id only and refunds on (payment_id, status), so a period's
- * sums scan both tables (each row once, no sort; the booking of each payment in the period is one
- * primary-key lookup). Indexes on payments(paid_at) and refunds(status, updated_at) would make them
- * range searches; a migration is needed for that (none may be added now).
+ * Cost: a period's payments and refunds are range searches on when the money moved (migration
+ * 0011: payments(paid_at, …), the partial payments(updated_at) of refunded ones, refunds(updated_at,
+ * status, …)), and the booking of each payment in the period is one primary-key lookup.
  */
 
 /**

@@ -15,6 +15,7 @@ import { cancelAll, committedSessionIds } from "./seat-coordinator";
 import { fullSessions } from "./edge-cache";
 import { keyOf, settle } from "./keyed-writes";
 import { locateBooking } from "./session-client";
+import { refundCancelled } from "./cancellation-refunds";
 
 /**
  * Cancels every line of a booking. Customers (and manage tokens) may cancel as the class's
@@ -87,7 +88,10 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
       response: JSON.stringify(cancelledView),
     });
     for (const id of sessionIds) fullSessions.delete(id);
-    return answer ? settle(answer, cancelledView, {}, key) : cancelledView;
+    const settled = answer ? settle(answer, cancelledView, {}, key) : cancelledView;
+    // After the seats are free: money back under the policy (a repeat finds the same refunds).
+    const paymentStatus = await refundCancelled(caller, booking.id, terms, caller.principal?.subject ?? "customer");
+    return paymentStatus ? { ...settled, paymentStatus } : settled;
   });
 }
 

@@ -3,6 +3,7 @@
  * payment never counts seats; the booking's hold in its session's Durable Object does, and the
  * booking side confirms or releases it from what these rows say. (Conventions: src/db/schema.ts.)
  */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { CLOSED_REASONS, PAYMENT_EVENT_KINDS, PAYMENT_PROVIDER_NAMES, PAYMENT_STATUSES, REFUND_STATUSES } from "../../domain/payments";
 import { createdAt, updatedAt } from "./columns";
@@ -53,6 +54,10 @@ export const payments = sqliteTable(
     index("payments_provider_payment_ref_idx").on(t.provider, t.providerPaymentRef),
     // The sweep of checkouts whose hold ended unpaid (src/jobs/expired-checkouts.ts).
     index("payments_open_expiry_idx").on(t.status, t.expiresAt),
+    // Money received in a period (src/db/revenue.ts), covering what the reports sum.
+    index("payments_paid_at_idx").on(t.paidAt, t.bookingId, t.paidPence),
+    // Refunds the provider reported beyond our own rows, by when they were folded in.
+    index("payments_refunded_idx").on(t.updatedAt).where(sql`${t.refundedPence} > 0`),
   ],
 );
 
@@ -75,7 +80,12 @@ export const refunds = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("refunds_payment_idx").on(t.paymentId, t.status)],
+  (t) => [
+    index("refunds_payment_idx").on(t.paymentId, t.status),
+    // Refunds that succeeded in a period (src/db/revenue.ts), covering what the reports sum. Time
+    // first: with status first the planner took it for a payment's refunds too, scanning them all.
+    index("refunds_settled_idx").on(t.updatedAt, t.status, t.paymentId, t.amountPence),
+  ],
 );
 
 /** Provider events already applied, by the provider's own event id: a redelivery finds its row and changes nothing. */
