@@ -192,6 +192,34 @@ describe("POST /api/v1/admin/sessions/{id}/cancel", () => {
     expect(await sessionStub(none.target.id).availability()).toMatchObject({ booked: 0, status: "cancelled" });
   });
 
+  it("three cancels at once: one decision, every refund made once, everyone told once", async () => {
+    const { session } = await makeBookableSession({ pricePence: PRICE, capacity: 4 });
+    const paid = await book(singleBookingBody(session.id, PRICE));
+    const payment = await pay(paid.id, PRICE, paid.email);
+    const spans: { start: number; end: number }[] = [];
+    const answers = await Promise.all(
+      (["full", "policy", "none"] as const).map(async (refund) => {
+        const start = Date.now();
+        const answer = await cancel(session.id, { reason: `Reason ${refund}`, refund });
+        spans.push({ start, end: Date.now() });
+        return answer;
+      }),
+    );
+    // The control: the three requests were in flight together.
+    expect(Math.max(...spans.map((span) => span.start))).toBeLessThan(Math.min(...spans.map((span) => span.end)));
+    for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+    const [first, ...rest] = answers.map((answer) => answer.json);
+    for (const other of rest) expect(other).toEqual(first);
+    // Whichever decision came first ("policy" refunds in full here: the class has no late fee).
+    const refunds = await refundsOf(payment);
+    if (first.refund === "none") expect(refunds).toEqual([]);
+    else expect(refunds).toEqual([expect.objectContaining({ amountPence: PRICE, status: "succeeded" })]);
+    expect(await getPayment(db, payment)).toMatchObject({ refundedPence: first.bookings[0].refundedPence });
+    await eventually(async () => (await sentCount(session.id)) === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await sentCount(session.id)).toBe(1);
+  });
+
   it("lets go of a hold kept for an online payment and closes its checkout; live subscribers see the session cancelled", async () => {
     const { session } = await makeBookableSession({ capacity: 3 });
     const hold = await postHold(holdBody(session.id, 2));
