@@ -5,7 +5,7 @@
  * mid-move: test/booking-moves-faults.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { availability, doLines, nextClientIp, postBooking, projectionCaughtUp, singleBookingBody, uniqueEmail } from "./booking-helpers";
+import { availability, doLines, nextClientIp, postBooking, projectionCaughtUp, singleBookingBody, uniqueEmail, withD1WritesRefused } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { call, tokenFor } from "./helpers";
 import { book, d1Header, getBooking, HOUR, linesOf, postMove, PRICE, sessionsOfOneClass } from "./move-helpers";
@@ -53,15 +53,24 @@ describe("moving a booking", () => {
     expect(await availability(to.id)).toMatchObject({ booked: 0, availableSpots: 2 });
   });
 
-  it("a booking read only from its objects (D1 not caught up) is found in its new session", async () => {
+  it("while D1 refuses writes, a booking moves and is read from its objects in its new session; D1 converges after", async () => {
     const { sessions } = await sessionsOfOneClass([1, 1]);
     const [from, to] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
-    const booking = await book(from.id);
-    const moved = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
-    expect(moved.status, JSON.stringify(moved.json)).toBe(200);
-    const read = await getBooking(booking.id, booking.token);
-    expect(read.status).toBe(200);
-    expect(linesOf(read.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+    const booking = await withD1WritesRefused(async () => {
+      const booking = await book(from.id);
+      const moved = await postMove(booking.id, { fromSessionId: from.id, toSessionId: to.id }, { manageToken: booking.token });
+      expect(moved.status, JSON.stringify(moved.json)).toBe(200);
+      // D1 has nothing of it: the id names the source session, whose line is cancelled; the ledger knows where it went.
+      expect(await d1Header(booking.id)).toBeNull();
+      const read = await getBooking(booking.id, booking.token);
+      expect(read.status).toBe(200);
+      expect(read.json.status).toBe("confirmed");
+      expect(linesOf(read.json)).toEqual({ [from.id]: "cancelled", [to.id]: "confirmed" });
+      return booking;
+    });
+    expect(await projectionCaughtUp(to.id, 30_000)).toEqual([{ bookingId: booking.id, seats: 1, status: "confirmed" }]);
+    expect(await projectionCaughtUp(from.id, 30_000)).toEqual([{ bookingId: booking.id, seats: 1, status: "cancelled" }]);
+    expect(await d1Header(booking.id)).toMatchObject({ status: "confirmed" });
   });
 
   it("target full: 409 and the original untouched, no seat left held in the target", async () => {
