@@ -21,7 +21,7 @@ import { ID_PREFIX, newId } from "../lib/ids";
 import { configOf } from "../config";
 import { type AttendeeRow, attendeesOf, deleteEmptyGroup, groupBookingIds, groupById, groupOfBooking, type GroupRow, insertGroup, linkBooking, patternsOfClass, listGroups, removeSeatName, touchGroup } from "../db/group-queries";
 import { type BookingContext, type ClassPlace, type Contact, loadBookingContext, type SessionSelection } from "./booking-context";
-import { type BookingView, bookingFromObjects, getBooking } from "./booking-views";
+import { type BookingView, bookingFromObjects, currentBooking, getBooking } from "./booking-views";
 import { type Caller, createBooking } from "./bookings";
 import { cancelBooking } from "./cancellations";
 import { emitEvents } from "./events";
@@ -222,14 +222,18 @@ function priceForSeats(booking: BookingView, pricedSeats: number, seats: number)
   };
 }
 
-/** A group with its bookings and the participants on their seats; `fresh` are views newer than D1's. */
+/**
+ * A group with its bookings and the participants on their seats; `fresh` are views newer than D1's.
+ * The others are D1's with their lines as the session objects have them: the projection of a
+ * cancellation just answered may still be on its way, and a cancelled seat must not be listed.
+ */
 export async function groupDetail(caller: Pick<Caller, "env" | "db">, groupId: string, fresh: BookingView[] = []): Promise<GroupDetail> {
   const d1 = caller.env.DB;
   const [group, bookingIds] = await Promise.all([groupById(d1, groupId), groupBookingIds(d1, groupId)]);
   if (!group) throw notFound("Group", groupId);
   const known = new Map(fresh.map((view) => [view.id, view]));
   const [views, attendees] = await Promise.all([
-    Promise.all(bookingIds.map(async (id) => known.get(id) ?? (await getBooking(caller.env, caller.db, id)))),
+    Promise.all(bookingIds.map(async (id) => known.get(id) ?? (await currentBooking(caller.env, caller.db, id)))),
     attendeesOf(d1, bookingIds),
   ]);
   const bookings = views.filter((view): view is BookingView => view !== undefined);
