@@ -105,6 +105,8 @@ try {
         defaultCapacity: 8,
         requiredRoleId: "rol_pottery",
         bookingKinds: ["SINGLE_SESSION", "DROP_IN"],
+        // Paid when booking (the local provider's checkout in development); the yoga classes are paid at the desk.
+        paymentMode: "online",
       },
       {
         id: "cls_pottery_course",
@@ -117,6 +119,7 @@ try {
         freeCancellationHours: 72,
         lateCancellationFeePercent: 25,
         selfCancelCutoffHours: 24,
+        paymentMode: "online",
         durationMinutes: 150,
         defaultCapacity: 8,
         requiredRoleId: "rol_pottery",

@@ -10,6 +10,7 @@ import { bookingMessage, invalidFields } from "./booking-messages";
 import { attachCountdown } from "./countdown";
 import { type BookingAnswer, confirmationLinks, el, pounds, type Quote, quoteView, type Selection } from "./booking-render";
 import { callApi, newIdempotencyKey } from "./customer-api";
+import { goToCheckout } from "./reopen-booking";
 
 interface Contact {
   email: string;
@@ -281,13 +282,17 @@ class BookingForm {
     if (button) button.disabled = true;
     this.say("checkout-error", "");
     const { selection, guestCount, contact, promoCode } = hold.request;
-    const answer = await callApi<{ booking: BookingAnswer; manageToken?: string }>("POST", "/api/v1/bookings", {
+    const answer = await callApi<{ booking: BookingAnswer; manageToken?: string; payment?: { checkoutUrl: string } }>("POST", "/api/v1/bookings", {
       body: { ...selection, guestCount, contact, promoCode, totalAmountPence: quote.totalPence, currency: "GBP", holdId: hold.holdId, source: "website" },
       headers: { "Idempotency-Key": hold.bookingKey },
     });
     if (answer.ok) {
       this.hold = null;
-      this.showConfirmation(answer.body.booking, answer.body.manageToken, quote);
+      const { booking, manageToken, payment } = answer.body;
+      // A class paid online: the seats stay held while the customer pays at the provider's checkout,
+      // which sends them back to the confirmation page (src/client/reopen-booking.ts finds the token).
+      if (payment) return goToCheckout(booking.id, manageToken, payment.checkoutUrl);
+      this.showConfirmation(booking, manageToken, quote);
       return;
     }
     if (button) button.disabled = false;

@@ -15,6 +15,7 @@ import { startCalendarFeed } from "./calendar-feed";
 import { startConsoleActions } from "./console-actions";
 import { startConsolePatterns } from "./console-patterns";
 import { startConsoleCharts } from "./console-chart";
+import { startReopenBooking } from "./reopen-booking";
 const FEATURES: Array<[name: string, start: () => void]> = [
   ["console-actions", startConsoleActions],
   ["console-patterns", startConsolePatterns],
@@ -22,6 +23,7 @@ const FEATURES: Array<[name: string, start: () => void]> = [
   ["countdown", startCountdowns],
   ["live-seats", startLiveSeats],
   ["booking-form", startBookingForm],
+  ["reopen-booking", startReopenBooking],
   ["cancel-booking", startCancelBooking],
   ["offer-actions", startOfferActions],
   ["waitlist-join", startWaitlistJoin],

@@ -104,3 +104,19 @@ export function BookingNotOpenPage({ user, message }: { user: LayoutProps["user"
     </Layout>
   );
 }
+
+/**
+ * Back from the payment provider's checkout (GET /bookings/{id}/return). It shows nothing of the
+ * booking: the browser that booked kept the manage token and opens the confirmation with it
+ * (src/client/reopen-booking.ts); anyone else is pointed to the confirmation email.
+ */
+export function CheckoutReturnPage({ user, bookingId }: { user: LayoutProps["user"]; bookingId: string }) {
+  return (
+    <Layout title="Finishing your booking" user={user}>
+      <p role="status" data-reopen-booking={bookingId}>
+        Opening your booking…
+      </p>
+      <p class="muted">If nothing happens, use the link in the email we sent you, or sign in with the address you booked with to see it under My bookings.</p>
+    </Layout>
+  );
+}

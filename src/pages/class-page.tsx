@@ -48,6 +48,8 @@ export interface ClassPageProps {
     resourceRequirements: { resourceId: string; name: string; quantityPerStudent: number }[];
     /** The class's cancellation policy in words. */
     cancellationPolicy: string;
+    /** Paid when booking (the seats held while the customer pays) or at the desk. */
+    paymentMode: "online" | "at_studio";
   };
   sessions: ClassSession[];
   courses: ClassCourse[];
@@ -84,6 +86,10 @@ export function ClassPage({ user, klass, sessions, courses, contact, picked }: C
           <dd id="class-instructor">
             {instructors.length === 0 ? "To be confirmed" : instructors.join(", ")}
             <span class="muted"> (a qualified {klass.requiredTeachingRole.name})</span>
+          </dd>
+          <dt>Payment</dt>
+          <dd id="class-payment">
+            {klass.paymentMode === "online" ? "Paid online when you book: your seats are held while you pay." : "Paid at the studio: your booking is confirmed straight away."}
           </dd>
           <dt>Cancellation</dt>
           <dd id="class-cancellation-policy">{klass.cancellationPolicy}</dd>

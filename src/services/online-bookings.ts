@@ -90,8 +90,8 @@ export async function openCheckout(env: Env, checkout: PendingCheckout): Promise
     email: pending.email,
     expiresAt: checkout.expiresAt,
     origin: configOf(env).publicBaseUrl,
-    // The confirmation page shows it pending until the webhook arrives; giving up goes back to the class.
-    successPath: `/bookings/${encodeURIComponent(pending.booking.id)}/confirmed`,
+    // Back to the confirmation (pending until the webhook arrives); giving up goes back to the class.
+    successPath: `/bookings/${encodeURIComponent(pending.booking.id)}/return`,
     cancelPath: `/classes/${encodeURIComponent(pending.booking.classId)}`,
   });
   // Written after the row exists (startPayment made it); the same snapshot again changes nothing.

@@ -40,6 +40,8 @@ export async function freshClass(options: {
   label?: string;
   startsAt?: number[];
   certificateValidityDays?: number;
+  /** "online": paid when booking, through the local provider's checkout. */
+  paymentMode?: "online" | "at_studio";
 }): Promise<SceneClass> {
   const id = unique(options.label ?? "e2e");
   const pricePence = options.pricePence ?? 2500;
@@ -56,6 +58,7 @@ export async function freshClass(options: {
       requiredRoleId: POTTERY_ROLE,
       bookingKinds: ["SINGLE_SESSION"],
       ...(options.certificateValidityDays === undefined ? {} : { certificateValidityDays: options.certificateValidityDays }),
+      ...(options.paymentMode === undefined ? {} : { paymentMode: options.paymentMode }),
     })
   ).json;
   const first = Math.ceil((Date.now() + 20 * DAY) / HOUR) * HOUR + 10 * HOUR;
@@ -105,6 +108,6 @@ export async function cancelAsGuest(booking: GuestBooking): Promise<void> {
 }
 
 /** What the session's object says now (GET /api/v1/sessions/{id}/availability). */
-export async function availability(sessionId: string): Promise<{ availableSpots: number; status: string; waitlistLength: number }> {
+export async function availability(sessionId: string): Promise<{ availableSpots: number; status: string; waitlistLength: number; held: number; booked: number }> {
   return (await api("GET", `/api/v1/sessions/${sessionId}/availability`)).json;
 }

@@ -1,6 +1,6 @@
 /**
- * The class page (GET /classes/{id}) with its booking form, and the booking confirmation
- * (GET /bookings/{id}/confirmed?token=…). The class page's data comes from
+ * The class page (GET /classes/{id}) with its booking form, the booking confirmation
+ * (GET /bookings/{id}/confirmed?token=…) and the way back from a payment provider (…/return). The class page's data comes from
  * src/services/catalog-pages.ts; the confirmation opens the booking exactly as the API does
  * (`loadAuthorized`: its manage token, its owner signed in, or staff), so the page can never show
  * a booking the API would not.
@@ -13,7 +13,7 @@ import { describeCancellationPolicy, OPEN_POLICY } from "../../domain/booking-te
 import { ApiError } from "../../errors";
 import { createRouter } from "../../lib/openapi";
 import { authenticate } from "../../middleware/auth";
-import { BookingConfirmedPage, BookingNotOpenPage } from "../../pages/booking-confirmed";
+import { BookingConfirmedPage, BookingNotOpenPage, CheckoutReturnPage } from "../../pages/booking-confirmed";
 import { ClassPage } from "../../pages/class-page";
 import { Layout } from "../../pages/layout";
 import { classPlace } from "../../services/booking-context";
@@ -38,6 +38,17 @@ classSite.get("/classes/:id", pageHeaders, authenticate(), async (c) => {
     // Prefilled contact details are personal; an anonymous page is the same for everyone.
     { cache: user ? "private" : "public" },
   );
+});
+
+/**
+ * Where a payment provider sends the customer back: a signed-in customer goes straight to the
+ * confirmation; a guest's browser reopens it with the manage token it kept (never in this URL).
+ */
+classSite.get("/bookings/:id/return", pageHeaders, authenticate(), async (c) => {
+  const id = Id.safeParse(c.req.param("id"));
+  if (!id.success) return renderPage(c, <BookingNotOpenPage user={pageUser(c)} message="That is not a booking link." />, { status: 404 });
+  if (c.get("principal")) return c.redirect(`/bookings/${encodeURIComponent(id.data)}/confirmed`, 303);
+  return renderPage(c, <CheckoutReturnPage user={pageUser(c)} bookingId={id.data} />);
 });
 
 classSite.get("/bookings/:id/confirmed", pageHeaders, authenticate(), async (c) => {
