@@ -80,17 +80,22 @@ async function cachedRows(db: Db, selection: SessionSelection, cacheMs: number):
   return rows;
 }
 
+/** A session's own columns a booking (or a move to it) reads: what its object's snapshot and the checks need. */
+export const BOOKABLE_SESSION_COLUMNS = {
+  id: classSessions.id,
+  classId: classSessions.classId,
+  startsAt: classSessions.startsAt,
+  endsAt: classSessions.endsAt,
+  capacity: classSessions.capacity,
+  status: classSessions.status,
+  updatedAt: classSessions.updatedAt,
+};
+
 function loadRows(db: Db, selection: SessionSelection) {
   return db.batch([
     db
       .select({
-        id: classSessions.id,
-        classId: classSessions.classId,
-        startsAt: classSessions.startsAt,
-        endsAt: classSessions.endsAt,
-        capacity: classSessions.capacity,
-        status: classSessions.status,
-        updatedAt: classSessions.updatedAt,
+        ...BOOKABLE_SESSION_COLUMNS,
         className: sql<string>`${classes.name}`.as("class_name"),
         pricePence: classes.pricePence,
         fullSchedulePricePence: classes.fullSchedulePricePence,

@@ -25,7 +25,7 @@ import { configOf } from "../config";
 import type { TypedNotificationRequest } from "../domain/notifications";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../lib/tokens";
-import { type ClassPlace, classPlace, classRequirements, hasQualifiedInstructor, sessionSnapshot } from "./booking-context";
+import { BOOKABLE_SESSION_COLUMNS, type ClassPlace, classPlace, classRequirements, hasQualifiedInstructor, sessionSnapshot } from "./booking-context";
 import { limitClientAttempts, seatLimits } from "./booking-limits";
 import type { BookingView } from "./booking-views";
 import { type Caller, isStaff } from "./bookings";
@@ -191,13 +191,7 @@ type Target = Awaited<ReturnType<typeof loadTarget>>;
 async function loadTarget(db: Db, sessionId: string) {
   const [row] = await db
     .select({
-      id: classSessions.id,
-      classId: classSessions.classId,
-      startsAt: classSessions.startsAt,
-      endsAt: classSessions.endsAt,
-      capacity: classSessions.capacity,
-      status: classSessions.status,
-      updatedAt: classSessions.updatedAt,
+      ...BOOKABLE_SESSION_COLUMNS,
       hasQualifiedInstructor: hasQualifiedInstructor().as("has_qualified_instructor"),
     })
     .from(classSessions)

@@ -55,16 +55,23 @@ export async function bookingNotification(
   return bookingNotificationFor(kind, booking, place, await currentManageToken(env, db, booking.id));
 }
 
+/** Who a booking's message goes to and what it is about: the same for every kind of message about it. */
+export function bookingAddressing(booking: BookingView) {
+  return {
+    recipient: { email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
+    channel: "email" as const,
+    bookingId: booking.id,
+    sessionId: booking.lines.length === 1 ? booking.lines[0]!.sessionId : null,
+    classId: booking.classId,
+  };
+}
+
 /** The request for a booking whose place and manage token the caller has. */
 export function bookingNotificationFor(kind: BookingKind, booking: BookingView, place: ClassPlace, manageToken: string): NotificationRequest {
   const request: TypedNotificationRequest<BookingKind> = {
     id: bookingNotificationId(kind, booking.id),
     kind,
-    recipient: { email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
-    channel: "email",
-    bookingId: booking.id,
-    sessionId: booking.lines.length === 1 ? booking.lines[0]!.sessionId : null,
-    classId: booking.classId,
+    ...bookingAddressing(booking),
     data: {
       className: place.className,
       studioName: place.studioName,

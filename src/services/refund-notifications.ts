@@ -8,6 +8,7 @@ import type { ConfigSource } from "../config";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
 import { classPlace } from "./booking-context";
+import { bookingAddressing } from "./booking-notifications";
 import { getBooking } from "./booking-views";
 import { currentManageToken } from "./manage-tokens";
 import { type NotificationRequest, queueNotifications, type TypedNotificationRequest } from "./notifications";
@@ -47,11 +48,7 @@ export async function refundNotification(env: RefundNotificationEnv, db: Db, boo
   const request: TypedNotificationRequest<"BOOKING_REFUNDED"> = {
     id: refundNotificationId(refund.id),
     kind: "BOOKING_REFUNDED",
-    recipient: { email: booking.customer.email, firstName: booking.customer.firstName, lastName: booking.customer.lastName },
-    channel: "email",
-    bookingId: booking.id,
-    sessionId: booking.lines.length === 1 ? booking.lines[0]!.sessionId : null,
-    classId: booking.classId,
+    ...bookingAddressing(booking),
     data: {
       className: place.className,
       studioName: place.studioName,
