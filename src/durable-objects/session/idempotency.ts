@@ -42,3 +42,13 @@ export function recordKey(sql: SqlStorage, claim: IdempotencyClaim, reservationI
 export function purgeKeys(sql: SqlStorage, now: number): void {
   sql.exec(`DELETE FROM idempotency WHERE created_at <= ?`, now - IDEMPOTENCY_RETENTION_MS);
 }
+
+/** A keyed write's repeat: the first outcome again, or the key used for another request. */
+export type Replayed = { ok: false; replayed: true; outcome: RecordedOutcome } | { ok: false; replayed: "reused" };
+
+/** What a keyed write keeps for its repeats: the response of a success, or the refusal. */
+export function recordedOutcome(result: { ok: boolean }, response?: string): RecordedOutcome {
+  if (result.ok) return { ok: true, response: response ?? "" };
+  const { code, message, details } = result as unknown as { code: string; message: string; details: Record<string, unknown> };
+  return { ok: false, code, message, details };
+}

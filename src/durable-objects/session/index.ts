@@ -34,20 +34,20 @@ import {
   type WaitlistResult,
 } from "../session-contract";
 import { nextAlarmAt, settleExpiredHolds } from "./alarm";
-import { lookUpKey, purgeKeys, recordKey } from "./idempotency";
+import { lookUpKey, purgeKeys, recordedOutcome, recordKey, type Replayed } from "./idempotency";
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
 import { fullnessNow, queueFullnessChange } from "./fullness";
 import { LiveFeed } from "./live-feed";
 import { keepHoldForPayment } from "./payment-holds";
+import { reconfigureSession } from "./reconfigure";
 import { decideReservation } from "./reserve";
 import { reduceLineSeats, reduceSeatsClaim, replayedReduction } from "./reduce-seats";
 import { type LedgerEntry, ledgerEntries, pendingOutbox, resendLines, retireUnused, staleHolds, staleOutboxEntries } from "./reconciliation";
 import { cancelLine, confirmHold, endHold } from "./seat-changes";
 import { cancellationState, cancelSession } from "./session-cancellation";
 import { CancelSessionInput, type CancelSessionResult, type SessionCancellationState } from "../session-cancellation-contract";
-import type { Availability } from "../../domain/seating";
-import { adoptSnapshot, bumpVersion, migrateSessionStorage, readConfig, type ReservationRow, withConfigCopy } from "./storage";
-import { closeUnservableEntries, entryView, offerFreedSeats, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
+import { adoptSnapshot, migrateSessionStorage, readConfig, type ReservationRow, withConfigCopy } from "./storage";
+import { closeUnservableEntries, entryView, remindExpiringOffers, waitlistLength, waitlistRow, wholeWaitlist } from "./waitlist-line";
 import { confirmEntry, declineOffer, joinLine, leaveLine, offerNow } from "./waitlist-changes";
 
 export class SessionDO extends DurableObject<Env> {
@@ -198,18 +198,7 @@ export class SessionDO extends DurableObject<Env> {
   /** An admin change of capacity or cancellation, refused below the seats already booked or held. */
   async reconfigure(snapshot: SessionSnapshot) {
     const parsed = SessionSnapshot.parse(snapshot);
-    return this.write((now): { ok: true; availability: Availability } | { ok: false; booked: number; held: number } => {
-      const current = readConfig(this.sql);
-      // An older change arriving late must not undo a newer one.
-      if (current && current.config_version > parsed.configVersion) return { ok: true, availability: availabilityNow(this.sql) };
-      if (current && parsed.capacity < current.booked_seats + current.held_seats) return { ok: false, booked: current.booked_seats, held: current.held_seats };
-      adoptSnapshot(this.sql, parsed, { force: true });
-      bumpVersion(this.sql);
-      closeUnservableEntries(this.sql, now);
-      // Raised capacity: the new seats go to the line first.
-      offerFreedSeats(this.sql, now);
-      return { ok: true, availability: availabilityNow(this.sql) };
-    });
+    return this.write((now) => reconfigureSession(this.sql, parsed, now));
   }
 
   /** Closes the session for good before it is deleted: refused while it has ever had reservations, a line, or undelivered changes. */
@@ -413,11 +402,3 @@ export class SessionDO extends DurableObject<Env> {
   }
 }
 
-type Replayed = { ok: false; replayed: true; outcome: RecordedOutcome } | { ok: false; replayed: "reused" };
-
-/** What a keyed write keeps for its repeats: the response of a success, or the refusal. */
-function recordedOutcome(result: { ok: boolean }, response?: string): RecordedOutcome {
-  if (result.ok) return { ok: true, response: response ?? "" };
-  const { code, message, details } = result as unknown as { code: string; message: string; details: Record<string, unknown> };
-  return { ok: false, code, message, details };
-}
