@@ -1,5 +1,7 @@
 /** Shared by the online-payment booking tests: classes paid online, their bookings, and paying at the local checkout. */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { configOf } from "../src/config";
+import { LocalPaymentProvider } from "../src/services/payments/local-provider";
 import { eq } from "drizzle-orm";
 import { getDb } from "../src/db/client";
 import * as t from "../src/db/schema";
@@ -62,4 +64,27 @@ export function mailArrives(email: string, subject: string) {
 /** The booking's payment status in D1 once the projection has it. */
 export function d1PaymentStatus(bookingId: string) {
   return eventually(async () => (await db().select({ status: t.bookings.paymentStatus }).from(t.bookings).where(eq(t.bookings.id, bookingId)).get())?.status, 15_000);
+}
+
+/**
+ * Delivers one local-provider event with a fixed id to the payment webhook (the same delivery
+ * twice is a redelivery; `checkout()` signs a new event each time).
+ */
+export async function deliverLocal(payment: { id: string; amountPence: number }, eventId: string, kind: "payment_succeeded" | "payment_failed" = "payment_succeeded") {
+  const provider = new LocalPaymentProvider(configOf(env).keyring);
+  const request = await provider.signedRequest("http://localhost/api/v1/payments/webhooks/local", {
+    id: eventId,
+    kind,
+    paymentId: payment.id,
+    providerRef: `local_${payment.id}`,
+    amountPence: payment.amountPence,
+    currency: "GBP",
+  });
+  const response = await exports.default.fetch(request);
+  return { status: response.status, json: (await response.json()) as { received?: boolean; duplicate?: boolean } };
+}
+
+/** Refunds of a payment, oldest first. */
+export function refundsOf(paymentId: string) {
+  return db().select().from(t.refunds).where(eq(t.refunds.paymentId, paymentId)).orderBy(t.refunds.createdAt);
 }

@@ -7,11 +7,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { availability, expireHolds, postHold, projectionCaughtUp, reservationIn, sessionStub } from "./booking-helpers";
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { call, tokenFor, unique } from "./helpers";
-import { bookOnline, checkout, d1PaymentStatus, mailArrives, onlineSession, paymentRow, readBooking } from "./online-booking-helpers";
+import { bookOnline, checkout, d1PaymentStatus, deliverLocal, mailArrives, onlineSession, paymentRow, readBooking, refundsOf } from "./online-booking-helpers";
 import { callWith } from "./payments-helpers";
-import { closeExpiredCheckouts } from "../src/jobs/expired-checkouts";
+import { closeExpiredCheckouts, finishPaidBookings } from "../src/jobs/payment-sweeps";
+import { eq } from "drizzle-orm";
+import * as t from "../src/db/schema";
+import { db } from "./online-booking-helpers";
+
+/** When a reservation's hold ends, as the session's object has it. */
+function holdExpiry(sessionId: string, reservationId: string) {
+  return runInDurableObject(sessionStub(sessionId), (_instance, state) => state.storage.sql.exec<{ expires_at: number }>(`SELECT expires_at FROM reservations WHERE id = ?`, reservationId).one().expires_at);
+}
 
 describe("an online booking", () => {
   it("answers pending_payment with the checkout, holds the seats, and is confirmed and paid once the webhook says so", async () => {
@@ -39,9 +47,10 @@ describe("an online booking", () => {
     expect(pending.status).toBe(200);
     expect(pending.json.status).toBe("pending_payment");
 
-    const paid = await checkout(payment.id, "pay");
+    const eventId = `levt_${unique()}${unique()}`;
+    const paid = await deliverLocal({ id: payment.id, amountPence: 5000 }, eventId);
     expect(paid.status).toBe(200);
-    expect(paid.json.action).toBe("confirm");
+    expect(paid.json.duplicate).toBe(false);
     const after = await availability(session.id);
     expect(after.booked).toBe(2);
     expect(after.held).toBe(0);
@@ -52,11 +61,12 @@ describe("an online booking", () => {
     await projectionCaughtUp(session.id);
     expect(await d1PaymentStatus(booking.id)).toBe("paid");
 
-    // The same webhook again changes nothing: no second line, no refund.
-    const again = await checkout(payment.id, "pay");
-    expect(again.json.action).not.toBe("confirm");
+    // The same delivery again (its event id recorded) changes nothing; so does another success event.
+    expect((await deliverLocal({ id: payment.id, amountPence: 5000 }, eventId)).json.duplicate).toBe(true);
+    expect((await checkout(payment.id, "pay")).json.action).toBe("none");
     expect((await availability(session.id)).booked).toBe(2);
     expect((await paymentRow(payment.id)).refundedPence).toBe(0);
+    expect(await refundsOf(payment.id)).toEqual([]);
   });
 
   it("lets the seats go when the checkout is cancelled, and the booking reads expired", async () => {
@@ -96,17 +106,16 @@ describe("an online booking", () => {
     await expireHolds(session.id);
     await runDurableObjectAlarm(sessionStub(session.id));
     expect((await reservationIn(session.id, booking.id))?.status).toBe("released");
-    const paid = await checkout(payment.id, "pay");
-    expect(paid.status).toBe(200);
-    expect(paid.json.booking).toBe("seats_gone");
-    expect(paid.json.refund.amountPence).toBe(2500);
+    const eventId = `levt_${unique()}${unique()}`;
+    expect((await deliverLocal({ id: payment.id, amountPence: 2500 }, eventId)).status).toBe(200);
     expect((await paymentRow(payment.id)).refundedPence).toBe(2500);
+    expect(await refundsOf(payment.id)).toHaveLength(1);
     expect((await availability(session.id)).booked).toBe(0);
     await mailArrives(booked.email, "Refund of £25.00");
     // Redelivered, the success neither confirms nor refunds again.
-    const again = await checkout(payment.id, "pay");
-    expect(again.json.refund).toBeUndefined();
-    expect((await paymentRow(payment.id)).refundedPence).toBe(2500);
+    expect((await deliverLocal({ id: payment.id, amountPence: 2500 }, eventId)).json.duplicate).toBe(true);
+    expect(await refundsOf(payment.id)).toHaveLength(1);
+    expect((await availability(session.id)).booked).toBe(0);
   });
 
   it("closes checkouts whose hold ended unpaid (the sweep), letting the seats go; money after that is refunded", async () => {
@@ -148,10 +157,13 @@ describe("an online booking", () => {
     // The hold now lasts as long as the payment (and a minute's grace).
     const row = await reservationIn(session.id, hold.json.holdId);
     expect(row?.booking_id).toBe(booked.json.booking.id);
+    const holdEnds = await holdExpiry(session.id, hold.json.holdId);
+    expect(holdEnds).toBeGreaterThanOrEqual(Date.parse(booked.json.payment.expiresAt) + 59_000);
     // Booking again on the same hold names the same booking and checkout: the hold is not stretched twice.
     const again = await bookOnline(session.id, { email, holdId: hold.json.holdId });
     expect(again.json.booking.id).toBe(booked.json.booking.id);
     expect(again.json.payment.id).toBe(booked.json.payment.id);
+    expect(await holdExpiry(session.id, hold.json.holdId)).toBe(holdEnds);
     expect((await checkout(booked.json.payment.id, "pay")).json.action).toBe("confirm");
     expect((await availability(session.id)).booked).toBe(1);
   });
@@ -175,5 +187,20 @@ describe("an online booking", () => {
     expect(byStaff.json.booking.status).toBe("confirmed");
     expect(byStaff.json.booking.paymentStatus).toBe("unpaid");
     expect(byStaff.json.payment).toBeUndefined();
+  });
+
+  it("finishes a paid booking whose confirmation never completed (the sweep), and reads it pending meanwhile, never expired", async () => {
+    const { session } = await onlineSession({ capacity: 3 });
+    const { booking, payment, manageToken } = (await bookOnline(session.id)).json;
+    // The payment row says paid (the webhook's first write) but the seats were never confirmed (the object was unreachable).
+    const paidAt = new Date(Date.now() - 10 * 60_000);
+    await db().update(t.payments).set({ status: "paid", paidPence: 2500, paidAt }).where(eq(t.payments.id, payment.id));
+    expect((await readBooking(booking.id, manageToken)).json.status).toBe("pending_payment");
+    expect(await finishPaidBookings(env, Date.now())).toBeGreaterThanOrEqual(1);
+    expect(await availability(session.id)).toMatchObject({ held: 0, booked: 1 });
+    expect((await readBooking(booking.id, manageToken)).json.status).toBe("confirmed");
+    // Finished once: the next sweep leaves it alone.
+    await finishPaidBookings(env, Date.now());
+    expect((await availability(session.id)).booked).toBe(1);
   });
 });

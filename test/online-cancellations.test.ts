@@ -10,7 +10,7 @@ import * as t from "../src/db/schema";
 import { availability } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { call, tokenFor } from "./helpers";
-import { bookOnline, checkout, db, mailArrives, payOnlineOnly, paymentRow, readBooking } from "./online-booking-helpers";
+import { bookOnline, checkout, db, deliverLocal, mailArrives, payOnlineOnly, paymentRow, readBooking, refundsOf } from "./online-booking-helpers";
 
 /** A class paid online with a 48 h free window and a 50% late fee, its session `startsInHours` away, booked and paid. */
 async function paidBooking(startsInHours: number) {
@@ -76,5 +76,26 @@ describe("cancelling a booking paid online", () => {
     expect(late.json.action).toBe("refund_late");
     expect((await paymentRow(payment.id)).refundedPence).toBe(2500);
     expect((await availability(session.id)).booked).toBe(0);
+  });
+
+  it("keeps the studio's late fee when the request is repeated and the payment's webhook redelivered afterwards", async () => {
+    const { session, klass } = await makeBookableSession({ capacity: 6, pricePence: 3001, startsInHours: 24 });
+    await payOnlineOnly(klass.id);
+    await db().update(t.classes).set({ freeCancellationHours: 48, lateCancellationFeePercent: 100, selfCancelCutoffHours: 2 }).where(eq(t.classes.id, klass.id));
+    const key = `key-${crypto.randomUUID()}`;
+    const email = `late-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const booked = await bookOnline(session.id, { pricePence: 3001, email, idempotencyKey: key });
+    const { booking, payment, manageToken } = booked.json;
+    const eventId = `levt_${crypto.randomUUID().replaceAll("-", "")}`;
+    expect((await deliverLocal({ id: payment.id, amountPence: 3001 }, eventId)).status).toBe(200);
+    expect((await cancelAsCustomer(booking.id, manageToken)).status).toBe(200);
+    // All of it kept (100% late fee): nothing refunded.
+    expect((await paymentRow(payment.id)).refundedPence).toBe(0);
+    // The booking request again, then the webhook again: neither gives the kept money back.
+    expect((await bookOnline(session.id, { pricePence: 3001, email, idempotencyKey: key })).status).toBe(201);
+    expect((await deliverLocal({ id: payment.id, amountPence: 3001 }, eventId)).json.duplicate).toBe(true);
+    expect((await checkout(payment.id, "pay")).json.refund).toBeUndefined();
+    expect((await paymentRow(payment.id)).refundedPence).toBe(0);
+    expect(await refundsOf(payment.id)).toEqual([]);
   });
 });

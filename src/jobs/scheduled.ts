@@ -11,7 +11,7 @@ import { sweepStuckDeliveries } from "../services/webhooks";
 import { runAlertChecks } from "./alert-checks";
 import { runCertificateJobs } from "./certificates";
 import { checkPublicBaseUrl } from "./config-checks";
-import { closeExpiredCheckouts, resumePendingRefunds } from "./expired-checkouts";
+import { closeExpiredCheckouts, finishPaidBookings, resumePendingRefunds } from "./payment-sweeps";
 import { reconcileLedgers } from "./reconcile";
 import { runSessionMessages, SESSION_MESSAGES } from "./reminders";
 import { runNoShowSweep } from "./no-show-sweep";
@@ -43,7 +43,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     }
     case SESSION_MESSAGES: {
       // Both run whatever the other did; the invocation fails (and shows it) if either did.
-      const outcomes = await Promise.allSettled([runSessionMessages(env, db, now), runNoShowSweep(env, now), closeExpiredCheckouts(env, now.getTime()), resumePendingRefunds(env, now.getTime())]);
+      const outcomes = await Promise.allSettled([runSessionMessages(env, db, now), runNoShowSweep(env, now), closeExpiredCheckouts(env, now.getTime()), resumePendingRefunds(env, now.getTime()), finishPaidBookings(env, now.getTime())]);
       for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
       return;
     }

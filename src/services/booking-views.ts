@@ -28,12 +28,13 @@ async function unpaidBooking(db: Db, bookingId: string): Promise<BookingView | u
   const pending = row ? PendingSnapshot.safeParse(JSON.parse(row.snapshot!)) : undefined;
   if (!row || !pending?.success) return undefined;
   const view = viewOfProjection(pending.data.booking);
-  const open = row.status === "pending" || row.status === "unpaid";
+  // Paid but not confirmed yet (the confirmation is being finished): still pending, never expired.
+  const open = row.status === "pending" || row.status === "unpaid" || (row.status === "paid" && pending.data.settledAt === undefined);
   return { ...view, status: open ? "pending_payment" : "expired", paymentStatus: row.status };
 }
 
 /** The part of a pending booking's snapshot (src/services/online-bookings.ts) a read needs. */
-const PendingSnapshot = z.object({ booking: BookingProjection });
+const PendingSnapshot = z.object({ booking: BookingProjection, settledAt: z.number().optional() });
 
 /** A booking from the D1 projection, with its customer and lines; undefined when unknown. */
 export async function getProjectedBooking(db: Db, bookingId: string) {

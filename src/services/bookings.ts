@@ -232,7 +232,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
   try {
     if (online) {
       const description = `${context.class.name}, ${input.guestCount} ${input.guestCount === 1 ? "seat" : "seats"}`;
-      const booking = { context, header, request, existingHold: input.holdId !== undefined, claimed, attempt, result, notifications, description };
+      const booking = { context, header, request, existingHold: input.holdId !== undefined, claimed, attempt, result, description };
       return await holdForOnlinePayment(caller, booking);
     }
     if (single) {

@@ -11,7 +11,10 @@ import type { PaymentStatus } from "../domain/payments";
 import { sha256Hex } from "../lib/tokens";
 import type { Caller } from "./bookings";
 import { refundBooking } from "./booking-payments";
+import { ApiError } from "../errors";
+import { applyPaymentOutcome } from "./payment-outcomes";
 import { closeCheckout, paymentsOfBooking } from "./payments/payments";
+import { refundablePence } from "./payments/refunds";
 
 /**
  * Refunds a cancelled booking's online payments under `terms` (null: a staff cancellation, in full).
@@ -20,26 +23,38 @@ import { closeCheckout, paymentsOfBooking } from "./payments/payments";
  */
 export async function refundCancelled(caller: Caller, bookingId: string, terms: CancellationTerms | null, by: string): Promise<PaymentStatus | undefined> {
   const all = await paymentsOfBooking(caller.db, bookingId);
-  // Cancelled before paying: its checkout closes, so money that still arrives is refunded in full.
+  // Cancelled before paying: its checkout closes (the hold let go, a promo use given back), so money that still arrives is refunded in full.
   for (const open of all.filter((payment) => payment.status === "pending" || payment.status === "unpaid")) {
-    await closeCheckout(caller.env, open.id, { reason: "cancelled" }).catch((error: unknown) => {
-      console.error(JSON.stringify({ level: "error", msg: "could not close a cancelled booking's checkout", bookingId, paymentId: open.id, error: String(error) }));
-    });
+    try {
+      await applyPaymentOutcome(caller.env, await closeCheckout(caller.env, open.id, { reason: "cancelled" }));
+    } catch (error) {
+      throw notDoneYet(bookingId, open.id, error, "its checkout could not be closed");
+    }
   }
-  const paid = all.filter((payment) => payment.provider !== "desk" && payment.paidPence > payment.refundedPence);
   let status: PaymentStatus | undefined;
-  for (const payment of paid) {
-    const left = payment.paidPence - payment.refundedPence;
+  for (const payment of all.filter((one) => one.provider !== "desk" && one.paidPence > 0)) {
+    // What is left to refund, less refunds still being made (a staff refund in flight).
+    const left = await refundablePence(caller.db, payment.id);
     const { feePence, refundPence } = cancellationCharge(terms?.feePercent ?? 0, left);
     if (refundPence <= 0) continue;
     const reason = feePence > 0 ? `cancelled late: ${terms!.feePercent}% (${feePence} pence) kept under the class's cancellation policy` : "booking cancelled";
+    const seed = (await sha256Hex(`cancel\n${bookingId}\n${payment.id}`)).slice(0, 32);
     try {
-      const seed = (await sha256Hex(`cancel\n${bookingId}\n${payment.id}`)).slice(0, 32);
-      const result = await refundBooking(caller.env, caller.db, { bookingId, paymentId: payment.id, amountPence: refundPence, reason, requestedBy: by, seed });
-      status = result.booking.paymentStatus;
+      status = (await refundBooking(caller.env, caller.db, { bookingId, paymentId: payment.id, amountPence: refundPence, reason, requestedBy: by, seed })).booking.paymentStatus;
     } catch (error) {
-      console.error(JSON.stringify({ level: "error", msg: "cancellation refund not made", bookingId, paymentId: payment.id, error: String(error) }));
+      // Recorded and pending (the provider did not answer): the sweep asks again. Anything else is
+      // told to the caller, so a repeat of the cancel (which changes nothing more) makes the refund.
+      if (error instanceof ApiError && error.code === "PAYMENT_UNAVAILABLE" && error.details?.refundId) continue;
+      throw notDoneYet(bookingId, payment.id, error, "its refund could not be made");
     }
   }
   return status;
+}
+
+/** The cancellation stands but its money is not settled: 503, and a repeat of the cancel finishes it. */
+function notDoneYet(bookingId: string, paymentId: string, error: unknown, what: string): ApiError {
+  console.error(JSON.stringify({ level: "error", msg: "cancellation's payment not settled", bookingId, paymentId, error: String(error) }));
+  const unavailable = new ApiError("SERVICE_UNAVAILABLE", `The booking is cancelled, but ${what} just now: send the cancellation again shortly`, { retryAfterSeconds: 30, bookingId });
+  unavailable.headers["Retry-After"] = "30";
+  return unavailable;
 }

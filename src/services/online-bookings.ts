@@ -12,7 +12,7 @@
  * repeat replays the pending answer and opens the same checkout again (its provider key comes from
  * the booking), so a checkout that could not be opened the first time is opened by the retry.
  */
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { configOf } from "../config";
 import { getDb } from "../db/client";
@@ -42,7 +42,6 @@ export const PendingBooking = z.object({
   email: z.string().min(1),
   /** Several sessions: the coordinator that decides the commit. */
   coordinator: z.string().nullable(),
-  notifications: z.array(z.object({ id: z.string(), kind: z.string() }).passthrough()),
   audit: AttemptAudit,
   /** Set once the objects confirmed the seats, or refused them (refunded): a redelivered event does neither again. */
   settledAt: z.number().int().optional(),
@@ -94,8 +93,11 @@ export async function openCheckout(env: Env, checkout: PendingCheckout): Promise
     successPath: `/bookings/${encodeURIComponent(pending.booking.id)}/return`,
     cancelPath: `/classes/${encodeURIComponent(pending.booking.classId)}`,
   });
-  // Written after the row exists (startPayment made it); the same snapshot again changes nothing.
-  await getDb(env.DB).update(payments).set({ bookingSnapshot: JSON.stringify(pending) }).where(eq(payments.id, started.id));
+  // Written once, after the row exists (startPayment made it): a repeat must not wipe `settledAt`.
+  await getDb(env.DB)
+    .update(payments)
+    .set({ bookingSnapshot: JSON.stringify(pending) })
+    .where(and(eq(payments.id, started.id), isNull(payments.bookingSnapshot)));
   return started;
 }
 
@@ -137,7 +139,6 @@ export interface OnlineBooking {
   attempt: Attempt;
   /** The answer as a confirmed booking would give it; sent as pending, with the payment. */
   result: BookingResult;
-  notifications: { id: string; kind: string }[];
   description: string;
 }
 
@@ -154,7 +155,8 @@ export async function holdForOnlinePayment(caller: Caller, booking: OnlineBookin
   const key = keyOf(caller);
   const audit = booking.attempt.toObject();
   const pendingOfCoordinator = (coordinator: string | null): PendingCheckout => ({
-    pending: { reservationId: request.reservationId, booking: { ...header, paymentStatus: "paid" }, seats: request.seats, email: request.email, coordinator, notifications: booking.notifications, audit },
+    // No messages kept here: BOOKING_CONFIRMED carries the manage token, so it is built when the seats are confirmed.
+    pending: { reservationId: request.reservationId, booking: { ...header, paymentStatus: "paid" }, seats: request.seats, email: request.email, coordinator, audit },
     amountPence: header.totalAmountPence,
     currency: header.currency,
     description: booking.description,
@@ -214,6 +216,11 @@ export async function withCheckout(env: Env, answer: BookingResult, options: { r
     return { ...answer, payment: paymentAnswer(await openCheckout(env, checkout)) };
   } catch (error) {
     if (options.release) await releaseAll(env, options.sessions, checkout.pending.reservationId);
-    throw error;
+    if (error instanceof ApiError) throw error;
+    // D1 refused the payment's row: the seats are held and the answer kept, so the same key goes on.
+    console.error(JSON.stringify({ level: "error", msg: "could not record the booking's payment", bookingId: checkout.pending.booking.id, error: String(error) }));
+    const unavailable = new ApiError("SERVICE_UNAVAILABLE", "The payment could not be started just now; try again shortly with the same Idempotency-Key", { retryAfterSeconds: 30 });
+    unavailable.headers["Retry-After"] = "30";
+    throw unavailable;
   }
 }

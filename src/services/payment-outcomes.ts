@@ -21,6 +21,8 @@ import type { Env } from "../env";
 import type { PaymentOutcome } from "./payments/payments";
 import { owesSystemRefund, refundInFull, type RefundResult } from "./payments/refunds";
 import { confirmRequest, type PendingBooking, pendingOf } from "./online-bookings";
+import { bookingNotification } from "./booking-notifications";
+import { viewOfProjection } from "./booking-views";
 import { releaseRedemption } from "./promos";
 import { notifyRefund } from "./refund-notifications";
 import { commitAll, refusalOf, releaseAll } from "./seat-coordinator";
@@ -42,14 +44,19 @@ export async function applyPaymentOutcome(env: Env, outcome: PaymentOutcome): Pr
   const pending = pendingOf(row?.snapshot ?? null);
   let applied: AppliedPaymentOutcome = outcome;
 
-  // A redelivered success whose confirmation did not finish (an object unreachable) is confirmed now.
+  // A success whose confirmation did not finish (an object unreachable, a refund not made) is
+  // finished by any later event of the payment, or by the sweep (src/jobs/payment-sweeps.ts).
   const unsettledPaid = pending !== null && pending.settledAt === undefined && payment.status === "paid";
-  if (pending && (outcome.action === "confirm" || (outcome.duplicate && unsettledPaid))) {
-    const confirmed = await confirmHeldSeats(env, pending);
-    await markSettled(env, payment.id);
-    if (confirmed) return { ...outcome, booking: "confirmed" };
-    applied = { ...outcome, booking: "seats_gone" };
+  if (pending && (outcome.action === "confirm" || unsettledPaid)) {
+    if (await confirmHeldSeats(env, pending)) {
+      await markSettled(env, payment.id);
+      return { ...outcome, booking: "confirmed" };
+    }
+    // Settled only once the money is on its way back: a failure here is retried, never forgotten.
     const refunded = await refundInFull(env, payment.id, "paid, but the seats' hold had ended before the payment arrived");
+    if (pending.booking.promoCodeId) await releaseRedemption(db, pending.booking.id);
+    await markSettled(env, payment.id);
+    applied = { ...outcome, booking: "seats_gone" };
     return refunded ? await told(env, pending, refunded, applied) : applied;
   }
   if (pending && (outcome.action === "release" || outcome.action === "refund_late")) {
@@ -72,6 +79,9 @@ async function told(env: Env, pending: PendingBooking, refunded: RefundResult, a
 async function confirmHeldSeats(env: Env, pending: PendingBooking): Promise<boolean> {
   const { booking } = pending;
   const sessions = (booking.sessions ?? []).map((session) => ({ id: session.sessionId }));
+  // Built now, not kept with the payment: the message carries the manage token, which D1 never stores.
+  const confirmed = await bookingNotification(env, getDb(env.DB), "BOOKING_CONFIRMED", viewOfProjection(booking));
+  const notifications = confirmed ? [confirmed] : [];
   if (pending.coordinator === null) {
     const answer = await sessionObject(env, sessions[0]!.id).confirm({
       holdId: pending.reservationId,
@@ -79,14 +89,14 @@ async function confirmHeldSeats(env: Env, pending: PendingBooking): Promise<bool
       seats: pending.seats,
       email: pending.email,
       coordinator: null,
-      onSuccess: { notifications: pending.notifications },
+      onSuccess: { notifications },
     });
     if (answer.ok) return true;
     logGone(pending, refusalOf(answer).code);
     return false;
   }
   const lineBooking = (sessionId: string) => ({ ...booking, linePricePence: booking.sessions?.find((session) => session.sessionId === sessionId)?.pricePence ?? 0 });
-  const outcome = await commitAll(env, pending.coordinator, sessions, confirmRequest(pending), lineBooking, pending.audit, pending.notifications);
+  const outcome = await commitAll(env, pending.coordinator, sessions, confirmRequest(pending), lineBooking, pending.audit, notifications);
   if (!outcome.ok) logGone(pending, outcome.refusal.code);
   return outcome.ok;
 }

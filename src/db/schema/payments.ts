@@ -52,7 +52,7 @@ export const payments = sqliteTable(
     index("payments_booking_idx").on(t.bookingId),
     uniqueIndex("payments_provider_ref_uq").on(t.provider, t.providerRef),
     index("payments_provider_payment_ref_idx").on(t.provider, t.providerPaymentRef),
-    // The sweep of checkouts whose hold ended unpaid (src/jobs/expired-checkouts.ts).
+    // The sweep of checkouts whose hold ended unpaid (src/jobs/payment-sweeps.ts).
     index("payments_open_expiry_idx").on(t.status, t.expiresAt),
     // Money received in a period (src/db/revenue.ts), covering what the reports sum.
     index("payments_paid_at_idx").on(t.paidAt, t.bookingId, t.paidPence),

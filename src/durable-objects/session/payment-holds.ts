@@ -19,6 +19,8 @@ export function keepHoldForPayment(sql: SqlStorage, input: z.output<typeof HoldF
   if (row!.booking_id !== null && row!.booking_id !== input.bookingId) {
     return { ok: false, code: "HOLD_EXPIRED", message: "This hold has already been used by another booking", details: { holdId: input.holdId, reason: "already_booked" } };
   }
+  // Tied to this booking already: its end stays where the first request put it.
+  if (row!.booking_id === input.bookingId) return { ok: true, expiresAt: row!.expires_at ?? input.until };
   const expiresAt = Math.max(row!.expires_at ?? 0, input.until);
   // No seat changes hands, so no version bump: live subscribers have nothing new to see.
   sql.exec(`UPDATE reservations SET booking_id = ?, expires_at = ? WHERE id = ? AND status = 'held'`, input.bookingId, expiresAt, input.holdId);
