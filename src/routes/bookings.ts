@@ -154,8 +154,11 @@ export const bookingRoutes = createRouter()
       path: "/{id}/cancel",
       tags,
       summary: "Cancel a booking: its seats and resources are free at once (idempotent)",
+      description:
+        "A booking paid online gets its money back: all of it inside the class's free window and for staff, less the late fee after it. " +
+        "A 503 means the cancellation stands but its refund could not be made yet: send the cancellation again.",
       request: { params: Params, query: ManageQuery },
-      responses: { 200: jsonResponse(BookingSchema, "The cancelled booking"), ...errorResponses(401, 403, 404, 409) },
+      responses: { 200: jsonResponse(BookingSchema, "The cancelled booking"), ...errorResponses(401, 403, 404, 409, 503) },
     }),
     async (c) => {
       const booking = await loadAuthorized(c, c.req.valid("param").id, c.req.valid("query").token);
