@@ -1,4 +1,5 @@
 ALTER TABLE `bookings` ADD `payment_status` text DEFAULT 'not_required' NOT NULL;--> statement-breakpoint
+CREATE INDEX `bookings_money_lookup_idx` ON `bookings` (`id`,`class_id`,`source`);--> statement-breakpoint
 ALTER TABLE `payments` ADD `booking_snapshot` text;--> statement-breakpoint
 CREATE INDEX `payments_open_expiry_idx` ON `payments` (`status`,`expires_at`);--> statement-breakpoint
 CREATE INDEX `payments_paid_at_idx` ON `payments` (`paid_at`,`booking_id`,`paid_pence`);--> statement-breakpoint

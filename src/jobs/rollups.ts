@@ -115,7 +115,7 @@ WITH money AS (${moneyMoved("?1", "?2")})
 SELECT pb.class_id AS classId, c.studio_id AS studioId, pb.source AS source,
        COALESCE(sum(m.receivedPence), 0) AS receivedPence, COALESCE(sum(m.refundedPence), 0) AS refundedPence
 FROM money m
-LEFT JOIN bookings pb ON pb.id = m.bookingId
+LEFT JOIN bookings pb INDEXED BY bookings_money_lookup_idx ON pb.id = m.bookingId
 LEFT JOIN classes c ON c.id = pb.class_id
 GROUP BY 1, 2, 3`;
 

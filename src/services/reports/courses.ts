@@ -73,7 +73,7 @@ export const geography: ReportDefinition = {
                 GROUP BY b.class_id
                 UNION ALL
                 SELECT pb.class_id, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
-                FROM money m LEFT JOIN bookings pb ON pb.id = m.bookingId
+                FROM money m LEFT JOIN bookings pb INDEXED BY bookings_money_lookup_idx ON pb.id = m.bookingId
                 GROUP BY pb.class_id
               )
               GROUP BY classId

@@ -33,7 +33,7 @@ export const revenueBySource: ReportDefinition = {
               GROUP BY 1
               UNION ALL
               SELECT CASE WHEN pb.id IS NULL THEN '${NO_BOOKING}' ELSE COALESCE(pb.source, 'website') END, 0, 0, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
-              FROM money m LEFT JOIN bookings pb ON pb.id = m.bookingId
+              FROM money m LEFT JOIN bookings pb INDEXED BY bookings_money_lookup_idx ON pb.id = m.bookingId
               GROUP BY 1
             )
             SELECT source, ${FIGURES.map((f) => `sum(${f}) AS ${f}`).join(", ")} FROM parts GROUP BY source`,
