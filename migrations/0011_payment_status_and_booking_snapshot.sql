@@ -1,8 +1,9 @@
 ALTER TABLE `bookings` ADD `payment_status` text DEFAULT 'not_required' NOT NULL;--> statement-breakpoint
-CREATE INDEX `bookings_money_lookup_idx` ON `bookings` (`id`,`class_id`,`source`);--> statement-breakpoint
+ALTER TABLE `payments` ADD `class_id` text;--> statement-breakpoint
+ALTER TABLE `payments` ADD `source` text;--> statement-breakpoint
 ALTER TABLE `payments` ADD `booking_snapshot` text;--> statement-breakpoint
 CREATE INDEX `payments_open_expiry_idx` ON `payments` (`status`,`expires_at`);--> statement-breakpoint
-CREATE INDEX `payments_paid_at_idx` ON `payments` (`paid_at`,`booking_id`,`paid_pence`);--> statement-breakpoint
+CREATE INDEX `payments_paid_at_idx` ON `payments` (`paid_at`,`class_id`,`source`,`paid_pence`);--> statement-breakpoint
 CREATE INDEX `payments_refunded_idx` ON `payments` (`updated_at`) WHERE "payments"."refunded_pence" > 0;--> statement-breakpoint
 CREATE INDEX `refunds_settled_idx` ON `refunds` (`updated_at`,`status`,`payment_id`,`amount_pence`);--> statement-breakpoint
 -- Hand-written (drizzle-kit does not know views or triggers): bookings.payment_status follows the

@@ -25,8 +25,9 @@ async function payment(bookingId: string, provider: "stripe" | "desk", paidAt: n
   const refunded = options.refundedPence ?? 0;
   const status = refunded >= PRICE ? "refunded" : refunded > 0 ? "partially_refunded" : "paid";
   await env.DB.prepare(
-    `INSERT INTO payments (id, booking_id, amount_pence, currency, description, status, provider, provider_ref, idempotency_key, expires_at, paid_pence, paid_at, refunded_pence, version, created_at, updated_at)
-     VALUES (?1, ?2, ?3, 'GBP', 'Revenue test class', ?4, ?5, ?6, ?1, ?7, ?3, ?7, ?8, 1, ?9, ?10)`,
+    // With its booking's class and source, as the payment layer writes them (none for a booking D1 does not know).
+    `INSERT INTO payments (id, booking_id, class_id, source, amount_pence, currency, description, status, provider, provider_ref, idempotency_key, expires_at, paid_pence, paid_at, refunded_pence, version, created_at, updated_at)
+     VALUES (?1, ?2, (SELECT class_id FROM bookings WHERE id = ?2), (SELECT COALESCE(source, 'website') FROM bookings WHERE id = ?2), ?3, 'GBP', 'Revenue test class', ?4, ?5, ?6, ?1, ?7, ?3, ?7, ?8, 1, ?9, ?10)`,
   )
     .bind(id, bookingId, PRICE, status, provider, provider === "desk" ? null : `cs_${id}`, paidAt, refunded, paidAt - MINUTE, options.updatedAt ?? paidAt)
     .run();
@@ -194,12 +195,12 @@ describe("revenue: money received net of refunds, by when it moved; booked value
     plans.rollup = results.map((r) => r.detail).join("\n");
     for (const [name, plan] of Object.entries(plans)) {
       if (name !== "rollup") expect(plan, name).toMatch(/SEARCH b USING COVERING INDEX bookings_confirmed_at_idx/);
-      // A payment's booking and a refund's payment are key lookups; a payment's refunds use their index.
-      expect(plan, name).toMatch(/SEARCH pb USING COVERING INDEX bookings_money_lookup_idx \(id=\?\)/);
+      // No booking is looked up (a payment carries its class and source); a refund's payment is a key lookup; a payment's refunds use their index.
+      expect(plan, name).not.toMatch(/SEARCH pb /);
       expect(plan, name).toMatch(/SEARCH pay USING INDEX sqlite_autoindex_payments_1 \(id=\?\)/);
       expect(plan, name).toMatch(/SEARCH r USING INDEX refunds_payment_idx \(payment_id=\? AND status=\?\)/);
       // Migration 0011's indexes on when money moved: a period reads its own payments and refunds only.
-      // Money received is read from its index alone (it covers booking_id and paid_pence).
+      // Money received is read from its index alone (it covers class, source and paid_pence).
       expect(plan, name).toMatch(/SEARCH pay USING COVERING INDEX payments_paid_at_idx \(paid_at>\? AND paid_at<\?\)/);
       expect(plan, name).toMatch(/SEARCH pay USING INDEX payments_refunded_idx \(updated_at>\? AND updated_at<\?\)/);
       expect(plan, name).toMatch(/SEARCH r USING COVERING INDEX refunds_settled_idx \(updated_at>\? AND updated_at<\?\)/);

@@ -102,9 +102,10 @@ export function bookingStatements(from: number, to: number, yearStartMs: number,
     },
     {
       // The online ones carry the booking they confirm, as the online flow writes it (the widest column).
-      sql: `INSERT INTO payments (id, booking_id, amount_pence, currency, description, status, provider, provider_ref, idempotency_key, expires_at,
+      // Each carries its booking's class and source, as startPayment and the desk write them.
+      sql: `INSERT INTO payments (id, booking_id, class_id, source, amount_pence, currency, description, status, provider, provider_ref, idempotency_key, expires_at,
               paid_pence, paid_at, refunded_pence, version, booking_snapshot, created_at, updated_at)
-            ${rows(`SELECT 'pay_rb_' || i, 'bkg_rb_' || i, (1 + i % 3) * 2500, 'GBP', 'Bench class, ' || (1 + i % 3) || ' seats',
+            ${rows(`SELECT 'pay_rb_' || i, 'bkg_rb_' || i, 'cls_rb_' || (${SESSION_OF} % ${CLASSES}), COALESCE(${SOURCES}, 'website'), (1 + i % 3) * 2500, 'GBP', 'Bench class, ' || (1 + i % 3) || ' seats',
               CASE WHEN ${CANCELLED} THEN 'refunded' ELSE 'paid' END, CASE WHEN ${PAID_ONLINE} THEN 'stripe' ELSE 'desk' END,
               CASE WHEN ${PAID_ONLINE} THEN 'cs_rb_' || i END, 'pay_rb_' || i, ${PAID_AT} + 900000,
               (1 + i % 3) * 2500, ${PAID_AT}, CASE WHEN ${CANCELLED} THEN (1 + i % 3) * 2500 ELSE 0 END, CASE WHEN ${CANCELLED} THEN 2 ELSE 1 END,

@@ -25,29 +25,28 @@
  *
  * Cost: a period's payments and refunds are range searches on when the money moved (migration
  * 0011: payments(paid_at, …), the partial payments(updated_at) of refunded ones, refunds(updated_at,
- * status, …)), and the booking of each payment in the period one lookup in bookings_money_lookup_idx
- * (its class and source), which the reports name with INDEXED BY.
+ * status, …)); each payment carries its booking's class and source, so no booking is looked up.
  */
 
 /**
- * One row per payment or succeeded refund that moved money in [start, end) — `bookingId`,
- * `receivedPence`, `refundedPence` — for a CTE. `start` and `end` are SQL placeholders or
- * literals (e.g. "?1", "?2"). Payments are `pay` and refunds `r`.
+ * One row per payment or succeeded refund that moved money in [start, end) — `classId`, `source`
+ * (the booking's, kept on the payment), `receivedPence`, `refundedPence` — for a CTE. `start` and
+ * `end` are SQL placeholders or literals (e.g. "?1", "?2"). Payments are `pay` and refunds `r`.
  */
 export function moneyMoved(start: string, end: string): string {
   // Three parts, each read from its own index: money received (payments_paid_at_idx covers it),
   // refunds the provider reported beyond our rows (the partial payments_refunded_idx), and our
-  // succeeded refunds (refunds_settled_idx). One OR over the first two read every payment's row.
-  return `SELECT pay.booking_id AS bookingId, pay.paid_pence AS receivedPence, 0 AS refundedPence
+  // succeeded refunds (refunds_settled_idx, then their payment by key).
+  return `SELECT pay.class_id AS classId, pay.source AS source, pay.paid_pence AS receivedPence, 0 AS refundedPence
           FROM payments pay
           WHERE pay.paid_at >= ${start} AND pay.paid_at < ${end} AND pay.paid_pence > 0
           UNION ALL
-          SELECT pay.booking_id, 0,
+          SELECT pay.class_id, pay.source, 0,
                  max(0, pay.refunded_pence - (SELECT COALESCE(sum(r.amount_pence), 0) FROM refunds r WHERE r.payment_id = pay.id AND r.status = 'succeeded'))
           FROM payments pay
           WHERE pay.refunded_pence > 0 AND pay.updated_at >= ${start} AND pay.updated_at < ${end}
           UNION ALL
-          SELECT pay.booking_id, 0, r.amount_pence
+          SELECT pay.class_id, pay.source, 0, r.amount_pence
           FROM refunds r JOIN payments pay ON pay.id = r.payment_id
           WHERE r.status = 'succeeded' AND r.updated_at >= ${start} AND r.updated_at < ${end}`;
 }

@@ -112,11 +112,10 @@ GROUP BY s.class_id, c.studio_id`;
 /** Money received and refunded in the day, per class, studio and source of the booking it is for. */
 const DAY_MONEY = `
 WITH money AS (${moneyMoved("?1", "?2")})
-SELECT pb.class_id AS classId, c.studio_id AS studioId, pb.source AS source,
+SELECT m.classId AS classId, c.studio_id AS studioId, m.source AS source,
        COALESCE(sum(m.receivedPence), 0) AS receivedPence, COALESCE(sum(m.refundedPence), 0) AS refundedPence
 FROM money m
-LEFT JOIN bookings pb INDEXED BY bookings_money_lookup_idx ON pb.id = m.bookingId
-LEFT JOIN classes c ON c.id = pb.class_id
+LEFT JOIN classes c ON c.id = m.classId
 GROUP BY 1, 2, 3`;
 
 const INSERT_ROWS = `

@@ -205,6 +205,8 @@ export async function markPaidAtDesk(env: BookingPaymentsEnv, db: Db, input: Des
     .values({
       id,
       bookingId: booking.id,
+      classId: booking.classId,
+      source: booking.source,
       amountPence,
       currency: booking.currency,
       description: description.slice(0, 200),

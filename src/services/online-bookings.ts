@@ -83,6 +83,8 @@ export async function openCheckout(env: Env, checkout: PendingCheckout): Promise
   const { pending } = checkout;
   const started = await startPayment(env, {
     bookingId: pending.booking.id,
+    classId: pending.booking.classId,
+    source: pending.booking.source ?? "website",
     amountPence: checkout.amountPence,
     currency: checkout.currency,
     description: checkout.description,

@@ -106,9 +106,6 @@ export const bookings = sqliteTable(
     index("bookings_customer_value_idx").on(t.status, t.customerId, t.confirmedAt, t.netPence, t.classId),
     index("bookings_booked_by_idx").on(t.bookedBy, t.confirmedAt),
     index("bookings_source_idx").on(t.source, t.confirmedAt),
-    // A payment's booking for the money reports (src/db/revenue.ts): its class and source read from
-    // the index alone, named by the reports (INDEXED BY) since the primary key would win otherwise.
-    index("bookings_money_lookup_idx").on(t.id, t.classId, t.source),
   ],
 );
 

@@ -19,6 +19,12 @@ export const payments = sqliteTable(
   {
     id: text("id").primaryKey(),
     bookingId: text("booking_id").notNull(),
+    /**
+     * The booking's class and source when the payment was made, so the money reports group a
+     * period's payments by them from one index, without looking up each booking (null: unknown).
+     */
+    classId: text("class_id"),
+    source: text("source"),
     amountPence: integer("amount_pence").notNull(),
     currency: text("currency").notNull().default("GBP"),
     /** What the customer was shown on the provider's page ("Wheel basics, 2 seats"). */
@@ -55,7 +61,7 @@ export const payments = sqliteTable(
     // The sweep of checkouts whose hold ended unpaid (src/jobs/payment-sweeps.ts).
     index("payments_open_expiry_idx").on(t.status, t.expiresAt),
     // Money received in a period (src/db/revenue.ts), covering what the reports sum.
-    index("payments_paid_at_idx").on(t.paidAt, t.bookingId, t.paidPence),
+    index("payments_paid_at_idx").on(t.paidAt, t.classId, t.source, t.paidPence),
     // Refunds the provider reported beyond our own rows, by when they were folded in.
     index("payments_refunded_idx").on(t.updatedAt).where(sql`${t.refundedPence} > 0`),
   ],

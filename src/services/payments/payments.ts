@@ -45,6 +45,9 @@ export interface StartPaymentInput {
   successPath?: string;
   cancelPath?: string;
   idempotencyKey?: string;
+  /** The booking's class and source, for the money reports (src/db/revenue.ts). */
+  classId?: string | null;
+  source?: string | null;
 }
 
 export interface StartedPayment {
@@ -77,6 +80,8 @@ export async function startPayment(env: PaymentEnv, input: StartPaymentInput, pr
     .values({
       id: newId("payment"),
       bookingId: input.bookingId,
+      classId: input.classId ?? null,
+      source: input.source ?? null,
       amountPence: input.amountPence,
       currency,
       description: input.description.slice(0, 200),

@@ -61,7 +61,7 @@ export const geography: ReportDefinition = {
   mainQuery(range) {
     return {
       // Per class first (200 groups, not a lookup of each booking's class), then per studio. Money
-      // comes from the payments of the range; `pb` is a payment's booking (a key lookup).
+      // comes from the payments of the range, each with its booking's class.
       sql: `WITH money AS (${moneyMoved("?1", "?2")}),
             perClass AS (
               SELECT classId, sum(bookings) AS bookings, sum(seats) AS seats, sum(bookedValuePence) AS bookedValuePence,
@@ -72,9 +72,9 @@ export const geography: ReportDefinition = {
                 WHERE ${COUNTED} AND b.confirmed_at >= ?1 AND b.confirmed_at < ?2
                 GROUP BY b.class_id
                 UNION ALL
-                SELECT pb.class_id, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
-                FROM money m LEFT JOIN bookings pb INDEXED BY bookings_money_lookup_idx ON pb.id = m.bookingId
-                GROUP BY pb.class_id
+                SELECT m.classId, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
+                FROM money m
+                GROUP BY m.classId
               )
               GROUP BY classId
             ),

@@ -6,7 +6,7 @@ import { BOOKING_SOURCES } from "../../db/schema";
 import { moneyMoved } from "../../db/revenue";
 import { BY_TIME, LINE_PENCE, LINE_SEATS, minutesOf, percentile, type ReportDefinition, ratio, rowsOf } from "./report";
 
-/** Money whose booking is not in D1 (not confirmed yet, or never: a late payment given back): it counts, under this source. */
+/** Money whose payment does not name its booking's source (made before payments carried it, or for no booking of ours): it counts, under this source. */
 const NO_BOOKING = "unknown";
 
 const FIGURES = ["bookings", "cancelled", "grossPence", "netPence", "seats", "receivedPence", "refundedPence"] as const;
@@ -32,8 +32,8 @@ export const revenueBySource: ReportDefinition = {
               WHERE b.confirmed_at >= ?1 AND b.confirmed_at < ?2
               GROUP BY 1
               UNION ALL
-              SELECT CASE WHEN pb.id IS NULL THEN '${NO_BOOKING}' ELSE COALESCE(pb.source, 'website') END, 0, 0, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
-              FROM money m LEFT JOIN bookings pb INDEXED BY bookings_money_lookup_idx ON pb.id = m.bookingId
+              SELECT COALESCE(m.source, '${NO_BOOKING}'), 0, 0, 0, 0, 0, sum(m.receivedPence), sum(m.refundedPence)
+              FROM money m
               GROUP BY 1
             )
             SELECT source, ${FIGURES.map((f) => `sum(${f}) AS ${f}`).join(", ")} FROM parts GROUP BY source`,
