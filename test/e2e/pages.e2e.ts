@@ -58,6 +58,8 @@ describe("every page: status, axe, screenshots at 375 and 1280 px", () => {
     { name: "notify-class-not-found", as: "anonymous", path: () => "/classes/cls_no_such_class/notify", status: 404 },
     { name: "manage-booking", as: "anonymous", path: () => `/bookings/${booking.bookingId}?token=${encodeURIComponent(booking.manageToken)}`, shows: /E2E pages/ },
     { name: "booking-confirmed", as: "anonymous", path: () => `/bookings/${booking.bookingId}/confirmed?token=${encodeURIComponent(booking.manageToken)}`, shows: /E2E pages/ },
+    // Back from a payment provider in a browser that kept no token: it says where the booking is, and shows nothing of it.
+    { name: "checkout-return", as: "anonymous", path: () => `/bookings/${booking.bookingId}/return`, shows: /link in the email we sent you/i },
     { name: "manage-booking-no-token", as: "anonymous", path: () => `/bookings/${booking.bookingId}`, status: 403 },
     { name: "manage-booking-own", as: "customer", path: () => `/bookings/${customerBooking.bookingId}`, shows: /E2E pages/ },
     { name: "me", as: "customer", path: () => "/me", shows: /E2E pages/ },
