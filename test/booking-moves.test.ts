@@ -156,6 +156,23 @@ describe("moving a booking", () => {
     expect(linesOf(byStaff.json)).toEqual({ [soon.id]: "cancelled", [later.id]: "confirmed" });
   });
 
+  it("customers move only while cancelling is free: after the free window (a late fee due) they ask the studio", async () => {
+    const { sessions } = await sessionsOfOneClass([2, 2], { freeCancellationHours: 48, lateCancellationFeePercent: 50, selfCancelCutoffHours: 2 }, [24, 24 * 7]);
+    const [soon, later] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+    const booking = await book(soon.id);
+    const body = { fromSessionId: soon.id, toSessionId: later.id };
+    // Inside the late window a customer could still cancel (with the fee), but not move away from it.
+    const refused = await postMove(booking.id, body, { manageToken: booking.token });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatchObject({ code: "MOVE_NOT_ALLOWED", details: { reason: "late_window", feePercent: 50 } });
+    expect(await availability(later.id)).toMatchObject({ booked: 0, held: 0 });
+    // Control: the same move from a session still in its free window goes through.
+    const { sessions: free } = await sessionsOfOneClass([2, 2], { freeCancellationHours: 48, lateCancellationFeePercent: 50, selfCancelCutoffHours: 2 }, [24 * 5, 24 * 9]);
+    const early = await book(free[0]!.id);
+    const moved = await postMove(early.id, { fromSessionId: free[0]!.id, toSessionId: free[1]!.id }, { manageToken: early.token });
+    expect(moved.status, JSON.stringify(moved.json)).toBe(200);
+  });
+
   it("an Idempotency-Key replays the first answer; the key with another body is refused; nothing moves twice", async () => {
     const { sessions } = await sessionsOfOneClass([2, 2, 2]);
     const [from, to, third] = sessions as [(typeof sessions)[0], (typeof sessions)[0], (typeof sessions)[0]];

@@ -10,7 +10,11 @@ export const PRICE = 1500;
 export const HOUR = 3_600_000;
 
 /** Two (or more) bookable sessions of one class, `capacities` seats each. */
-export async function sessionsOfOneClass(capacities: number[], policy: { selfCancelCutoffHours?: number; freeCancellationHours?: number } = {}, startsInHours: number[] = []) {
+export async function sessionsOfOneClass(
+  capacities: number[],
+  policy: { selfCancelCutoffHours?: number; freeCancellationHours?: number; lateCancellationFeePercent?: number } = {},
+  startsInHours: number[] = [],
+) {
   const role = await makeRole();
   const klass = await makeClass({ requiredRoleId: role.id, pricePence: PRICE, ...policy });
   const sessions = [];

@@ -95,6 +95,10 @@ async function move(caller: Caller, booking: BookingView, request: MoveRequest, 
       const policy = place?.cancellationPolicy ?? OPEN_POLICY;
       const terms = cancellationTermsAt(policy, startsAtOf(booking, sourceLine.booking, request.fromSessionId), Date.now());
       if (!terms.selfCancellable) throw selfCancellationRefused(terms.window, policy);
+      // A move after the free window would let a cancellation of the new date escape the late fee.
+      if (terms.window !== "free") {
+        throw notMovable("late_window", "Moving is free until the class's free cancellation window ends; after that, ask the studio", { feePercent: terms.feePercent });
+      }
     }
     intent.notifications = place ? [await movedNotification(caller, moved, place, intent)] : [];
     const begun = await ledger.beginMove(intent, ledgerView.moves);
@@ -143,7 +147,8 @@ async function move(caller: Caller, booking: BookingView, request: MoveRequest, 
   fullSessions.delete(request.toSessionId);
   if (state === "done") return moved;
   if (state === "aborted") throw notMovable("cancelled", "The booking was cancelled while it was being moved");
-  throw new Error(`move ${attempt} ended ${state} after its commit`);
+  // The target's seat was lost after the commit (the studio cancelled that session): the booking is unchanged.
+  throw moveLapsed(request.toSessionId);
 }
 
 /** The move's intent: the booking as it stands once moved (the source line's copy is the newest: every move starts from it). */

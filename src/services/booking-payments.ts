@@ -13,7 +13,7 @@ import type { PaymentStatus } from "../domain/payments";
 import { ApiError, notFound } from "../errors";
 import { idFromSeed } from "../lib/idempotency-key";
 import { ID_PREFIX, newId } from "../lib/ids";
-import { type BookingView, getBooking } from "./booking-views";
+import { type BookingView, currentBooking } from "./booking-views";
 import { deskPaymentRef } from "./payments/desk-provider";
 import { type PaymentEnv, paymentsOfBooking } from "./payments/payments";
 import { type PaymentView, paymentView, type RefundView, refundView } from "./payments/records";
@@ -31,7 +31,8 @@ export const deskPaymentKey = (bookingId: string) => `desk:${bookingId}`;
 const MONEY_RECEIVED: ReadonlySet<PaymentStatus> = new Set(["paid", "partially_refunded", "refunded"]);
 
 async function requireBooking(env: BookingPaymentsEnv, db: Db, bookingId: string): Promise<BookingView> {
-  const booking = await getBooking(env, db, bookingId);
+  // Lines as the session objects hold them: a session cancelled just now is not charged at the desk.
+  const booking = await currentBooking(env, db, bookingId);
   if (!booking) throw notFound("Booking", bookingId);
   return booking;
 }

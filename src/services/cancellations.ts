@@ -14,7 +14,7 @@ import { type Caller, isStaff, whoAttempts } from "./bookings";
 import { cancelAll, committedSessionIds } from "./seat-coordinator";
 import { fullSessions } from "./edge-cache";
 import { keyOf, settle } from "./keyed-writes";
-import { locateBooking } from "./session-client";
+import { locateBooking, moveLedgerOf } from "./session-client";
 import { refundCancelled } from "./cancellation-refunds";
 
 /**
@@ -45,7 +45,13 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     const place = locateBooking(booking.id);
     const coordinator = place && "coordinator" in place ? place.coordinator : null;
     const reservationId = booking.holdId ?? booking.id;
-    const [committed, classAndStudio] = await Promise.all([committedSessionIds(caller.env, coordinator, booking.id), classPlace(caller.db, booking.classId)]);
+    const [committed, classAndStudio, ledger] = await Promise.all([
+      committedSessionIds(caller.env, coordinator, booking.id),
+      classPlace(caller.db, booking.classId),
+      booking.status === "cancelled" ? null : (await moveLedgerOf(caller.env, booking.id)).moveLedger(),
+    ]);
+    // A move being finished would confirm its new seat after this cancel: wait for it to end.
+    if (ledger?.pending) throw moveInProgress(booking.id);
     // Confirmed lines first: the first session sends the message and keeps the key's record.
     const sessionIds = [...new Set([...live.map((line) => line.sessionId), ...booking.lines.map((line) => line.sessionId), ...committed])];
     const now = Date.now();
@@ -93,6 +99,13 @@ export async function cancelBooking(caller: Caller, booking: BookingView): Promi
     const paymentStatus = await refundCancelled(caller, booking.id, terms, caller.principal?.subject ?? "customer");
     return paymentStatus ? { ...settled, paymentStatus } : settled;
   });
+}
+
+/** A move of the booking is being finished: a cancellation now could miss its new seat. */
+function moveInProgress(bookingId: string): ApiError {
+  const error = new ApiError("MOVE_NOT_ALLOWED", "The booking is being moved just now; cancel it again in a few seconds", { reason: "in_progress", bookingId, retryAfterSeconds: 5 });
+  error.headers["Retry-After"] = "5";
+  return error;
 }
 
 /** Why a customer may not cancel (or move) themselves now: the session has started, or the policy's cutoff has passed. */

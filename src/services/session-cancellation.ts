@@ -200,7 +200,7 @@ export async function sessionRefundId(sessionId: string, bookingId: string, paym
  */
 async function makeRefunds(env: Env, record: SessionCancellationRecord, requestedBy: string): Promise<Map<string, number>> {
   const refunded = new Map<string, number>();
-  let unavailable: ApiError | null = null;
+  let unavailable: unknown = null;
   for (const line of record.bookings) {
     let total = 0;
     for (const part of line.payments) {
@@ -214,10 +214,13 @@ async function makeRefunds(env: Env, record: SessionCancellationRecord, requeste
         });
         if (refund.status === "succeeded") total += refund.amountPence;
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        // Refused by the provider, or already given back another way: nothing more to do for this part.
-        if (error.code === "PAYMENT_UNAVAILABLE") unavailable = error;
-        else console.warn(JSON.stringify({ level: "warn", msg: "session cancellation refund not made", sessionId: record.sessionId, bookingId: line.bookingId, code: error.code }));
+        // Refused by the provider, or already given back another way: nothing more to do for this
+        // part. Anything else (the provider not answering, the payment busy, D1) is finished by a repeat.
+        const settled = error instanceof ApiError && (error.code === "REFUND_REFUSED" || error.code === "REFUND_EXCEEDS_PAID");
+        if (!settled) {
+          console.error(JSON.stringify({ level: "error", msg: "session cancellation refund not made yet", sessionId: record.sessionId, bookingId: line.bookingId, error: String(error) }));
+          unavailable = error;
+        } else console.warn(JSON.stringify({ level: "warn", msg: "session cancellation refund not made", sessionId: record.sessionId, bookingId: line.bookingId, code: error.code }));
       }
     }
     refunded.set(line.bookingId, total);
