@@ -12,8 +12,8 @@ import { sha256Hex } from "../lib/tokens";
 import type { Caller } from "./bookings";
 import { refundBooking } from "./booking-payments";
 import { ApiError } from "../errors";
-import { applyPaymentOutcome } from "./payment-outcomes";
-import { closeCheckout, paymentsOfBooking } from "./payments/payments";
+import { closeOpenCheckouts } from "./payment-outcomes";
+import { paymentsOfBooking } from "./payments/payments";
 import { refundablePence } from "./payments/refunds";
 
 /**
@@ -22,15 +22,11 @@ import { refundablePence } from "./payments/refunds";
  * that does not answer leaves the cancellation standing: the refund is kept pending and logged.
  */
 export async function refundCancelled(caller: Caller, bookingId: string, terms: CancellationTerms | null, by: string): Promise<PaymentStatus | undefined> {
+  // Cancelled before paying: its checkout closes, so money that still arrives is refunded in full.
+  await closeOpenCheckouts(caller.env, bookingId).catch((error: unknown) => {
+    throw notDoneYet(bookingId, null, error, "its checkout could not be closed");
+  });
   const all = await paymentsOfBooking(caller.db, bookingId);
-  // Cancelled before paying: its checkout closes (the hold let go, a promo use given back), so money that still arrives is refunded in full.
-  for (const open of all.filter((payment) => payment.status === "pending" || payment.status === "unpaid")) {
-    try {
-      await applyPaymentOutcome(caller.env, await closeCheckout(caller.env, open.id, { reason: "cancelled" }));
-    } catch (error) {
-      throw notDoneYet(bookingId, open.id, error, "its checkout could not be closed");
-    }
-  }
   let status: PaymentStatus | undefined;
   for (const payment of all.filter((one) => one.provider !== "desk" && one.paidPence > 0)) {
     // What is left to refund, less refunds still being made (a staff refund in flight).
@@ -52,7 +48,7 @@ export async function refundCancelled(caller: Caller, bookingId: string, terms: 
 }
 
 /** The cancellation stands but its money is not settled: 503, and a repeat of the cancel finishes it. */
-function notDoneYet(bookingId: string, paymentId: string, error: unknown, what: string): ApiError {
+function notDoneYet(bookingId: string, paymentId: string | null, error: unknown, what: string): ApiError {
   console.error(JSON.stringify({ level: "error", msg: "cancellation's payment not settled", bookingId, paymentId, error: String(error) }));
   const unavailable = new ApiError("SERVICE_UNAVAILABLE", `The booking is cancelled, but ${what} just now: send the cancellation again shortly`, { retryAfterSeconds: 30, bookingId });
   unavailable.headers["Retry-After"] = "30";

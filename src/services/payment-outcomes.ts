@@ -18,7 +18,7 @@ import { eq, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { payments } from "../db/schema";
 import type { Env } from "../env";
-import type { PaymentOutcome } from "./payments/payments";
+import { closeCheckout, type PaymentOutcome, paymentsOfBooking } from "./payments/payments";
 import { owesSystemRefund, refundInFull, type RefundResult } from "./payments/refunds";
 import { confirmRequest, type PendingBooking, pendingOf } from "./online-bookings";
 import { bookingNotification } from "./booking-notifications";
@@ -68,6 +68,17 @@ export async function applyPaymentOutcome(env: Env, outcome: PaymentOutcome): Pr
   const refunded = await refundInFull(env, payment.id, reason);
   if (!refunded) return applied;
   return pending ? told(env, pending, refunded, applied) : { ...applied, payment: refunded.payment, refund: refunded.refund };
+}
+
+/**
+ * Closes a booking's checkouts still open (it was cancelled before it was paid, by the customer or
+ * with its session): each fails as cancelled, its holds in every session and a promo use are let
+ * go, and money that still gets through is refunded in full. Safe to repeat.
+ */
+export async function closeOpenCheckouts(env: Env, bookingId: string): Promise<void> {
+  for (const payment of await paymentsOfBooking(getDb(env.DB), bookingId)) {
+    if (payment.status === "pending" || payment.status === "unpaid") await applyPaymentOutcome(env, await closeCheckout(env, payment.id, { reason: "cancelled" }));
+  }
 }
 
 async function told(env: Env, pending: PendingBooking, refunded: RefundResult, applied: AppliedPaymentOutcome): Promise<AppliedPaymentOutcome> {

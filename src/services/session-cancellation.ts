@@ -22,7 +22,7 @@ import { sha256Hex } from "../lib/tokens";
 import { classPlace, type ClassPlace, classRequirements, sessionSnapshot } from "./booking-context";
 import { fullSessions } from "./edge-cache";
 import type { TypedNotificationRequest } from "./notifications";
-import { closeCheckout, paymentsOfBooking } from "./payments/payments";
+import { closeOpenCheckouts } from "./payment-outcomes";
 import { refundPayment } from "./payments/refunds";
 import { sessionObject } from "./session-client";
 
@@ -83,21 +83,10 @@ export async function cancelSessionByStudio(
   fullSessions.delete(sessionId);
   // D1 follows the object (which already refuses everything); a repeat makes this good if it failed.
   await db.update(classSessions).set({ status: "cancelled", updatedAt: new Date() }).where(and(eq(classSessions.id, sessionId), ne(classSessions.status, "cancelled")));
-  await closeCheckouts(env, db, record.paymentHolds ?? []);
+  // A booking still paying online had only a hold here, now let go: its checkout closes, so nobody
+  // pays for a cancelled session (money that gets through anyway is refunded in full). Safe to repeat.
+  for (const bookingId of record.paymentHolds ?? []) await closeOpenCheckouts(env, bookingId);
   return reportOf(record, await makeRefunds(env, record, by?.subject ?? "system"));
-}
-
-/**
- * A booking still paying online had only a hold here, now let go: its checkout is closed, so the
- * customer cannot pay for a cancelled session (money that gets through anyway is refunded in full
- * by the payment side, as for any hold that ended). Safe to repeat.
- */
-async function closeCheckouts(env: Env, db: Db, bookingIds: string[]): Promise<void> {
-  for (const bookingId of bookingIds) {
-    for (const payment of await paymentsOfBooking(db, bookingId)) {
-      if (payment.status === "pending") await closeCheckout(env, payment.id, { reason: "cancelled" });
-    }
-  }
 }
 
 interface PlanContext {
