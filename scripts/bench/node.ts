@@ -29,6 +29,7 @@ interface NodeFs {
   openSync(path: string, flags: string): number;
   closeSync(fd: number): void;
   writeSync(fd: number, text: string): number;
+  writeFileSync(path: string, text: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
   readdirSync(path: string): string[];
 }

@@ -28,6 +28,8 @@ export interface ServiceOptions {
 export interface LocalService {
   baseUrl: string;
   port: number;
+  /** wrangler's inspector (Chrome DevTools protocol) for the Worker: bench:profile samples the CPU through it. */
+  inspectorPort: number;
   /** The process group of wrangler and the workerd processes it started (its pid). */
   processGroup(): number | undefined;
   /** Stops wrangler and workerd (SIGTERM to the process group, SIGKILL after a grace period). */
@@ -109,6 +111,7 @@ export async function startService(options: ServiceOptions): Promise<LocalServic
   const service: LocalService = {
     baseUrl: `http://127.0.0.1:${options.port}`,
     port: options.port,
+    inspectorPort: options.inspectorPort,
     processGroup: () => child?.pid,
     async stop() {
       if (child) await stopChild(child);
