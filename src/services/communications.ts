@@ -4,7 +4,8 @@
  * notifications consumer claims a row before sending, so two deliveries of one request never send
  * at the same time, and a request already sent or failed is never sent again.
  */
-import { and, asc, eq, gt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, ne, or, type SQL, sql } from "drizzle-orm";
+import { chunkByParameters, D1_MAX_BOUND_PARAMETERS, presentValues } from "../db/chunks";
 import type { Db } from "../db/client";
 import { bookingCommunications, undeliverableAddresses } from "../db/schema";
 import { type DomainEvent, domainEvent, type EventType } from "../domain/events";
@@ -65,6 +66,57 @@ export async function claimForSending(db: Db, request: NotificationRequest, mess
   const existing = await findCommunication(db, request.id);
   // A row that vanished between the two statements cannot happen (rows are never deleted).
   return { claimed: false, status: existing?.status ?? "pending", claimedUntil: existing?.claimedUntil ?? null };
+}
+
+/**
+ * `claimForSending` for many requests in one D1 transaction (the consumer's batch): the same
+ * upsert, as multi-row statements. Answers each request's claim by id; throws when D1 does (the
+ * caller then delivers one by one). The rows a refused claim left alone are read afterwards.
+ */
+export async function claimAllForSending(db: Db, items: { request: NotificationRequest; message: StoredMessage }[], now: Date, leaseMs: number): Promise<Map<string, Claim>> {
+  const claimedUntil = new Date(now.getTime() + leaseMs);
+  const rows = items.map(({ request, message }) => presentValues({ ...fromRequest(request), ...message, status: "pending" as const, attempts: 1, claimedUntil, createdAt: now, updatedAt: now }));
+  const statements = chunkByParameters(rows, D1_MAX_BOUND_PARAMETERS - 1).map((chunk) =>
+    db
+      .insert(bookingCommunications)
+      .values(chunk as (typeof bookingCommunications.$inferInsert)[])
+      .onConflictDoUpdate({
+        target: bookingCommunications.id,
+        set: {
+          subject: sql`excluded.subject`,
+          content: sql`excluded.content`,
+          template: sql`excluded.template`,
+          templateVersion: sql`excluded.template_version`,
+          attempts: sql`${bookingCommunications.attempts} + 1`,
+          claimedUntil: sql`excluded.claimed_until`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+        setWhere: sql`${bookingCommunications.status} = 'pending' AND (${bookingCommunications.claimedUntil} IS NULL OR ${bookingCommunications.claimedUntil} <= ${now.getTime()})`,
+      })
+      .returning({ id: bookingCommunications.id, attempts: bookingCommunications.attempts }),
+  );
+  const claims = new Map<string, Claim>();
+  if (statements.length === 0) return claims;
+  const [first, ...rest] = statements;
+  for (const returned of await db.batch([first!, ...rest])) for (const row of returned) claims.set(row.id, { claimed: true, attempts: row.attempts });
+  const refused = items.map((item) => item.request.id).filter((id) => !claims.has(id));
+  for (const ids of chunkIds(refused)) {
+    const existing = await db
+      .select({ id: bookingCommunications.id, status: bookingCommunications.status, claimedUntil: bookingCommunications.claimedUntil })
+      .from(bookingCommunications)
+      .where(inArray(bookingCommunications.id, ids));
+    for (const row of existing) claims.set(row.id, { claimed: false, status: row.status, claimedUntil: row.claimedUntil });
+  }
+  // A row that vanished between the statements cannot happen (rows are never deleted).
+  for (const id of refused) if (!claims.has(id)) claims.set(id, { claimed: false, status: "pending", claimedUntil: null });
+  return claims;
+}
+
+/** Ids in groups that fit one statement's parameters. */
+export function chunkIds(ids: string[], size = D1_MAX_BOUND_PARAMETERS - 10): string[][] {
+  const chunks: string[][] = [];
+  for (let start = 0; start < ids.length; start += size) chunks.push(ids.slice(start, start + size));
+  return chunks;
 }
 
 /**
@@ -201,6 +253,16 @@ export async function holdWithoutProvider(db: Db, request: NotificationRequest, 
 }
 
 /** Whether a provider reported this address undeliverable (a hard bounce, a complaint). */
+/** Which of `emails` (lower case) are undeliverable, in as few reads as the parameter limit allows. */
+export async function undeliverableAmong(db: Db, emails: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const group of chunkIds([...new Set(emails)])) {
+    const rows = await db.select({ email: undeliverableAddresses.email }).from(undeliverableAddresses).where(inArray(undeliverableAddresses.email, group));
+    for (const row of rows) found.add(row.email);
+  }
+  return found;
+}
+
 export async function isUndeliverable(db: Db, email: string): Promise<boolean> {
   const [row] = await db.select({ email: undeliverableAddresses.email }).from(undeliverableAddresses).where(eq(undeliverableAddresses.email, email.toLowerCase()));
   return row !== undefined;

@@ -36,6 +36,11 @@ export interface NotificationProvider {
    * (the address is refused), anything else is retried with backoff.
    */
   send(message: OutgoingMessage): Promise<{ providerMessageId: string }>;
+  /**
+   * Optional: delivers many messages in one call, all or nothing (the consumer's batch). Throws
+   * when none was delivered; the consumer then sends them one by one with `send`.
+   */
+  sendMany?(messages: OutgoingMessage[]): Promise<Map<string, { providerMessageId: string }>>;
 }
 
 /** The provider refuses this message for good; it is dead-lettered at once instead of retried. */
