@@ -1,4 +1,5 @@
 /** SeatQuotaDO on its own: windows are per subject, though many subjects share one object. */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SEAT_QUOTA_SHARDS, seatQuotaShardOf } from "../src/durable-objects/seat-quota-contract";
@@ -17,6 +18,22 @@ describe("SeatQuotaDO", () => {
     expect(await quota.charge({ subject: "client:a", chargeId: "join", kind: "waitlist", amount: 1, limit: 1, windowMs: WINDOW })).toEqual({ ok: true });
     await quota.refund("client:a", "one");
     expect(await charge("client:a", "two", 2)).toEqual({ ok: true });
+  });
+
+  it("gives the room back as charges leave the window, charges a charge id anew after it, and drops old charges", async () => {
+    const quota = env.SEAT_QUOTA.getByName(`quota-test-${crypto.randomUUID()}`);
+    const charge = (chargeId: string, amount: number) => quota.charge({ subject: "email:ann", chargeId, kind: "seats", amount, limit: 2, windowMs: 1_000 });
+    expect(await charge("one", 2)).toEqual({ ok: true });
+    expect(await charge("two", 1)).toMatchObject({ ok: false, used: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Out of the window: "one" is a new charge now (not a repeat), and the room is back.
+    expect(await charge("one", 1)).toEqual({ ok: true });
+    expect(await charge("two", 1)).toEqual({ ok: true });
+    expect(await charge("three", 1)).toMatchObject({ ok: false, used: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await charge("four", 1)).toEqual({ ok: true });
+    const rows = await runInDurableObject(quota, (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM subject_charges").one().n);
+    expect(rows).toBe(1);
   });
 
   it("spreads subjects over every shard, each always to the same one", async () => {

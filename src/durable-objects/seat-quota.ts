@@ -10,8 +10,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { type QuotaAnswer, QuotaCharge } from "./seat-quota-contract";
 
+const PRUNE_EVERY_MS = 1_000;
+
 export class SeatQuotaDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** When charges that left the window were last dropped (in memory: a new instance prunes at once). */
+  private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -31,25 +35,28 @@ export class SeatQuotaDO extends DurableObject<Env> {
     const now = Date.now();
     return this.ctx.storage.transactionSync((): QuotaAnswer => {
       const since = now - input.windowMs;
-      // Charges that left the window are dropped as they go, so the object stays small.
-      this.sql.exec(`DELETE FROM subject_charges WHERE charged_at <= ?`, since);
-      const earlier = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM subject_charges WHERE subject = ? AND charge_id = ?`, input.subject, input.chargeId).one().n;
-      if (earlier > 0) return { ok: true, repeated: true };
+      this.pruneBefore(since, now);
+      // One read: whether this charge id is in the window already, and what the window holds.
       const taken = this.sql
-        .exec<{ used: number; oldest: number | null }>(
-          `SELECT coalesce(sum(amount), 0) AS used, min(charged_at) AS oldest FROM subject_charges WHERE subject = ? AND kind = ? AND charged_at > ?`,
+        .exec<{ earlier: number; used: number; oldest: number | null }>(
+          `SELECT (SELECT count(*) FROM subject_charges WHERE subject = ?1 AND charge_id = ?2 AND charged_at > ?4) AS earlier,
+                  coalesce(sum(amount), 0) AS used, min(charged_at) AS oldest
+             FROM subject_charges WHERE subject = ?1 AND kind = ?3 AND charged_at > ?4`,
           input.subject,
+          input.chargeId,
           input.kind,
           since,
         )
         .one();
+      if (taken.earlier > 0) return { ok: true, repeated: true };
       if (taken.used + input.amount > input.limit) {
         // Room comes back as the oldest charges leave the window.
         const oldest = taken.oldest ?? now;
         return { ok: false, used: taken.used, limit: input.limit, retryAfterSeconds: Math.max(1, Math.ceil((oldest + input.windowMs - now) / 1000)) };
       }
+      // REPLACE: a charge of the same id that already left the window (not yet pruned) is charged anew.
       this.sql.exec(
-        `INSERT INTO subject_charges (subject, charge_id, kind, amount, charged_at) VALUES (?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO subject_charges (subject, charge_id, kind, amount, charged_at) VALUES (?, ?, ?, ?, ?)`,
         input.subject,
         input.chargeId,
         input.kind,
@@ -58,6 +65,16 @@ export class SeatQuotaDO extends DurableObject<Env> {
       );
       return { ok: true };
     });
+  }
+
+  /**
+   * Drops charges that left the window, so the object stays small: at most once a second, since
+   * every read counts only what is inside the window anyway.
+   */
+  private pruneBefore(since: number, now: number): void {
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.sql.exec(`DELETE FROM subject_charges WHERE charged_at <= ?`, since);
+    this.prunedAt = now;
   }
 
   /** Gives a charge back: the request it paid for took nothing (refused by the session, or failed). */
