@@ -101,7 +101,7 @@ async function chargeWindows(
     { scope: "client_window", name: `client:${caller.clientKey}`, limit: charge.limits[0] },
     { scope: "email_window", name: emailAllowance(caller, email), limit: charge.limits[1] },
   ] as const;
-  const objects = await Promise.all(windows.map(async (window) => caller.env.SEAT_QUOTA.getByName(await seatQuotaShardOf(window.name))));
+  const objects = windows.map((window) => caller.env.SEAT_QUOTA.getByName(seatQuotaShardOf(window.name)));
   const settled = await Promise.allSettled(
     objects.map((object, index) =>
       object.charge({ subject: windows[index]!.name, chargeId: charge.chargeId, kind: charge.kind, amount: charge.amount, limit: windows[index]!.limit, windowMs }),
