@@ -52,10 +52,12 @@ export class LiveFeed {
   /** Sends the current state to every subscriber if it changed since the last message. */
   broadcast(): void {
     const sockets = this.ctx.getWebSockets();
+    // Nobody listening: no read at all. A subscriber gets its snapshot on joining, and the stale
+    // `sentVersion` only means the next change is sent for certain.
+    if (sockets.length === 0) return;
     const version = readConfig(this.ctx.storage.sql)?.version ?? 0;
     if (version <= this.sentVersion) return;
     this.sentVersion = version;
-    if (sockets.length === 0) return;
     const message = liveMessage(this.ctx.storage.sql, "capacity");
     for (const ws of sockets) {
       try {
