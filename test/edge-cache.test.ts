@@ -20,8 +20,15 @@ describe("ShortLived", () => {
   it("forgets an entry after its time and keeps at most its limit", () => {
     const cache = new ShortLived<number>(2);
     cache.set("a", 1, 1000, 0);
+    expect(cache.get("a", 499)).toBe(1);
+    // Past half its life: one caller is sent to refresh it, the others still have it until it expires.
+    expect(cache.get("a", 500)).toBeUndefined();
+    expect(cache.get("a", 501)).toBe(1);
     expect(cache.get("a", 999)).toBe(1);
     expect(cache.get("a", 1000)).toBeUndefined();
+    // The refresher's value starts a new life.
+    cache.set("a", 2, 1000, 600);
+    expect([cache.get("a", 1099), cache.get("a", 1100), cache.get("a", 1101)]).toEqual([2, undefined, 2]);
     cache.set("a", 1, 1000, 0);
     cache.set("b", 2, 1000, 0);
     cache.set("c", 3, 1000, 0);

@@ -25,13 +25,18 @@ export async function refuseIfSeenFull(caller: Caller, selection: SessionSelecti
   throw new ApiError("SESSION_FULL", "This session is full", { sessionId: selection.sessionId, availableSpots: 0, requested: seats });
 }
 
-/** Remembers a session its object just reported full (a booking that took the last seat, or a refusal). */
+/**
+ * Remembers a session its object just reported full (a booking that took the last seat, or a
+ * refusal), and forgets it when a booking there left room.
+ */
 export function rememberIfFull(env: Env, context: BookingContext, answer: { ok: boolean; replayed?: unknown }): void {
   const session = context.sessions[0]!;
   const full =
     answer.replayed === undefined &&
     (answer.ok ? (answer as { availability?: { availableSpots: number } }).availability?.availableSpots === 0 : (answer as { code?: string }).code === "SESSION_FULL");
   if (full) fullSessions.set(session.id, { subject: { classId: context.class.id, studioId: context.studioId, cityId: context.cityId, sessionIds: [session.id] } }, configOf(env).fullSessionCacheMs);
+  // The object just said there is room (a seat freed since): stop refusing from memory at once.
+  else if (answer.ok && answer.replayed === undefined) fullSessions.delete(session.id);
 }
 
 /** A customer books for themselves; only staff book on behalf of others or override duplicates. */

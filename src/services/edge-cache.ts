@@ -9,9 +9,15 @@
  *   or hold for one is refused here (SESSION_FULL). A cancellation through this Worker forgets it.
  */
 
-/** Entries that expire after `ttlMs`; at most `limit` kept (the oldest go first). */
+/**
+ * Entries that expire after `ttlMs`; at most `limit` kept (the oldest go first). An entry past half
+ * its life is refreshed ahead of time: `get` answers "missing" to one caller, which reads the fact
+ * afresh and `set`s it, while everyone else keeps the entry until it expires. So a busy key never
+ * expires under all its readers at once (a stampede of reads after every expiry), and no entry is
+ * ever used past its time.
+ */
 export class ShortLived<V> {
-  private readonly entries = new Map<string, { value: V; until: number }>();
+  private readonly entries = new Map<string, { value: V; setAt: number; until: number; refreshing: boolean }>();
 
   constructor(private readonly limit = 1000) {}
 
@@ -22,6 +28,10 @@ export class ShortLived<V> {
       this.entries.delete(key);
       return undefined;
     }
+    if (!entry.refreshing && now - entry.setAt >= (entry.until - entry.setAt) / 2) {
+      entry.refreshing = true;
+      return undefined;
+    }
     return entry.value;
   }
 
@@ -29,7 +39,7 @@ export class ShortLived<V> {
     if (ttlMs <= 0) return;
     this.entries.delete(key);
     if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, until: now + ttlMs });
+    this.entries.set(key, { value, setAt: now, until: now + ttlMs, refreshing: false });
   }
 
   delete(key: string): void {
