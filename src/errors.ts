@@ -107,6 +107,9 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
 /** A failure the client can act on; thrown anywhere, turned into the error shape by `onError`. */
+/** V8's Error, whose `stackTraceLimit` the Workers types leave out. */
+const V8Error = Error as ErrorConstructor & { stackTraceLimit: number };
+
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
   /** Headers the error response carries besides the usual (Retry-After, Idempotent-Replayed). */
@@ -116,7 +119,12 @@ export class ApiError extends Error {
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
+    // An answer, not a fault: nothing reads its stack, and capturing one is most of what a
+    // refusal costs to make (a sold-out session refuses thousands a second).
+    const stackTraceLimit = V8Error.stackTraceLimit;
+    V8Error.stackTraceLimit = 0;
     super(message);
+    V8Error.stackTraceLimit = stackTraceLimit;
     this.name = "ApiError";
     this.status = ERROR_STATUS[code];
   }
