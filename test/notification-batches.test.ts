@@ -89,6 +89,34 @@ describe("a batch of notifications", () => {
     expect(sent).toHaveLength(4);
   });
 
+  it("sends a request that came twice in one batch once; the copy waits out the lease", async () => {
+    const body = request(uniqueEmail("twice"));
+    const control = request(uniqueEmail("twice-control"));
+    const { acked, retried, ids } = await consume([body, control, body]);
+    expect(acked).toEqual(new Set([ids[0], ids[1]]));
+    expect(retried).toEqual(new Set([ids[2]]));
+    expect(await communication(body.id)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(await copies(body.id)).toBe(1);
+    expect(await communication(control.id)).toMatchObject({ status: "sent", attempts: 1 });
+    // Its retry finds the row sent and acknowledges without sending.
+    const again = await consume([body, control]);
+    expect(again.acked).toEqual(new Set(again.ids));
+    expect(await copies(body.id)).toBe(1);
+  });
+
+  it("marks rows sent after a provider's batch that does not record delivery itself", async () => {
+    const batchOnly: NotificationProvider = {
+      name: "test-batch",
+      recordsDelivery: false,
+      send: async () => Promise.reject(new Error("only the batch is used here")),
+      sendMany: async (messages) => new Map(messages.map((message) => [message.id, { providerMessageId: `batch-${message.id}` }])),
+    };
+    const bodies = [request(uniqueEmail("batch-only-a")), request(uniqueEmail("batch-only-b"))];
+    const { acked, ids } = await consume(bodies, batchOnly);
+    expect(acked).toEqual(new Set(ids));
+    for (const body of bodies) expect(await communication(body.id)).toMatchObject({ status: "sent", provider: "test-batch", provider_message_id: `batch-${body.id}` });
+  });
+
   it("falls back to one by one while D1 refuses the claims, and loses nothing", async () => {
     await env.DB.exec(
       "CREATE TRIGGER refuse_communication_writes BEFORE INSERT ON booking_communications BEGIN SELECT RAISE(ABORT, 'D1 refuses writes'); END",

@@ -133,7 +133,12 @@ async function deliverTogether(messages: readonly Message<unknown>[], env: Env, 
   const alone: Message<unknown>[] = [];
   for (const message of messages) {
     const parsed = NotificationRequestSchema.safeParse(message.body);
-    const rendered = parsed.success ? render(env, parsed.data) : undefined;
+    let rendered: ReturnType<typeof render> | undefined;
+    try {
+      rendered = parsed.success ? render(env, parsed.data) : undefined;
+    } catch {
+      // A template that throws is this message's problem only: `deliver` retries it on its own.
+    }
     if (parsed.success && rendered?.ok) ready.push({ message, request: parsed.data, rendered: rendered.message });
     else alone.push(message);
   }
@@ -145,9 +150,12 @@ async function sendTogether(env: Env, db: Db, provider: NotificationProvider, re
   if (ready.length === 0) return [];
   let undeliverable: Set<string>;
   let claims: Map<string, Claim>;
+  // A request delivered twice in one batch (an outbox resend) is claimed by its first message only.
+  const seen = new Set<string>();
+  const first = new Set(ready.filter((item) => !seen.has(item.request.id) && seen.add(item.request.id)));
   try {
     undeliverable = await undeliverableAmong(db, ready.map((item) => item.request.recipient.email.toLowerCase()));
-    const open = ready.filter((item) => !undeliverable.has(item.request.recipient.email.toLowerCase()));
+    const open = [...first].filter((item) => !undeliverable.has(item.request.recipient.email.toLowerCase()));
     claims = await claimAllForSending(db, open.map((item) => ({ request: item.request, message: toStored(item.rendered) })), new Date(), SEND_LEASE_MS);
   } catch {
     // Nothing was claimed (the claims are one transaction): each message on its own.
@@ -158,7 +166,9 @@ async function sendTogether(env: Env, db: Db, provider: NotificationProvider, re
   for (const item of ready) {
     const claim = claims.get(item.request.id);
     if (undeliverable.has(item.request.recipient.email.toLowerCase())) outcomes.set(item, await refuseUndeliverable(env, db, item).catch((error) => retryLater(item.message, error)));
-    else if (claim?.claimed) claimed.push({ item, attempts: claim.attempts });
+    else if (claim?.claimed && first.has(item)) claimed.push({ item, attempts: claim.attempts });
+    // The second copy waits out the first's lease, as when another delivery holds it.
+    else if (claim?.claimed) outcomes.set(item, notClaimed(item.message, { claimed: false, status: "pending", claimedUntil: new Date(Date.now() + SEND_LEASE_MS) }));
     else outcomes.set(item, notClaimed(item.message, claim ?? { claimed: false, status: "pending", claimedUntil: null }));
   }
   // The provider's batch, all or nothing; without one, or when it fails, one by one.
@@ -168,7 +178,10 @@ async function sendTogether(env: Env, db: Db, provider: NotificationProvider, re
   await Promise.all(
     claimed.map(async ({ item, attempts }) => {
       try {
-        const sent = together?.get(item.request.id) ?? (await sendClaimed(env, db, provider, item));
+        const inBatch = together?.get(item.request.id);
+        // A provider whose batch does not mark the rows itself gets them marked here, as `send` does.
+        if (inBatch && !provider.recordsDelivery) await markSent(db, item.request.id, { provider: provider.name, providerMessageId: inBatch.providerMessageId, now: new Date() });
+        const sent = inBatch ?? (await sendClaimed(env, db, provider, item));
         if (typeof sent === "string") return outcomes.set(item, sent);
         events.push(sentEvent(item.request, provider, sent.providerMessageId, attempts));
         delivered.push(item);

@@ -70,8 +70,9 @@ export async function claimForSending(db: Db, request: NotificationRequest, mess
 
 /**
  * `claimForSending` for many requests in one D1 transaction (the consumer's batch): the same
- * upsert, as multi-row statements. Answers each request's claim by id; throws when D1 does (the
- * caller then delivers one by one). The rows a refused claim left alone are read afterwards.
+ * upsert, as multi-row statements. Answers each request's claim by id; throws when the claims fail
+ * (nothing claimed: the caller then delivers one by one). The rows a refused claim left alone are
+ * read afterwards; if that read fails they are answered as pending without a lease (retried soon).
  */
 export async function claimAllForSending(db: Db, items: { request: NotificationRequest; message: StoredMessage }[], now: Date, leaseMs: number): Promise<Map<string, Claim>> {
   const claimedUntil = new Date(now.getTime() + leaseMs);
@@ -100,14 +101,18 @@ export async function claimAllForSending(db: Db, items: { request: NotificationR
   const [first, ...rest] = statements;
   for (const returned of await db.batch([first!, ...rest])) for (const row of returned) claims.set(row.id, { claimed: true, attempts: row.attempts });
   const refused = items.map((item) => item.request.id).filter((id) => !claims.has(id));
-  for (const ids of chunkIds(refused)) {
-    const existing = await db
-      .select({ id: bookingCommunications.id, status: bookingCommunications.status, claimedUntil: bookingCommunications.claimedUntil })
-      .from(bookingCommunications)
-      .where(inArray(bookingCommunications.id, ids));
-    for (const row of existing) claims.set(row.id, { claimed: false, status: row.status, claimedUntil: row.claimedUntil });
+  try {
+    for (const ids of chunkIds(refused)) {
+      const existing = await db
+        .select({ id: bookingCommunications.id, status: bookingCommunications.status, claimedUntil: bookingCommunications.claimedUntil })
+        .from(bookingCommunications)
+        .where(inArray(bookingCommunications.id, ids));
+      for (const row of existing) claims.set(row.id, { claimed: false, status: row.status, claimedUntil: row.claimedUntil });
+    }
+  } catch {
+    // The claims stand; the refused ones are looked at again in a moment (as pending, no lease known).
   }
-  // A row that vanished between the statements cannot happen (rows are never deleted).
+  // Not read (or, impossibly, vanished: rows are never deleted): pending, looked at again shortly.
   for (const id of refused) if (!claims.has(id)) claims.set(id, { claimed: false, status: "pending", claimedUntil: null });
   return claims;
 }
