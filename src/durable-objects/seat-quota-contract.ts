@@ -4,7 +4,8 @@ import { z } from "zod";
 /**
  * Subjects (client addresses, email identities, customers) are spread over this many objects by a
  * hash of their name: an object per subject would be created for almost every guest, which costs
- * more than the charge itself. Changing the number moves subjects, forgetting at most one window.
+ * more than the charge itself. Changing the number (or the hash below) moves subjects to shards that
+ * have not seen them: for one window after such a deploy a party may take up to twice its limit.
  */
 export const SEAT_QUOTA_SHARDS = 32;
 
