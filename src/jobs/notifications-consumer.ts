@@ -1,8 +1,9 @@
 /**
  * The notifications queue consumer (`booking-notifications`). For each request: check it, render
  * it, claim its row in booking_communications, send it through the provider, mark it sent and
- * record NOTIFICATION_SENT. Each message is acknowledged or retried on its own, so one bad or
- * failing message never holds back the rest of its batch.
+ * record NOTIFICATION_SENT. A batch does each step for all its messages at once (`deliverTogether`),
+ * yet each message is acknowledged or retried on its own, so one bad or failing message never
+ * holds back the rest of its batch.
  *
  * Delivery guarantees. The request id is the idempotency key: a redelivered request whose row is
  * sent (or failed) is acknowledged without sending. A claim (a lease on the row) keeps two
