@@ -44,6 +44,11 @@ function fromRequest(request: NotificationRequest) {
   };
 }
 
+/** A row another delivery may claim: still pending, and nobody's lease running at `now`. */
+function claimable(now: Date): SQL {
+  return sql`${bookingCommunications.status} = 'pending' AND (${bookingCommunications.claimedUntil} IS NULL OR ${bookingCommunications.claimedUntil} <= ${now.getTime()})`;
+}
+
 export type Claim = { claimed: true; attempts: number } | { claimed: false; status: Communication["status"]; claimedUntil: Date | null };
 
 /**
@@ -59,7 +64,7 @@ export async function claimForSending(db: Db, request: NotificationRequest, mess
     .onConflictDoUpdate({
       target: bookingCommunications.id,
       set: { ...message, attempts: sql`${bookingCommunications.attempts} + 1`, claimedUntil, updatedAt: now },
-      setWhere: sql`${bookingCommunications.status} = 'pending' AND (${bookingCommunications.claimedUntil} IS NULL OR ${bookingCommunications.claimedUntil} <= ${now.getTime()})`,
+      setWhere: claimable(now),
     })
     .returning({ attempts: bookingCommunications.attempts });
   if (row) return { claimed: true, attempts: row.attempts };
@@ -92,7 +97,7 @@ export async function claimAllForSending(db: Db, items: { request: NotificationR
           claimedUntil: sql`excluded.claimed_until`,
           updatedAt: sql`excluded.updated_at`,
         },
-        setWhere: sql`${bookingCommunications.status} = 'pending' AND (${bookingCommunications.claimedUntil} IS NULL OR ${bookingCommunications.claimedUntil} <= ${now.getTime()})`,
+        setWhere: claimable(now),
       })
       .returning({ id: bookingCommunications.id, attempts: bookingCommunications.attempts }),
   );
@@ -129,11 +134,11 @@ export function chunkIds(ids: string[], size = D1_MAX_BOUND_PARAMETERS - 10): st
  * corrected, since the message did go out.
  */
 export async function markSent(db: Db, id: string, sent: { provider: string; providerMessageId: string; now: Date }): Promise<void> {
-  await markSentStatement(db, id, sent);
+  await markSentStatement(db, [id], sent);
 }
 
-/** The update `markSent` runs, for a provider that batches it with its own delivery write. */
-export function markSentStatement(db: Db, id: string, sent: { provider: string; providerMessageId: string | SQL; now: Date }) {
+/** The update `markSent` runs, for up to `chunkIds`' many rows, for a provider that batches it with its own delivery write. */
+export function markSentStatement(db: Db, ids: string[], sent: { provider: string; providerMessageId: string | SQL; now: Date }) {
   return db
     .update(bookingCommunications)
     .set({
@@ -145,7 +150,7 @@ export function markSentStatement(db: Db, id: string, sent: { provider: string; 
       claimedUntil: null,
       updatedAt: sent.now,
     })
-    .where(and(eq(bookingCommunications.id, id), ne(bookingCommunications.status, "sent")));
+    .where(and(inArray(bookingCommunications.id, ids), ne(bookingCommunications.status, "sent")));
 }
 
 /** Notes a failed send attempt and releases the claim, so the retry can claim it again. */

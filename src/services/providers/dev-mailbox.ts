@@ -4,7 +4,7 @@
  * /dev/mailbox and clicks its links. A real delivery to a real (local) inbox, not a pretence: the
  * message and the mark that it was sent are one D1 batch, so there is no window between them.
  */
-import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import { chunkByParameters, presentValues } from "../../db/chunks";
 import type { Db } from "../../db/client";
 import { bookingCommunications, devMailbox } from "../../db/schema";
@@ -18,23 +18,10 @@ export class DevMailboxProvider implements NotificationProvider {
   constructor(private readonly db: Db) {}
 
   async send(message: OutgoingMessage): Promise<{ providerMessageId: string }> {
-    const now = new Date();
-    const [, marked] = await this.db.batch([
-      this.db
-        .insert(devMailbox)
-        .values({ id: `dmb_${crypto.randomUUID().replaceAll("-", "")}`, communicationId: message.id, toEmail: message.to.email, subject: message.subject, text: message.text, html: message.html ?? null, createdAt: now })
-        // Delivered before (a retry after the mark was lost): the first copy stands.
-        .onConflictDoNothing({ target: devMailbox.communicationId }),
-      markSentStatement(this.db, message.id, {
-        provider: this.name,
-        providerMessageId: sql`(SELECT id FROM dev_mailbox WHERE communication_id = ${message.id})`,
-        now,
-      }).returning({ providerMessageId: bookingCommunications.providerMessageId }),
-    ]);
-    return { providerMessageId: marked[0]?.providerMessageId ?? "unknown" };
+    return (await this.sendMany([message])).get(message.id)!;
   }
 
-  /** `send` for many messages in one D1 batch: the copies, then every mark, as multi-row statements. */
+  /** Delivers in one D1 batch: the copies, then every mark, as multi-row statements. */
   async sendMany(messages: OutgoingMessage[]): Promise<Map<string, { providerMessageId: string }>> {
     const now = new Date();
     const copies = messages.map((message) =>
@@ -44,19 +31,11 @@ export class DevMailboxProvider implements NotificationProvider {
       this.db.insert(devMailbox).values(chunk as (typeof devMailbox.$inferInsert)[]).onConflictDoNothing({ target: devMailbox.communicationId }),
     );
     const marks = chunkIds(messages.map((message) => message.id)).map((ids) =>
-      this.db
-        .update(bookingCommunications)
-        .set({
-          status: "sent",
-          provider: this.name,
-          providerMessageId: sql`(SELECT id FROM dev_mailbox WHERE communication_id = ${bookingCommunications.id})`,
-          sentAt: now,
-          failedAt: null,
-          claimedUntil: null,
-          updatedAt: now,
-        })
-        .where(and(inArray(bookingCommunications.id, ids), ne(bookingCommunications.status, "sent")))
-        .returning({ id: bookingCommunications.id, providerMessageId: bookingCommunications.providerMessageId }),
+      markSentStatement(this.db, ids, {
+        provider: this.name,
+        providerMessageId: sql`(SELECT id FROM dev_mailbox WHERE communication_id = ${bookingCommunications.id})`,
+        now,
+      }).returning({ id: bookingCommunications.id, providerMessageId: bookingCommunications.providerMessageId }),
     );
     const [first, ...rest] = [...inserts, ...marks];
     const results = (await this.db.batch([first!, ...rest])) as unknown[];
@@ -64,7 +43,7 @@ export class DevMailboxProvider implements NotificationProvider {
     for (const result of results.slice(inserts.length) as { id: string; providerMessageId: string | null }[][]) {
       for (const row of result) sent.set(row.id, { providerMessageId: row.providerMessageId ?? "unknown" });
     }
-    // Marked before (a retry after the mark went through): delivered, as `send` answers.
+    // Marked before (a retry after the mark went through): delivered, the first copy stands.
     for (const message of messages) if (!sent.has(message.id)) sent.set(message.id, { providerMessageId: "unknown" });
     return sent;
   }
