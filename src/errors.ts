@@ -106,10 +106,10 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-/** A failure the client can act on; thrown anywhere, turned into the error shape by `onError`. */
 /** V8's Error, whose `stackTraceLimit` the Workers types leave out. */
 const V8Error = Error as ErrorConstructor & { stackTraceLimit: number };
 
+/** A failure the client can act on; thrown anywhere, turned into the error shape by `onError`. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
   /** Headers the error response carries besides the usual (Retry-After, Idempotent-Replayed). */

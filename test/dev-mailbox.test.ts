@@ -14,6 +14,7 @@ import type { NotificationRequest } from "../src/services/notifications";
 import { postBooking, singleBookingBody, uniqueEmail } from "./booking-helpers";
 import { makeBookableSession } from "./fixtures";
 import { call, eventually, unique } from "./helpers";
+import { confirmationRequest } from "./notification-helpers";
 
 const db = getDb(env.DB);
 
@@ -22,19 +23,6 @@ async function callIn(settings: Record<string, string>, path: string) {
   const response = await worker.fetch(new Request(`http://localhost${path}`), { ...env, ...settings }, ctx);
   await waitOnExecutionContext(ctx);
   return { status: response.status, text: await response.text(), headers: response.headers };
-}
-
-function request(email: string): NotificationRequest {
-  const bookingId = `bkg_test_${unique()}`;
-  return {
-    id: `booking-confirmed:${bookingId}`,
-    kind: "BOOKING_CONFIRMED",
-    recipient: { email, firstName: "Ada", lastName: "Lovelace" },
-    channel: "email",
-    bookingId,
-    data: { className: "Wheel basics", sessions: [{ startsAt: "2030-03-16T18:00:00Z" }], seats: 1, totalAmountPence: 2500, manageLinkPath: `/api/v1/bookings/${bookingId}?token=t0k3n` },
-    requestedAt: Date.now(),
-  };
 }
 
 async function consumeOne(body: NotificationRequest, settings: Record<string, string> = {}) {
@@ -65,7 +53,7 @@ describe("the dev mailbox", () => {
 
   it("shows its messages on a page, escaped, with this service's links clickable", async () => {
     const email = uniqueEmail("page");
-    const body = request(email);
+    const body = confirmationRequest(email);
     body.data = { ...body.data, className: "<b>Wheel</b> & kiln" };
     await consumeOne(body);
     const page = await callIn({}, `/dev/mailbox?to=${encodeURIComponent(email)}`);
@@ -77,7 +65,7 @@ describe("the dev mailbox", () => {
   });
 
   it("delivers a redelivered request once", async () => {
-    const body = request(uniqueEmail("twice"));
+    const body = confirmationRequest(uniqueEmail("twice"));
     await consumeOne(body);
     await consumeOne(body);
     const { results } = await env.DB.prepare(`SELECT id FROM dev_mailbox WHERE communication_id = ?`).bind(body.id).all();
@@ -94,7 +82,7 @@ describe("the dev mailbox", () => {
 
 describe("in production without a provider", () => {
   it("sends nothing and says so: the message stays pending, an alert is raised, the queue retries", async () => {
-    const body = request(uniqueEmail("nowhere"));
+    const body = confirmationRequest(uniqueEmail("nowhere"));
     const result = await consumeOne(body, { ENVIRONMENT: "production" });
     expect(result.retryMessages).toHaveLength(1);
     expect(result.explicitAcks).toEqual([]);
@@ -110,11 +98,11 @@ describe("an address a provider reported undeliverable", () => {
   it("is sent nothing more: the message fails at once", async () => {
     const email = uniqueEmail("bounced");
     await db.insert(undeliverableAddresses).values({ email, reason: "hard bounce", provider: "resend" });
-    const body = request(email);
+    const body = confirmationRequest(email);
     const result = await consumeOne(body);
     expect(result.explicitAcks).toHaveLength(1);
     expect(await communication(body.id)).toMatchObject({ status: "failed" });
-    const control = request(uniqueEmail("fine"));
+    const control = confirmationRequest(uniqueEmail("fine"));
     await consumeOne(control);
     expect(await communication(control.id)).toMatchObject({ status: "sent" });
   });

@@ -11,24 +11,11 @@ import { getDb } from "../src/db/client";
 import { undeliverableAddresses } from "../src/db/schema";
 import { consumeNotifications } from "../src/jobs/notifications-consumer";
 import type { NotificationProvider, OutgoingMessage } from "../src/services/notification-providers";
-import type { NotificationRequest } from "../src/services/notifications";
 import { uniqueEmail } from "./booking-helpers";
 import { unique } from "./helpers";
+import { confirmationRequest } from "./notification-helpers";
 
 const db = getDb(env.DB);
-
-function request(email: string): NotificationRequest {
-  const bookingId = `bkg_test_${unique()}`;
-  return {
-    id: `booking-confirmed:${bookingId}`,
-    kind: "BOOKING_CONFIRMED",
-    recipient: { email, firstName: "Ada", lastName: "Lovelace" },
-    channel: "email",
-    bookingId,
-    data: { className: "Wheel basics", sessions: [{ startsAt: "2030-03-16T18:00:00Z" }], seats: 1, totalAmountPence: 2500, manageLinkPath: `/api/v1/bookings/${bookingId}?token=t0k3n` },
-    requestedAt: Date.now(),
-  };
-}
 
 async function consume(bodies: unknown[], provider?: NotificationProvider) {
   const batch = createMessageBatch(
@@ -49,10 +36,10 @@ describe("a batch of notifications", () => {
   });
 
   it("is delivered together, each message with its own outcome", async () => {
-    const fresh = [request(uniqueEmail("batch-a")), request(uniqueEmail("batch-b")), request(uniqueEmail("batch-c"))];
-    const bounced = request(uniqueEmail("batch-bounced"));
+    const fresh = [confirmationRequest(uniqueEmail("batch-a")), confirmationRequest(uniqueEmail("batch-b")), confirmationRequest(uniqueEmail("batch-c"))];
+    const bounced = confirmationRequest(uniqueEmail("batch-bounced"));
     await db.insert(undeliverableAddresses).values({ email: bounced.recipient.email, reason: "hard bounce", provider: "resend" });
-    const already = request(uniqueEmail("batch-already"));
+    const already = confirmationRequest(uniqueEmail("batch-already"));
     expect((await consume([already])).acked.size).toBe(1);
 
     const { acked, retried, ids } = await consume([...fresh, bounced, already, { kind: "NOT_A_KIND" }]);
@@ -81,7 +68,7 @@ describe("a batch of notifications", () => {
     };
     const failingBatch: NotificationProvider = { ...single, name: "test-batch-fails", sendMany: async () => Promise.reject(new Error("batch endpoint down")) };
     for (const provider of [single, failingBatch]) {
-      const bodies = [request(uniqueEmail("one-a")), request(uniqueEmail("one-b"))];
+      const bodies = [confirmationRequest(uniqueEmail("one-a")), confirmationRequest(uniqueEmail("one-b"))];
       const { acked, ids } = await consume(bodies, provider);
       expect(acked).toEqual(new Set(ids));
       for (const body of bodies) expect(await communication(body.id)).toMatchObject({ status: "sent", provider: provider.name, provider_message_id: `single-${body.id}` });
@@ -90,8 +77,8 @@ describe("a batch of notifications", () => {
   });
 
   it("sends a request that came twice in one batch once; the copy waits out the lease", async () => {
-    const body = request(uniqueEmail("twice"));
-    const control = request(uniqueEmail("twice-control"));
+    const body = confirmationRequest(uniqueEmail("twice"));
+    const control = confirmationRequest(uniqueEmail("twice-control"));
     const { acked, retried, ids } = await consume([body, control, body]);
     expect(acked).toEqual(new Set([ids[0], ids[1]]));
     expect(retried).toEqual(new Set([ids[2]]));
@@ -111,7 +98,7 @@ describe("a batch of notifications", () => {
       send: async () => Promise.reject(new Error("only the batch is used here")),
       sendMany: async (messages) => new Map(messages.map((message) => [message.id, { providerMessageId: `batch-${message.id}` }])),
     };
-    const bodies = [request(uniqueEmail("batch-only-a")), request(uniqueEmail("batch-only-b"))];
+    const bodies = [confirmationRequest(uniqueEmail("batch-only-a")), confirmationRequest(uniqueEmail("batch-only-b"))];
     const { acked, ids } = await consume(bodies, batchOnly);
     expect(acked).toEqual(new Set(ids));
     for (const body of bodies) expect(await communication(body.id)).toMatchObject({ status: "sent", provider: "test-batch", provider_message_id: `batch-${body.id}` });
@@ -121,7 +108,7 @@ describe("a batch of notifications", () => {
     await env.DB.exec(
       "CREATE TRIGGER refuse_communication_writes BEFORE INSERT ON booking_communications BEGIN SELECT RAISE(ABORT, 'D1 refuses writes'); END",
     );
-    const bodies = [request(uniqueEmail("outage-a")), request(uniqueEmail("outage-b"))];
+    const bodies = [confirmationRequest(uniqueEmail("outage-a")), confirmationRequest(uniqueEmail("outage-b"))];
     const during = await consume(bodies);
     // Control: the refusal was seen (every message retried, nothing recorded or delivered).
     expect(during.retried).toEqual(new Set(during.ids));
