@@ -113,8 +113,8 @@ async function deliver(message: Message<unknown>, env: Env, db: Db, provider: No
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
       return "no-provider";
     }
-    if (await isUndeliverable(db, request.recipient.email)) return await refuseUndeliverable(env, db, { message, request, rendered: rendered.message });
     const ready = { message, request, rendered: rendered.message };
+    if (await isUndeliverable(db, request.recipient.email)) return await refuseUndeliverable(env, db, ready);
     const claim = await claimForSending(db, request, toStored(rendered.message), new Date(), SEND_LEASE_MS);
     if (!claim.claimed) return notClaimed(message, claim);
     const sent = await sendClaimed(env, db, provider, ready);
@@ -155,8 +155,8 @@ async function sendTogether(env: Env, db: Db, provider: NotificationProvider, re
   const seen = new Set<string>();
   const first = new Set(ready.filter((item) => !seen.has(item.request.id) && seen.add(item.request.id)));
   try {
-    undeliverable = await undeliverableAmong(db, ready.map((item) => item.request.recipient.email.toLowerCase()));
-    const open = [...first].filter((item) => !undeliverable.has(item.request.recipient.email.toLowerCase()));
+    undeliverable = await undeliverableAmong(db, ready.map(addressOf));
+    const open = [...first].filter((item) => !undeliverable.has(addressOf(item)));
     claims = await claimAllForSending(db, open.map((item) => ({ request: item.request, message: toStored(item.rendered) })), new Date(), SEND_LEASE_MS);
   } catch {
     // Nothing was claimed (the claims are one transaction): each message on its own.
@@ -166,7 +166,7 @@ async function sendTogether(env: Env, db: Db, provider: NotificationProvider, re
   const claimed: { item: Ready; attempts: number }[] = [];
   for (const item of ready) {
     const claim = claims.get(item.request.id);
-    if (undeliverable.has(item.request.recipient.email.toLowerCase())) outcomes.set(item, await refuseUndeliverable(env, db, item).catch((error) => retryLater(item.message, error)));
+    if (undeliverable.has(addressOf(item))) outcomes.set(item, await refuseUndeliverable(env, db, item).catch((error) => retryLater(item.message, error)));
     else if (claim?.claimed && first.has(item)) claimed.push({ item, attempts: claim.attempts });
     // The second copy waits out the first's lease, as when another delivery holds it.
     else if (claim?.claimed) outcomes.set(item, notClaimed(item.message, { claimed: false, status: "pending", claimedUntil: new Date(Date.now() + SEND_LEASE_MS) }));
@@ -200,6 +200,11 @@ async function sendTogether(env: Env, db: Db, provider: NotificationProvider, re
     for (const item of delivered) outcomes.set(item, retryLater(item.message, error));
   }
   return ready.map((item) => outcomes.get(item) ?? "retry");
+}
+
+/** The recipient's address as undeliverable_addresses keys it. */
+function addressOf(item: Ready): string {
+  return item.request.recipient.email.toLowerCase();
 }
 
 async function refuseUndeliverable(env: Env, db: Db, { message, request }: Ready): Promise<DeliveryOutcome> {
