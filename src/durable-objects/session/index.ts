@@ -37,7 +37,7 @@ import { nextAlarmAt, settleExpiredHolds } from "./alarm";
 import { lookUpKey, purgeKeys, recordedOutcome, recordKey, type Replayed } from "./idempotency";
 import { availabilityNow, lineOfBooking, refuseConfirm, reservationById, toReservation } from "./ledger";
 import { fullnessNow, queueFullnessChange } from "./fullness";
-import { LiveFeed } from "./live-feed";
+import { answerClose, LiveFeed } from "./live-feed";
 import { keepHoldForPayment } from "./payment-holds";
 import { reconfigureSession } from "./reconfigure";
 import { decideReservation } from "./reserve";
@@ -296,13 +296,7 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Completes the closing handshake a subscriber started (a no-op where the runtime already replied). */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      // 1005 (the client sent no code) and 1006 (no close frame) may not be sent in a close frame.
-      if (code === 1005 || code === 1006) ws.close();
-      else ws.close(code, reason);
-    } catch {
-      // Closed already: nothing left to answer.
-    }
+    answerClose(ws, code, reason);
   }
 
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {

@@ -68,3 +68,14 @@ export class LiveFeed {
     }
   }
 }
+
+/** Answers a subscriber's close frame (a no-op where the runtime already replied). */
+export function answerClose(ws: WebSocket, code: number, reason: string): void {
+  try {
+    // 1005 (the client sent no code) and 1006 (no close frame) may not be sent in a close frame.
+    if (code === 1005 || code === 1006) ws.close();
+    else ws.close(code, reason);
+  } catch {
+    // Closed already: nothing left to answer.
+  }
+}
