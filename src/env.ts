@@ -1,4 +1,5 @@
 import type { BookingCoordinatorDO } from "./durable-objects/coordinator";
+import type { PromoRedemptionsDO } from "./durable-objects/promo-redemptions";
 import type { SeatQuotaDO } from "./durable-objects/seat-quota";
 import type { SessionDO } from "./durable-objects/session";
 import type { ProjectionMessage } from "./domain/projection";
@@ -18,6 +19,8 @@ export interface Env {
   COORDINATOR: DurableObjectNamespace<BookingCoordinatorDO>;
   /** One SeatQuotaDO per client address, email identity and signed-in customer: seats taken across sessions. */
   SEAT_QUOTA: DurableObjectNamespace<SeatQuotaDO>;
+  /** One PromoRedemptionsDO per promo code (named by its id): the single writer of its uses. */
+  PROMO_REDEMPTIONS: DurableObjectNamespace<PromoRedemptionsDO>;
   /** Changes for D1 from the Durable Objects' outboxes (and refusals decided by the Worker). */
   PROJECTION: Queue<ProjectionMessage>;
   /** Attempts to hold or book per client address and per email, per minute. */

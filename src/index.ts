@@ -9,6 +9,7 @@ import { runScheduled } from "./jobs/scheduled";
 
 export { BookingCoordinatorDO } from "./durable-objects/coordinator";
 export { SeatQuotaDO } from "./durable-objects/seat-quota";
+export { PromoRedemptionsDO } from "./durable-objects/promo-redemptions";
 export { SessionDO } from "./durable-objects/session";
 
 const app = createApp();

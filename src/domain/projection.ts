@@ -105,11 +105,26 @@ export type AttemptRow = z.infer<typeof AttemptRow>;
 /** A waitlist entry's row as its session's DO last saw it (db/waitlist-projection.ts writes it). */
 export const WaitlistEntryChangeShape = z.looseObject({ id: z.string().min(1), sessionId: z.string().min(1), version: z.number().int(), at: z.number().int() });
 
+/** A booking's use of a promo code as its PromoRedemptionsDO last decided it (db/promo-redemption-projection.ts writes it). */
+export const PromoRedemptionChange = z.object({
+  promoCodeId: z.string().min(1),
+  bookingId: z.string().min(1),
+  email: z.string().min(1),
+  status: z.enum(["redeemed", "released"]),
+  /** The object's change counter: orders the changes of this redemption. */
+  version: z.number().int(),
+  /** Epoch ms the code was redeemed, and of this change. */
+  redeemedAt: z.number().int(),
+  at: z.number().int(),
+});
+export type PromoRedemptionChange = z.infer<typeof PromoRedemptionChange>;
+
 export const ProjectionMessage = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("line"), change: LineChange }),
   z.object({ kind: z.literal("waitlist"), change: WaitlistEntryChangeShape }),
   // The events are checked by the events writer's own schema.
   z.object({ kind: z.literal("attempt"), change: z.object({ at: z.number().int(), attempt: AttemptRow, events: z.array(z.custom<{ id: string }>((value) => typeof value === "object" && value !== null)) }) }),
+  z.object({ kind: z.literal("promo"), change: PromoRedemptionChange }),
 ]);
 export type ProjectionMessage = z.infer<typeof ProjectionMessage>;
 

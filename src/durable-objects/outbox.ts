@@ -1,12 +1,12 @@
 /**
  * A Durable Object's outbox (DESIGN invariant 2): what D1 and the Queues must hear of, written in
  * the same transaction as the change, then sent to the Queues after the caller has been answered.
- * Booking lines, waitlist entries and attempts go to the projection Queue (its consumer writes D1
+ * Booking lines, waitlist entries, attempts and promo redemptions go to the projection Queue (its consumer writes D1
  * in batches), events to the events Queue, notifications to theirs. No caller waits for a send: one
  * pump per object sends what is due, many entries per message batch; the alarm retries failures
  * with backoff, so an entry is delivered however often the object is evicted.
  */
-import type { LineChange, ProjectionMessage } from "../domain/projection";
+import type { LineChange, ProjectionMessage, PromoRedemptionChange } from "../domain/projection";
 import { type ConfigSource, configOf } from "../config";
 import type { Env } from "../env";
 import { signedToken } from "../lib/tokens";
@@ -34,6 +34,7 @@ export type OutboxEntry =
   | { kind: "line"; change: LineChange }
   | { kind: "waitlist"; change: WaitlistEntryChange }
   | { kind: "attempt"; change: AttemptChange }
+  | { kind: "promo"; change: PromoRedemptionChange }
   | { kind: "event"; change: { at: number; event: DomainEvent } }
   | { kind: "notice"; change: OfferNotice };
 

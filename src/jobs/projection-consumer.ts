@@ -1,7 +1,7 @@
 /**
  * The projection consumer (queue `booking-projection`, DESIGN invariant 2): validates each message,
  * then writes the whole batch (booking lines with headers and customers, waitlist entries, attempts
- * with their events) to D1 in one transaction. Every write is an idempotent versioned upsert, so a
+ * with their events, promo redemptions) to D1 in one transaction. Every write is an idempotent versioned upsert, so a
  * redelivered or reordered batch converges on the same rows.
  *
  * When the batch's write fails (D1 refusing writes), each message is written on its own: those D1
@@ -12,7 +12,8 @@
 import { attemptStatements, attendeeStatements, lineStatements } from "../db/booking-projection";
 import { getDb, type Db } from "../db/client";
 import { waitlistStatements, type WaitlistEntryChange } from "../db/waitlist-projection";
-import { type LineChange, ProjectionMessage, type AttemptRow } from "../domain/projection";
+import { promoRedemptionStatements } from "../db/promo-redemption-projection";
+import { type LineChange, ProjectionMessage, type AttemptRow, type PromoRedemptionChange } from "../domain/projection";
 import type { Env } from "../env";
 import { DomainEventSchema, type DomainEvent } from "../domain/events";
 import { raiseAlert } from "../services/alerts";
@@ -89,9 +90,11 @@ export async function writeProjection(target: D1Database | Db, bodies: Projectio
   const entries: WaitlistEntryChange[] = [];
   const attempts: AttemptRow[] = [];
   const events: DomainEvent[] = [];
+  const redemptions: PromoRedemptionChange[] = [];
   for (const body of bodies) {
     if (body.kind === "line") lines.push(body.change);
     else if (body.kind === "waitlist") entries.push(body.change as unknown as WaitlistEntryChange);
+    else if (body.kind === "promo") redemptions.push(body.change);
     else {
       attempts.push(body.change.attempt);
       for (const event of body.change.events) {
@@ -107,7 +110,14 @@ export async function writeProjection(target: D1Database | Db, bodies: Projectio
     const { sql, params } = query.toSQL();
     return d1.prepare(sql).bind(...params);
   });
-  const statements = [...lineStatements(d1, lines), ...attendeeStatements(d1, lines), ...attemptStatements(d1, attempts), ...built, ...eventInserts(d1, events)];
+  const statements = [
+    ...lineStatements(d1, lines),
+    ...attendeeStatements(d1, lines),
+    ...attemptStatements(d1, attempts),
+    ...built,
+    ...promoRedemptionStatements(d1, redemptions),
+    ...eventInserts(d1, events),
+  ];
   if (statements.length === 0) return 0;
   await d1.batch(statements);
   return statements.length;

@@ -209,7 +209,7 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
     const earlier = await sessionObject(env, context.sessions[0]!.id).recordedOutcome(keyOf(caller)!);
     if (earlier) return settle(earlier, result, { sessionId: context.sessions[0]!.id }, keyOf(caller));
   }
-  if (promo) await redeemPromoOrDefer(db, { promo, bookingId, email, now }, isStaff(principal));
+  if (promo) await redeemPromoOrDefer(env, { promo, bookingId, email, now }, isStaff(principal));
   // A customer's booking without a hold is a checkout of its own (a hold was one already; staff
   // bookings and waitlist acceptances, which confirm an offer's hold, are none).
   if (input.holdId === undefined && !input.fromWaitlistOffer && !isStaff(principal)) attempt.note({ checkout: "booking" });
@@ -244,13 +244,13 @@ async function book(caller: Caller, input: NewBooking, attempt: Attempt): Promis
           : await object.confirm({ holdId: input.holdId, booking: header, seats: request.seats, email, acceptsOffer: request.acceptsOffer, idempotency: keyOf(caller), audit: attempt.toObject(), onSuccess });
       rememberIfFull(env, context, answer);
       // A concurrent repeat redeemed the promo again under its own booking id: give that use back.
-      if (promo && answer.replayed) await releaseRedemption(db, bookingId);
+      if (promo && answer.replayed) await releaseRedemption(env, promo.id, bookingId);
       return settle(answer, result, { sessionId: session.id }, keyOf(caller));
     }
     return await bookSeveral(caller, context, request, lineBooking, attempt, claimed!, result, notifications, input.holdId !== undefined);
   } catch (error) {
     await charge?.refund();
-    if (promo && error instanceof ApiError) await releaseRedemption(db, bookingId);
+    if (promo && error instanceof ApiError) await releaseRedemption(env, promo.id, bookingId);
     // A claim not finished (a refusal after it that the coordinator did not record, or a failure) is let go.
     if (claimed && !("replay" in claimed)) await claimed.abandon();
     throw error;
@@ -285,13 +285,13 @@ async function bookSeveral(
 }
 
 /**
- * Promo limits span sessions, so their redemptions are still counted in D1 (the one write left on
- * a booking's way, README "How seats stay right"). While D1 refuses writes, a promo booking is told
- * to retry (503 with Retry-After) rather than failing with a 500; bookings without one go on.
+ * Promo limits span sessions, so a code's uses are decided by its own object (PromoRedemptionsDO),
+ * not a session's. When that object cannot answer, the booking is told to retry (503 with
+ * Retry-After) rather than failing with a 500, and takes no seat.
  */
-async function redeemPromoOrDefer(db: Db, redemption: Parameters<typeof redeemPromo>[1], staff: boolean): Promise<void> {
+async function redeemPromoOrDefer(env: Env, redemption: Parameters<typeof redeemPromo>[1], staff: boolean): Promise<void> {
   try {
-    await redeemPromo(db, redemption);
+    await redeemPromo(env, redemption);
   } catch (error) {
     if (error instanceof ApiError) throw promoRefusalFor(error, staff);
     console.error(JSON.stringify({ level: "error", msg: "promo redemption failed", promoCodeId: redemption.promo.id, error: String(error) }));

@@ -54,7 +54,7 @@ export async function applyPaymentOutcome(env: Env, outcome: PaymentOutcome): Pr
     }
     // Settled only once the money is on its way back: a failure here is retried, never forgotten.
     const refunded = await refundInFull(env, payment.id, "paid, but the seats' hold had ended before the payment arrived");
-    if (pending.booking.promoCodeId) await releaseRedemption(db, pending.booking.id);
+    if (pending.booking.promoCodeId) await releaseRedemption(env, pending.booking.promoCodeId, pending.booking.id);
     await markSettled(env, payment.id);
     applied = { ...outcome, booking: "seats_gone" };
     return refunded ? await told(env, pending, refunded, applied) : applied;
@@ -116,7 +116,7 @@ async function confirmHeldSeats(env: Env, pending: PendingBooking): Promise<bool
 async function releaseHeldSeats(env: Env, pending: PendingBooking): Promise<void> {
   const sessions = (pending.booking.sessions ?? []).map((session) => ({ id: session.sessionId }));
   await releaseAll(env, sessions, pending.reservationId);
-  if (pending.booking.promoCodeId) await releaseRedemption(getDb(env.DB), pending.booking.id);
+  if (pending.booking.promoCodeId) await releaseRedemption(env, pending.booking.promoCodeId, pending.booking.id);
 }
 
 /** Marks the snapshot settled: a redelivered success neither confirms nor refunds again. */

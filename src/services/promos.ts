@@ -1,15 +1,16 @@
 /**
- * Promo codes against D1: lookup, validity, and redemptions that never exceed a code's limits.
+ * Promo codes: lookup and validity (D1 reads), and redemptions that never exceed a code's limits.
  *
- * Usage is never a counter: it is the number of promo_redemptions rows. A redemption is one
- * INSERT … SELECT whose WHERE clause counts those rows itself, so two parallel bookings cannot
- * both see "4 of 5 used" and both insert; D1 runs each statement atomically.
+ * Usage is never a counter: it is the number of the code's redemptions, which its
+ * PromoRedemptionsDO decides one at a time, counting them in the same transaction, so two parallel
+ * bookings cannot both see "4 of 5 used" and both take one. No D1 write on a booking's way: D1's
+ * promo_redemptions is the projection (src/durable-objects/promo-redemptions.ts).
  *
  * Codes cannot be probed: a booking is told only that its code "cannot be used" (`promoRefusalFor`),
  * whatever the reason (unknown, inactive, not valid yet, expired, used up), and attempts carrying a
  * code are rate-limited per client address (`limitPromoAttempts`). Staff see the reason.
  */
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { promoCodes, promoRedemptions } from "../db/schema";
 import type { Env, Principal } from "../env";
@@ -59,75 +60,43 @@ export interface RedeemInput {
   now: Date;
 }
 
-/**
- * Records that `bookingId` used the promo, unless that would exceed its total or per-email limit
- * (409 PROMO_EXHAUSTED, details say which) or the code stopped being valid meanwhile (the
- * `checkPromo` error). Idempotent per booking: redeeming again for the same booking id succeeds
- * with `replayed: true`. Call `releaseRedemption` if the booking then fails.
- */
-export async function redeemPromo(db: Db, { promo, bookingId, email, now }: RedeemInput): Promise<{ replayed: boolean }> {
-  const normalizedEmail = email.trim().toLowerCase();
-  const at = now.getTime();
-  // A retry covers the rare case where a parallel release freed a use between our statement and
-  // the diagnosis below; it ends on a definite answer either way.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const result = await db.run(sql`
-      INSERT INTO promo_redemptions (booking_id, promo_code_id, email, created_at)
-      SELECT ${bookingId}, p.id, ${normalizedEmail}, ${at}
-      FROM promo_codes p
-      WHERE p.id = ${promo.id}
-        AND p.active = 1
-        AND (p.valid_from IS NULL OR p.valid_from <= ${at})
-        AND (p.valid_until IS NULL OR p.valid_until >= ${at})
-        AND (p.max_uses IS NULL
-          OR (SELECT count(*) FROM promo_redemptions r WHERE r.promo_code_id = p.id) < p.max_uses)
-        AND (p.max_uses_per_email IS NULL
-          OR (SELECT count(*) FROM promo_redemptions r WHERE r.promo_code_id = p.id AND r.email = ${normalizedEmail}) < p.max_uses_per_email)
-      ON CONFLICT (booking_id) DO NOTHING`);
-    if (result.meta.changes === 1) return { replayed: false };
-
-    const existing = await db.query.promoRedemptions.findFirst({ where: eq(promoRedemptions.bookingId, bookingId) });
-    if (existing) {
-      if (existing.promoCodeId !== promo.id) throw new Error(`Booking ${bookingId} already redeemed another promo code`);
-      return { replayed: true };
-    }
-    const refusal = await whyRefused(db, promo.id, normalizedEmail, now);
-    if (refusal) throw refusal;
-  }
-  throw new ApiError("PROMO_EXHAUSTED", `Promo code ${promo.code} has reached its usage limit`, { code: promo.code, limit: "total" });
+/** The object that decides the code's uses. */
+function redemptionsOf(env: Pick<Env, "PROMO_REDEMPTIONS">, promoId: string) {
+  return env.PROMO_REDEMPTIONS.getByName(promoId);
 }
 
-/** The error explaining why a redemption was refused, or null if nothing refuses it any more. */
-async function whyRefused(db: Db, promoId: string, email: string, now: Date): Promise<ApiError | null> {
-  const current = await db.query.promoCodes.findFirst({ where: eq(promoCodes.id, promoId) });
-  const invalid = checkPromo(current, now);
-  if (invalid || !current) return invalid;
-  const [usage] = await db
-    .select({
-      uses: count(),
-      usesByEmail: sql<number>`coalesce(sum(${promoRedemptions.email} = ${email}), 0)`,
-    })
-    .from(promoRedemptions)
-    .where(eq(promoRedemptions.promoCodeId, promoId));
-  const uses = usage?.uses ?? 0;
-  const usesByEmail = Number(usage?.usesByEmail ?? 0);
-  if (current.maxUses !== null && uses >= current.maxUses) {
-    return new ApiError("PROMO_EXHAUSTED", `Promo code ${current.code} has been used the maximum ${current.maxUses} times`, {
-      code: current.code,
+/**
+ * Records that `bookingId` used the promo, unless that would exceed its total or per-email limit
+ * (409 PROMO_EXHAUSTED, details say which) or the code is not valid at `now` (the `checkPromo`
+ * error). Idempotent per booking: redeeming again for the same booking id succeeds with
+ * `replayed: true`. Call `releaseRedemption` if the booking then fails. Decided by the code's
+ * PromoRedemptionsDO; D1 hears of it through the projection.
+ */
+export async function redeemPromo(env: Pick<Env, "PROMO_REDEMPTIONS">, { promo, bookingId, email, now }: RedeemInput): Promise<{ replayed: boolean }> {
+  const invalid = checkPromo(promo, now);
+  if (invalid) throw invalid;
+  const answer = await redemptionsOf(env, promo.id).redeem({
+    promoCodeId: promo.id,
+    bookingId,
+    email: email.trim().toLowerCase(),
+    maxUses: promo.maxUses,
+    maxUsesPerEmail: promo.maxUsesPerEmail,
+  });
+  if (answer.ok) return { replayed: answer.replayed };
+  if (answer.limit === "total") {
+    throw new ApiError("PROMO_EXHAUSTED", `Promo code ${promo.code} has been used the maximum ${answer.maxUses} times`, {
+      code: promo.code,
       limit: "total",
-      maxUses: current.maxUses,
-      uses,
+      maxUses: answer.maxUses,
+      uses: answer.uses,
     });
   }
-  if (current.maxUsesPerEmail !== null && usesByEmail >= current.maxUsesPerEmail) {
-    return new ApiError("PROMO_EXHAUSTED", `Promo code ${current.code} may be used ${current.maxUsesPerEmail} time(s) per email, and this email has used it up`, {
-      code: current.code,
-      limit: "per_email",
-      maxUsesPerEmail: current.maxUsesPerEmail,
-      usesByEmail,
-    });
-  }
-  return null;
+  throw new ApiError("PROMO_EXHAUSTED", `Promo code ${promo.code} may be used ${answer.maxUsesPerEmail} time(s) per email, and this email has used it up`, {
+    code: promo.code,
+    limit: "per_email",
+    maxUsesPerEmail: answer.maxUsesPerEmail,
+    usesByEmail: answer.usesByEmail,
+  });
 }
 
 /** What every refused promo code answers a booking with, whatever the reason. */
@@ -169,17 +138,22 @@ export async function limitPromoAttempts(caller: PromoCaller): Promise<void> {
   throw error;
 }
 
-/** Gives back the use a booking took (when the booking fails after redeeming); true if there was one. */
-export async function releaseRedemption(db: Db, bookingId: string): Promise<boolean> {
-  const deleted = await db.delete(promoRedemptions).where(eq(promoRedemptions.bookingId, bookingId)).returning({ bookingId: promoRedemptions.bookingId });
-  return deleted.length > 0;
+/** Gives back the use a booking took (when the booking or its payment fails); true if there was one. */
+export async function releaseRedemption(env: Pick<Env, "PROMO_REDEMPTIONS">, promoId: string, bookingId: string): Promise<boolean> {
+  return redemptionsOf(env, promoId).release(promoId, bookingId);
 }
 
-/** How many times a promo has been redeemed (in total, or by one email). */
+/** The code's uses as its object has decided them (D1's projection may not have them all yet). */
+export function currentUses(env: Pick<Env, "PROMO_REDEMPTIONS">, promoId: string): Promise<number> {
+  return redemptionsOf(env, promoId).uses(promoId);
+}
+
+/** How many times a promo has been redeemed (in total, or by one email), as D1's projection has it. */
 export async function promoUses(db: Db, promoId: string, email?: string): Promise<number> {
+  const redeemed = and(eq(promoRedemptions.promoCodeId, promoId), eq(promoRedemptions.status, "redeemed"));
   const [row] = await db
     .select({ uses: count() })
     .from(promoRedemptions)
-    .where(email === undefined ? eq(promoRedemptions.promoCodeId, promoId) : and(eq(promoRedemptions.promoCodeId, promoId), eq(promoRedemptions.email, email.trim().toLowerCase())));
+    .where(email === undefined ? redeemed : and(redeemed, eq(promoRedemptions.email, email.trim().toLowerCase())));
   return row?.uses ?? 0;
 }

@@ -173,7 +173,11 @@ export const promoCodes = sqliteTable("promo_codes", {
   updatedAt: updatedAt(),
 });
 
-/** One row per booking that used a promo code: the usage count is derived from these rows. */
+/**
+ * One row per booking that used a promo code, projected from the code's PromoRedemptionsDO (the
+ * one writer that decides them): the usage count is the number of `redeemed` rows. A use given
+ * back stays as `released`; `version` (the object's change counter) orders a row's changes.
+ */
 export const promoRedemptions = sqliteTable(
   "promo_redemptions",
   {
@@ -182,6 +186,8 @@ export const promoRedemptions = sqliteTable(
       .notNull()
       .references(() => promoCodes.id),
     email: text("email").notNull(),
+    status: text("status", { enum: ["redeemed", "released"] }).notNull().default("redeemed"),
+    version: integer("version").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [index("promo_redemptions_promo_email_idx").on(t.promoCodeId, t.email)],

@@ -7,7 +7,7 @@ import { ApiError, notFound } from "../../errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse, page, PaginationQuery } from "../../lib/openapi";
 import { decodeCursor, toPage } from "../../lib/pagination";
 import { adminOnly, staffOrAdmin } from "./access";
-import { normalizePromoCode } from "../../services/promos";
+import { currentUses, normalizePromoCode } from "../../services/promos";
 
 /** Fixed discounts above £100,000 are certainly a typo. */
 const MAX_FIXED_PENCE = 10_000_000;
@@ -75,8 +75,8 @@ const PromoCodePatch = z
 const tags = ["Admin: promo codes"];
 const Params = IdParam("Promo code", "prm_spring");
 
-/** Redemptions of the row's promo, as a correlated subquery. */
-const uses = sql<number>`(SELECT count(*) FROM ${promoRedemptions} WHERE ${promoRedemptions.promoCodeId} = ${promoCodes.id})`.mapWith(Number);
+/** Redemptions of the row's promo (uses given back are not counted), as a correlated subquery of D1's projection. */
+const uses = sql<number>`(SELECT count(*) FROM ${promoRedemptions} WHERE ${promoRedemptions.promoCodeId} = ${promoCodes.id} AND ${promoRedemptions.status} = 'redeemed')`.mapWith(Number);
 const withUses = { ...getTableColumns(promoCodes), uses };
 
 type PromoRow = typeof promoCodes.$inferSelect & { uses: number };
@@ -188,20 +188,14 @@ export const promoCodeRoutes = createRouter()
       if (validUntil && current.validFrom && validUntil.getTime() <= current.validFrom.getTime()) {
         throw patchProblem("validUntil", "must be after validFrom", { validFrom: current.validFrom.toISOString() });
       }
-      // The floor on maxUses is part of the UPDATE itself, so a redemption landing in between
-      // cannot leave the code used more often than its new limit.
+      // The floor on maxUses is the uses the code's object has decided (D1's count may lag behind
+      // it). A booking redeeming at this very moment was checked against the limit it read.
       const newMaxUses = patch.maxUses;
-      const [row] = await db
-        .update(promoCodes)
-        .set({ active: patch.active, validUntil, maxUses: newMaxUses, updatedAt: new Date() })
-        .where(newMaxUses == null ? eq(promoCodes.id, id) : sql`${promoCodes.id} = ${id} AND ${uses} <= ${newMaxUses}`)
-        .returning();
-      if (!row) {
-        const [now] = await db.select({ uses }).from(promoCodes).where(eq(promoCodes.id, id));
-        if (!now) throw notFound("Promo code", id);
-        throw patchProblem("maxUses", `must be at least the current uses (${now.uses})`, { uses: now.uses });
-      }
-      const [updated] = await db.select(withUses).from(promoCodes).where(eq(promoCodes.id, id));
-      return c.json(toPromoCode(updated ?? { ...row, uses: 0 }), 200);
+      const usedNow = await currentUses(c.env, id);
+      if (newMaxUses != null && usedNow > newMaxUses) throw patchProblem("maxUses", `must be at least the current uses (${usedNow})`, { uses: usedNow });
+      const [row] = await db.update(promoCodes).set({ active: patch.active, validUntil, maxUses: newMaxUses, updatedAt: new Date() }).where(eq(promoCodes.id, id)).returning();
+      if (!row) throw notFound("Promo code", id);
+      const updated = { ...row, uses: usedNow };
+      return c.json(toPromoCode(updated), 200);
     },
   );
