@@ -5,8 +5,8 @@ import { availability, postBooking, singleBookingBody, uniqueEmail } from "./boo
 import { makeBookableSession, makePromo } from "./fixtures";
 import { tokenFor } from "./helpers";
 
-const redemptions = async (promoId: string) =>
-  (await env.DB.prepare(`SELECT count(*) AS n FROM promo_redemptions WHERE promo_code_id = ?`).bind(promoId).first<{ n: number }>())!.n;
+/** The code's uses as its PromoRedemptionsDO (the authority) counts them. */
+const redemptions = (promoId: string) => env.PROMO_REDEMPTIONS.getByName(promoId).uses(promoId);
 
 describe("promo codes in bookings", () => {
   it("applies a percent promo (case-insensitive) and records the discount", async () => {
