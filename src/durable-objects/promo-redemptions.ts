@@ -21,6 +21,8 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
   private readonly outbox: OutboxPump;
   /** The first call's copy of D1's uses (in memory: every later call of this instance waits for the same one). */
   private seeding: Promise<void> | null = null;
+  /** Whether D1's uses are copied (read from storage at start; true for good once they are). */
+  private seeded = false;
   private alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -34,6 +36,7 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), promo_code_id TEXT, seeded INTEGER NOT NULL, version INTEGER NOT NULL)`);
       this.sql.exec(`INSERT OR IGNORE INTO meta (id, promo_code_id, seeded, version) VALUES (1, NULL, 0, 0)`);
       this.sql.exec(OUTBOX_TABLE);
+      this.seeded = this.sql.exec<{ seeded: number }>(`SELECT seeded FROM meta WHERE id = 1`).one().seeded === 1;
       this.alarmSet = (await ctx.storage.getAlarm()) !== null;
     });
   }
@@ -45,12 +48,7 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
     const answer = this.ctx.storage.transactionSync((): RedeemAnswer => {
       const existing = this.row(input.bookingId);
       if (existing?.status === "redeemed") return { ok: true, replayed: true };
-      const uses = this.sql
-        .exec<{ uses: number; byEmail: number }>(
-          `SELECT count(*) AS uses, coalesce(sum(email = ?), 0) AS byEmail FROM redemptions WHERE status = 'redeemed'`,
-          input.email,
-        )
-        .one();
+      const uses = this.counts(input.email);
       if (input.maxUses !== null && uses.uses >= input.maxUses) return { ok: false, limit: "total", uses: uses.uses, maxUses: input.maxUses };
       if (input.maxUsesPerEmail !== null && uses.byEmail >= input.maxUsesPerEmail) {
         return { ok: false, limit: "per_email", usesByEmail: uses.byEmail, maxUsesPerEmail: input.maxUsesPerEmail };
@@ -88,11 +86,8 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
   /** The code's uses as this object counts them (in total, or by one normalised email). */
   async uses(promoCodeId: string, email?: string): Promise<number> {
     await this.seed(String(promoCodeId));
-    const row =
-      email === undefined
-        ? this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM redemptions WHERE status = 'redeemed'`).one()
-        : this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM redemptions WHERE status = 'redeemed' AND email = ?`, String(email)).one();
-    return row.n;
+    const counts = this.counts(email === undefined ? null : String(email));
+    return email === undefined ? counts.uses : counts.byEmail;
   }
 
   /** Retries what the outbox could not send, until it is empty. */
@@ -101,6 +96,13 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
     await this.outbox.sendDue();
     const next = this.sql.exec<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox`).one().at;
     if (next !== null) await this.setAlarm(next);
+  }
+
+  /** The uses in total, and by one email (0 for none). */
+  private counts(email: string | null): { uses: number; byEmail: number } {
+    return this.sql
+      .exec<{ uses: number; byEmail: number }>(`SELECT count(*) AS uses, coalesce(sum(email = ?), 0) AS byEmail FROM redemptions WHERE status = 'redeemed'`, email)
+      .one();
   }
 
   private row(bookingId: string): RedemptionRow | undefined {
@@ -129,8 +131,7 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
 
   /** Copies the uses D1 holds for the code, once in the object's life (later ones are ours). */
   private seed(promoCodeId: string): Promise<void> {
-    const meta = this.sql.exec<{ seeded: number }>(`SELECT seeded FROM meta WHERE id = 1`).one();
-    if (meta.seeded) return Promise.resolve();
+    if (this.seeded) return Promise.resolve();
     this.seeding ??= this.copyFromD1(promoCodeId).finally(() => {
       this.seeding = null;
     });
@@ -154,5 +155,6 @@ export class PromoRedemptionsDO extends DurableObject<Env> {
       }
       this.sql.exec(`UPDATE meta SET seeded = 1, promo_code_id = ? WHERE id = 1`, promoCodeId);
     });
+    this.seeded = true;
   }
 }
