@@ -7,30 +7,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { availability, dropInBookingBody, fullScheduleBookingBody, holdBody, postBooking, postHold, singleBookingBody } from "./booking-helpers";
+import { availability, dropInBookingBody, fullScheduleBookingBody, holdBody, postBooking, postHold, singleBookingBody, withD1WritesRefused } from "./booking-helpers";
 import { makeBookableSession, makePromo, makeSchedule } from "./fixtures";
 import { call, eventuallyPasses } from "./helpers";
-
-async function userTables(): Promise<string[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'`,
-  ).all<{ name: string }>();
-  return results.map((row) => row.name);
-}
-
-/** Makes every table refuse INSERT, UPDATE and DELETE while `during` runs; always lifts it. */
-async function withD1RefusingWrites<T>(during: () => Promise<T>): Promise<T> {
-  const tables = await userTables();
-  const triggers = tables.flatMap((table) => ["INSERT", "UPDATE", "DELETE"].map((op) => ({ name: `outage_${table}_${op.toLowerCase()}`, table, op })));
-  for (const { name, table, op } of triggers) {
-    await env.DB.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, 'D1 refuses writes (test outage)'); END`);
-  }
-  try {
-    return await during();
-  } finally {
-    for (const { name } of triggers) await env.DB.exec(`DROP TRIGGER IF EXISTS ${name}`);
-  }
-}
 
 async function d1Booking(id: string) {
   return env.DB.prepare(`SELECT id, status FROM bookings WHERE id = ?`).bind(id).first<{ id: string; status: string }>();
@@ -50,7 +29,7 @@ describe("a D1 write outage", () => {
     const [first, second] = schedule.sessions;
 
     const statuses: number[] = [];
-    const acknowledged = await withD1RefusingWrites(async () => {
+    const acknowledged = await withD1WritesRefused(async () => {
       // The control: the outage is real, a write straight to D1 is refused.
       await expect(env.DB.prepare(`UPDATE bookings SET notes = 'x' WHERE 0`).run()).resolves.toBeDefined();
       await expect(env.DB.prepare(`INSERT INTO cities (id, name, country_code) VALUES ('cty_outage', 'Nowhere', 'GB')`).run()).rejects.toThrow(/refuses writes/);
@@ -113,7 +92,7 @@ describe("a D1 write outage", () => {
     // A use made before the code's object existed, as D1 has it: the object starts from it (a read, which D1 still serves).
     const earlier = `bkg_earlier_${crypto.randomUUID()}`;
     await env.DB.prepare(`INSERT INTO promo_redemptions (booking_id, promo_code_id, email) VALUES (?, ?, ?)`).bind(earlier, promo.id, "earlier@example.test").run();
-    const [first, second] = await withD1RefusingWrites(async () => [
+    const [first, second] = await withD1WritesRefused(async () => [
       await postBooking(singleBookingBody(session.id, 1000, { promoCode: promo.code, totalAmountPence: 900 })),
       await postBooking(singleBookingBody(session.id, 1000, { promoCode: promo.code, totalAmountPence: 900 })),
     ]);
